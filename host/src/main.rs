@@ -1,0 +1,3 @@
+//! The `entitle` command line.
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! The entitle WebAssembly module: translation only, every rule lives in `entitle-core`.

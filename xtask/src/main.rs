@@ -1,0 +1,3 @@
+//! Build and CI tasks for entitle.
+
+fn main() {}
