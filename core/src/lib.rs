@@ -3,3 +3,4 @@
 //! file or the network, so the same inputs give the same bytes on every runtime.
 
 pub mod api;
+pub mod error;

@@ -1,0 +1,426 @@
+//! Every way an input can be wrong, each with a stable code, the JSON path of
+//! the offending field and a line of help.
+
+use std::fmt;
+
+use serde::Serialize;
+
+/// A JSON path in the `$.a.b[3]` notation, naming the field an error is about.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct JsonPath(String);
+
+impl JsonPath {
+    /// The document root, `$`.
+    pub fn root() -> Self {
+        JsonPath(String::from("$"))
+    }
+
+    /// This path extended by an object key; keys that are not plain
+    /// identifiers are written in the bracket form `$["a b"]`.
+    pub fn key(&self, key: &str) -> Self {
+        let plain = !key.is_empty()
+            && key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if plain {
+            JsonPath(format!("{}.{key}", self.0))
+        } else {
+            let quoted = serde_json::to_string(key).unwrap_or_default();
+            JsonPath(format!("{}[{quoted}]", self.0))
+        }
+    }
+
+    /// This path extended by an array index.
+    pub fn index(&self, index: usize) -> Self {
+        JsonPath(format!("{}[{index}]", self.0))
+    }
+
+    /// The path as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// Joins a path reported relative to a sub-document (`$.x`) under this one.
+    pub fn join(&self, relative: &str) -> Self {
+        JsonPath(format!("{}{}", self.0, relative.strip_prefix('$').unwrap_or(relative)))
+    }
+}
+
+impl fmt::Display for JsonPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Every problem the engine reports about its input. Each variant carries the
+/// path of the offending field; `code` is stable and documented in the README.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// The request bytes are not valid UTF-8.
+    #[error("the request is not valid utf-8")]
+    InvalidUtf8 {
+        /// Always `$`.
+        path: JsonPath,
+    },
+    /// The request is larger than the engine accepts.
+    #[error("the request has {size} bytes, more than the {limit} accepted")]
+    TooLarge {
+        /// Always `$`.
+        path: JsonPath,
+        /// Size received.
+        size: usize,
+        /// Largest size accepted.
+        limit: usize,
+    },
+    /// The bytes are not JSON.
+    #[error("invalid json: {detail}")]
+    InvalidJson {
+        /// Where parsing stopped.
+        path: JsonPath,
+        /// What the parser saw.
+        detail: String,
+    },
+    /// The JSON nests deeper than the engine accepts.
+    #[error("the document nests deeper than {limit} levels")]
+    TooDeep {
+        /// Where the limit was reached.
+        path: JsonPath,
+        /// Deepest nesting accepted.
+        limit: usize,
+    },
+    /// A field holds a value of the wrong JSON type or shape.
+    #[error("{detail}")]
+    WrongType {
+        /// The field.
+        path: JsonPath,
+        /// What was expected and found.
+        detail: String,
+    },
+    /// A number does not fit the range the field allows.
+    #[error("{detail}")]
+    OutOfRange {
+        /// The field.
+        path: JsonPath,
+        /// What the range is.
+        detail: String,
+    },
+    /// A required field is missing.
+    #[error("missing field `{field}`")]
+    MissingField {
+        /// The object that lacks the field.
+        path: JsonPath,
+        /// The missing field's name.
+        field: String,
+    },
+    /// A field the schema does not know; rejected so that a typo never passes silently.
+    #[error("unknown field `{field}`")]
+    UnknownField {
+        /// The unknown field.
+        path: JsonPath,
+        /// Its name.
+        field: String,
+    },
+    /// The same key appears twice in one object; the engine never keeps one silently.
+    #[error("duplicate key `{key}`")]
+    DuplicateKey {
+        /// The repeated key.
+        path: JsonPath,
+        /// Its name.
+        key: String,
+    },
+    /// A timestamp that is not RFC 3339 with an offset.
+    #[error("invalid timestamp `{value}`")]
+    InvalidTimestamp {
+        /// The field.
+        path: JsonPath,
+        /// The text received.
+        value: String,
+    },
+    /// A calendar date that is not `YYYY-MM-DD`.
+    #[error("invalid date `{value}`")]
+    InvalidDate {
+        /// The field.
+        path: JsonPath,
+        /// The text received.
+        value: String,
+    },
+    /// A time zone that is not in the IANA database.
+    #[error("unknown time zone `{value}`")]
+    UnknownTimeZone {
+        /// The field.
+        path: JsonPath,
+        /// The text received.
+        value: String,
+    },
+    /// A decimal amount that cannot be read exactly.
+    #[error("invalid decimal `{value}`")]
+    InvalidDecimal {
+        /// The field.
+        path: JsonPath,
+        /// The text received.
+        value: String,
+    },
+    /// A currency code that is not ISO 4217.
+    #[error("unknown currency `{value}`")]
+    UnknownCurrency {
+        /// The field.
+        path: JsonPath,
+        /// The text received.
+        value: String,
+    },
+    /// A reference to something the bundle does not declare.
+    #[error("unknown {kind} `{name}`")]
+    UnknownReference {
+        /// The referring field.
+        path: JsonPath,
+        /// What kind of thing was referenced.
+        kind: RefKind,
+        /// The name used.
+        name: String,
+    },
+    /// A quantity that must be above zero is zero or negative.
+    #[error("{what} must be greater than zero, got `{value}`")]
+    NotPositive {
+        /// The field.
+        path: JsonPath,
+        /// What the quantity is.
+        what: String,
+        /// The value received.
+        value: String,
+    },
+    /// A quantity that must not be negative is.
+    #[error("{what} must not be negative, got `{value}`")]
+    Negative {
+        /// The field.
+        path: JsonPath,
+        /// What the quantity is.
+        what: String,
+        /// The value received.
+        value: String,
+    },
+    /// Pricing bands leave units unpriced between two bands.
+    #[error("bands leave a gap: the band before ends at `{previous_to}`, this one starts at `{from}`")]
+    BandGap {
+        /// The band that starts too late.
+        path: JsonPath,
+        /// Where the previous band ends.
+        previous_to: String,
+        /// Where this band starts.
+        from: String,
+    },
+    /// Pricing bands price some units twice.
+    #[error("bands overlap: the band before ends at `{previous_to}`, this one starts at `{from}`")]
+    BandOverlap {
+        /// The band that starts too early.
+        path: JsonPath,
+        /// Where the previous band ends.
+        previous_to: String,
+        /// Where this band starts.
+        from: String,
+    },
+    /// A band other than the last has no upper bound, or the last has one.
+    #[error("{detail}")]
+    BandBounds {
+        /// The offending band.
+        path: JsonPath,
+        /// What is wrong with its bounds.
+        detail: String,
+    },
+    /// Two terms of one document contradict each other.
+    #[error("{detail}")]
+    Contradiction {
+        /// The later of the two fields.
+        path: JsonPath,
+        /// The two terms and how they clash.
+        detail: String,
+        /// Stable code naming the contradiction.
+        code: &'static str,
+    },
+    /// Two items that must be unique share a value.
+    #[error("duplicate {what} `{value}`")]
+    Duplicate {
+        /// The second occurrence.
+        path: JsonPath,
+        /// What must be unique.
+        what: String,
+        /// The shared value.
+        value: String,
+    },
+    /// A number overflowed while computing an answer.
+    #[error("the amounts are too large to compute `{what}`")]
+    Overflow {
+        /// The field whose value made the arithmetic overflow.
+        path: JsonPath,
+        /// What was being computed.
+        what: String,
+    },
+    /// The request names a bundle handle that is not loaded.
+    #[error("no bundle is loaded under handle `{handle}`")]
+    UnknownBundleHandle {
+        /// Always `$`.
+        path: JsonPath,
+        /// The handle received.
+        handle: u32,
+    },
+}
+
+/// The kinds of thing a document can refer to by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefKind {
+    /// A tier of the bundle.
+    Tier,
+    /// A feature of the bundle.
+    Feature,
+    /// A metered feature (a metric) of the bundle.
+    Metric,
+    /// An add-on of the bundle.
+    AddOn,
+    /// An operation of the engine.
+    Operation,
+}
+
+impl fmt::Display for RefKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            RefKind::Tier => "tier",
+            RefKind::Feature => "feature",
+            RefKind::Metric => "metric",
+            RefKind::AddOn => "add-on",
+            RefKind::Operation => "operation",
+        })
+    }
+}
+
+impl Error {
+    /// The stable, documented code of this error.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidUtf8 { .. } => "invalid_utf8",
+            Error::TooLarge { .. } => "too_large",
+            Error::InvalidJson { .. } => "invalid_json",
+            Error::TooDeep { .. } => "too_deep",
+            Error::WrongType { .. } => "wrong_type",
+            Error::OutOfRange { .. } => "out_of_range",
+            Error::MissingField { .. } => "missing_field",
+            Error::UnknownField { .. } => "unknown_field",
+            Error::DuplicateKey { .. } => "duplicate_key",
+            Error::InvalidTimestamp { .. } => "invalid_timestamp",
+            Error::InvalidDate { .. } => "invalid_date",
+            Error::UnknownTimeZone { .. } => "unknown_time_zone",
+            Error::InvalidDecimal { .. } => "invalid_decimal",
+            Error::UnknownCurrency { .. } => "unknown_currency",
+            Error::UnknownReference { kind, .. } => match kind {
+                RefKind::Tier => "unknown_tier",
+                RefKind::Feature => "unknown_feature",
+                RefKind::Metric => "unknown_metric",
+                RefKind::AddOn => "unknown_addon",
+                RefKind::Operation => "unknown_operation",
+            },
+            Error::NotPositive { .. } => "not_positive",
+            Error::Negative { .. } => "negative",
+            Error::BandGap { .. } => "band_gap",
+            Error::BandOverlap { .. } => "band_overlap",
+            Error::BandBounds { .. } => "band_bounds",
+            Error::Contradiction { code, .. } => code,
+            Error::Duplicate { .. } => "duplicate",
+            Error::Overflow { .. } => "overflow",
+            Error::UnknownBundleHandle { .. } => "unknown_bundle_handle",
+        }
+    }
+
+    /// The JSON path of the offending field.
+    pub fn path(&self) -> &JsonPath {
+        match self {
+            Error::InvalidUtf8 { path }
+            | Error::TooLarge { path, .. }
+            | Error::InvalidJson { path, .. }
+            | Error::TooDeep { path, .. }
+            | Error::WrongType { path, .. }
+            | Error::OutOfRange { path, .. }
+            | Error::MissingField { path, .. }
+            | Error::UnknownField { path, .. }
+            | Error::DuplicateKey { path, .. }
+            | Error::InvalidTimestamp { path, .. }
+            | Error::InvalidDate { path, .. }
+            | Error::UnknownTimeZone { path, .. }
+            | Error::InvalidDecimal { path, .. }
+            | Error::UnknownCurrency { path, .. }
+            | Error::UnknownReference { path, .. }
+            | Error::NotPositive { path, .. }
+            | Error::Negative { path, .. }
+            | Error::BandGap { path, .. }
+            | Error::BandOverlap { path, .. }
+            | Error::BandBounds { path, .. }
+            | Error::Contradiction { path, .. }
+            | Error::Duplicate { path, .. }
+            | Error::Overflow { path, .. }
+            | Error::UnknownBundleHandle { path, .. } => path,
+        }
+    }
+
+    /// One line telling the author how to fix the input.
+    pub fn help(&self) -> String {
+        match self {
+            Error::InvalidUtf8 { .. } => "send the request as utf-8 encoded json".into(),
+            Error::TooLarge { limit, .. } => format!("send at most {limit} bytes"),
+            Error::InvalidJson { .. } => "check the document with a json validator".into(),
+            Error::TooDeep { .. } => "flatten the document; no field of the schema nests that deep".into(),
+            Error::WrongType { .. } => "see the schema for this field's type".into(),
+            Error::OutOfRange { .. } => "use a value inside the field's range".into(),
+            Error::MissingField { field, .. } => format!("add the field `{field}`"),
+            Error::UnknownField { .. } => "remove the field or fix its spelling".into(),
+            Error::DuplicateKey { .. } => "keep one of the two entries".into(),
+            Error::InvalidTimestamp { .. } => {
+                "use rfc 3339 with an offset, e.g. `2026-01-31T09:00:00Z`".into()
+            }
+            Error::InvalidDate { .. } => "use `YYYY-MM-DD`, e.g. `2026-01-31`".into(),
+            Error::UnknownTimeZone { .. } => {
+                "use an iana time zone name, e.g. `Europe/London`".into()
+            }
+            Error::InvalidDecimal { .. } => {
+                "write amounts as decimal strings, e.g. `\"0.0015\"`".into()
+            }
+            Error::UnknownCurrency { .. } => "use an iso 4217 code, e.g. `USD`".into(),
+            Error::UnknownReference { kind, .. } => {
+                format!("declare the {kind} in the bundle or fix the name")
+            }
+            Error::NotPositive { .. } => "use a value greater than zero".into(),
+            Error::Negative { .. } => "use zero or a positive value".into(),
+            Error::BandGap { .. } | Error::BandOverlap { .. } => {
+                "start each band right where the previous one ends".into()
+            }
+            Error::BandBounds { .. } => "bound every band but the last, which is open".into(),
+            Error::Contradiction { .. } => "make the two terms agree".into(),
+            Error::Duplicate { .. } => "make each value unique".into(),
+            Error::Overflow { .. } => "use smaller amounts".into(),
+            Error::UnknownBundleHandle { .. } => {
+                "load the bundle first and use the handle it returned".into()
+            }
+        }
+    }
+}
+
+/// The JSON form of an error in the failure envelope.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ErrorReport {
+    /// Stable code.
+    pub code: &'static str,
+    /// JSON path of the offending field.
+    pub path: JsonPath,
+    /// What is wrong, lowercase, input in backticks.
+    pub message: String,
+    /// How to fix it.
+    pub help: String,
+}
+
+impl From<&Error> for ErrorReport {
+    fn from(error: &Error) -> Self {
+        ErrorReport {
+            code: error.code(),
+            path: error.path().clone(),
+            message: error.to_string(),
+            help: error.help(),
+        }
+    }
+}
