@@ -1,4 +1,18 @@
 //! The one JSON boundary: request bytes in, a tagged success or failure out.
+//! The wasm module and the host both call these functions and nothing else.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+
+use crate::bundle::Bundle;
+use crate::check::{self, Ask};
+use crate::error::{Error, ErrorReport, JsonPath, RefKind};
+use crate::ids::{FeatureId, TierId};
+use crate::json;
+use crate::license::{License, Usage};
+use crate::time::Timestamp;
+use crate::{quote, status, transition, validate};
 
 /// Version of the plain byte ABI the wasm module exports.
 pub const ABI_VERSION: u32 = 1;
@@ -6,40 +20,492 @@ pub const ABI_VERSION: u32 = 1;
 /// Version of the rules engine, reported in every answer.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
+/// The operations a request may name in `op`, with the fields each accepts.
+const OPS: &[(&str, &[&str])] = &[
+    ("check", &["bundle", "license", "usage", "now", "feature", "metric", "amount"]),
+    ("status", &["bundle", "license", "usage", "now"]),
+    ("quote", &["bundle", "license", "usage", "now"]),
+    ("transition", &["bundle", "license", "usage", "now", "to"]),
+    ("validate", &["bundle", "license", "usage"]),
+];
+
 /// Evaluates one self-contained request (the bundle travels inside it) and
 /// returns the JSON envelope `{"outcome":"ok",...}` or `{"outcome":"error",...}`.
 pub fn evaluate(request: &[u8]) -> String {
-    let _ = request;
-    String::from(r#"{"outcome":"error","errors":[{"code":"not_implemented","path":"$","message":"not implemented yet","help":""}]}"#)
+    run(request, None)
 }
 
 /// A bundle parsed, validated and hashed once, then evaluated against many times.
 #[derive(Debug, Clone)]
 pub struct LoadedBundle {
-    describe: String,
+    bundle: Bundle,
+    meta: BundleMeta,
 }
 
 impl LoadedBundle {
     /// Parses and validates a bundle document. On failure, returns the error
-    /// envelope (the same shape `evaluate` returns) with JSON paths under `$.bundle`.
+    /// envelope (the same shape `evaluate` returns) with JSON paths under
+    /// `$.bundle`, as if the bundle had been sent inside a request.
     pub fn load(bundle: &[u8]) -> Result<LoadedBundle, String> {
-        let _ = bundle;
-        Ok(LoadedBundle { describe: String::from(r#"{"outcome":"ok","result":{}}"#) })
+        let root = JsonPath::root().key("bundle");
+        let value = json::parse(bundle, &root).map_err(|e| failure(vec![e], None))?;
+        read_bundle(value, &root)
+            .map(|(bundle, meta)| LoadedBundle { bundle, meta })
+            .map_err(|errors| failure(errors, None))
     }
 
     /// The success envelope describing the loaded bundle (id, version, hash, engine).
     pub fn describe(&self) -> String {
-        self.describe.clone()
+        #[derive(Serialize)]
+        struct Described<'a> {
+            bundle: &'a BundleMeta,
+        }
+        success("load", &Described { bundle: &self.meta }, &self.meta)
     }
 
     /// Evaluates a request against this bundle; the request must not carry its own `bundle`.
     pub fn evaluate(&self, request: &[u8]) -> String {
-        evaluate(request)
+        run(request, Some(self))
     }
 }
 
 /// The error envelope for a request naming a bundle handle the caller never loaded
 /// or already freed; used by the byte ABI, which keeps the handle table.
 pub fn unknown_bundle_handle(handle: u32) -> String {
-    format!(r#"{{"outcome":"error","errors":[{{"code":"unknown_bundle_handle","path":"$","message":"no bundle is loaded under handle `{handle}`","help":"load the bundle first and use the handle it returned"}}]}}"#)
+    failure(
+        vec![Error::UnknownBundleHandle {
+            path: JsonPath::root(),
+            handle,
+        }],
+        None,
+    )
+}
+
+/// Identifies the bundle an answer was computed under.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BundleMeta {
+    /// The bundle's id.
+    pub id: String,
+    /// The version the vendor published.
+    pub version: String,
+    /// `sha256:` and the hex digest of the bundle's canonical JSON (keys
+    /// sorted, no insignificant white space), so the same policy hashes the
+    /// same however it was formatted.
+    pub hash: String,
+}
+
+#[derive(Serialize)]
+struct Meta<'a> {
+    engine: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bundle: Option<&'a BundleMeta>,
+}
+
+#[derive(Serialize)]
+struct Success<'a, T> {
+    outcome: &'static str,
+    op: &'a str,
+    result: &'a T,
+    meta: Meta<'a>,
+}
+
+#[derive(Serialize)]
+struct Failure<'a> {
+    outcome: &'static str,
+    errors: Vec<ErrorReport>,
+    meta: Meta<'a>,
+}
+
+fn success<T: Serialize>(op: &str, result: &T, bundle: &BundleMeta) -> String {
+    let envelope = Success {
+        outcome: "ok",
+        op,
+        result,
+        meta: Meta {
+            engine: ENGINE_VERSION,
+            bundle: Some(bundle),
+        },
+    };
+    serde_json::to_string(&envelope).unwrap_or_else(|e| {
+        failure(
+            vec![Error::WrongType {
+                path: JsonPath::root(),
+                detail: format!("the answer could not be written: {e}"),
+            }],
+            Some(bundle),
+        )
+    })
+}
+
+fn failure(errors: Vec<Error>, bundle: Option<&BundleMeta>) -> String {
+    let envelope = Failure {
+        outcome: "error",
+        errors: errors.iter().map(ErrorReport::from).collect(),
+        meta: Meta {
+            engine: ENGINE_VERSION,
+            bundle,
+        },
+    };
+    // Error reports hold only strings and codes, which always serialize.
+    serde_json::to_string(&envelope).unwrap_or_default()
+}
+
+/// Reads, validates and hashes a bundle document.
+fn read_bundle(value: Value, root: &JsonPath) -> Result<(Bundle, BundleMeta), Vec<Error>> {
+    let hash = format!("sha256:{}", hex(&Sha256::digest(canonical(&value).as_bytes())));
+    let bundle: Bundle = json::typed(value, root).map_err(|e| vec![e])?;
+    let errors = validate::bundle(&bundle, root);
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let meta = BundleMeta {
+        id: bundle.bundle.to_string(),
+        version: bundle.version.clone(),
+        hash,
+    };
+    Ok((bundle, meta))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Canonical JSON: object keys sorted by code point, no white space. Written
+/// by hand so the hash never depends on how a JSON library orders maps.
+fn canonical(value: &Value) -> String {
+    let mut out = String::new();
+    write_canonical(value, &mut out);
+    out
+}
+
+fn write_canonical(value: &Value, out: &mut String) {
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push('{');
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                out.push_str(&Value::String(key.clone()).to_string());
+                out.push(':');
+                if let Some(v) = map.get(key) {
+                    write_canonical(v, out);
+                }
+            }
+            out.push('}');
+        }
+        Value::Array(items) => {
+            out.push('[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_canonical(item, out);
+            }
+            out.push(']');
+        }
+        scalar => out.push_str(&scalar.to_string()),
+    }
+}
+
+/// A request's documents, each read with its own path so that problems in
+/// several documents are all reported at once.
+struct Documents {
+    license: Option<License>,
+    usage: Usage,
+    now: Option<Timestamp>,
+}
+
+fn run(request: &[u8], preloaded: Option<&LoadedBundle>) -> String {
+    let preloaded_meta = preloaded.map(|p| &p.meta);
+    let root = JsonPath::root();
+    let value = match json::parse(request, &root) {
+        Ok(value) => value,
+        Err(e) => return failure(vec![e], preloaded_meta),
+    };
+    let Value::Object(mut fields) = value else {
+        let e = Error::WrongType {
+            path: root,
+            detail: String::from("a request is a json object"),
+        };
+        return failure(vec![e], preloaded_meta);
+    };
+    let op = match fields.remove("op") {
+        Some(Value::String(op)) => op,
+        Some(_) => {
+            let e = Error::WrongType {
+                path: root.key("op"),
+                detail: String::from("`op` is a string naming the operation"),
+            };
+            return failure(vec![e], preloaded_meta);
+        }
+        None => {
+            let e = Error::MissingField {
+                path: root.key("op"),
+                field: String::from("op"),
+            };
+            return failure(vec![e], preloaded_meta);
+        }
+    };
+    let Some((op, allowed)) = OPS.iter().find(|(name, _)| *name == op) else {
+        let e = Error::UnknownReference {
+            path: root.key("op"),
+            kind: RefKind::Operation,
+            name: op,
+        };
+        return failure(vec![e], preloaded_meta);
+    };
+    let mut errors: Vec<Error> = fields
+        .keys()
+        .filter(|k| !allowed.contains(&k.as_str()))
+        .map(|k| Error::UnknownField {
+            path: root.key(k),
+            field: k.clone(),
+        })
+        .collect();
+
+    // The bundle: preloaded, or inside the request.
+    let owned;
+    let (bundle, meta) = match (preloaded, fields.remove("bundle")) {
+        (Some(_), Some(_)) => {
+            errors.push(Error::Contradiction {
+                path: root.key("bundle"),
+                detail: String::from("a bundle is already loaded; the request must not carry one"),
+                code: "bundle_preloaded",
+            });
+            return failure(errors, preloaded_meta);
+        }
+        (Some(loaded), None) => (&loaded.bundle, &loaded.meta),
+        (None, None) => {
+            errors.push(Error::MissingField {
+                path: root.key("bundle"),
+                field: String::from("bundle"),
+            });
+            return failure(errors, None);
+        }
+        (None, Some(value)) => match read_bundle(value, &root.key("bundle")) {
+            Ok(read) => {
+                owned = read;
+                (&owned.0, &owned.1)
+            }
+            Err(mut bundle_errors) => {
+                errors.append(&mut bundle_errors);
+                return failure(errors, None);
+            }
+        },
+    };
+
+    let docs = read_documents(*op, &mut fields, bundle, &mut errors);
+    if !errors.is_empty() {
+        return failure(errors, Some(meta));
+    }
+    let answer = dispatch(op, &mut fields, bundle, docs, meta);
+    match answer {
+        Ok(text) => text,
+        Err(errors) => failure(errors, Some(meta)),
+    }
+}
+
+fn read_documents(op: &str, fields: &mut Map<String, Value>, bundle: &Bundle, errors: &mut Vec<Error>) -> Documents {
+    let root = JsonPath::root();
+    let license = match fields.remove("license") {
+        Some(value) => match json::typed::<License>(value, &root.key("license")) {
+            Ok(license) => {
+                errors.extend(validate::license(bundle, &license, &root.key("license")));
+                Some(license)
+            }
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        },
+        None if op == "validate" => None,
+        None => {
+            errors.push(Error::MissingField {
+                path: root.key("license"),
+                field: String::from("license"),
+            });
+            None
+        }
+    };
+    let usage = match fields.remove("usage") {
+        Some(value) => match json::typed::<Usage>(value, &root.key("usage")) {
+            Ok(usage) => {
+                errors.extend(validate::usage(bundle, &usage, &root.key("usage")));
+                usage
+            }
+            Err(e) => {
+                errors.push(e);
+                Usage::default()
+            }
+        },
+        None => Usage::default(),
+    };
+    let now = match fields.remove("now") {
+        Some(value) => match json::typed::<Timestamp>(value, &root.key("now")) {
+            Ok(now) => Some(now),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        },
+        None if op == "validate" => None,
+        None => {
+            errors.push(Error::MissingField {
+                path: root.key("now"),
+                field: String::from("now"),
+            });
+            None
+        }
+    };
+    Documents { license, usage, now }
+}
+
+fn dispatch(
+    op: &str,
+    fields: &mut Map<String, Value>,
+    bundle: &Bundle,
+    docs: Documents,
+    meta: &BundleMeta,
+) -> Result<String, Vec<Error>> {
+    let root = JsonPath::root();
+    if op == "validate" {
+        #[derive(Serialize)]
+        struct Valid {
+            valid: bool,
+            checked: Vec<&'static str>,
+        }
+        let mut checked = vec!["bundle"];
+        if docs.license.is_some() {
+            checked.push("license");
+        }
+        return Ok(success(op, &Valid { valid: true, checked }, meta));
+    }
+    let (Some(license), Some(now)) = (docs.license, docs.now) else {
+        return Err(vec![Error::MissingField {
+            path: root.key("license"),
+            field: String::from("license"),
+        }]);
+    };
+    let usage = docs.usage;
+    match op {
+        "check" => {
+            let ask = read_ask(fields, bundle)?;
+            let answer = check::check(bundle, &license, &usage, &ask, now).map_err(|e| vec![e])?;
+            Ok(success(op, &answer, meta))
+        }
+        "status" => {
+            let answer = status::status(bundle, &license, &usage, now).map_err(|e| vec![e])?;
+            Ok(success(op, &answer, meta))
+        }
+        "quote" => {
+            let answer = quote::quote(bundle, &license, &usage, now).map_err(|e| vec![e])?;
+            Ok(success(op, &answer, meta))
+        }
+        "transition" => {
+            let to: TierId = match fields.remove("to") {
+                Some(value) => json::typed(value, &root.key("to")).map_err(|e| vec![e])?,
+                None => {
+                    return Err(vec![Error::MissingField {
+                        path: root.key("to"),
+                        field: String::from("to"),
+                    }])
+                }
+            };
+            if !bundle.tiers.contains_key(&to) {
+                return Err(vec![Error::UnknownReference {
+                    path: root.key("to"),
+                    kind: RefKind::Tier,
+                    name: to.to_string(),
+                }]);
+            }
+            let answer = transition::transition(bundle, &license, &usage, &to, now).map_err(|e| vec![e])?;
+            Ok(success(op, &answer, meta))
+        }
+        other => Err(vec![Error::UnknownReference {
+            path: root.key("op"),
+            kind: RefKind::Operation,
+            name: other.to_string(),
+        }]),
+    }
+}
+
+/// Reads what a check asks: exactly one of `feature`, or `metric` with `amount`.
+fn read_ask(fields: &mut Map<String, Value>, bundle: &Bundle) -> Result<Ask, Vec<Error>> {
+    let root = JsonPath::root();
+    let mut errors = Vec::new();
+    let mut read_id = |field: &str, kind: RefKind| -> Option<FeatureId> {
+        let value = fields.remove(field)?;
+        match json::typed::<FeatureId>(value, &root.key(field)) {
+            Ok(id) if bundle.features.contains_key(&id) => Some(id),
+            Ok(id) => {
+                errors.push(Error::UnknownReference {
+                    path: root.key(field),
+                    kind,
+                    name: id.to_string(),
+                });
+                None
+            }
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        }
+    };
+    let feature = read_id("feature", RefKind::Feature);
+    let metric = read_id("metric", RefKind::Metric);
+    let amount = match fields.remove("amount") {
+        Some(value) => match json::typed::<u64>(value, &root.key("amount")) {
+            Ok(amount) => Some(amount),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        },
+        None => None,
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let metered = |id: &FeatureId| {
+        bundle
+            .features
+            .get(id)
+            .is_some_and(|f| f.kind == crate::bundle::FeatureKind::Metered)
+    };
+    match (feature, metric, amount) {
+        (Some(feature), None, None) => Ok(Ask::Feature(feature)),
+        (None, Some(metric), Some(amount)) if metered(&metric) => Ok(Ask::Consume { metric, amount }),
+        (None, Some(metric), Some(_)) => Err(vec![Error::Contradiction {
+            path: root.key("metric"),
+            detail: format!("feature `{metric}` is boolean: check it with `feature`"),
+            code: "not_metered",
+        }]),
+        (None, Some(_), None) => Err(vec![Error::MissingField {
+            path: root.key("amount"),
+            field: String::from("amount"),
+        }]),
+        (None, None, _) => Err(vec![Error::MissingField {
+            path: root.key("feature"),
+            field: String::from("feature"),
+        }]),
+        (Some(_), _, _) => Err(vec![Error::Contradiction {
+            path: root.key("feature"),
+            detail: String::from("ask for a `feature`, or for a `metric` with an `amount`, not both"),
+            code: "ambiguous_check",
+        }]),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_sorts_keys_and_drops_space() {
+        let v: Value = serde_json::from_str(r#"{ "b": [1, {"d": "x", "c": null}], "a": 1.5 }"#).unwrap_or_default();
+        assert_eq!(canonical(&v), r#"{"a":1.5,"b":[1,{"c":null,"d":"x"}]}"#);
+    }
 }

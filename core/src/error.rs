@@ -278,6 +278,8 @@ pub enum RefKind {
     AddOn,
     /// An operation of the engine.
     Operation,
+    /// A governance control of the bundle.
+    Control,
 }
 
 impl fmt::Display for RefKind {
@@ -288,6 +290,7 @@ impl fmt::Display for RefKind {
             RefKind::Metric => "metric",
             RefKind::AddOn => "add-on",
             RefKind::Operation => "operation",
+            RefKind::Control => "control",
         })
     }
 }
@@ -316,6 +319,7 @@ impl Error {
                 RefKind::Metric => "unknown_metric",
                 RefKind::AddOn => "unknown_addon",
                 RefKind::Operation => "unknown_operation",
+                RefKind::Control => "unknown_control",
             },
             Error::NotPositive { .. } => "not_positive",
             Error::Negative { .. } => "negative",

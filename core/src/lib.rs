@@ -3,4 +3,20 @@
 //! file or the network, so the same inputs give the same bytes on every runtime.
 
 pub mod api;
+pub mod bundle;
+pub mod charge;
+pub mod check;
 pub mod error;
+pub mod ids;
+pub mod json;
+pub mod license;
+pub mod money;
+pub mod period;
+pub mod quote;
+pub mod reason;
+pub mod standing;
+pub mod status;
+pub mod tier;
+pub mod time;
+pub mod transition;
+pub mod validate;

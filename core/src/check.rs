@@ -1,0 +1,303 @@
+//! `check`: may this license use a feature, or consume units of a metric, now?
+
+use serde::Serialize;
+
+use crate::bundle::{AfterGrace, Bundle, FeatureKind};
+use crate::error::{Error, JsonPath};
+use crate::ids::{FeatureId, LicenseId};
+use crate::license::{ExceptionState, License, Usage};
+use crate::period::Period;
+use crate::reason::{Decision, Reason};
+use crate::standing::{LicenseState, Standing};
+use crate::tier::{Source, Terms};
+use crate::time::Timestamp;
+
+/// What is asked: use of a feature, or consumption of units of a metric.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ask {
+    /// May the feature be used? For a metered feature: is any unit left?
+    Feature(FeatureId),
+    /// May `amount` more units be consumed?
+    Consume {
+        /// The metered feature.
+        metric: FeatureId,
+        /// Units to consume.
+        amount: u64,
+    },
+}
+
+impl Ask {
+    fn feature(&self) -> &FeatureId {
+        match self {
+            Ask::Feature(f) | Ask::Consume { metric: f, .. } => f,
+        }
+    }
+
+    fn amount(&self) -> u64 {
+        match self {
+            Ask::Feature(_) => 0,
+            Ask::Consume { amount, .. } => *amount,
+        }
+    }
+}
+
+/// What decided an answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Basis {
+    /// The license's status or term.
+    License(LicenseId),
+    /// The bundle's expiry policy.
+    ExpiryPolicy,
+    /// A grant from a tier, add-on or exception.
+    #[serde(untagged)]
+    Grant(Source),
+}
+
+/// A quota as it stood for this check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct QuotaUse {
+    /// Units used in the period before this request.
+    pub used: u64,
+    /// Units this request asks for.
+    pub requested: u64,
+    /// The limit after increments; `null` when unlimited.
+    pub limit: Option<u64>,
+    /// How far a soft quota reaches in grace; `null` for hard or unlimited.
+    pub grace_limit: Option<u64>,
+    /// When the soft-limit grace ends, once started.
+    pub grace_ends_at: Option<Timestamp>,
+    /// The current period.
+    pub period: Period,
+}
+
+/// The answer to a check.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CheckAnswer {
+    /// Allow, allow in grace or deny.
+    pub decision: Decision,
+    /// The reason of highest precedence.
+    pub reason: Reason,
+    /// Every reason that applies, in precedence order.
+    pub reasons: Vec<Reason>,
+    /// The feature or metric checked.
+    pub feature: FeatureId,
+    /// What decided the answer.
+    pub decided_by: Vec<Basis>,
+    /// Units left after this request (or before it, when it is refused);
+    /// `null` for boolean features and unlimited quotas.
+    pub remaining: Option<u64>,
+    /// The quota, for metered features.
+    pub quota: Option<QuotaUse>,
+    /// The earliest instant at which the same inputs could get another
+    /// answer; `null` when nothing but new inputs can change it.
+    pub valid_until: Option<Timestamp>,
+}
+
+/// Decides a check. Inputs are validated before this runs; the errors left
+/// are those that only the combination of documents can show.
+pub fn check(
+    bundle: &Bundle,
+    license: &License,
+    usage: &Usage,
+    ask: &Ask,
+    now: Timestamp,
+) -> Result<CheckAnswer, Error> {
+    let feature = ask.feature();
+    let standing = Standing::of(license, &bundle.expiry, now).ok_or_else(|| out_of_range("$.now"))?;
+    let mut reasons = Vec::new();
+    let mut bounds: Vec<Timestamp> = Vec::new();
+    let mut decided_by = Vec::new();
+
+    // License level: status, then term, then what the expiry policy leaves.
+    bounds.extend([license.term.start, license.term.end, standing.grace_ends_at]);
+    match standing.state {
+        LicenseState::Terminated => reasons.push(Reason::LicenseTerminated),
+        LicenseState::Suspended => reasons.push(Reason::LicenseSuspended),
+        LicenseState::NotStarted => reasons.push(Reason::LicenseNotStarted),
+        LicenseState::InGrace => reasons.push(Reason::RenewalGrace),
+        LicenseState::Expired => reasons.push(match &bundle.expiry.after_grace {
+            AfterGrace::Revoke => Reason::LicenseExpired,
+            AfterGrace::Restrict { features } if !features.contains(feature) => {
+                Reason::LicenseExpired
+            }
+            AfterGrace::Restrict { .. } | AfterGrace::Keep => Reason::ExpiredAccessKept,
+        }),
+        LicenseState::Active | LicenseState::ExpiringSoon => {}
+    }
+
+    // Feature level: a grant from the tier, an add-on or an exception in force.
+    let terms = Terms::of_license(bundle, license, now).ok_or_else(|| unknown_tier(license))?;
+    let sources = terms.feature_sources(feature);
+    for exception in license.exceptions.iter().filter(|e| e.concerns(feature)) {
+        bounds.extend(exception.boundaries());
+    }
+    if sources.is_empty() {
+        let lapsed = license
+            .exceptions
+            .iter()
+            .filter(|e| e.grants.features.contains(feature))
+            .filter_map(|e| match e.state(now) {
+                ExceptionState::Revoked => Some((Reason::ExceptionRevoked, e)),
+                ExceptionState::Expired => Some((Reason::ExceptionExpired, e)),
+                ExceptionState::NotStarted => Some((Reason::ExceptionNotStarted, e)),
+                ExceptionState::Active => None,
+            })
+            .min_by(|a, b| a.0.cmp(&b.0));
+        match lapsed {
+            Some((reason, exception)) => {
+                reasons.push(reason);
+                decided_by.push(Basis::Grant(Source::Exception(exception.id.clone())));
+            }
+            None => {
+                reasons.push(Reason::FeatureNotEntitled);
+                decided_by.push(Basis::Grant(Source::Tier(license.tier.clone())));
+            }
+        }
+    }
+
+    // Quota level, for metered features that are granted.
+    let metered = bundle
+        .features
+        .get(feature)
+        .is_some_and(|f| f.kind == FeatureKind::Metered);
+    let mut remaining = None;
+    let mut quota_use = None;
+    if metered && !sources.is_empty() {
+        if let Some(quota) = terms.quota(feature) {
+            let counted = usage.metrics.get(feature).copied().unwrap_or_default();
+            let period = Period::containing(quota.period, now, license)
+                .ok_or_else(|| out_of_range("$.now"))?;
+            let amount = ask.amount();
+            let wanted = counted
+                .used
+                .checked_add(amount)
+                .ok_or_else(|| Error::Overflow {
+                    path: JsonPath::root().key("amount"),
+                    what: String::from("used plus requested units"),
+                })?;
+            let mut grace_ends_at = None;
+            let reason = match (quota.limit, quota.grace_limit) {
+                (None, _) => Reason::Unlimited,
+                (Some(limit), _) if wanted <= limit => {
+                    remaining = Some(limit - wanted);
+                    Reason::WithinQuota
+                }
+                (Some(limit), None) => {
+                    remaining = Some(limit.saturating_sub(counted.used));
+                    Reason::QuotaExceeded
+                }
+                (Some(limit), Some(grace_limit)) => {
+                    // Grace starts when the limit is first crossed: the recorded
+                    // instant if the usage already crossed it, else this request.
+                    let started = match counted.soft_exceeded_at {
+                        Some(at) => at,
+                        None if counted.used > limit => {
+                            return Err(Error::MissingField {
+                                path: JsonPath::root()
+                                    .key("usage")
+                                    .key("metrics")
+                                    .key(feature.as_str())
+                                    .key("soft_exceeded_at"),
+                                field: String::from("soft_exceeded_at"),
+                            })
+                        }
+                        None => now,
+                    };
+                    let hours = quota.grace_hours.unwrap_or(0);
+                    let seconds = i64::try_from(hours.saturating_mul(3600)).unwrap_or(i64::MAX);
+                    let ends = started.plus_seconds(seconds).ok_or_else(|| out_of_range("$.usage"))?;
+                    grace_ends_at = Some(ends);
+                    if wanted > grace_limit {
+                        remaining = Some(grace_limit.saturating_sub(counted.used));
+                        Reason::GraceAllowanceExhausted
+                    } else if now >= ends {
+                        remaining = Some(0);
+                        Reason::GracePeriodEnded
+                    } else {
+                        remaining = Some(grace_limit - wanted);
+                        bounds.push(ends);
+                        Reason::SoftLimitGrace
+                    }
+                }
+            };
+            if quota.limit.is_some() {
+                bounds.push(period.end);
+            }
+            reasons.push(reason);
+            if decided_by.is_empty() {
+                decided_by.extend(quota.sources.iter().cloned().map(Basis::Grant));
+            }
+            quota_use = Some(QuotaUse {
+                used: counted.used,
+                requested: amount,
+                limit: quota.limit,
+                grace_limit: quota.grace_limit,
+                grace_ends_at,
+                period,
+            });
+        }
+    }
+    if !metered && !sources.is_empty() {
+        reasons.push(Reason::Entitled);
+    }
+    if metered && !sources.is_empty() && quota_use.is_none() {
+        // A metered feature granted without a quota: validation refuses such a
+        // bundle, so this only guards the invariant.
+        reasons.push(Reason::Entitled);
+    }
+    if decided_by.is_empty() {
+        decided_by.extend(sources.into_iter().map(Basis::Grant));
+    }
+
+    reasons.sort();
+    reasons.dedup();
+    let reason = reasons.first().copied().unwrap_or(Reason::Entitled);
+    let decision = reasons
+        .iter()
+        .map(|r| r.decision())
+        .max()
+        .unwrap_or(Decision::Allow);
+    // The top reason decides who is named: the license, the expiry policy, or grants.
+    match reason {
+        Reason::LicenseTerminated | Reason::LicenseSuspended | Reason::LicenseNotStarted => {
+            decided_by = vec![Basis::License(license.license.clone())];
+        }
+        Reason::LicenseExpired | Reason::RenewalGrace | Reason::ExpiredAccessKept => {
+            decided_by = vec![Basis::ExpiryPolicy];
+        }
+        _ => {}
+    }
+    // Terminated and suspended licenses change only by a new document.
+    let permanent = matches!(reason, Reason::LicenseTerminated | Reason::LicenseSuspended);
+    let valid_until = if permanent {
+        None
+    } else {
+        bounds.into_iter().filter(|t| *t > now).min()
+    };
+    Ok(CheckAnswer {
+        decision,
+        reason,
+        reasons,
+        feature: feature.clone(),
+        decided_by,
+        remaining,
+        quota: quota_use,
+        valid_until,
+    })
+}
+
+fn out_of_range(path: &str) -> Error {
+    Error::OutOfRange {
+        path: JsonPath::root().join(path),
+        detail: String::from("the instant is outside the supported range of dates"),
+    }
+}
+
+fn unknown_tier(license: &License) -> Error {
+    Error::UnknownReference {
+        path: JsonPath::root().key("license").key("tier"),
+        kind: crate::error::RefKind::Tier,
+        name: license.tier.to_string(),
+    }
+}

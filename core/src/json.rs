@@ -1,0 +1,318 @@
+//! Reading JSON strictly: duplicate keys, excessive depth and every serde
+//! failure become an [`Error`] naming the field by its JSON path.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
+
+use crate::error::{Error, JsonPath};
+
+/// The largest request the engine reads, in bytes.
+pub const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
+
+/// The deepest nesting the engine reads; no document of the schema comes close.
+pub const MAX_DEPTH: usize = 64;
+
+/// Marks the messages of the engine's own leaf types so that
+/// [`classify`] can turn them back into typed errors.
+pub(crate) const MARK: char = '\u{1f}';
+
+/// Parses request bytes into a JSON value, refusing invalid UTF-8, oversized
+/// input, syntax errors, duplicate keys and nesting deeper than [`MAX_DEPTH`].
+pub fn parse(bytes: &[u8], root: &JsonPath) -> Result<Value, Error> {
+    if bytes.len() > MAX_REQUEST_BYTES {
+        return Err(Error::TooLarge {
+            path: root.clone(),
+            size: bytes.len(),
+            limit: MAX_REQUEST_BYTES,
+        });
+    }
+    if std::str::from_utf8(bytes).is_err() {
+        return Err(Error::InvalidUtf8 { path: root.clone() });
+    }
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let mut track = serde_path_to_error::Track::new();
+    let tracked = serde_path_to_error::Deserializer::new(&mut deserializer, &mut track);
+    let parsed = StrictValue::deserialize_at(tracked, 0);
+    let value = match parsed {
+        Ok(value) => value,
+        Err(error) => return Err(from_serde_json(&error, root.join_serde(&track.path()))),
+    };
+    if let Err(error) = deserializer.end() {
+        return Err(from_serde_json(&error, root.clone()));
+    }
+    Ok(value)
+}
+
+/// Deserializes a typed document from a parsed value, reporting the first
+/// problem with its full path under `root`.
+pub fn typed<T: DeserializeOwned>(value: Value, root: &JsonPath) -> Result<T, Error> {
+    serde_path_to_error::deserialize(value).map_err(|error| {
+        let path = root.join_serde(error.path());
+        classify(&error.inner().to_string(), path)
+    })
+}
+
+fn from_serde_json(error: &serde_json::Error, path: JsonPath) -> Error {
+    let text = error.to_string();
+    if error.is_syntax() || error.is_eof() {
+        let detail = match text.find(" at line ") {
+            Some(at) => text.get(..at).unwrap_or(&text).to_string(),
+            None => text.clone(),
+        };
+        if detail.contains("recursion limit") {
+            return Error::TooDeep {
+                path,
+                limit: MAX_DEPTH,
+            };
+        }
+        return Error::InvalidJson {
+            path,
+            detail: format!("{detail} at line {}, column {}", error.line(), error.column()),
+        };
+    }
+    classify(&text, path)
+}
+
+/// Turns a serde message into the typed error it describes.
+pub(crate) fn classify(message: &str, path: JsonPath) -> Error {
+    let message = match message.find(" at line ") {
+        Some(at) => message.get(..at).unwrap_or(message),
+        None => message,
+    };
+    if let Some(rest) = message.strip_prefix(MARK) {
+        let (code, value) = rest.split_once(MARK).unwrap_or((rest, ""));
+        let value = value.to_string();
+        return match code {
+            "invalid_timestamp" => Error::InvalidTimestamp { path, value },
+            "invalid_date" => Error::InvalidDate { path, value },
+            "unknown_time_zone" => Error::UnknownTimeZone { path, value },
+            "invalid_decimal" => Error::InvalidDecimal { path, value },
+            "unknown_currency" => Error::UnknownCurrency { path, value },
+            "duplicate_key" => Error::DuplicateKey { path, key: value },
+            "too_deep" => Error::TooDeep {
+                path,
+                limit: MAX_DEPTH,
+            },
+            "out_of_range" => Error::OutOfRange {
+                path,
+                detail: value,
+            },
+            _ => Error::WrongType {
+                path,
+                detail: value,
+            },
+        };
+    }
+    if let Some(field) = backticked(message, "missing field `") {
+        return Error::MissingField {
+            path: path.key(&field),
+            field,
+        };
+    }
+    if let Some(field) = backticked(message, "unknown field `") {
+        return Error::UnknownField { path, field };
+    }
+    if message.starts_with("invalid value: integer") {
+        return Error::OutOfRange {
+            path,
+            detail: message.to_string(),
+        };
+    }
+    Error::WrongType {
+        path,
+        detail: message.to_string(),
+    }
+}
+
+fn backticked(message: &str, prefix: &str) -> Option<String> {
+    let rest = message.strip_prefix(prefix)?;
+    let end = rest.find('`')?;
+    rest.get(..end).map(str::to_string)
+}
+
+/// A serde custom error carrying one of the engine's codes and the offending text.
+pub(crate) fn coded<E: de::Error>(code: &str, value: &str) -> E {
+    E::custom(format!("{MARK}{code}{MARK}{value}"))
+}
+
+impl JsonPath {
+    /// Joins a path tracked by serde under this one.
+    fn join_serde(&self, path: &serde_path_to_error::Path) -> JsonPath {
+        let mut joined = self.clone();
+        for segment in path.iter() {
+            joined = match segment {
+                serde_path_to_error::Segment::Seq { index } => joined.index(*index),
+                serde_path_to_error::Segment::Map { key } => joined.key(key),
+                serde_path_to_error::Segment::Enum { variant } => joined.key(variant),
+                serde_path_to_error::Segment::Unknown => joined,
+            };
+        }
+        joined
+    }
+}
+
+/// A JSON value read with duplicate-key and depth checks.
+struct StrictValue;
+
+impl StrictValue {
+    fn deserialize_at<'de, D: Deserializer<'de>>(
+        deserializer: D,
+        depth: usize,
+    ) -> Result<Value, D::Error> {
+        if depth > MAX_DEPTH {
+            return Err(coded("too_deep", ""));
+        }
+        deserializer.deserialize_any(StrictVisitor { depth })
+    }
+}
+
+struct StrictVisitor {
+    depth: usize,
+}
+
+struct Nested {
+    depth: usize,
+}
+
+impl<'de> de::DeserializeSeed<'de> for Nested {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        StrictValue::deserialize_at(deserializer, self.depth)
+    }
+}
+
+impl<'de> Visitor<'de> for StrictVisitor {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any json value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        serde_json::Number::from_f64(v)
+            .map(Value::Number)
+            .ok_or_else(|| coded("out_of_range", "the number is not finite"))
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_string()))
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(item) = seq.next_element_seed(Nested {
+            depth: self.depth + 1,
+        })? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut object = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let value = map.next_value_seed(Nested {
+                depth: self.depth + 1,
+            })?;
+            if object.contains_key(&key) {
+                return Err(coded("duplicate_key", &key));
+            }
+            object.insert(key, value);
+        }
+        Ok(Value::Object(object))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use serde::Deserialize;
+
+    fn err(text: &str) -> Error {
+        parse(text.as_bytes(), &JsonPath::root()).expect_err("should fail")
+    }
+
+    #[test]
+    fn duplicate_key_is_refused_with_its_path() {
+        let e = err(r#"{"a":{"b":1,"b":2}}"#);
+        assert_eq!(e.code(), "duplicate_key");
+        assert_eq!(e.path().as_str(), "$.a.b");
+    }
+
+    #[test]
+    fn syntax_error_reports_position() {
+        let e = err(r#"{"a": }"#);
+        assert_eq!(e.code(), "invalid_json");
+        assert!(e.to_string().contains("line 1, column 7"), "{e}");
+    }
+
+    #[test]
+    fn deep_nesting_is_refused() {
+        let text = format!("{}{}", "[".repeat(100), "]".repeat(100));
+        assert_eq!(err(&text).code(), "too_deep");
+        let deeper = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+        assert_eq!(err(&deeper).code(), "too_deep");
+    }
+
+    #[test]
+    fn trailing_garbage_is_refused() {
+        assert_eq!(err(r#"{} x"#).code(), "invalid_json");
+    }
+
+    #[test]
+    fn invalid_utf8_is_refused() {
+        let e = parse(&[b'"', 0xff, b'"'], &JsonPath::root()).expect_err("fails");
+        assert_eq!(e.code(), "invalid_utf8");
+    }
+
+    #[test]
+    fn typed_errors_carry_paths() {
+        #[derive(Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct T {
+            a: u32,
+            b: Vec<u8>,
+        }
+        let v = parse(br#"{"a":1,"b":[1,"x"]}"#, &JsonPath::root()).unwrap();
+        let e = typed::<T>(v, &JsonPath::root().key("doc")).unwrap_err();
+        assert_eq!((e.code(), e.path().as_str()), ("wrong_type", "$.doc.b[1]"));
+        let v = parse(br#"{"a":1}"#, &JsonPath::root()).unwrap();
+        let e = typed::<T>(v, &JsonPath::root()).unwrap_err();
+        assert_eq!((e.code(), e.path().as_str()), ("missing_field", "$.b"));
+        let v = parse(br#"{"a":1,"b":[],"c":0}"#, &JsonPath::root()).unwrap();
+        let e = typed::<T>(v, &JsonPath::root()).unwrap_err();
+        assert_eq!((e.code(), e.path().as_str()), ("unknown_field", "$.c"));
+        let v = parse(br#"{"a":-1,"b":[]}"#, &JsonPath::root()).unwrap();
+        let e = typed::<T>(v, &JsonPath::root()).unwrap_err();
+        assert_eq!((e.code(), e.path().as_str()), ("out_of_range", "$.a"));
+    }
+}

@@ -1,0 +1,82 @@
+//! Reason codes: why a check decided what it did. The order of the variants
+//! is the documented precedence: when several apply, the first one listed is
+//! the reason given, and every one that applies is listed after it.
+
+use serde::Serialize;
+
+/// What a check answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Decision {
+    /// Allowed under the standard terms.
+    Allow,
+    /// Allowed, but only thanks to a grace (renewal or soft limit) that ends.
+    AllowInGrace,
+    /// Refused.
+    Deny,
+}
+
+/// A stable reason code. Variants are in precedence order, highest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// The vendor terminated the license.
+    LicenseTerminated,
+    /// The vendor suspended the license.
+    LicenseSuspended,
+    /// The term has not started.
+    LicenseNotStarted,
+    /// The term and its renewal grace are over and the expiry policy revokes
+    /// access (or restricts it to features other than this one).
+    LicenseExpired,
+    /// The only grant of the feature is an exception that was revoked.
+    ExceptionRevoked,
+    /// The only grant of the feature is an exception that has expired.
+    ExceptionExpired,
+    /// The only grant of the feature is an exception that has not started.
+    ExceptionNotStarted,
+    /// Neither the tier, an add-on nor an exception grants the feature.
+    FeatureNotEntitled,
+    /// A hard quota would be exceeded.
+    QuotaExceeded,
+    /// A soft quota's grace allowance would be exceeded.
+    GraceAllowanceExhausted,
+    /// A soft quota's grace time is over.
+    GracePeriodEnded,
+    /// The term is over but renewal grace keeps access for now.
+    RenewalGrace,
+    /// Past a soft limit, within its grace allowance and grace time.
+    SoftLimitGrace,
+    /// The term and grace are over; the expiry policy keeps this feature.
+    ExpiredAccessKept,
+    /// Within the quota.
+    WithinQuota,
+    /// The quota is unlimited.
+    Unlimited,
+    /// The feature is granted.
+    Entitled,
+}
+
+impl Reason {
+    /// The decision this reason leads to on its own.
+    pub fn decision(self) -> Decision {
+        match self {
+            Reason::LicenseTerminated
+            | Reason::LicenseSuspended
+            | Reason::LicenseNotStarted
+            | Reason::LicenseExpired
+            | Reason::ExceptionRevoked
+            | Reason::ExceptionExpired
+            | Reason::ExceptionNotStarted
+            | Reason::FeatureNotEntitled
+            | Reason::QuotaExceeded
+            | Reason::GraceAllowanceExhausted
+            | Reason::GracePeriodEnded => Decision::Deny,
+            Reason::RenewalGrace | Reason::SoftLimitGrace => Decision::AllowInGrace,
+            Reason::ExpiredAccessKept
+            | Reason::WithinQuota
+            | Reason::Unlimited
+            | Reason::Entitled => Decision::Allow,
+        }
+    }
+}
