@@ -243,8 +243,10 @@ pub fn status(bundle: &Bundle, license: &License, usage: &Usage, now: Timestamp)
             Some(_) => QuotaState::Ok,
         };
         let percent = quota.limit.map(|limit| {
-            (Decimal::from(used) * Decimal::ONE_HUNDRED / Decimal::from(limit))
-                .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+            let mut percent = (Decimal::from(used) * Decimal::ONE_HUNDRED / Decimal::from(limit))
+                .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+            percent.rescale(2);
+            percent
         });
         let overage = price_overage(bundle, metric, quote::overage_units(&terms, usage, metric))?;
         overage_total = overage_total.checked_add(overage.charge, &JsonPath::root().key("usage"))?;
@@ -311,7 +313,8 @@ pub fn project(used: u64, period: &Period, now: Timestamp) -> u64 {
 }
 
 /// Compares the current bill with the cheapest plan (any tier, any add-ons
-/// that fit it) whose quotas cover every metric used, without exceptions.
+/// that fit it) that keeps every feature the current plan grants and whose
+/// quotas cover every metric used, exceptions left out.
 /// Ties go to the lower rank, then to fewer add-ons.
 fn advise(bundle: &Bundle, license: &License, usage: &Usage, now: Timestamp) -> Result<PlanAdvice, Error> {
     let current_quote = quote::quote(bundle, license, usage, now)?;
@@ -323,13 +326,23 @@ fn advise(bundle: &Bundle, license: &License, usage: &Usage, now: Timestamp) -> 
         total: current_quote.total,
     };
     current.addons.sort();
+    // A plan covers the customer when it keeps every feature the current
+    // standard plan grants and its quotas hold every metric used.
+    let kept: Vec<&FeatureId> = match Terms::of_license(bundle, license, now) {
+        Some(terms) => {
+            let standard = Terms::standard(terms.tier_id, terms.tier, terms.addons.clone());
+            bundle.features.keys().filter(|f| !standard.feature_sources(f).is_empty()).collect()
+        }
+        None => Vec::new(),
+    };
     let mut best: Option<(Money, u32, usize, Plan)> = None;
     for (tier_id, tier) in &bundle.tiers {
         let fitting: Vec<_> = bundle.addons.iter().filter(|(_, a)| a.tiers.contains(tier_id)).collect();
         for chosen in combinations(fitting.len()) {
             let addons: Vec<_> = chosen.iter().filter_map(|i| fitting.get(*i).copied()).collect();
             let terms = Terms::standard(tier_id, tier, addons);
-            let covers = usage.metrics.iter().filter(|(_, m)| m.used > 0).all(|(metric, m)| {
+            let covers = kept.iter().all(|f| !terms.feature_sources(f).is_empty())
+                && usage.metrics.iter().filter(|(_, m)| m.used > 0).all(|(metric, m)| {
                 terms.feature_sources(metric).iter().any(|s| matches!(s, Source::Tier(_)))
                     && terms.quota(metric).is_some_and(|q| q.limit.is_none_or(|l| m.used <= l))
             });
