@@ -450,7 +450,7 @@ fn price_package(
         return Ok((Decimal::ZERO, lines));
     }
     // A started package is billed whole: round the division up.
-    let packages = billed / package_size + u64::from(billed % package_size != 0);
+    let packages = billed.div_ceil(package_size);
     let amount = exact_mul(Decimal::from(packages), package_price.value())
         .ok_or_else(|| overflow(path.key("package_price"), "packages × package_price"))?;
     lines.push(ChargeLine::Packages {
@@ -464,12 +464,7 @@ fn price_package(
 }
 
 /// One band's line: `units × per_unit_amount + flat_amount`, exact.
-fn band_line(
-    index: usize,
-    band: &Band,
-    units: u64,
-    path: &JsonPath,
-) -> Result<ChargeLine, Error> {
+fn band_line(index: usize, band: &Band, units: u64, path: &JsonPath) -> Result<ChargeLine, Error> {
     let at = |field: &str| path.key("bands").index(index).key(field);
     let per_units = exact_mul(Decimal::from(units), band.per_unit_amount.value())
         .ok_or_else(|| overflow(at("per_unit_amount"), "units × per_unit_amount"))?;
@@ -511,9 +506,10 @@ fn price_volume(units: u64, bands: &[Band], path: &JsonPath) -> Result<Priced, E
     if units == 0 {
         return Ok((Decimal::ZERO, Vec::new()));
     }
-    let found = bands.iter().enumerate().find(|(_, band)| {
-        band.from_value <= units && band.to_value.is_none_or(|to| units < to)
-    });
+    let found = bands
+        .iter()
+        .enumerate()
+        .find(|(_, band)| band.from_value <= units && band.to_value.is_none_or(|to| units <= to));
     let Some((index, band)) = found else {
         // Unreachable for a validated model, whose bands cover every unit.
         return Err(band_bounds(
@@ -527,7 +523,12 @@ fn price_volume(units: u64, bands: &[Band], path: &JsonPath) -> Result<Priced, E
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )]
 
     use std::str::FromStr;
 
@@ -617,9 +618,9 @@ mod tests {
         table(
             &model,
             &[
-                (0, "0"),       // nothing used, nothing owed
-                (1, "0.002"),   // 1 × 0.002
-                (1000, "2"),    // 1000 × 0.002 = 2.000
+                (0, "0"),        // nothing used, nothing owed
+                (1, "0.002"),    // 1 × 0.002
+                (1000, "2"),     // 1000 × 0.002 = 2.000
                 (1001, "2.002"), // 1001 × 0.002
             ],
         );
@@ -633,7 +634,15 @@ mod tests {
             unit_price: price("0.05"),
         };
         table(&model, &[(1000, "50")]);
-        assert_eq!(model.price(1000).unwrap().to_money(usd(), &JsonPath::root()).unwrap().minor, 5000);
+        assert_eq!(
+            model
+                .price(1000)
+                .unwrap()
+                .to_money(usd(), &JsonPath::root())
+                .unwrap()
+                .minor,
+            5000
+        );
     }
 
     #[test]
@@ -688,9 +697,9 @@ mod tests {
         table(
             &model,
             &[
-                (0, "0"),      // no package started
-                (1, "5.00"),   // first unit starts package 1
-                (100, "5.00"), // last unit of package 1
+                (0, "0"),       // no package started
+                (1, "5.00"),    // first unit starts package 1
+                (100, "5.00"),  // last unit of package 1
                 (101, "10.00"), // first unit of package 2
             ],
         );
@@ -812,7 +821,12 @@ mod tests {
     fn rounding_happens_once_per_line_item() {
         let money = |model: &ChargeModel, units: u64, code: &str| {
             let currency = Currency::from_code(code, &JsonPath::root()).unwrap();
-            model.price(units).unwrap().to_money(currency, &JsonPath::root()).unwrap().minor
+            model
+                .price(units)
+                .unwrap()
+                .to_money(currency, &JsonPath::root())
+                .unwrap()
+                .minor
         };
         // Two bands of half a cent each: rounded per band it would be 1 + 1 cents;
         // the exact total 0.010 is 1 cent.
@@ -829,12 +843,14 @@ mod tests {
         assert_eq!(money(&per_unit, 3, "USD"), 0); // 0.0045 = 0.45 cent -> 0
         assert_eq!(money(&per_unit, 7, "USD"), 1); // 0.0105 = 1.05 cents -> 1
         assert_eq!(money(&per_unit, 1, "USD"), 0); // 0.15 cent -> 0
-        // Volume 10,001 units: 18.0008 in three currencies.
+                                                   // Volume 10,001 units: 18.0008 in three currencies.
         assert_eq!(money(&lago_volume(), 10_001, "USD"), 1800); // 18.0008 -> 18.00
         assert_eq!(money(&lago_volume(), 10_001, "JPY"), 18); // -> 18
         assert_eq!(money(&lago_volume(), 10_001, "BHD"), 18001); // -> 18.001
-        // Half-up edges: 0.125 USD -> 13 cents; 2.5 JPY -> 3 yen; 0.0005 BHD -> 1 fils.
-        let one = |p: &str| ChargeModel::PerUnit { unit_price: price(p) };
+                                                                 // Half-up edges: 0.125 USD -> 13 cents; 2.5 JPY -> 3 yen; 0.0005 BHD -> 1 fils.
+        let one = |p: &str| ChargeModel::PerUnit {
+            unit_price: price(p),
+        };
         assert_eq!(money(&one("0.125"), 1, "USD"), 13);
         assert_eq!(money(&one("0.124"), 1, "USD"), 12);
         assert_eq!(money(&one("2.5"), 1, "JPY"), 3);
@@ -853,12 +869,20 @@ mod tests {
         };
         let charge = cheap.price(max).unwrap();
         assert_eq!(charge.total, dec("36893488147419103.230"));
-        assert_eq!(charge.to_money(usd(), &root).unwrap().minor, 3_689_348_814_741_910_323);
+        assert_eq!(
+            charge.to_money(usd(), &root).unwrap().minor,
+            3_689_348_814_741_910_323
+        );
         // At $1 a unit the exact total is fine, but 1.8e21 cents exceed i64.
-        let dear = ChargeModel::PerUnit { unit_price: price("1") };
+        let dear = ChargeModel::PerUnit {
+            unit_price: price("1"),
+        };
         let charge = dear.price(max).unwrap();
         assert_eq!(charge.total, Decimal::from(max));
-        assert_eq!(charge.to_money(usd(), &root).unwrap_err().code(), "overflow");
+        assert_eq!(
+            charge.to_money(usd(), &root).unwrap_err().code(),
+            "overflow"
+        );
         // At 1e10 a unit the exact total (1.8e29) exceeds the decimal range.
         let e = ChargeModel::PerUnit {
             unit_price: price("10000000000"),
@@ -870,11 +894,17 @@ mod tests {
         let charge = lago_graduated().price(max).unwrap();
         assert_eq!(charge.total, dec("1844674407370955291.5"));
         assert_eq!(charge.lines[2].units(), max - 200);
-        assert_eq!(charge.to_money(usd(), &root).unwrap_err().code(), "overflow");
+        assert_eq!(
+            charge.to_money(usd(), &root).unwrap_err().code(),
+            "overflow"
+        );
         // Volume: max × 0.0004 + 10 = 7378697629483830.646 -> 7378697629483830.65.
         let charge = lago_volume().price(max).unwrap();
         assert_eq!(charge.total, dec("7378697629483830.6460"));
-        assert_eq!(charge.to_money(usd(), &root).unwrap().minor, 737_869_762_948_383_065);
+        assert_eq!(
+            charge.to_money(usd(), &root).unwrap().minor,
+            737_869_762_948_383_065
+        );
         // Package: max packages of 1 at 1e11 overflows, named by its price field.
         let e = ChargeModel::Package {
             package_size: 1,
@@ -883,7 +913,10 @@ mod tests {
         }
         .price_at(max, &root.key("charges").key("api_calls"))
         .unwrap_err();
-        assert_eq!((e.code(), e.path().as_str()), ("overflow", "$.charges.api_calls.package_price"));
+        assert_eq!(
+            (e.code(), e.path().as_str()),
+            ("overflow", "$.charges.api_calls.package_price")
+        );
         // Package with every unit free but one short.
         let almost_free = ChargeModel::Package {
             package_size: 1000,
@@ -897,7 +930,10 @@ mod tests {
         }
         .price(1)
         .unwrap_err();
-        assert_eq!((e.code(), e.path().as_str()), ("overflow", "$.bands[0].flat_amount"));
+        assert_eq!(
+            (e.code(), e.path().as_str()),
+            ("overflow", "$.bands[0].flat_amount")
+        );
     }
 
     fn problems(model: &ChargeModel) -> Vec<(&'static str, String)> {
@@ -914,7 +950,12 @@ mod tests {
 
     #[test]
     fn valid_models_have_no_problems() {
-        for model in [lago_graduated(), graduated_with_fees(), lago_volume(), lago_package()] {
+        for model in [
+            lago_graduated(),
+            graduated_with_fees(),
+            lago_volume(),
+            lago_package(),
+        ] {
             assert_eq!(problems(&model), vec![]);
         }
         let one_unit_first_band = ChargeModel::Graduated {
@@ -930,7 +971,10 @@ mod tests {
             package_price: price("5"),
             free_units: 0,
         };
-        assert_eq!(problems(&model), vec![("not_positive", at(".package_size"))]);
+        assert_eq!(
+            problems(&model),
+            vec![("not_positive", at(".package_size"))]
+        );
         assert_eq!(model.price(10).unwrap_err().code(), "not_positive");
     }
 
@@ -938,7 +982,8 @@ mod tests {
     fn band_problems_are_each_reported() {
         let graduated = |bands| ChargeModel::Graduated { bands };
         let volume = |bands| ChargeModel::Volume { bands };
-        let cases: Vec<(Vec<Band>, Vec<(&str, String)>)> = vec![
+        type Case = (Vec<Band>, Vec<(&'static str, String)>);
+        let cases: Vec<Case> = vec![
             // no bands at all
             (vec![], vec![("band_bounds", at(".bands"))]),
             // the first band must start at 0
@@ -991,7 +1036,10 @@ mod tests {
             ),
             // nothing can follow a band ending at the last representable unit
             (
-                vec![band(0, Some(u64::MAX), "1", "0"), band(u64::MAX, None, "1", "0")],
+                vec![
+                    band(0, Some(u64::MAX), "1", "0"),
+                    band(u64::MAX, None, "1", "0"),
+                ],
                 vec![("band_overlap", at(".bands[1].from_value"))],
             ),
             // every problem at once
@@ -1012,11 +1060,22 @@ mod tests {
             ),
         ];
         for (bands, expected) in cases {
-            assert_eq!(problems(&graduated(bands.clone())), expected, "graduated {bands:?}");
-            assert_eq!(problems(&volume(bands.clone())), expected, "volume {bands:?}");
+            assert_eq!(
+                problems(&graduated(bands.clone())),
+                expected,
+                "graduated {bands:?}"
+            );
+            assert_eq!(
+                problems(&volume(bands.clone())),
+                expected,
+                "volume {bands:?}"
+            );
             // An invalid model is never priced.
             let first = expected[0].0;
-            assert_eq!(graduated(bands.clone()).price(50).unwrap_err().code(), first);
+            assert_eq!(
+                graduated(bands.clone()).price(50).unwrap_err().code(),
+                first
+            );
             assert_eq!(volume(bands).price(50).unwrap_err().code(), first);
         }
     }

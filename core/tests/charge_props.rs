@@ -1,0 +1,174 @@
+//! Properties of the charge models over random valid models and usages,
+//! each checked against a figure computed independently of the engine.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use entitle_core::charge::{Band, ChargeLine, ChargeModel};
+use entitle_core::error::JsonPath;
+use entitle_core::money::{Currency, Price};
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+
+/// A price with up to 5 decimals, as Lago allows, below 1000.
+fn price() -> impl Strategy<Value = Price> {
+    (0_i64..100_000_000, 0_u32..=5).prop_map(|(mantissa, scale)| {
+        Price::new(Decimal::new(mantissa % 10_i64.pow(3 + scale), scale)).unwrap()
+    })
+}
+
+/// A flat fee: zero half of the time, else up to 1000.00.
+fn flat() -> impl Strategy<Value = Price> {
+    prop_oneof![
+        Just(Price::ZERO),
+        (0_i64..100_000).prop_map(|c| Price::new(Decimal::new(c, 2)).unwrap())
+    ]
+}
+
+/// Valid bands by Lago's rules: from 0, contiguous, each bounded band at
+/// least one unit wide (`to > from`), the last open.
+fn bands() -> impl Strategy<Value = Vec<Band>> {
+    prop::collection::vec((1_u64..2_000, price(), flat()), 1..6).prop_map(|spec| {
+        let count = spec.len();
+        let mut from = 0;
+        let mut bands = Vec::new();
+        for (index, (width, per_unit_amount, flat_amount)) in spec.into_iter().enumerate() {
+            let to_value = (index + 1 < count).then(|| from + width);
+            bands.push(Band {
+                from_value: from,
+                to_value,
+                per_unit_amount,
+                flat_amount,
+            });
+            from = to_value.map_or(0, |to| to + 1);
+        }
+        bands
+    })
+}
+
+fn model() -> impl Strategy<Value = ChargeModel> {
+    prop_oneof![
+        price().prop_map(|unit_price| ChargeModel::PerUnit { unit_price }),
+        (1_u64..500, price(), 0_u64..500).prop_map(|(package_size, package_price, free_units)| {
+            ChargeModel::Package {
+                package_size,
+                package_price,
+                free_units,
+            }
+        }),
+        bands().prop_map(|bands| ChargeModel::Graduated { bands }),
+        bands().prop_map(|bands| ChargeModel::Volume { bands }),
+    ]
+}
+
+fn total(model: &ChargeModel, units: u64) -> Decimal {
+    model.price(units).unwrap().total
+}
+
+/// The graduated figure computed another way: a band holds the units above
+/// the previous band's end and up to its own, `min(u, to) − min(u, previous to)`.
+fn graduated_by_hand(bands: &[Band], units: u64) -> Decimal {
+    let mut sum = Decimal::ZERO;
+    let mut previous_to = 0;
+    for band in bands {
+        let upper = band.to_value.unwrap_or(u64::MAX).min(units);
+        let held = upper.saturating_sub(previous_to.min(units));
+        if held > 0 {
+            sum += Decimal::from(held) * band.per_unit_amount.value() + band.flat_amount.value();
+        }
+        previous_to = band.to_value.unwrap_or(u64::MAX);
+    }
+    sum
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(512))]
+
+    #[test]
+    fn generated_models_are_valid(model in model()) {
+        prop_assert!(model.validate(&JsonPath::root()).is_empty(), "{:?}", model);
+    }
+
+    /// More units never cost less, for every model but volume (whose price can
+    /// drop when the total reaches a cheaper band; see the next property).
+    #[test]
+    fn price_is_monotone_in_units(model in model(), units in 0_u64..20_000, more in 0_u64..5_000) {
+        if !matches!(model, ChargeModel::Volume { .. }) {
+            prop_assert!(total(&model, units) <= total(&model, units + more));
+        }
+    }
+
+    /// Within one volume band, more units never cost less.
+    #[test]
+    fn volume_is_monotone_within_a_band(bands in bands(), pick in any::<prop::sample::Index>(), a in any::<u64>(), b in any::<u64>()) {
+        let band = &bands[pick.index(bands.len())];
+        let first = band.from_value.max(1);
+        let last = band.to_value.unwrap_or(first + 100_000);
+        let span = last - first + 1;
+        let (low, high) = (first + a % span, first + b % span);
+        let (low, high) = (low.min(high), low.max(high));
+        let model = ChargeModel::Volume { bands: bands.clone() };
+        prop_assert!(total(&model, low) <= total(&model, high));
+    }
+
+    #[test]
+    fn graduated_equals_the_sum_over_bands(bands in bands(), units in 0_u64..20_000) {
+        let model = ChargeModel::Graduated { bands: bands.clone() };
+        let charge = model.price(units).unwrap();
+        prop_assert_eq!(charge.total, graduated_by_hand(&bands, units));
+        let held: u64 = charge.lines.iter().map(ChargeLine::units).sum();
+        prop_assert_eq!(held, units);
+    }
+
+    /// At a band's first unit the volume price is that many units at the
+    /// band's price plus its flat fee (the first band's first unit is unit 1).
+    #[test]
+    fn volume_at_a_lower_edge(bands in bands(), pick in any::<prop::sample::Index>()) {
+        let band = &bands[pick.index(bands.len())];
+        let units = band.from_value.max(1);
+        let expected = Decimal::from(units) * band.per_unit_amount.value() + band.flat_amount.value();
+        prop_assert_eq!(total(&ChargeModel::Volume { bands: bands.clone() }, units), expected);
+    }
+
+    #[test]
+    fn package_counts_started_packages(size in 1_u64..500, free in 0_u64..500, units in 0_u64..20_000, each in price()) {
+        let model = ChargeModel::Package { package_size: size, package_price: each, free_units: free };
+        let billed = units.saturating_sub(free);
+        let packages = billed.div_ceil(size);
+        prop_assert_eq!(total(&model, units), Decimal::from(packages) * each.value());
+    }
+
+    /// Lines add up to the total, and the rounded amount is within half a
+    /// minor unit of it, rounding a half away from zero.
+    #[test]
+    fn rounding_is_once_and_half_up(model in model(), units in 0_u64..20_000, code in prop::sample::select(vec!["USD", "JPY", "BHD", "CLF"])) {
+        let currency = Currency::from_code(code, &JsonPath::root()).unwrap();
+        let charge = model.price(units).unwrap();
+        let lines: Decimal = charge.lines.iter().map(ChargeLine::amount).sum();
+        prop_assert_eq!(lines, charge.total);
+        let money = charge.to_money(currency, &JsonPath::root()).unwrap();
+        let step = Decimal::new(1, currency.minor_units());
+        let half = step / Decimal::from(2);
+        let diff = money.amount() - charge.total;
+        prop_assert!(diff <= half && diff > -half, "{} vs {}", money.amount(), charge.total);
+    }
+
+    /// Any unit count up to u64::MAX gives a figure or an overflow error.
+    #[test]
+    fn huge_units_never_panic(model in model(), units in any::<u64>()) {
+        match model.price(units) {
+            Ok(charge) => {
+                let usd = Currency::from_code("USD", &JsonPath::root()).unwrap();
+                if let Err(error) = charge.to_money(usd, &JsonPath::root()) {
+                    prop_assert_eq!(error.code(), "overflow");
+                }
+            }
+            Err(error) => prop_assert_eq!(error.code(), "overflow"),
+        }
+        let _ = model.price(u64::MAX - units % 3);
+    }
+}
