@@ -22,7 +22,12 @@ pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// The operations a request may name in `op`, with the fields each accepts.
 const OPS: &[(&str, &[&str])] = &[
-    ("check", &["bundle", "license", "usage", "now", "feature", "metric", "amount"]),
+    (
+        "check",
+        &[
+            "bundle", "license", "usage", "now", "feature", "metric", "amount",
+        ],
+    ),
     ("status", &["bundle", "license", "usage", "now"]),
     ("quote", &["bundle", "license", "usage", "now"]),
     ("transition", &["bundle", "license", "usage", "now", "to"]),
@@ -152,7 +157,10 @@ fn failure(errors: Vec<Error>, bundle: Option<&BundleMeta>) -> String {
 
 /// Reads, validates and hashes a bundle document.
 fn read_bundle(value: Value, root: &JsonPath) -> Result<(Bundle, BundleMeta), Vec<Error>> {
-    let hash = format!("sha256:{}", hex(&Sha256::digest(canonical(&value).as_bytes())));
+    let hash = format!(
+        "sha256:{}",
+        hex(&Sha256::digest(canonical(&value).as_bytes()))
+    );
     let bundle: Bundle = json::typed(value, root).map_err(|e| vec![e])?;
     let errors = validate::bundle(&bundle, root);
     if !errors.is_empty() {
@@ -297,7 +305,7 @@ fn run(request: &[u8], preloaded: Option<&LoadedBundle>) -> String {
         },
     };
 
-    let docs = read_documents(*op, &mut fields, bundle, &mut errors);
+    let docs = read_documents(op, &mut fields, bundle, &mut errors);
     if !errors.is_empty() {
         return failure(errors, Some(meta));
     }
@@ -308,7 +316,12 @@ fn run(request: &[u8], preloaded: Option<&LoadedBundle>) -> String {
     }
 }
 
-fn read_documents(op: &str, fields: &mut Map<String, Value>, bundle: &Bundle, errors: &mut Vec<Error>) -> Documents {
+fn read_documents(
+    op: &str,
+    fields: &mut Map<String, Value>,
+    bundle: &Bundle,
+    errors: &mut Vec<Error>,
+) -> Documents {
     let root = JsonPath::root();
     let license = match fields.remove("license") {
         Some(value) => match json::typed::<License>(value, &root.key("license")) {
@@ -360,7 +373,11 @@ fn read_documents(op: &str, fields: &mut Map<String, Value>, bundle: &Bundle, er
             None
         }
     };
-    Documents { license, usage, now }
+    Documents {
+        license,
+        usage,
+        now,
+    }
 }
 
 fn dispatch(
@@ -381,7 +398,14 @@ fn dispatch(
         if docs.license.is_some() {
             checked.push("license");
         }
-        return Ok(success(op, &Valid { valid: true, checked }, meta));
+        return Ok(success(
+            op,
+            &Valid {
+                valid: true,
+                checked,
+            },
+            meta,
+        ));
     }
     let (Some(license), Some(now)) = (docs.license, docs.now) else {
         return Err(vec![Error::MissingField {
@@ -421,7 +445,8 @@ fn dispatch(
                     name: to.to_string(),
                 }]);
             }
-            let answer = transition::transition(bundle, &license, &usage, &to, now).map_err(|e| vec![e])?;
+            let answer =
+                transition::transition(bundle, &license, &usage, &to, now).map_err(|e| vec![e])?;
             Ok(success(op, &answer, meta))
         }
         other => Err(vec![Error::UnknownReference {
@@ -477,7 +502,9 @@ fn read_ask(fields: &mut Map<String, Value>, bundle: &Bundle) -> Result<Ask, Vec
     };
     match (feature, metric, amount) {
         (Some(feature), None, None) => Ok(Ask::Feature(feature)),
-        (None, Some(metric), Some(amount)) if metered(&metric) => Ok(Ask::Consume { metric, amount }),
+        (None, Some(metric), Some(amount)) if metered(&metric) => {
+            Ok(Ask::Consume { metric, amount })
+        }
         (None, Some(metric), Some(_)) => Err(vec![Error::Contradiction {
             path: root.key("metric"),
             detail: format!("feature `{metric}` is boolean: check it with `feature`"),
@@ -493,7 +520,9 @@ fn read_ask(fields: &mut Map<String, Value>, bundle: &Bundle) -> Result<Ask, Vec
         }]),
         (Some(_), _, _) => Err(vec![Error::Contradiction {
             path: root.key("feature"),
-            detail: String::from("ask for a `feature`, or for a `metric` with an `amount`, not both"),
+            detail: String::from(
+                "ask for a `feature`, or for a `metric` with an `amount`, not both",
+            ),
             code: "ambiguous_check",
         }]),
     }
@@ -505,7 +534,8 @@ mod tests {
 
     #[test]
     fn canonical_sorts_keys_and_drops_space() {
-        let v: Value = serde_json::from_str(r#"{ "b": [1, {"d": "x", "c": null}], "a": 1.5 }"#).unwrap_or_default();
+        let v: Value = serde_json::from_str(r#"{ "b": [1, {"d": "x", "c": null}], "a": 1.5 }"#)
+            .unwrap_or_default();
         assert_eq!(canonical(&v), r#"{"a":1.5,"b":[1,{"c":null,"d":"x"}]}"#);
     }
 }

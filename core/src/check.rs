@@ -84,8 +84,10 @@ pub struct CheckAnswer {
     pub feature: FeatureId,
     /// What decided the answer.
     pub decided_by: Vec<Basis>,
-    /// Units left after this request (or before it, when it is refused);
-    /// `null` for boolean features and unlimited quotas.
+    /// Units that can still be consumed before a deny: after this request
+    /// when it is allowed, before it when it is refused. A soft quota counts
+    /// up to its grace limit while grace runs or has yet to start. `null` for
+    /// boolean features and unlimited quotas.
     pub remaining: Option<u64>,
     /// The quota, for metered features.
     pub quota: Option<QuotaUse>,
@@ -104,7 +106,8 @@ pub fn check(
     now: Timestamp,
 ) -> Result<CheckAnswer, Error> {
     let feature = ask.feature();
-    let standing = Standing::of(license, &bundle.expiry, now).ok_or_else(|| out_of_range("$.now"))?;
+    let standing =
+        Standing::of(license, &bundle.expiry, now).ok_or_else(|| out_of_range("$.now"))?;
     let mut reasons = Vec::new();
     let mut bounds: Vec<Timestamp> = Vec::new();
     let mut decided_by = Vec::new();
@@ -176,51 +179,56 @@ pub fn check(
                     path: JsonPath::root().key("amount"),
                     what: String::from("used plus requested units"),
                 })?;
+            // Grace starts when the limit is first crossed: the recorded instant
+            // if the usage already crossed it, else the request that crosses it.
             let mut grace_ends_at = None;
+            if let (Some(limit), Some(hours)) = (quota.limit, quota.grace_hours) {
+                let started = match counted.soft_exceeded_at {
+                    Some(at) => Some(at),
+                    None if counted.used > limit => {
+                        return Err(Error::MissingField {
+                            path: JsonPath::root()
+                                .key("usage")
+                                .key("metrics")
+                                .key(feature.as_str())
+                                .key("soft_exceeded_at"),
+                            field: String::from("soft_exceeded_at"),
+                        })
+                    }
+                    None if wanted > limit => Some(now),
+                    None => None,
+                };
+                if let Some(started) = started {
+                    let seconds = i64::try_from(hours.saturating_mul(3600)).unwrap_or(i64::MAX);
+                    grace_ends_at = Some(
+                        started
+                            .plus_seconds(seconds)
+                            .ok_or_else(|| out_of_range("$.usage"))?,
+                    );
+                }
+            }
+            let grace_over = grace_ends_at.is_some_and(|ends| now >= ends);
+            // The ceiling is what can be consumed before a deny: the grace limit
+            // while grace runs (or has yet to start), else the limit itself.
+            let ceiling = match (quota.limit, quota.grace_limit) {
+                (Some(_), Some(grace_limit)) if !grace_over => Some(grace_limit),
+                (limit, _) => limit,
+            };
+            remaining = ceiling.map(|c| {
+                c.checked_sub(wanted)
+                    .unwrap_or_else(|| c.saturating_sub(counted.used))
+            });
             let reason = match (quota.limit, quota.grace_limit) {
                 (None, _) => Reason::Unlimited,
-                (Some(limit), _) if wanted <= limit => {
-                    remaining = Some(limit - wanted);
-                    Reason::WithinQuota
+                (Some(limit), _) if wanted <= limit => Reason::WithinQuota,
+                (Some(_), None) => Reason::QuotaExceeded,
+                (Some(_), Some(grace_limit)) if wanted > grace_limit => {
+                    Reason::GraceAllowanceExhausted
                 }
-                (Some(limit), None) => {
-                    remaining = Some(limit.saturating_sub(counted.used));
-                    Reason::QuotaExceeded
-                }
-                (Some(limit), Some(grace_limit)) => {
-                    // Grace starts when the limit is first crossed: the recorded
-                    // instant if the usage already crossed it, else this request.
-                    let started = match counted.soft_exceeded_at {
-                        Some(at) => at,
-                        None if counted.used > limit => {
-                            return Err(Error::MissingField {
-                                path: JsonPath::root()
-                                    .key("usage")
-                                    .key("metrics")
-                                    .key(feature.as_str())
-                                    .key("soft_exceeded_at"),
-                                field: String::from("soft_exceeded_at"),
-                            })
-                        }
-                        None => now,
-                    };
-                    let hours = quota.grace_hours.unwrap_or(0);
-                    let seconds = i64::try_from(hours.saturating_mul(3600)).unwrap_or(i64::MAX);
-                    let ends = started.plus_seconds(seconds).ok_or_else(|| out_of_range("$.usage"))?;
-                    grace_ends_at = Some(ends);
-                    if wanted > grace_limit {
-                        remaining = Some(grace_limit.saturating_sub(counted.used));
-                        Reason::GraceAllowanceExhausted
-                    } else if now >= ends {
-                        remaining = Some(0);
-                        Reason::GracePeriodEnded
-                    } else {
-                        remaining = Some(grace_limit - wanted);
-                        bounds.push(ends);
-                        Reason::SoftLimitGrace
-                    }
-                }
+                (Some(_), Some(_)) if grace_over => Reason::GracePeriodEnded,
+                (Some(_), Some(_)) => Reason::SoftLimitGrace,
             };
+            bounds.extend(grace_ends_at);
             if quota.limit.is_some() {
                 bounds.push(period.end);
             }

@@ -43,7 +43,11 @@ impl JsonPath {
 
     /// Joins a path reported relative to a sub-document (`$.x`) under this one.
     pub fn join(&self, relative: &str) -> Self {
-        JsonPath(format!("{}{}", self.0, relative.strip_prefix('$').unwrap_or(relative)))
+        JsonPath(format!(
+            "{}{}",
+            self.0,
+            relative.strip_prefix('$').unwrap_or(relative)
+        ))
     }
 }
 
@@ -200,7 +204,9 @@ pub enum Error {
         value: String,
     },
     /// Pricing bands leave units unpriced between two bands.
-    #[error("bands leave a gap: the band before ends at `{previous_to}`, this one starts at `{from}`")]
+    #[error(
+        "bands leave a gap: the band before ends at `{previous_to}`, this one starts at `{from}`"
+    )]
     BandGap {
         /// The band that starts too late.
         path: JsonPath,
@@ -369,7 +375,9 @@ impl Error {
             Error::InvalidUtf8 { .. } => "send the request as utf-8 encoded json".into(),
             Error::TooLarge { limit, .. } => format!("send at most {limit} bytes"),
             Error::InvalidJson { .. } => "check the document with a json validator".into(),
-            Error::TooDeep { .. } => "flatten the document; no field of the schema nests that deep".into(),
+            Error::TooDeep { .. } => {
+                "flatten the document; no field of the schema nests that deep".into()
+            }
             Error::WrongType { .. } => "see the schema for this field's type".into(),
             Error::OutOfRange { .. } => "use a value inside the field's range".into(),
             Error::MissingField { field, .. } => format!("add the field `{field}`"),

@@ -69,7 +69,11 @@ fn from_serde_json(error: &serde_json::Error, path: JsonPath) -> Error {
         }
         return Error::InvalidJson {
             path,
-            detail: format!("{detail} at line {}, column {}", error.line(), error.column()),
+            detail: format!(
+                "{detail} at line {}, column {}",
+                error.line(),
+                error.column()
+            ),
         };
     }
     classify(&text, path)
@@ -90,7 +94,10 @@ pub(crate) fn classify(message: &str, path: JsonPath) -> Error {
             "unknown_time_zone" => Error::UnknownTimeZone { path, value },
             "invalid_decimal" => Error::InvalidDecimal { path, value },
             "unknown_currency" => Error::UnknownCurrency { path, value },
-            "duplicate_key" => Error::DuplicateKey { path, key: value },
+            "duplicate_key" => Error::DuplicateKey {
+                path: path.key(&value),
+                key: value,
+            },
             "too_deep" => Error::TooDeep {
                 path,
                 limit: MAX_DEPTH,

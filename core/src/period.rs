@@ -53,7 +53,11 @@ impl Period {
             }
             PeriodKind::Year => {
                 let step = |date: NaiveDate, back: bool| -> Option<NaiveDate> {
-                    let year = if back { date.year() - 1 } else { date.year() + 1 };
+                    let year = if back {
+                        date.year() - 1
+                    } else {
+                        date.year() + 1
+                    };
                     year_start(year, anchor)
                 };
                 let this = year_start(today.year(), anchor)?;

@@ -69,7 +69,10 @@ pub struct Overage {
 /// Prices `units` of overage of a metric by its charge model; a metric with no
 /// charge model declared bills nothing for overage (its quota is the only limit).
 pub fn price_overage(bundle: &Bundle, metric: &FeatureId, units: u64) -> Result<Overage, Error> {
-    let path = JsonPath::root().key("bundle").key("charges").key(metric.as_str());
+    let path = JsonPath::root()
+        .key("bundle")
+        .key("charges")
+        .key(metric.as_str());
     match bundle.charges.get(metric) {
         Some(model) => {
             let charge = model.price_at(units, &path)?;
@@ -105,7 +108,11 @@ pub fn plan_lines(bundle: &Bundle, terms: &Terms<'_>) -> Result<Vec<LineItem>, E
         amount: Money::from_price(
             terms.tier.price,
             bundle.currency,
-            &JsonPath::root().key("bundle").key("tiers").key(terms.tier_id.as_str()).key("price"),
+            &JsonPath::root()
+                .key("bundle")
+                .key("tiers")
+                .key(terms.tier_id.as_str())
+                .key("price"),
         )?,
         breakdown: None,
     }];
@@ -117,7 +124,11 @@ pub fn plan_lines(bundle: &Bundle, terms: &Terms<'_>) -> Result<Vec<LineItem>, E
             amount: Money::from_price(
                 addon.price,
                 bundle.currency,
-                &JsonPath::root().key("bundle").key("addons").key(id.as_str()).key("price"),
+                &JsonPath::root()
+                    .key("bundle")
+                    .key("addons")
+                    .key(id.as_str())
+                    .key("price"),
             )?,
             breakdown: None,
         });
@@ -127,15 +138,20 @@ pub fn plan_lines(bundle: &Bundle, terms: &Terms<'_>) -> Result<Vec<LineItem>, E
 
 /// Sums line items exactly in minor units.
 pub fn total(currency: Currency, lines: &[LineItem]) -> Result<Money, Error> {
-    lines
-        .iter()
-        .try_fold(Money::zero(currency), |sum, line| sum.checked_add(line.amount, &JsonPath::root()))
+    lines.iter().try_fold(Money::zero(currency), |sum, line| {
+        sum.checked_add(line.amount, &JsonPath::root())
+    })
 }
 
 /// The bill for the billing period containing `now`: the tier, the add-ons
 /// that fit it, and overage of every metric that has a charge model, counted
 /// in each quota's current period.
-pub fn quote(bundle: &Bundle, license: &License, usage: &Usage, now: Timestamp) -> Result<Quote, Error> {
+pub fn quote(
+    bundle: &Bundle,
+    license: &License,
+    usage: &Usage,
+    now: Timestamp,
+) -> Result<Quote, Error> {
     let terms = Terms::of_license(bundle, license, now).ok_or_else(|| Error::UnknownReference {
         path: JsonPath::root().key("license").key("tier"),
         kind: crate::error::RefKind::Tier,
@@ -175,6 +191,11 @@ pub fn quote(bundle: &Bundle, license: &License, usage: &Usage, now: Timestamp) 
 /// The sources of a plan, for explanations: the tier, then its add-ons.
 pub fn plan_sources(terms: &Terms<'_>) -> Vec<Source> {
     let mut sources = vec![Source::Tier(terms.tier_id.clone())];
-    sources.extend(terms.addons.iter().map(|(id, _)| Source::Addon((*id).clone())));
+    sources.extend(
+        terms
+            .addons
+            .iter()
+            .map(|(id, _)| Source::Addon((*id).clone())),
+    );
     sources
 }

@@ -183,7 +183,12 @@ pub struct PlanAdvice {
 }
 
 /// The portal's view of a license at `now`.
-pub fn status(bundle: &Bundle, license: &License, usage: &Usage, now: Timestamp) -> Result<Status, Error> {
+pub fn status(
+    bundle: &Bundle,
+    license: &License,
+    usage: &Usage,
+    now: Timestamp,
+) -> Result<Status, Error> {
     let range = || Error::OutOfRange {
         path: JsonPath::root().key("now"),
         detail: String::from("the instant is outside the supported range of dates"),
@@ -195,7 +200,8 @@ pub fn status(bundle: &Bundle, license: &License, usage: &Usage, now: Timestamp)
     let mut features = Vec::new();
     for (id, feature) in &bundle.features {
         let sources = terms.feature_sources(id);
-        let only_exceptions = !sources.is_empty() && sources.iter().all(|s| matches!(s, Source::Exception(_)));
+        let only_exceptions =
+            !sources.is_empty() && sources.iter().all(|s| matches!(s, Source::Exception(_)));
         let granted_until = if only_exceptions {
             terms
                 .exceptions
@@ -222,22 +228,41 @@ pub fn status(bundle: &Bundle, license: &License, usage: &Usage, now: Timestamp)
     let mut quotas = Vec::new();
     let mut overage_total = Money::zero(bundle.currency);
     for (metric, feature) in &bundle.features {
-        let Some(quota) = terms.quota(metric) else { continue };
+        let Some(quota) = terms.quota(metric) else {
+            continue;
+        };
         let counted = usage.metrics.get(metric).copied().unwrap_or_default();
         let used = counted.used;
         let period = Period::containing(quota.period, now, license).ok_or_else(range)?;
-        let answer = check(bundle, license, usage, &Ask::Consume { metric: metric.clone(), amount: 1 }, now)?;
+        let answer = check(
+            bundle,
+            license,
+            usage,
+            &Ask::Consume {
+                metric: metric.clone(),
+                amount: 1,
+            },
+            now,
+        )?;
         let state = match quota.limit {
             None => QuotaState::Ok,
             Some(_)
                 if answer.reasons.iter().any(|r| {
-                    matches!(r, Reason::QuotaExceeded | Reason::GraceAllowanceExhausted | Reason::GracePeriodEnded)
+                    matches!(
+                        r,
+                        Reason::QuotaExceeded
+                            | Reason::GraceAllowanceExhausted
+                            | Reason::GracePeriodEnded
+                    )
                 }) =>
             {
                 QuotaState::Blocked
             }
             Some(limit) if used > limit => QuotaState::OverSoft,
-            Some(limit) if u128::from(used) * 100 >= u128::from(limit) * u128::from(APPROACHING_PERCENT) => {
+            Some(limit)
+                if u128::from(used) * 100
+                    >= u128::from(limit) * u128::from(APPROACHING_PERCENT) =>
+            {
                 QuotaState::Approaching
             }
             Some(_) => QuotaState::Ok,
@@ -249,7 +274,8 @@ pub fn status(bundle: &Bundle, license: &License, usage: &Usage, now: Timestamp)
             percent
         });
         let overage = price_overage(bundle, metric, quote::overage_units(&terms, usage, metric))?;
-        overage_total = overage_total.checked_add(overage.charge, &JsonPath::root().key("usage"))?;
+        overage_total =
+            overage_total.checked_add(overage.charge, &JsonPath::root().key("usage"))?;
         let projected_used = project(used, &period, now);
         let projected_over = quota.limit.map_or(0, |l| projected_used.saturating_sub(l));
         if quota.limit.is_some() {
@@ -308,7 +334,8 @@ pub fn project(used: u64, period: &Period, now: Timestamp) -> u64 {
     if elapsed <= 0 || length <= 0 || elapsed >= length {
         return used;
     }
-    let scaled = u128::from(used) * u128::from(length.unsigned_abs()) / u128::from(elapsed.unsigned_abs());
+    let scaled =
+        u128::from(used) * u128::from(length.unsigned_abs()) / u128::from(elapsed.unsigned_abs());
     u64::try_from(scaled).unwrap_or(u64::MAX)
 }
 
@@ -316,7 +343,12 @@ pub fn project(used: u64, period: &Period, now: Timestamp) -> u64 {
 /// that fit it) that keeps every feature the current plan grants and whose
 /// quotas cover every metric used, exceptions left out.
 /// Ties go to the lower rank, then to fewer add-ons.
-fn advise(bundle: &Bundle, license: &License, usage: &Usage, now: Timestamp) -> Result<PlanAdvice, Error> {
+fn advise(
+    bundle: &Bundle,
+    license: &License,
+    usage: &Usage,
+    now: Timestamp,
+) -> Result<PlanAdvice, Error> {
     let current_quote = quote::quote(bundle, license, usage, now)?;
     let mut current = Plan {
         tier: license.tier.clone(),
@@ -331,21 +363,41 @@ fn advise(bundle: &Bundle, license: &License, usage: &Usage, now: Timestamp) -> 
     let kept: Vec<&FeatureId> = match Terms::of_license(bundle, license, now) {
         Some(terms) => {
             let standard = Terms::standard(terms.tier_id, terms.tier, terms.addons.clone());
-            bundle.features.keys().filter(|f| !standard.feature_sources(f).is_empty()).collect()
+            bundle
+                .features
+                .keys()
+                .filter(|f| !standard.feature_sources(f).is_empty())
+                .collect()
         }
         None => Vec::new(),
     };
     let mut best: Option<(Money, u32, usize, Plan)> = None;
     for (tier_id, tier) in &bundle.tiers {
-        let fitting: Vec<_> = bundle.addons.iter().filter(|(_, a)| a.tiers.contains(tier_id)).collect();
+        let fitting: Vec<_> = bundle
+            .addons
+            .iter()
+            .filter(|(_, a)| a.tiers.contains(tier_id))
+            .collect();
         for chosen in combinations(fitting.len()) {
-            let addons: Vec<_> = chosen.iter().filter_map(|i| fitting.get(*i).copied()).collect();
+            let addons: Vec<_> = chosen
+                .iter()
+                .filter_map(|i| fitting.get(*i).copied())
+                .collect();
             let terms = Terms::standard(tier_id, tier, addons);
             let covers = kept.iter().all(|f| !terms.feature_sources(f).is_empty())
-                && usage.metrics.iter().filter(|(_, m)| m.used > 0).all(|(metric, m)| {
-                terms.feature_sources(metric).iter().any(|s| matches!(s, Source::Tier(_)))
-                    && terms.quota(metric).is_some_and(|q| q.limit.is_none_or(|l| m.used <= l))
-            });
+                && usage
+                    .metrics
+                    .iter()
+                    .filter(|(_, m)| m.used > 0)
+                    .all(|(metric, m)| {
+                        terms
+                            .feature_sources(metric)
+                            .iter()
+                            .any(|s| matches!(s, Source::Tier(_)))
+                            && terms
+                                .quota(metric)
+                                .is_some_and(|q| q.limit.is_none_or(|l| m.used <= l))
+                    });
             if !covers {
                 continue;
             }
@@ -357,7 +409,9 @@ fn advise(bundle: &Bundle, license: &License, usage: &Usage, now: Timestamp) -> 
                 total,
             };
             let key = (total.minor, tier.rank, plan.addons.len());
-            let better = best.as_ref().is_none_or(|(m, r, n, _)| key < (m.minor, *r, *n));
+            let better = best
+                .as_ref()
+                .is_none_or(|(m, r, n, _)| key < (m.minor, *r, *n));
             if better {
                 best = Some((total, tier.rank, plan.addons.len(), plan));
             }
@@ -396,6 +450,8 @@ fn combinations(n: usize) -> Vec<Vec<usize>> {
             .map(|mask| (0..n).filter(|i| mask & (1 << i) != 0).collect())
             .collect()
     } else {
-        std::iter::once(Vec::new()).chain((0..n).map(|i| vec![i])).collect()
+        std::iter::once(Vec::new())
+            .chain((0..n).map(|i| vec![i]))
+            .collect()
     }
 }

@@ -146,14 +146,18 @@ mod tests {
     #[test]
     fn gap_moves_forward_to_end_of_gap() {
         // London springs forward at 01:00 GMT on 2026-03-29: 01:30 local does not exist.
-        let t = zone("Europe/London").instant(local("2026-03-29 01:30")).unwrap();
+        let t = zone("Europe/London")
+            .instant(local("2026-03-29 01:30"))
+            .unwrap();
         assert_eq!(t.to_string(), "2026-03-29T01:00:00Z");
     }
 
     #[test]
     fn overlap_takes_first_occurrence() {
         // New York falls back at 02:00 EDT on 2026-11-01: 01:30 occurs at 05:30Z and 06:30Z.
-        let t = zone("America/New_York").instant(local("2026-11-01 01:30")).unwrap();
+        let t = zone("America/New_York")
+            .instant(local("2026-11-01 01:30"))
+            .unwrap();
         assert_eq!(t.to_string(), "2026-11-01T05:30:00Z");
     }
 
@@ -170,7 +174,9 @@ mod tests {
     fn timestamps_need_an_offset() {
         assert!(Timestamp::parse("2026-01-01T00:00:00").is_none());
         assert_eq!(
-            Timestamp::parse("2026-01-01T01:00:00+01:00").unwrap().to_string(),
+            Timestamp::parse("2026-01-01T01:00:00+01:00")
+                .unwrap()
+                .to_string(),
             "2026-01-01T00:00:00Z"
         );
     }

@@ -91,7 +91,10 @@ pub fn transition(
     now: Timestamp,
 ) -> Result<TransitionAnswer, Error> {
     let mut refusals = Vec::new();
-    let (Some(from_tier), Some((to_id, to_tier))) = (bundle.tiers.get(&license.tier), bundle.tiers.get_key_value(to)) else {
+    let (Some(from_tier), Some((to_id, to_tier))) = (
+        bundle.tiers.get(&license.tier),
+        bundle.tiers.get_key_value(to),
+    ) else {
         return Err(Error::UnknownReference {
             path: crate::error::JsonPath::root().key("to"),
             kind: crate::error::RefKind::Tier,
@@ -105,14 +108,23 @@ pub fn transition(
     };
     if &license.tier == to {
         refusals.push(Refusal::SameTier);
-    } else if !bundle.transitions.iter().any(|t| t.from == license.tier && &t.to == to) {
+    } else if !bundle
+        .transitions
+        .iter()
+        .any(|t| t.from == license.tier && &t.to == to)
+    {
         refusals.push(Refusal::TransitionNotDeclared);
     }
     if let Some(standing) = Standing::of(license, &bundle.expiry, now) {
         let active = license.status == LicenseStatus::Active
-            && matches!(standing.state, LicenseState::Active | LicenseState::ExpiringSoon | LicenseState::InGrace);
+            && matches!(
+                standing.state,
+                LicenseState::Active | LicenseState::ExpiringSoon | LicenseState::InGrace
+            );
         if !active {
-            refusals.push(Refusal::LicenseNotActive { state: standing.state });
+            refusals.push(Refusal::LicenseNotActive {
+                state: standing.state,
+            });
         }
     }
     let (kept, dropped): (Vec<_>, Vec<_>) = license

@@ -4,7 +4,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::bundle::{Bundle, ControlType, ControlValue, Enforcement, FeatureKind, GraceAllowance, Limit};
+use crate::bundle::{
+    Bundle, ControlType, ControlValue, Enforcement, FeatureKind, GraceAllowance, Limit,
+};
 use crate::error::{Error, JsonPath, RefKind};
 use crate::ids::FeatureId;
 use crate::license::{License, Usage};
@@ -25,9 +27,17 @@ fn unknown(path: JsonPath, kind: RefKind, name: &str) -> Error {
 pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
     let mut errors = Vec::new();
     let features = &bundle.features;
-    let is_metered = |f: &FeatureId| features.get(f).is_some_and(|x| x.kind == FeatureKind::Metered);
+    let is_metered = |f: &FeatureId| {
+        features
+            .get(f)
+            .is_some_and(|x| x.kind == FeatureKind::Metered)
+    };
     if bundle.tiers.is_empty() {
-        errors.push(contradiction(root.key("tiers"), "no_tiers", "the bundle declares no tier".into()));
+        errors.push(contradiction(
+            root.key("tiers"),
+            "no_tiers",
+            "the bundle declares no tier".into(),
+        ));
     }
     let mut ranks: BTreeMap<u32, &str> = BTreeMap::new();
     for (tier_id, tier) in &bundle.tiers {
@@ -46,7 +56,11 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
         for (i, f) in tier.features.iter().enumerate() {
             let path = at.key("features").index(i);
             if !seen.insert(f) {
-                errors.push(Error::Duplicate { path, what: "feature".into(), value: f.to_string() });
+                errors.push(Error::Duplicate {
+                    path,
+                    what: "feature".into(),
+                    value: f.to_string(),
+                });
             } else if !features.contains_key(f) {
                 errors.push(unknown(path, RefKind::Feature, f.as_str()));
             } else if is_metered(f) && !tier.quotas.contains_key(f) {
@@ -62,7 +76,11 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
             if !features.contains_key(metric) {
                 errors.push(unknown(path.clone(), RefKind::Metric, metric.as_str()));
             } else if !is_metered(metric) {
-                errors.push(contradiction(path.clone(), "not_metered", format!("feature `{metric}` is boolean and takes no quota")));
+                errors.push(contradiction(
+                    path.clone(),
+                    "not_metered",
+                    format!("feature `{metric}` is boolean and takes no quota"),
+                ));
             } else if !tier.features.contains(metric) {
                 errors.push(contradiction(
                     path.clone(),
@@ -73,14 +91,26 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
             if quota.limit == Limit::Units(0) {
                 errors.push(not_positive(path.key("limit"), "a quota's limit", "0"));
             }
-            if let Enforcement::Soft { grace_allowance, grace_hours } = &quota.enforcement {
+            if let Enforcement::Soft {
+                grace_allowance,
+                grace_hours,
+            } = &quota.enforcement
+            {
                 let e = path.key("enforcement");
                 match grace_allowance {
                     GraceAllowance::Percent(p) if p.is_sign_negative() || p.is_zero() => {
-                        errors.push(not_positive(e.key("grace_allowance").key("percent"), "a grace percentage", &p.to_string()));
+                        errors.push(not_positive(
+                            e.key("grace_allowance").key("percent"),
+                            "a grace percentage",
+                            &p.to_string(),
+                        ));
                     }
                     GraceAllowance::Units(0) => {
-                        errors.push(not_positive(e.key("grace_allowance").key("units"), "a grace allowance", "0"));
+                        errors.push(not_positive(
+                            e.key("grace_allowance").key("units"),
+                            "a grace allowance",
+                            "0",
+                        ));
                     }
                     _ => {}
                 }
@@ -88,7 +118,11 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
                     errors.push(not_positive(e.key("grace_hours"), "a grace duration", "0"));
                 }
                 if matches!(quota.limit, Limit::Unlimited(_)) {
-                    errors.push(contradiction(e, "soft_unlimited", "an unlimited quota has nothing to be soft about".into()));
+                    errors.push(contradiction(
+                        e,
+                        "soft_unlimited",
+                        "an unlimited quota has nothing to be soft about".into(),
+                    ));
                 }
             }
         }
@@ -99,21 +133,36 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
                 Some(kind) => check_control(kind, value, path, &mut errors),
             }
         }
-        for control in bundle.controls.keys().filter(|c| !tier.controls.contains_key(*c)) {
-            errors.push(Error::MissingField { path: at.key("controls").key(control.as_str()), field: control.to_string() });
+        for control in bundle
+            .controls
+            .keys()
+            .filter(|c| !tier.controls.contains_key(*c))
+        {
+            errors.push(Error::MissingField {
+                path: at.key("controls").key(control.as_str()),
+                field: control.to_string(),
+            });
         }
     }
     for (control, kind) in &bundle.controls {
         if let ControlType::Choice { choices } = kind {
             if choices.is_empty() {
-                errors.push(contradiction(root.key("controls").key(control.as_str()).key("choices"), "no_choices", "a choice control needs at least one choice".into()));
+                errors.push(contradiction(
+                    root.key("controls").key(control.as_str()).key("choices"),
+                    "no_choices",
+                    "a choice control needs at least one choice".into(),
+                ));
             }
         }
     }
     for (addon_id, addon) in &bundle.addons {
         let at = root.key("addons").key(addon_id.as_str());
         if addon.tiers.is_empty() {
-            errors.push(contradiction(at.key("tiers"), "addon_fits_no_tier", format!("add-on `{addon_id}` fits no tier")));
+            errors.push(contradiction(
+                at.key("tiers"),
+                "addon_fits_no_tier",
+                format!("add-on `{addon_id}` fits no tier"),
+            ));
         }
         for (i, t) in addon.tiers.iter().enumerate() {
             if !bundle.tiers.contains_key(t) {
@@ -133,7 +182,11 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
                 continue;
             }
             for t in &addon.tiers {
-                if bundle.tiers.get(t).is_some_and(|tier| !tier.quotas.contains_key(metric)) {
+                if bundle
+                    .tiers
+                    .get(t)
+                    .is_some_and(|tier| !tier.quotas.contains_key(metric))
+                {
                     errors.push(contradiction(
                         path.clone(),
                         "increment_without_quota",
@@ -159,15 +212,30 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
             }
         }
         if t.from == t.to {
-            errors.push(contradiction(at.key("to"), "self_transition", format!("a transition from `{}` to itself", t.from)));
+            errors.push(contradiction(
+                at.key("to"),
+                "self_transition",
+                format!("a transition from `{}` to itself", t.from),
+            ));
         } else if !pairs.insert((&t.from, &t.to)) {
-            errors.push(Error::Duplicate { path: at, what: "transition".into(), value: format!("{} -> {}", t.from, t.to) });
+            errors.push(Error::Duplicate {
+                path: at,
+                what: "transition".into(),
+                value: format!("{} -> {}", t.from, t.to),
+            });
         }
     }
     if let crate::bundle::AfterGrace::Restrict { features: kept } = &bundle.expiry.after_grace {
         for (i, f) in kept.iter().enumerate() {
             if !features.contains_key(f) {
-                errors.push(unknown(root.key("expiry").key("after_grace").key("features").index(i), RefKind::Feature, f.as_str()));
+                errors.push(unknown(
+                    root.key("expiry")
+                        .key("after_grace")
+                        .key("features")
+                        .index(i),
+                    RefKind::Feature,
+                    f.as_str(),
+                ));
             }
         }
     }
@@ -175,15 +243,32 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
 }
 
 fn not_positive(path: JsonPath, what: &str, value: &str) -> Error {
-    Error::NotPositive { path, what: what.to_string(), value: value.to_string() }
+    Error::NotPositive {
+        path,
+        what: what.to_string(),
+        value: value.to_string(),
+    }
 }
 
-fn check_control(kind: &ControlType, value: &ControlValue, path: JsonPath, errors: &mut Vec<Error>) {
+fn check_control(
+    kind: &ControlType,
+    value: &ControlValue,
+    path: JsonPath,
+    errors: &mut Vec<Error>,
+) {
     match (kind, value) {
-        (ControlType::Boolean, ControlValue::Boolean(_)) | (ControlType::Integer { .. }, ControlValue::Integer(_)) => {}
+        (ControlType::Boolean, ControlValue::Boolean(_))
+        | (ControlType::Integer { .. }, ControlValue::Integer(_)) => {}
         (ControlType::Choice { choices }, ControlValue::Choice(c)) => {
             if !choices.contains(c) {
-                errors.push(contradiction(path, "unknown_choice", format!("`{c}` is not one of the control's choices: {}", choices.join(", "))));
+                errors.push(contradiction(
+                    path,
+                    "unknown_choice",
+                    format!(
+                        "`{c}` is not one of the control's choices: {}",
+                        choices.join(", ")
+                    ),
+                ));
             }
         }
         (kind, _) => {
@@ -192,7 +277,10 @@ fn check_control(kind: &ControlType, value: &ControlValue, path: JsonPath, error
                 ControlType::Integer { .. } => "an integer",
                 ControlType::Choice { .. } => "a string naming one of the choices",
             };
-            errors.push(Error::WrongType { path, detail: format!("the control takes {expected}") });
+            errors.push(Error::WrongType {
+                path,
+                detail: format!("the control takes {expected}"),
+            });
         }
     }
 }
@@ -205,7 +293,9 @@ fn grant_feature(bundle: &Bundle, f: &FeatureId, path: JsonPath, errors: &mut Ve
         Some(feature) if feature.kind == FeatureKind::Metered => errors.push(contradiction(
             path,
             "metered_feature_grant",
-            format!("`{f}` is metered: grant units with `quota_increments` on a tier's quota instead"),
+            format!(
+                "`{f}` is metered: grant units with `quota_increments` on a tier's quota instead"
+            ),
         )),
         Some(_) => {}
     }
@@ -216,19 +306,29 @@ pub fn license(bundle: &Bundle, license: &License, root: &JsonPath) -> Vec<Error
     let mut errors = Vec::new();
     let tier = bundle.tiers.get(&license.tier);
     if tier.is_none() {
-        errors.push(unknown(root.key("tier"), RefKind::Tier, license.tier.as_str()));
+        errors.push(unknown(
+            root.key("tier"),
+            RefKind::Tier,
+            license.tier.as_str(),
+        ));
     }
     let mut seen = BTreeSet::new();
     for (i, a) in license.addons.iter().enumerate() {
         let path = root.key("addons").index(i);
         match bundle.addons.get(a) {
             None => errors.push(unknown(path, RefKind::AddOn, a.as_str())),
-            Some(_) if !seen.insert(a) => errors.push(Error::Duplicate { path, what: "add-on".into(), value: a.to_string() }),
-            Some(addon) if tier.is_some() && !addon.tiers.contains(&license.tier) => errors.push(contradiction(
+            Some(_) if !seen.insert(a) => errors.push(Error::Duplicate {
                 path,
-                "addon_not_for_tier",
-                format!("add-on `{a}` does not fit tier `{}`", license.tier),
-            )),
+                what: "add-on".into(),
+                value: a.to_string(),
+            }),
+            Some(addon) if tier.is_some() && !addon.tiers.contains(&license.tier) => {
+                errors.push(contradiction(
+                    path,
+                    "addon_not_for_tier",
+                    format!("add-on `{a}` does not fit tier `{}`", license.tier),
+                ))
+            }
             Some(_) => {}
         }
     }
@@ -237,42 +337,97 @@ pub fn license(bundle: &Bundle, license: &License, root: &JsonPath) -> Vec<Error
     }
     if let Some(max) = tier.and_then(|t| t.max_seats) {
         if license.seats > max {
-            errors.push(contradiction(root.key("seats"), "seats_over_tier_max", format!("`{}` seats exceed the tier's maximum of `{max}`", license.seats)));
+            errors.push(contradiction(
+                root.key("seats"),
+                "seats_over_tier_max",
+                format!(
+                    "`{}` seats exceed the tier's maximum of `{max}`",
+                    license.seats
+                ),
+            ));
         }
     }
     if license.term.end <= license.term.start {
-        errors.push(contradiction(root.key("term").key("end"), "term_ends_before_start", format!("the term ends at `{}`, not after its start `{}`", license.term.end, license.term.start)));
+        errors.push(contradiction(
+            root.key("term").key("end"),
+            "term_ends_before_start",
+            format!(
+                "the term ends at `{}`, not after its start `{}`",
+                license.term.end, license.term.start
+            ),
+        ));
     }
     let mut ids = BTreeSet::new();
     for (i, e) in license.exceptions.iter().enumerate() {
         let at = root.key("exceptions").index(i);
         if !ids.insert(&e.id) {
-            errors.push(Error::Duplicate { path: at.key("id"), what: "exception id".into(), value: e.id.to_string() });
+            errors.push(Error::Duplicate {
+                path: at.key("id"),
+                what: "exception id".into(),
+                value: e.id.to_string(),
+            });
         }
         if e.expires_at <= e.starts_at {
-            errors.push(contradiction(at.key("expires_at"), "exception_ends_before_start", format!("exception `{}` expires at `{}`, not after it starts at `{}`", e.id, e.expires_at, e.starts_at)));
+            errors.push(contradiction(
+                at.key("expires_at"),
+                "exception_ends_before_start",
+                format!(
+                    "exception `{}` expires at `{}`, not after it starts at `{}`",
+                    e.id, e.expires_at, e.starts_at
+                ),
+            ));
         }
         if e.approver.trim().is_empty() {
-            errors.push(contradiction(at.key("approver"), "missing_approver", format!("exception `{}` names no approver", e.id)));
+            errors.push(contradiction(
+                at.key("approver"),
+                "missing_approver",
+                format!("exception `{}` names no approver", e.id),
+            ));
         }
         if e.reason.trim().is_empty() {
-            errors.push(contradiction(at.key("reason"), "missing_reason", format!("exception `{}` gives no reason", e.id)));
+            errors.push(contradiction(
+                at.key("reason"),
+                "missing_reason",
+                format!("exception `{}` gives no reason", e.id),
+            ));
         }
         let grants = &e.grants;
-        if grants.features.is_empty() && grants.quota_increments.is_empty() && grants.grace_hours.is_empty() {
-            errors.push(contradiction(at.key("grants"), "empty_grant", format!("exception `{}` grants nothing", e.id)));
+        if grants.features.is_empty()
+            && grants.quota_increments.is_empty()
+            && grants.grace_hours.is_empty()
+        {
+            errors.push(contradiction(
+                at.key("grants"),
+                "empty_grant",
+                format!("exception `{}` grants nothing", e.id),
+            ));
         }
         for (j, f) in grants.features.iter().enumerate() {
-            grant_feature(bundle, f, at.key("grants").key("features").index(j), &mut errors);
+            grant_feature(
+                bundle,
+                f,
+                at.key("grants").key("features").index(j),
+                &mut errors,
+            );
         }
         let quotas = tier.map(|t| &t.quotas);
         for (metric, extra) in &grants.quota_increments {
-            let path = at.key("grants").key("quota_increments").key(metric.as_str());
+            let path = at
+                .key("grants")
+                .key("quota_increments")
+                .key(metric.as_str());
             if *extra == 0 {
                 errors.push(not_positive(path.clone(), "a quota increment", "0"));
             }
             if quotas.is_some_and(|q| !q.contains_key(metric)) {
-                errors.push(contradiction(path, "increment_without_quota", format!("tier `{}` has no quota on `{metric}` to increase", license.tier)));
+                errors.push(contradiction(
+                    path,
+                    "increment_without_quota",
+                    format!(
+                        "tier `{}` has no quota on `{metric}` to increase",
+                        license.tier
+                    ),
+                ));
             }
         }
         for (metric, hours) in &grants.grace_hours {
@@ -284,7 +439,14 @@ pub fn license(bundle: &Bundle, license: &License, root: &JsonPath) -> Vec<Error
                 .and_then(|q| q.get(metric))
                 .is_some_and(|q| matches!(q.enforcement, Enforcement::Soft { .. }));
             if tier.is_some() && !soft {
-                errors.push(contradiction(path, "grace_without_soft_quota", format!("tier `{}` has no soft quota on `{metric}` to extend", license.tier)));
+                errors.push(contradiction(
+                    path,
+                    "grace_without_soft_quota",
+                    format!(
+                        "tier `{}` has no soft quota on `{metric}` to extend",
+                        license.tier
+                    ),
+                ));
             }
         }
     }
@@ -296,7 +458,18 @@ pub fn usage(bundle: &Bundle, usage: &Usage, root: &JsonPath) -> Vec<Error> {
     usage
         .metrics
         .keys()
-        .filter(|m| bundle.features.get(*m).is_none_or(|f| f.kind != FeatureKind::Metered))
-        .map(|m| unknown(root.key("metrics").key(m.as_str()), RefKind::Metric, m.as_str()))
+        .filter(|m| {
+            bundle
+                .features
+                .get(*m)
+                .is_none_or(|f| f.kind != FeatureKind::Metered)
+        })
+        .map(|m| {
+            unknown(
+                root.key("metrics").key(m.as_str()),
+                RefKind::Metric,
+                m.as_str(),
+            )
+        })
         .collect()
 }
