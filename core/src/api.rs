@@ -7,7 +7,7 @@ use sha2::{Digest, Sha256};
 
 use crate::bundle::Bundle;
 use crate::check::{self, Ask};
-use crate::error::{Error, ErrorReport, JsonPath, RefKind};
+use crate::error::{Conflict, Error, ErrorReport, JsonPath, RefKind};
 use crate::ids::{FeatureId, TierId};
 use crate::json;
 use crate::license::{License, Usage};
@@ -281,7 +281,7 @@ fn run(request: &[u8], preloaded: Option<&LoadedBundle>) -> String {
             errors.push(Error::Contradiction {
                 path: root.key("bundle"),
                 detail: String::from("a bundle is already loaded; the request must not carry one"),
-                code: "bundle_preloaded",
+                code: Conflict::BundlePreloaded,
             });
             return failure(errors, preloaded_meta);
         }
@@ -508,7 +508,7 @@ fn read_ask(fields: &mut Map<String, Value>, bundle: &Bundle) -> Result<Ask, Vec
         (None, Some(metric), Some(_)) => Err(vec![Error::Contradiction {
             path: root.key("metric"),
             detail: format!("feature `{metric}` is boolean: check it with `feature`"),
-            code: "not_metered",
+            code: Conflict::NotMetered,
         }]),
         (None, Some(_), None) => Err(vec![Error::MissingField {
             path: root.key("amount"),
@@ -523,7 +523,7 @@ fn read_ask(fields: &mut Map<String, Value>, bundle: &Bundle) -> Result<Ask, Vec
             detail: String::from(
                 "ask for a `feature`, or for a `metric` with an `amount`, not both",
             ),
-            code: "ambiguous_check",
+            code: Conflict::AmbiguousCheck,
         }]),
     }
 }

@@ -241,7 +241,7 @@ pub enum Error {
         /// The two terms and how they clash.
         detail: String,
         /// Stable code naming the contradiction.
-        code: &'static str,
+        code: Conflict,
     },
     /// Two items that must be unique share a value.
     #[error("duplicate {what} `{value}`")]
@@ -332,7 +332,7 @@ impl Error {
             Error::BandGap { .. } => "band_gap",
             Error::BandOverlap { .. } => "band_overlap",
             Error::BandBounds { .. } => "band_bounds",
-            Error::Contradiction { code, .. } => code,
+            Error::Contradiction { code, .. } => code.code(),
             Error::Duplicate { .. } => "duplicate",
             Error::Overflow { .. } => "overflow",
             Error::UnknownBundleHandle { .. } => "unknown_bundle_handle",
@@ -409,6 +409,116 @@ impl Error {
             Error::UnknownBundleHandle { .. } => {
                 "load the bundle first and use the handle it returned".into()
             }
+        }
+    }
+}
+
+/// Two terms that contradict each other, or a term that contradicts the
+/// schema's rules; each variant is a stable, documented code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Conflict {
+    /// An add-on lists no tier it fits.
+    AddonFitsNoTier,
+    /// A license's add-on does not fit its tier.
+    AddonNotForTier,
+    /// A check names both a feature and a metric.
+    AmbiguousCheck,
+    /// A request to a preloaded bundle carries its own bundle.
+    BundlePreloaded,
+    /// Amounts in two currencies were combined.
+    CurrencyMismatch,
+    /// Two tiers share a rank.
+    DuplicateRank,
+    /// An exception grants nothing.
+    EmptyGrant,
+    /// An exception expires at or before it starts.
+    ExceptionEndsBeforeStart,
+    /// An exception extends the grace of a quota that is not soft.
+    GraceWithoutSoftQuota,
+    /// A quota increment for a metric the tier sets no quota on.
+    IncrementWithoutQuota,
+    /// An add-on or exception grants a metered feature.
+    MeteredFeatureGrant,
+    /// A tier grants a metered feature without a quota.
+    MeteredWithoutQuota,
+    /// An exception names no approver.
+    MissingApprover,
+    /// An exception gives no reason.
+    MissingReason,
+    /// A choice control with no choices.
+    NoChoices,
+    /// A bundle with no tier.
+    NoTiers,
+    /// A boolean feature used where a metric is needed.
+    NotMetered,
+    /// A quota on a feature the tier does not grant.
+    QuotaForUngrantedFeature,
+    /// More seats than the tier allows.
+    SeatsOverTierMax,
+    /// A transition from a tier to itself.
+    SelfTransition,
+    /// Soft enforcement on an unlimited quota.
+    SoftUnlimited,
+    /// A term that ends at or before it starts.
+    TermEndsBeforeStart,
+    /// A control value outside the control's choices.
+    UnknownChoice,
+}
+
+impl Conflict {
+    /// Every conflict code.
+    pub const ALL: [Conflict; 23] = [
+        Conflict::AddonFitsNoTier,
+        Conflict::AddonNotForTier,
+        Conflict::AmbiguousCheck,
+        Conflict::BundlePreloaded,
+        Conflict::CurrencyMismatch,
+        Conflict::DuplicateRank,
+        Conflict::EmptyGrant,
+        Conflict::ExceptionEndsBeforeStart,
+        Conflict::GraceWithoutSoftQuota,
+        Conflict::IncrementWithoutQuota,
+        Conflict::MeteredFeatureGrant,
+        Conflict::MeteredWithoutQuota,
+        Conflict::MissingApprover,
+        Conflict::MissingReason,
+        Conflict::NoChoices,
+        Conflict::NoTiers,
+        Conflict::NotMetered,
+        Conflict::QuotaForUngrantedFeature,
+        Conflict::SeatsOverTierMax,
+        Conflict::SelfTransition,
+        Conflict::SoftUnlimited,
+        Conflict::TermEndsBeforeStart,
+        Conflict::UnknownChoice,
+    ];
+
+    /// The stable code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Conflict::AddonFitsNoTier => "addon_fits_no_tier",
+            Conflict::AddonNotForTier => "addon_not_for_tier",
+            Conflict::AmbiguousCheck => "ambiguous_check",
+            Conflict::BundlePreloaded => "bundle_preloaded",
+            Conflict::CurrencyMismatch => "currency_mismatch",
+            Conflict::DuplicateRank => "duplicate_rank",
+            Conflict::EmptyGrant => "empty_grant",
+            Conflict::ExceptionEndsBeforeStart => "exception_ends_before_start",
+            Conflict::GraceWithoutSoftQuota => "grace_without_soft_quota",
+            Conflict::IncrementWithoutQuota => "increment_without_quota",
+            Conflict::MeteredFeatureGrant => "metered_feature_grant",
+            Conflict::MeteredWithoutQuota => "metered_without_quota",
+            Conflict::MissingApprover => "missing_approver",
+            Conflict::MissingReason => "missing_reason",
+            Conflict::NoChoices => "no_choices",
+            Conflict::NoTiers => "no_tiers",
+            Conflict::NotMetered => "not_metered",
+            Conflict::QuotaForUngrantedFeature => "quota_for_ungranted_feature",
+            Conflict::SeatsOverTierMax => "seats_over_tier_max",
+            Conflict::SelfTransition => "self_transition",
+            Conflict::SoftUnlimited => "soft_unlimited",
+            Conflict::TermEndsBeforeStart => "term_ends_before_start",
+            Conflict::UnknownChoice => "unknown_choice",
         }
     }
 }

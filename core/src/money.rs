@@ -11,7 +11,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::error::{Error, JsonPath};
+use crate::error::{Conflict, Error, JsonPath};
 use crate::json::coded;
 
 /// The largest minor-unit exponent the engine accepts; ISO 4217's largest is 4
@@ -302,7 +302,7 @@ impl Money {
                     "amounts in `{}` and `{}` cannot be combined",
                     self.currency, other.currency
                 ),
-                code: "currency_mismatch",
+                code: Conflict::CurrencyMismatch,
             })
         }
     }

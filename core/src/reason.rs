@@ -80,3 +80,24 @@ impl Reason {
         }
     }
 }
+
+/// Every reason code, in precedence order.
+pub const ALL: [Reason; 17] = [
+    Reason::LicenseTerminated,
+    Reason::LicenseSuspended,
+    Reason::LicenseNotStarted,
+    Reason::LicenseExpired,
+    Reason::ExceptionRevoked,
+    Reason::ExceptionExpired,
+    Reason::ExceptionNotStarted,
+    Reason::FeatureNotEntitled,
+    Reason::QuotaExceeded,
+    Reason::GraceAllowanceExhausted,
+    Reason::GracePeriodEnded,
+    Reason::RenewalGrace,
+    Reason::SoftLimitGrace,
+    Reason::ExpiredAccessKept,
+    Reason::WithinQuota,
+    Reason::Unlimited,
+    Reason::Entitled,
+];

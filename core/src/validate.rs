@@ -7,11 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::bundle::{
     Bundle, ControlType, ControlValue, Enforcement, FeatureKind, GraceAllowance, Limit,
 };
-use crate::error::{Error, JsonPath, RefKind};
+use crate::error::{Conflict, Error, JsonPath, RefKind};
 use crate::ids::FeatureId;
 use crate::license::{License, Usage};
 
-fn contradiction(path: JsonPath, code: &'static str, detail: String) -> Error {
+fn contradiction(path: JsonPath, code: Conflict, detail: String) -> Error {
     Error::Contradiction { path, detail, code }
 }
 
@@ -35,7 +35,7 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
     if bundle.tiers.is_empty() {
         errors.push(contradiction(
             root.key("tiers"),
-            "no_tiers",
+            Conflict::NoTiers,
             "the bundle declares no tier".into(),
         ));
     }
@@ -45,7 +45,7 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
         if let Some(other) = ranks.insert(tier.rank, tier_id.as_str()) {
             errors.push(contradiction(
                 at.key("rank"),
-                "duplicate_rank",
+                Conflict::DuplicateRank,
                 format!("tiers `{other}` and `{tier_id}` share rank `{}`", tier.rank),
             ));
         }
@@ -66,7 +66,7 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
             } else if is_metered(f) && !tier.quotas.contains_key(f) {
                 errors.push(contradiction(
                     path,
-                    "metered_without_quota",
+                    Conflict::MeteredWithoutQuota,
                     format!("tier `{tier_id}` grants metered feature `{f}` without a quota"),
                 ));
             }
@@ -78,13 +78,13 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
             } else if !is_metered(metric) {
                 errors.push(contradiction(
                     path.clone(),
-                    "not_metered",
+                    Conflict::NotMetered,
                     format!("feature `{metric}` is boolean and takes no quota"),
                 ));
             } else if !tier.features.contains(metric) {
                 errors.push(contradiction(
                     path.clone(),
-                    "quota_for_ungranted_feature",
+                    Conflict::QuotaForUngrantedFeature,
                     format!("tier `{tier_id}` sets a quota on `{metric}` but does not grant it"),
                 ));
             }
@@ -120,7 +120,7 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
                 if matches!(quota.limit, Limit::Unlimited(_)) {
                     errors.push(contradiction(
                         e,
-                        "soft_unlimited",
+                        Conflict::SoftUnlimited,
                         "an unlimited quota has nothing to be soft about".into(),
                     ));
                 }
@@ -149,7 +149,7 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
             if choices.is_empty() {
                 errors.push(contradiction(
                     root.key("controls").key(control.as_str()).key("choices"),
-                    "no_choices",
+                    Conflict::NoChoices,
                     "a choice control needs at least one choice".into(),
                 ));
             }
@@ -160,7 +160,7 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
         if addon.tiers.is_empty() {
             errors.push(contradiction(
                 at.key("tiers"),
-                "addon_fits_no_tier",
+                Conflict::AddonFitsNoTier,
                 format!("add-on `{addon_id}` fits no tier"),
             ));
         }
@@ -189,7 +189,7 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
                 {
                     errors.push(contradiction(
                         path.clone(),
-                        "increment_without_quota",
+                        Conflict::IncrementWithoutQuota,
                         format!("tier `{t}` has no quota on `{metric}` for add-on `{addon_id}` to increase"),
                     ));
                 }
@@ -214,7 +214,7 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
         if t.from == t.to {
             errors.push(contradiction(
                 at.key("to"),
-                "self_transition",
+                Conflict::SelfTransition,
                 format!("a transition from `{}` to itself", t.from),
             ));
         } else if !pairs.insert((&t.from, &t.to)) {
@@ -263,7 +263,7 @@ fn check_control(
             if !choices.contains(c) {
                 errors.push(contradiction(
                     path,
-                    "unknown_choice",
+                    Conflict::UnknownChoice,
                     format!(
                         "`{c}` is not one of the control's choices: {}",
                         choices.join(", ")
@@ -292,7 +292,7 @@ fn grant_feature(bundle: &Bundle, f: &FeatureId, path: JsonPath, errors: &mut Ve
         None => errors.push(unknown(path, RefKind::Feature, f.as_str())),
         Some(feature) if feature.kind == FeatureKind::Metered => errors.push(contradiction(
             path,
-            "metered_feature_grant",
+            Conflict::MeteredFeatureGrant,
             format!(
                 "`{f}` is metered: grant units with `quota_increments` on a tier's quota instead"
             ),
@@ -325,7 +325,7 @@ pub fn license(bundle: &Bundle, license: &License, root: &JsonPath) -> Vec<Error
             Some(addon) if tier.is_some() && !addon.tiers.contains(&license.tier) => {
                 errors.push(contradiction(
                     path,
-                    "addon_not_for_tier",
+                    Conflict::AddonNotForTier,
                     format!("add-on `{a}` does not fit tier `{}`", license.tier),
                 ))
             }
@@ -339,7 +339,7 @@ pub fn license(bundle: &Bundle, license: &License, root: &JsonPath) -> Vec<Error
         if license.seats > max {
             errors.push(contradiction(
                 root.key("seats"),
-                "seats_over_tier_max",
+                Conflict::SeatsOverTierMax,
                 format!(
                     "`{}` seats exceed the tier's maximum of `{max}`",
                     license.seats
@@ -350,7 +350,7 @@ pub fn license(bundle: &Bundle, license: &License, root: &JsonPath) -> Vec<Error
     if license.term.end <= license.term.start {
         errors.push(contradiction(
             root.key("term").key("end"),
-            "term_ends_before_start",
+            Conflict::TermEndsBeforeStart,
             format!(
                 "the term ends at `{}`, not after its start `{}`",
                 license.term.end, license.term.start
@@ -370,7 +370,7 @@ pub fn license(bundle: &Bundle, license: &License, root: &JsonPath) -> Vec<Error
         if e.expires_at <= e.starts_at {
             errors.push(contradiction(
                 at.key("expires_at"),
-                "exception_ends_before_start",
+                Conflict::ExceptionEndsBeforeStart,
                 format!(
                     "exception `{}` expires at `{}`, not after it starts at `{}`",
                     e.id, e.expires_at, e.starts_at
@@ -380,14 +380,14 @@ pub fn license(bundle: &Bundle, license: &License, root: &JsonPath) -> Vec<Error
         if e.approver.trim().is_empty() {
             errors.push(contradiction(
                 at.key("approver"),
-                "missing_approver",
+                Conflict::MissingApprover,
                 format!("exception `{}` names no approver", e.id),
             ));
         }
         if e.reason.trim().is_empty() {
             errors.push(contradiction(
                 at.key("reason"),
-                "missing_reason",
+                Conflict::MissingReason,
                 format!("exception `{}` gives no reason", e.id),
             ));
         }
@@ -398,7 +398,7 @@ pub fn license(bundle: &Bundle, license: &License, root: &JsonPath) -> Vec<Error
         {
             errors.push(contradiction(
                 at.key("grants"),
-                "empty_grant",
+                Conflict::EmptyGrant,
                 format!("exception `{}` grants nothing", e.id),
             ));
         }
@@ -422,7 +422,7 @@ pub fn license(bundle: &Bundle, license: &License, root: &JsonPath) -> Vec<Error
             if quotas.is_some_and(|q| !q.contains_key(metric)) {
                 errors.push(contradiction(
                     path,
-                    "increment_without_quota",
+                    Conflict::IncrementWithoutQuota,
                     format!(
                         "tier `{}` has no quota on `{metric}` to increase",
                         license.tier
@@ -441,7 +441,7 @@ pub fn license(bundle: &Bundle, license: &License, root: &JsonPath) -> Vec<Error
             if tier.is_some() && !soft {
                 errors.push(contradiction(
                     path,
-                    "grace_without_soft_quota",
+                    Conflict::GraceWithoutSoftQuota,
                     format!(
                         "tier `{}` has no soft quota on `{metric}` to extend",
                         license.tier
