@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs what the conformance tests need on a fresh Debian machine, as root:
+# Debian's Chromium (for the headless browser runtime) and the npm packages
+# of package-lock.json (playwright-core, which drives that Chromium and never
+# downloads a browser of its own). Safe to run any number of times: it only
+# does what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" = 0 ]; then
+    apt-get update -qq
+    apt_updated=1
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@"
+}
+
+if [ ! -x /usr/bin/chromium ]; then
+  echo "setup: installing Debian's chromium"
+  apt_install chromium
+fi
+
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  echo "setup: installing Debian's nodejs and npm"
+  apt_install nodejs npm
+fi
+node_major=$(node -p 'process.versions.node.split(".")[0]')
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: Node $(node --version) is too old; playwright-core needs Node 20 or later" >&2
+  exit 1
+fi
+
+# node_modules is stale when npm's record of what it installed is missing or
+# older than the lock file.
+if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi
+
+echo "setup: chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), node $(node --version), playwright-core $(node -p 'require("./node_modules/playwright-core/package.json").version')"
