@@ -1,0 +1,55 @@
+//! Native cost of the operations the gateway and the portal call most:
+//! `check` and `status` against a preloaded bundle, and a stateless `check`
+//! that parses the bundle every time.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use criterion::{criterion_group, criterion_main, Criterion};
+use entitle_core::api::{evaluate, LoadedBundle};
+use serde_json::{json, Value};
+
+fn example(name: &str) -> Value {
+    let path = format!("{}/../examples/{name}.json", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn bench(c: &mut Criterion) {
+    let bundle = example("bundle");
+    let (license, usage) = (example("license"), example("usage"));
+    let loaded = LoadedBundle::load(bundle.to_string().as_bytes()).unwrap();
+    let now = "2026-11-22T10:00:00Z";
+    let check = json!({"op": "check", "license": license, "usage": usage, "now": now,
+        "metric": "api_calls", "amount": 1})
+    .to_string();
+    let feature = json!({"op": "check", "license": license, "usage": usage, "now": now,
+        "feature": "sso"})
+    .to_string();
+    let status =
+        json!({"op": "status", "license": license, "usage": usage, "now": now}).to_string();
+    let stateless = json!({"op": "check", "bundle": bundle, "license": license, "usage": usage,
+        "now": now, "metric": "api_calls", "amount": 1})
+    .to_string();
+    assert!(loaded
+        .evaluate(check.as_bytes())
+        .contains("\"outcome\":\"ok\""));
+    assert!(loaded
+        .evaluate(status.as_bytes())
+        .contains("\"outcome\":\"ok\""));
+
+    let mut group = c.benchmark_group("native");
+    group.bench_function("check_metric_preloaded", |b| {
+        b.iter(|| loaded.evaluate(check.as_bytes()))
+    });
+    group.bench_function("check_feature_preloaded", |b| {
+        b.iter(|| loaded.evaluate(feature.as_bytes()))
+    });
+    group.bench_function("status_preloaded", |b| {
+        b.iter(|| loaded.evaluate(status.as_bytes()))
+    });
+    group.bench_function("check_stateless", |b| {
+        b.iter(|| evaluate(stateless.as_bytes()))
+    });
+    group.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
