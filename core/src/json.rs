@@ -31,13 +31,12 @@ pub fn parse(bytes: &[u8], root: &JsonPath) -> Result<Value, Error> {
     if std::str::from_utf8(bytes).is_err() {
         return Err(Error::InvalidUtf8 { path: root.clone() });
     }
+    // Parse without tracking paths first: tracking allocates for every key.
+    // Only a document that fails is parsed again to find where.
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let mut track = serde_path_to_error::Track::new();
-    let tracked = serde_path_to_error::Deserializer::new(&mut deserializer, &mut track);
-    let parsed = StrictValue::deserialize_at(tracked, 0);
-    let value = match parsed {
+    let value = match StrictValue::deserialize_at(&mut deserializer, 0) {
         Ok(value) => value,
-        Err(error) => return Err(from_serde_json(&error, root.join_serde(&track.path()))),
+        Err(_) => return Err(locate(bytes, root)),
     };
     if let Err(error) = deserializer.end() {
         return Err(from_serde_json(&error, root.clone()));
@@ -45,9 +44,27 @@ pub fn parse(bytes: &[u8], root: &JsonPath) -> Result<Value, Error> {
     Ok(value)
 }
 
+/// Parses again with path tracking, to report where a document fails.
+fn locate(bytes: &[u8], root: &JsonPath) -> Error {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let mut track = serde_path_to_error::Track::new();
+    let tracked = serde_path_to_error::Deserializer::new(&mut deserializer, &mut track);
+    match StrictValue::deserialize_at(tracked, 0) {
+        Err(error) => from_serde_json(&error, root.join_serde(&track.path())),
+        Ok(_) => Error::InvalidJson {
+            path: root.clone(),
+            detail: String::from("the document could not be read"),
+        },
+    }
+}
+
 /// Deserializes a typed document from a parsed value, reporting the first
 /// problem with its full path under `root`.
 pub fn typed<T: DeserializeOwned>(value: Value, root: &JsonPath) -> Result<T, Error> {
+    // As in `parse`: the untracked attempt is the common, fast one.
+    if let Ok(typed) = T::deserialize(&value) {
+        return Ok(typed);
+    }
     serde_path_to_error::deserialize(value).map_err(|error| {
         let path = root.join_serde(error.path());
         classify(&error.inner().to_string(), path)
