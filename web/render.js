@@ -10,7 +10,7 @@ export function el(tag, attrs = {}, ...children) {
     if (key === 'class') node.className = value;
     else node.setAttribute(key, value === true ? '' : String(value));
   }
-  for (const child of children.flat()) {
+  for (const child of children.flat(Infinity)) {
     if (child === undefined || child === null) continue;
     node.append(child instanceof Node ? child : String(child));
   }
@@ -45,11 +45,23 @@ const sources = (list) =>
 
 const num = (n) => (typeof n === 'number' ? n.toLocaleString('en') : n === null || n === undefined ? DASH : String(n));
 
-/** Any JSON value as nested definition lists and ordered lists. */
+const isFlatObject = (v) =>
+  v !== null && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => x === null || typeof x !== 'object');
+
+/** An array of objects with scalar values, as a table with one column per key. */
+function flatTable(rows) {
+  const keys = [...new Set(rows.flatMap((row) => Object.keys(row)))];
+  return el('table', {},
+    el('thead', {}, el('tr', {}, keys.map((k) => el('th', { scope: 'col' }, words(k))))),
+    el('tbody', {}, rows.map((row) => el('tr', {}, keys.map((k) => el('td', {}, row[k] === null || row[k] === undefined ? DASH : String(row[k])))))));
+}
+
+/** Any JSON value as nested definition lists, lists and tables. */
 export function generic(value) {
   if (value === null || value === undefined) return DASH;
   if (Array.isArray(value)) {
     if (value.length === 0) return el('span', { class: 'help' }, 'none');
+    if (value.every(isFlatObject)) return flatTable(value);
     return el('ol', {}, value.map((item) => el('li', {}, generic(item))));
   }
   if (typeof value === 'object') {
@@ -66,13 +78,13 @@ function section(title, ...content) {
 }
 
 function table(caption, headers, rows) {
-  return el(
+  return el('div', { class: 'scroll', role: 'region', tabindex: 0, 'aria-label': caption }, el(
     'table', {},
     el('caption', {}, caption),
     el('thead', {}, el('tr', {}, headers.map(([label, cls]) => el('th', { scope: 'col', class: cls }, label)))),
     el('tbody', {}, rows.map((cells) => el('tr', {}, cells.map(([content, cls], i) =>
       (i === 0 ? el('th', { scope: 'row', class: cls }, content) : el('td', { class: cls }, content)))))),
-  );
+  ));
 }
 
 function licenseSection(license) {
@@ -180,7 +192,7 @@ export function renderEnvelope(envelope, text) {
   } else if (envelope.outcome === 'ok' && envelope.result && typeof envelope.result === 'object') {
     const result = envelope.result;
     for (const [key, render] of Object.entries(KNOWN)) if (key in result) nodes.push(render(result[key]));
-    if ('overage_total' in result) nodes.push(overageSection(result));
+    if ('overage_total' in result) nodes.splice(Math.min(nodes.length, 3), 0, overageSection(result));
     if ('controls' in result) nodes.push(section('Governance controls', el('div', { class: 'generic' }, generic(result.controls))));
     const handled = new Set([...Object.keys(KNOWN), 'overage_total', 'controls', 'valid_until']);
     const rest = Object.entries(result).filter(([key]) => !handled.has(key));

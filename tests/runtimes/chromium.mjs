@@ -9,10 +9,8 @@
 
 import { createServer } from 'node:http';
 import { readFile, writeFile } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-
-import { chromium } from 'playwright-core';
 
 const EXECUTABLE = process.env.ENTITLE_CHROMIUM || '/usr/bin/chromium';
 const ARGS = [
@@ -100,6 +98,15 @@ function chunks(requests) {
 }
 
 async function run(state) {
+  if (!existsSync(EXECUTABLE)) {
+    throw new Error(`${EXECUTABLE} is missing: run \`bash tests/setup.sh\` (installs Debian's chromium)`);
+  }
+  let chromium;
+  try {
+    ({ chromium } = await import('playwright-core'));
+  } catch (error) {
+    throw new Error(`playwright-core is not installed: run \`bash tests/setup.sh\` (npm ci): ${error.message}`);
+  }
   state.server = await startServer();
   const { port } = state.server.address();
   state.browser = await chromium.launch({

@@ -103,6 +103,8 @@ impl JsRuntime {
             .arg(batch)
             .arg(report)
             .current_dir(&self.dist.root)
+            .env("FORCE_COLOR", "0")
+            .env("NO_COLOR", "1")
             .stdin(Stdio::null())
             .stdout(log_file.try_clone()?)
             .stderr(log_file)

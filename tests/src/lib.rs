@@ -10,6 +10,7 @@ pub mod expect;
 pub mod js;
 pub mod runner;
 pub mod verdict;
+pub mod wasmtime;
 
 use std::path::PathBuf;
 
@@ -36,6 +37,7 @@ pub fn runner_for(name: &str) -> Option<Box<dyn Runner>> {
     let root = repo_root();
     match name {
         "native" => Some(Box::new(Native)),
+        "wasmtime" => Some(Box::new(wasmtime::Wasmtime::new(Dist::new(&root)))),
         "node" => Some(Box::new(js::JsRuntime::node(&root))),
         "chromium" => Some(Box::new(js::JsRuntime::chromium(&root))),
         _ => None,

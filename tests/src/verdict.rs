@@ -70,13 +70,14 @@ pub fn judge(
     let mut expect_met = 0_usize;
     for (index, case) in cases.iter().enumerate() {
         let mut failures = Vec::new();
+        let mut not_run = Vec::new();
         let reference_output = reference.and_then(|run| match &run.outputs {
             Ok(outputs) => outputs.get(index).map(|out| (run.name.as_str(), out)),
             Err(_) => None,
         });
         for (slot, run) in runs.iter().enumerate() {
             let Ok(outputs) = &run.outputs else {
-                failures.push(format!("{} did not run", run.name));
+                not_run.push(run.name.as_str());
                 continue;
             };
             let (Some(output), Some((ref_name, ref_output))) =
@@ -124,12 +125,14 @@ pub fn judge(
                 )),
             }
         }
-        if failures.is_empty() {
+        if failures.is_empty() && not_run.is_empty() {
             verdict.passed += 1;
             continue;
         }
         verdict.failed += 1;
-        if detailed < DETAILED_FAILURES {
+        if failures.is_empty() {
+            verdict.report.push(format!("FAIL {} ({} did not run)", case.name, not_run.join(", ")));
+        } else if detailed < DETAILED_FAILURES {
             detailed += 1;
             verdict.report.push(format!(
                 "FAIL {} ({}): {}",
@@ -143,6 +146,11 @@ pub fn judge(
         } else {
             verdict.report.push(format!("FAIL {}", case.name));
         }
+    }
+    if identical.iter().zip(runs).any(|(same, run)| run.outputs.is_ok() && *same < cases.len()) {
+        verdict.report.push(String::from(
+            "hint: when the wasm runtimes differ from native on many cases, dist/ may be older than the sources: run `cargo xtask build-wasm`",
+        ));
     }
     summarize(&mut verdict, cases.len(), runs, &identical, expect_met);
     check_hashes(&mut verdict, runs, recorded_sha256, actual_sha256);
@@ -174,7 +182,8 @@ fn summarize(
                 );
             }
             Err(error) => {
-                let _ = write!(line, " did not run: {error}");
+                let first = error.lines().next().unwrap_or_default();
+                let _ = write!(line, " did not run: {first} (see below)");
                 verdict
                     .problems
                     .push(format!("{} did not run: {error}", run.name));
