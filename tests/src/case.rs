@@ -41,7 +41,43 @@ struct CaseFile {
     raw_request: Option<String>,
     #[serde(default)]
     raw_request_hex: Option<String>,
+    #[serde(default)]
+    raw_request_parts: Option<Vec<Part>>,
     expect: Value,
+}
+
+/// One piece of a `raw_request_parts` request: text, or text repeated.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum Part {
+    Text(String),
+    Repeat(RepeatedText),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RepeatedText {
+    text: String,
+    repeat: usize,
+}
+
+/// Largest request `raw_request_parts` may build.
+const MAX_BUILT_REQUEST: usize = 64 * 1024 * 1024;
+
+fn build_parts(parts: Vec<Part>) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    for part in parts {
+        let (text, repeat) = match part {
+            Part::Text(text) => (text, 1),
+            Part::Repeat(RepeatedText { text, repeat }) => (text, repeat),
+        };
+        let size = text.len().saturating_mul(repeat);
+        if out.len().saturating_add(size) > MAX_BUILT_REQUEST {
+            bail!("the request would exceed {MAX_BUILT_REQUEST} bytes");
+        }
+        out.extend(text.repeat(repeat).into_bytes());
+    }
+    Ok(out)
 }
 
 /// The corpus folder layout: `cases/` and `fixtures/` side by side.
@@ -91,14 +127,25 @@ impl Corpus {
         if !parsed.expect.is_object() {
             bail!("`expect` must be an object (a subset of the output envelope)");
         }
-        let request = match (parsed.request, parsed.raw_request, parsed.raw_request_hex) {
-            (Some(request), None, None) => {
+        let given = (
+            parsed.request,
+            parsed.raw_request,
+            parsed.raw_request_hex,
+            parsed.raw_request_parts,
+        );
+        let request = match given {
+            (Some(request), None, None, None) => {
                 let resolved = fixtures.resolve(request, "$.request", &mut Vec::new())?;
                 to_canonical_json(&resolved).into_bytes()
             }
-            (None, Some(raw), None) => raw.into_bytes(),
-            (None, None, Some(hex)) => decode_hex(&hex).context("in `raw_request_hex`")?,
-            _ => bail!("give exactly one of `request`, `raw_request` and `raw_request_hex`"),
+            (None, Some(raw), None, None) => raw.into_bytes(),
+            (None, None, Some(hex), None) => decode_hex(&hex).context("in `raw_request_hex`")?,
+            (None, None, None, Some(parts)) => {
+                build_parts(parts).context("in `raw_request_parts`")?
+            }
+            _ => bail!(
+                "give exactly one of `request`, `raw_request`, `raw_request_hex` and `raw_request_parts`"
+            ),
         };
         Ok(Case {
             name,
