@@ -131,7 +131,11 @@ pub fn judge(
         }
         verdict.failed += 1;
         if failures.is_empty() {
-            verdict.report.push(format!("FAIL {} ({} did not run)", case.name, not_run.join(", ")));
+            verdict.report.push(format!(
+                "FAIL {} ({} did not run)",
+                case.name,
+                not_run.join(", ")
+            ));
         } else if detailed < DETAILED_FAILURES {
             detailed += 1;
             verdict.report.push(format!(
@@ -147,7 +151,11 @@ pub fn judge(
             verdict.report.push(format!("FAIL {}", case.name));
         }
     }
-    if identical.iter().zip(runs).any(|(same, run)| run.outputs.is_ok() && *same < cases.len()) {
+    if identical
+        .iter()
+        .zip(runs)
+        .any(|(same, run)| run.outputs.is_ok() && *same < cases.len())
+    {
         verdict.report.push(String::from(
             "hint: when the wasm runtimes differ from native on many cases, dist/ may be older than the sources: run `cargo xtask build-wasm`",
         ));
