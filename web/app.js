@@ -90,8 +90,9 @@ async function main() {
   const { bundle, license, usage } = await loadDocuments();
 
   say('Asking the module for the status…');
-  const request = { op: 'status', bundle, license, usage, now };
-  const text = glue.evaluateJson(JSON.stringify(request));
+  const requestText = JSON.stringify({ op: 'status', bundle, license, usage, now });
+  $('request-json').textContent = requestText;
+  const text = glue.evaluateJson(requestText);
   const envelope = JSON.parse(text);
   const answer = $('answer');
   answer.replaceChildren(...renderEnvelope(envelope, text));
