@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::charge::ChargeModel;
 use crate::ids::{AddOnId, BundleId, ControlId, FeatureId, TierId};
+use crate::json::coded;
 use crate::money::{Currency, Price};
 
 /// The vendor's policy. Maps are keyed by id; ids are unique by construction
@@ -79,7 +80,7 @@ pub enum FeatureKind {
 
 /// The type of a governance control's value.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, tag = "type", rename_all = "snake_case")]
+#[serde(try_from = "ControlTypeJson")]
 pub enum ControlType {
     /// A switch, such as "SSO required".
     Boolean,
@@ -146,21 +147,44 @@ pub struct Quota {
 }
 
 /// A number of units, or no limit at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(untagged)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Limit {
     /// At most this many units.
     Units(u64),
     /// The word `"unlimited"`.
-    Unlimited(Unlimited),
+    Unlimited,
 }
 
-/// The literal `"unlimited"`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Unlimited {
-    /// No limit.
-    Unlimited,
+impl<'de> Deserialize<'de> for Limit {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct LimitVisitor;
+        impl serde::de::Visitor<'_> for LimitVisitor {
+            type Value = Limit;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a whole number of units or \"unlimited\"")
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Limit, E> {
+                Ok(Limit::Units(v))
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Limit, E> {
+                match u64::try_from(v) {
+                    Ok(units) => Ok(Limit::Units(units)),
+                    Err(_) => Err(coded(
+                        "out_of_range",
+                        &format!("a limit must not be negative, got `{v}`"),
+                    )),
+                }
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Limit, E> {
+                if v == "unlimited" {
+                    Ok(Limit::Unlimited)
+                } else {
+                    Err(E::invalid_value(serde::de::Unexpected::Str(v), &self))
+                }
+            }
+        }
+        deserializer.deserialize_any(LimitVisitor)
+    }
 }
 
 /// When a quota's count starts again from zero.
@@ -179,7 +203,7 @@ pub enum PeriodKind {
 
 /// Hard stops at the limit; soft allows a grace allowance for a grace time.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, tag = "mode", rename_all = "snake_case")]
+#[serde(try_from = "EnforcementJson")]
 pub enum Enforcement {
     /// Deny anything past the limit.
     Hard,
@@ -246,7 +270,7 @@ pub struct ExpiryPolicy {
 
 /// Access once the term and its renewal grace are over.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, tag = "access", rename_all = "snake_case")]
+#[serde(try_from = "AfterGraceJson")]
 pub enum AfterGrace {
     /// Nothing is allowed.
     Revoke,
@@ -257,4 +281,141 @@ pub enum AfterGrace {
     },
     /// Everything stays as it was.
     Keep,
+}
+
+/// Reads a tagged object as one flat struct, so that a field the tag's
+/// variant does not take is refused by name, with its path.
+fn only(given: &[(&'static str, bool)], allowed: &[&str]) -> Result<(), String> {
+    match given
+        .iter()
+        .find(|(field, here)| *here && !allowed.contains(field))
+    {
+        Some((field, _)) => Err(format!("{m}unknown_field{m}{field}", m = crate::json::MARK)),
+        None => Ok(()),
+    }
+}
+
+fn required<T>(value: Option<T>, field: &str) -> Result<T, String> {
+    value.ok_or_else(|| format!("missing field `{field}`"))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ControlTypeJson {
+    #[serde(rename = "type")]
+    kind: ControlKind,
+    #[serde(default)]
+    unit: Option<String>,
+    #[serde(default)]
+    choices: Option<Vec<String>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum ControlKind {
+    Boolean,
+    Integer,
+    Choice,
+}
+
+impl TryFrom<ControlTypeJson> for ControlType {
+    type Error = String;
+
+    fn try_from(json: ControlTypeJson) -> Result<Self, String> {
+        let given = [
+            ("unit", json.unit.is_some()),
+            ("choices", json.choices.is_some()),
+        ];
+        Ok(match json.kind {
+            ControlKind::Boolean => {
+                only(&given, &[])?;
+                ControlType::Boolean
+            }
+            ControlKind::Integer => {
+                only(&given, &["unit"])?;
+                ControlType::Integer { unit: json.unit }
+            }
+            ControlKind::Choice => {
+                only(&given, &["choices"])?;
+                ControlType::Choice {
+                    choices: required(json.choices, "choices")?,
+                }
+            }
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EnforcementJson {
+    mode: EnforcementMode,
+    #[serde(default)]
+    grace_allowance: Option<GraceAllowance>,
+    #[serde(default)]
+    grace_hours: Option<u32>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum EnforcementMode {
+    Hard,
+    Soft,
+}
+
+impl TryFrom<EnforcementJson> for Enforcement {
+    type Error = String;
+
+    fn try_from(json: EnforcementJson) -> Result<Self, String> {
+        let given = [
+            ("grace_allowance", json.grace_allowance.is_some()),
+            ("grace_hours", json.grace_hours.is_some()),
+        ];
+        Ok(match json.mode {
+            EnforcementMode::Hard => {
+                only(&given, &[])?;
+                Enforcement::Hard
+            }
+            EnforcementMode::Soft => Enforcement::Soft {
+                grace_allowance: required(json.grace_allowance, "grace_allowance")?,
+                grace_hours: required(json.grace_hours, "grace_hours")?,
+            },
+        })
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AfterGraceJson {
+    access: Access,
+    #[serde(default)]
+    features: Option<Vec<FeatureId>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum Access {
+    Revoke,
+    Restrict,
+    Keep,
+}
+
+impl TryFrom<AfterGraceJson> for AfterGrace {
+    type Error = String;
+
+    fn try_from(json: AfterGraceJson) -> Result<Self, String> {
+        let given = [("features", json.features.is_some())];
+        Ok(match json.access {
+            Access::Revoke => {
+                only(&given, &[])?;
+                AfterGrace::Revoke
+            }
+            Access::Keep => {
+                only(&given, &[])?;
+                AfterGrace::Keep
+            }
+            Access::Restrict => AfterGrace::Restrict {
+                features: required(json.features, "features")?,
+            },
+        })
+    }
 }

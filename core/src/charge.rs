@@ -132,11 +132,10 @@ impl TryFrom<ChargeModelJson> for ChargeModel {
     type Error = String;
 
     fn try_from(json: ChargeModelJson) -> Result<ChargeModel, String> {
-        let (allowed, name): (&[&str], &str) = match json.model {
-            ModelName::PerUnit => (&["unit_price"], "per_unit"),
-            ModelName::Package => (&["package_size", "package_price", "free_units"], "package"),
-            ModelName::Graduated => (&["bands"], "graduated"),
-            ModelName::Volume => (&["bands"], "volume"),
+        let allowed: &[&str] = match json.model {
+            ModelName::PerUnit => &["unit_price"],
+            ModelName::Package => &["package_size", "package_price", "free_units"],
+            ModelName::Graduated | ModelName::Volume => &["bands"],
         };
         let present = [
             ("unit_price", json.unit_price.is_some()),
@@ -149,10 +148,8 @@ impl TryFrom<ChargeModelJson> for ChargeModel {
             .iter()
             .find(|(field, here)| *here && !allowed.contains(field))
         {
-            return Err(format!(
-                "unknown field `{field}`, the `{name}` model takes only {}",
-                allowed.join(", ")
-            ));
+            // Refused by name, so the error's path ends at the field.
+            return Err(format!("{m}unknown_field{m}{field}", m = crate::json::MARK));
         }
         Ok(match json.model {
             ModelName::PerUnit => ChargeModel::PerUnit {

@@ -5,7 +5,7 @@ use serde::Serialize;
 use crate::bundle::{AfterGrace, Bundle, FeatureKind};
 use crate::error::{Error, JsonPath};
 use crate::ids::{FeatureId, LicenseId};
-use crate::license::{ExceptionState, License, Usage};
+use crate::license::{ExceptionState, License, LicenseStatus, Usage};
 use crate::period::Period;
 use crate::reason::{Decision, Reason};
 use crate::standing::{LicenseState, Standing};
@@ -33,6 +33,16 @@ impl Ask {
         }
     }
 
+    /// Units the decision is taken for: a feature check on a metered feature
+    /// asks whether one more unit could be consumed.
+    fn probe(&self) -> u64 {
+        match self {
+            Ask::Feature(_) => 1,
+            Ask::Consume { amount, .. } => *amount,
+        }
+    }
+
+    /// Units the request consumes: none for a feature check.
     fn amount(&self) -> u64 {
         match self {
             Ask::Feature(_) => 0,
@@ -114,9 +124,12 @@ pub fn check(
 
     // License level: status, then term, then what the expiry policy leaves.
     bounds.extend([license.term.start, license.term.end, standing.grace_ends_at]);
-    match standing.state {
-        LicenseState::Terminated => reasons.push(Reason::LicenseTerminated),
-        LicenseState::Suspended => reasons.push(Reason::LicenseSuspended),
+    match license.status {
+        LicenseStatus::Terminated => reasons.push(Reason::LicenseTerminated),
+        LicenseStatus::Suspended => reasons.push(Reason::LicenseSuspended),
+        LicenseStatus::Active => {}
+    }
+    match standing.term_state {
         LicenseState::NotStarted => reasons.push(Reason::LicenseNotStarted),
         LicenseState::InGrace => reasons.push(Reason::RenewalGrace),
         LicenseState::Expired => reasons.push(match &bundle.expiry.after_grace {
@@ -126,7 +139,7 @@ pub fn check(
             }
             AfterGrace::Restrict { .. } | AfterGrace::Keep => Reason::ExpiredAccessKept,
         }),
-        LicenseState::Active | LicenseState::ExpiringSoon => {}
+        _ => {}
     }
 
     // Feature level: a grant from the tier, an add-on or an exception in force.
@@ -174,7 +187,7 @@ pub fn check(
             let amount = ask.amount();
             let wanted = counted
                 .used
-                .checked_add(amount)
+                .checked_add(ask.probe())
                 .ok_or_else(|| Error::Overflow {
                     path: JsonPath::root().key("amount"),
                     what: String::from("used plus requested units"),
@@ -214,25 +227,39 @@ pub fn check(
                 (Some(_), Some(grace_limit)) if !grace_over => Some(grace_limit),
                 (limit, _) => limit,
             };
+            let consumed = counted.used.saturating_add(amount);
+            let allowed_here = wanted <= ceiling.unwrap_or(u64::MAX);
             remaining = ceiling.map(|c| {
-                c.checked_sub(wanted)
-                    .unwrap_or_else(|| c.saturating_sub(counted.used))
-            });
-            let reason = match (quota.limit, quota.grace_limit) {
-                (None, _) => Reason::Unlimited,
-                (Some(limit), _) if wanted <= limit => Reason::WithinQuota,
-                (Some(_), None) => Reason::QuotaExceeded,
-                (Some(_), Some(grace_limit)) if wanted > grace_limit => {
-                    Reason::GraceAllowanceExhausted
+                if allowed_here {
+                    c.saturating_sub(consumed)
+                } else {
+                    c.saturating_sub(counted.used)
                 }
-                (Some(_), Some(_)) if grace_over => Reason::GracePeriodEnded,
-                (Some(_), Some(_)) => Reason::SoftLimitGrace,
-            };
+            });
+            // Every quota reason that applies is listed: past the grace limit
+            // and past the grace time can both hold.
+            let mut quota_reasons = Vec::new();
+            match (quota.limit, quota.grace_limit) {
+                (None, _) => quota_reasons.push(Reason::Unlimited),
+                (Some(limit), _) if wanted <= limit => quota_reasons.push(Reason::WithinQuota),
+                (Some(_), None) => quota_reasons.push(Reason::QuotaExceeded),
+                (Some(_), Some(grace_limit)) => {
+                    if wanted > grace_limit {
+                        quota_reasons.push(Reason::GraceAllowanceExhausted);
+                    }
+                    if grace_over {
+                        quota_reasons.push(Reason::GracePeriodEnded);
+                    }
+                    if quota_reasons.is_empty() {
+                        quota_reasons.push(Reason::SoftLimitGrace);
+                    }
+                }
+            }
             bounds.extend(grace_ends_at);
             if quota.limit.is_some() {
                 bounds.push(period.end);
             }
-            reasons.push(reason);
+            reasons.extend(quota_reasons);
             if decided_by.is_empty() {
                 decided_by.extend(quota.sources.iter().cloned().map(Basis::Grant));
             }

@@ -36,6 +36,12 @@ impl JsonPath {
         JsonPath(format!("{}[{index}]", self.0))
     }
 
+    /// The last object key of the path, if it ends in a plain key.
+    pub fn last_key(&self) -> Option<&str> {
+        let (_, last) = self.0.rsplit_once('.')?;
+        (!last.contains('[')).then_some(last)
+    }
+
     /// The path as text.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -7,6 +7,7 @@ use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visi
 use serde_json::{Map, Value};
 
 use crate::error::{Error, JsonPath};
+use crate::strict::Strict;
 
 /// The largest request the engine reads, in bytes.
 pub const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
@@ -62,10 +63,10 @@ fn locate(bytes: &[u8], root: &JsonPath) -> Error {
 /// problem with its full path under `root`.
 pub fn typed<T: DeserializeOwned>(value: Value, root: &JsonPath) -> Result<T, Error> {
     // As in `parse`: the untracked attempt is the common, fast one.
-    if let Ok(typed) = T::deserialize(&value) {
+    if let Ok(typed) = T::deserialize(Strict(&value)) {
         return Ok(typed);
     }
-    serde_path_to_error::deserialize(value).map_err(|error| {
+    serde_path_to_error::deserialize(Strict(&value)).map_err(|error| {
         let path = root.join_serde(error.path());
         classify(&error.inner().to_string(), path)
     })
@@ -78,6 +79,12 @@ fn from_serde_json(error: &serde_json::Error, path: JsonPath) -> Error {
             Some(at) => text.get(..at).unwrap_or(&text).to_string(),
             None => text.clone(),
         };
+        if detail.starts_with("number out of range") {
+            return Error::OutOfRange {
+                path,
+                detail: String::from("the number is too large for any field"),
+            };
+        }
         if detail.contains("recursion limit") {
             return Error::TooDeep {
                 path,
@@ -111,6 +118,10 @@ pub(crate) fn classify(message: &str, path: JsonPath) -> Error {
             "unknown_time_zone" => Error::UnknownTimeZone { path, value },
             "invalid_decimal" => Error::InvalidDecimal { path, value },
             "unknown_currency" => Error::UnknownCurrency { path, value },
+            "unknown_field" => Error::UnknownField {
+                path: path.key(&value),
+                field: value,
+            },
             "duplicate_key" => Error::DuplicateKey {
                 path: path.key(&value),
                 key: value,
@@ -136,7 +147,33 @@ pub(crate) fn classify(message: &str, path: JsonPath) -> Error {
         };
     }
     if let Some(field) = backticked(message, "unknown field `") {
+        // Serde names the field in the path; a model's own check names only
+        // the object, so the field is added.
+        let path = if path.last_key() == Some(field.as_str()) {
+            path
+        } else {
+            path.key(&field)
+        };
         return Error::UnknownField { path, field };
+    }
+    if message.starts_with("number out of range") {
+        return Error::OutOfRange {
+            path,
+            detail: String::from("the number is too large for any field"),
+        };
+    }
+    if let Some(float) = backticked(message, "invalid type: floating point `") {
+        // serde_json reads integers past 2^64-1 as floats: an integral float
+        // where a count is expected is a count out of range, not a wrong type.
+        let integral = float
+            .parse::<f64>()
+            .is_ok_and(|f| f.is_finite() && f.fract() == 0.0 && f.abs() >= 9.0e18);
+        if integral && message.contains("expected u") {
+            return Error::OutOfRange {
+                path,
+                detail: String::from("a count must be at most 18446744073709551615"),
+            };
+        }
     }
     if message.starts_with("invalid value: integer") {
         return Error::OutOfRange {

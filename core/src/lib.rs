@@ -16,6 +16,7 @@ pub mod quote;
 pub mod reason;
 pub mod standing;
 pub mod status;
+pub mod strict;
 pub mod tier;
 pub mod time;
 pub mod transition;

@@ -33,6 +33,9 @@ pub enum LicenseState {
 pub struct Standing {
     /// The state.
     pub state: LicenseState,
+    /// The state the term alone gives, whatever the vendor's status: one of
+    /// not started, active, expiring soon, in grace or expired.
+    pub term_state: LicenseState,
     /// When renewal grace ends: `expiry.renewal_grace_days` local days after the term's end.
     pub grace_ends_at: Timestamp,
     /// When `expiring_soon` begins.
@@ -59,31 +62,38 @@ impl Standing {
             (zone.local(end).date() - zone.local(now).date()).num_days()
         };
         let term = license.term;
-        let (state, days_left, changes_at) = match license.status {
-            LicenseStatus::Terminated => (LicenseState::Terminated, None, None),
-            LicenseStatus::Suspended => (LicenseState::Suspended, None, None),
-            LicenseStatus::Active if now < term.start => {
-                (LicenseState::NotStarted, None, Some(term.start))
-            }
-            LicenseStatus::Active if now < expiring_soon_at => (
+        let (term_state, days_left, changes_at) = if now < term.start {
+            (LicenseState::NotStarted, None, Some(term.start))
+        } else if now < expiring_soon_at {
+            (
                 LicenseState::Active,
                 Some(days_until(term.end)),
-                Some(expiring_soon_at.max(term.start)),
-            ),
-            LicenseStatus::Active if now < term.end => (
+                Some(expiring_soon_at),
+            )
+        } else if now < term.end {
+            (
                 LicenseState::ExpiringSoon,
                 Some(days_until(term.end)),
                 Some(term.end),
-            ),
-            LicenseStatus::Active if now < grace_ends_at => (
+            )
+        } else if now < grace_ends_at {
+            (
                 LicenseState::InGrace,
                 Some(days_until(grace_ends_at)),
                 Some(grace_ends_at),
-            ),
-            LicenseStatus::Active => (LicenseState::Expired, Some(0), None),
+            )
+        } else {
+            (LicenseState::Expired, Some(0), None)
+        };
+        // The vendor's status overrides the term; it changes only by a new document.
+        let (state, days_left, changes_at) = match license.status {
+            LicenseStatus::Terminated => (LicenseState::Terminated, None, None),
+            LicenseStatus::Suspended => (LicenseState::Suspended, None, None),
+            LicenseStatus::Active => (term_state, days_left, changes_at),
         };
         Some(Standing {
             state,
+            term_state,
             grace_ends_at,
             expiring_soon_at,
             days_left,

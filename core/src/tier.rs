@@ -117,7 +117,7 @@ impl<'a> Terms<'a> {
         let mut sources = vec![Source::Tier(self.tier_id.clone())];
         let mut limit = match base.limit {
             Limit::Units(units) => Some(units),
-            Limit::Unlimited(_) => None,
+            Limit::Unlimited => None,
         };
         for (id, addon) in &self.addons {
             if let Some(extra) = addon.quota_increments.get(metric) {

@@ -117,7 +117,7 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
                 if *grace_hours == 0 {
                     errors.push(not_positive(e.key("grace_hours"), "a grace duration", "0"));
                 }
-                if matches!(quota.limit, Limit::Unlimited(_)) {
+                if matches!(quota.limit, Limit::Unlimited) {
                     errors.push(contradiction(
                         e,
                         Conflict::SoftUnlimited,

@@ -123,7 +123,7 @@ fn unit_counts_must_be_whole_and_not_negative() {
     );
     assert_eq!(
         refused(r#"{"model":"package","package_size":18446744073709551616,"package_price":"5"}"#).0,
-        "wrong_type" // beyond u64, serde_json reads it as a float
+        "out_of_range" // beyond u64: a count out of range, though serde_json reads it as a float
     );
     let banded = r#"{"model":"graduated","bands":[{"from_value":-1,"to_value":null,"per_unit_amount":"1"}]}"#;
     assert_eq!(
