@@ -15,7 +15,14 @@ fn example(name: &str) -> Value {
 fn bench(c: &mut Criterion) {
     let bundle = example("bundle");
     let (license, usage) = (example("license"), example("usage"));
-    let loaded = LoadedBundle::load(bundle.to_string().as_bytes()).unwrap();
+    let mut loaded = LoadedBundle::load(bundle.to_string().as_bytes()).unwrap();
+    assert!(loaded
+        .load_license(license.to_string().as_bytes())
+        .contains("\"outcome\":\"ok\""));
+    let gateway = json!({"op": "check", "license": "lic_7Q2M9", "now": "2026-11-22T10:00:00Z",
+        "usage": {"metrics": {"api_calls": {"used": 131500, "soft_exceeded_at": "2026-11-20T14:05:00Z"}}},
+        "metric": "api_calls", "amount": 1})
+    .to_string();
     let now = "2026-11-22T10:00:00Z";
     let check = json!({"op": "check", "license": license, "usage": usage, "now": now,
         "metric": "api_calls", "amount": 1})
@@ -36,6 +43,9 @@ fn bench(c: &mut Criterion) {
         .contains("\"outcome\":\"ok\""));
 
     let mut group = c.benchmark_group("native");
+    group.bench_function("check_metric_license_preloaded", |b| {
+        b.iter(|| loaded.evaluate(gateway.as_bytes()))
+    });
     group.bench_function("check_metric_preloaded", |b| {
         b.iter(|| loaded.evaluate(check.as_bytes()))
     });
@@ -49,6 +59,22 @@ fn bench(c: &mut Criterion) {
         b.iter(|| evaluate(stateless.as_bytes()))
     });
     group.finish();
+
+    // The rules alone, on documents already parsed: what JSON costs is the rest.
+    let bundle_doc: entitle_core::bundle::Bundle = serde_json::from_value(bundle.clone()).unwrap();
+    let license_doc: entitle_core::license::License =
+        serde_json::from_value(license.clone()).unwrap();
+    let usage_doc: entitle_core::license::Usage = serde_json::from_value(usage.clone()).unwrap();
+    let now = entitle_core::time::Timestamp::parse(now).unwrap();
+    let ask = entitle_core::check::Ask::Consume {
+        metric: serde_json::from_value(json!("api_calls")).unwrap(),
+        amount: 1,
+    };
+    let mut rules = c.benchmark_group("rules");
+    rules.bench_function("check_metric", |b| {
+        b.iter(|| entitle_core::check::check(&bundle_doc, &license_doc, &usage_doc, &ask, now))
+    });
+    rules.finish();
 }
 
 criterion_group!(benches, bench);

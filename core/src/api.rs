@@ -1,6 +1,9 @@
 //! The one JSON boundary: request bytes in, a tagged success or failure out.
 //! The wasm module and the host both call these functions and nothing else.
 
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -8,7 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::bundle::Bundle;
 use crate::check::{self, Ask};
 use crate::error::{Conflict, Error, ErrorReport, JsonPath, RefKind};
-use crate::ids::{FeatureId, TierId};
+use crate::ids::{FeatureId, LicenseId, TierId};
 use crate::json;
 use crate::license::{License, Usage};
 use crate::time::Timestamp;
@@ -40,11 +43,14 @@ pub fn evaluate(request: &[u8]) -> String {
     run(request, None)
 }
 
-/// A bundle parsed, validated and hashed once, then evaluated against many times.
+/// A bundle parsed, validated and hashed once, then evaluated against many
+/// times; licenses may be loaded into it too, so that a request names its
+/// license by id (`"license": "lic_7Q2M9"`) instead of carrying it.
 #[derive(Debug, Clone)]
 pub struct LoadedBundle {
     bundle: Bundle,
     meta: BundleMeta,
+    licenses: BTreeMap<LicenseId, License>,
 }
 
 impl LoadedBundle {
@@ -55,7 +61,11 @@ impl LoadedBundle {
         let root = JsonPath::root().key("bundle");
         let value = json::parse(bundle, &root).map_err(|e| failure(vec![e], None))?;
         read_bundle(value, &root)
-            .map(|(bundle, meta)| LoadedBundle { bundle, meta })
+            .map(|(bundle, meta)| LoadedBundle {
+                bundle,
+                meta,
+                licenses: BTreeMap::new(),
+            })
             .map_err(|errors| failure(errors, None))
     }
 
@@ -71,6 +81,42 @@ impl LoadedBundle {
     /// Evaluates a request against this bundle; the request must not carry its own `bundle`.
     pub fn evaluate(&self, request: &[u8]) -> String {
         run(request, Some(self))
+    }
+
+    /// Parses and validates a license against this bundle and keeps it, so
+    /// that later requests may name it by id. A license with the id of one
+    /// already loaded replaces it. Answers `{"license": id, "loaded": n}` or
+    /// the errors, with paths under `$.license`.
+    pub fn load_license(&mut self, license: &[u8]) -> String {
+        let root = JsonPath::root().key("license");
+        let parsed = json::parse(license, &root).and_then(|v| json::typed::<License>(v, &root));
+        let license = match parsed {
+            Ok(license) => license,
+            Err(e) => return failure(vec![e], Some(&self.meta)),
+        };
+        let errors = validate::license(&self.bundle, &license, &root);
+        if !errors.is_empty() {
+            return failure(errors, Some(&self.meta));
+        }
+        #[derive(Serialize)]
+        struct Loaded<'a> {
+            license: &'a LicenseId,
+            loaded: usize,
+        }
+        let id = license.license.clone();
+        self.licenses.insert(id.clone(), license);
+        let answer = Loaded {
+            license: &id,
+            loaded: self.licenses.len(),
+        };
+        success("load_license", &answer, &self.meta)
+    }
+
+    /// Forgets a loaded license; returns whether it was loaded.
+    pub fn unload_license(&mut self, id: &str) -> bool {
+        let before = self.licenses.len();
+        self.licenses.retain(|k, _| k.as_str() != id);
+        self.licenses.len() < before
     }
 }
 
@@ -220,8 +266,8 @@ fn write_canonical(value: &Value, out: &mut String) {
 
 /// A request's documents, each read with its own path so that problems in
 /// several documents are all reported at once.
-struct Documents {
-    license: Option<License>,
+struct Documents<'a> {
+    license: Option<Cow<'a, License>>,
     usage: Usage,
     now: Option<Timestamp>,
 }
@@ -305,7 +351,7 @@ fn run(request: &[u8], preloaded: Option<&LoadedBundle>) -> String {
         },
     };
 
-    let docs = read_documents(op, &mut fields, bundle, &mut errors);
+    let docs = read_documents(op, &mut fields, bundle, preloaded, &mut errors);
     if !errors.is_empty() {
         return failure(errors, Some(meta));
     }
@@ -316,18 +362,33 @@ fn run(request: &[u8], preloaded: Option<&LoadedBundle>) -> String {
     }
 }
 
-fn read_documents(
+fn read_documents<'a>(
     op: &str,
     fields: &mut Map<String, Value>,
     bundle: &Bundle,
+    preloaded: Option<&'a LoadedBundle>,
     errors: &mut Vec<Error>,
-) -> Documents {
+) -> Documents<'a> {
     let root = JsonPath::root();
     let license = match fields.remove("license") {
+        // A license loaded into a preloaded bundle, named by its id.
+        Some(Value::String(id)) if preloaded.is_some() => {
+            match preloaded.and_then(|p| p.licenses.iter().find(|(k, _)| k.as_str() == id)) {
+                Some((_, license)) => Some(Cow::Borrowed(license)),
+                None => {
+                    errors.push(Error::UnknownReference {
+                        path: root.key("license"),
+                        kind: RefKind::License,
+                        name: id,
+                    });
+                    None
+                }
+            }
+        }
         Some(value) => match json::typed::<License>(value, &root.key("license")) {
             Ok(license) => {
                 errors.extend(validate::license(bundle, &license, &root.key("license")));
-                Some(license)
+                Some(Cow::Owned(license))
             }
             Err(e) => {
                 errors.push(e);
@@ -537,5 +598,65 @@ mod tests {
         let v: Value = serde_json::from_str(r#"{ "b": [1, {"d": "x", "c": null}], "a": 1.5 }"#)
             .unwrap_or_default();
         assert_eq!(canonical(&v), r#"{"a":1.5,"b":[1,{"c":null,"d":"x"}]}"#);
+    }
+}
+
+#[cfg(test)]
+mod preload_tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    fn example(name: &str) -> String {
+        let path = format!("{}/../examples/{name}.json", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read_to_string(path).unwrap()
+    }
+
+    #[test]
+    fn a_loaded_license_answers_as_the_same_license_sent_inline() {
+        let mut loaded = LoadedBundle::load(example("bundle").as_bytes()).unwrap();
+        let ok = loaded.load_license(example("license").as_bytes());
+        assert!(
+            ok.starts_with(
+                r#"{"outcome":"ok","op":"load_license","result":{"license":"lic_7Q2M9","loaded":1}"#
+            ),
+            "{ok}"
+        );
+        let tail = format!(
+            r#""usage":{},"now":"2026-11-22T10:00:00Z","metric":"api_calls","amount":7}}"#,
+            example("usage")
+        );
+        let by_id = format!(r#"{{"op":"check","license":"lic_7Q2M9",{tail}"#);
+        let inline = format!(r#"{{"op":"check","license":{},{tail}"#, example("license"));
+        assert_eq!(
+            loaded.evaluate(by_id.as_bytes()),
+            loaded.evaluate(inline.as_bytes())
+        );
+        let missing = by_id.replace("lic_7Q2M9", "lic_nope");
+        let answer = loaded.evaluate(missing.as_bytes());
+        assert!(
+            answer.contains(r#""code":"unknown_license","path":"$.license""#),
+            "{answer}"
+        );
+        assert!(loaded.unload_license("lic_7Q2M9"));
+        assert!(!loaded.unload_license("lic_7Q2M9"));
+        assert!(loaded
+            .evaluate(by_id.as_bytes())
+            .contains("unknown_license"));
+        // A stateless request never resolves ids.
+        let stateless = by_id.replacen("{", &format!(r#"{{"bundle":{},"#, example("bundle")), 1);
+        assert!(
+            evaluate(stateless.as_bytes()).contains(r#""code":"wrong_type","path":"$.license""#)
+        );
+    }
+
+    #[test]
+    fn a_bad_license_is_refused_with_paths_under_license() {
+        let mut loaded = LoadedBundle::load(example("bundle").as_bytes()).unwrap();
+        let bad = example("license").replace(r#""tier": "team""#, r#""tier": "gold""#);
+        let answer = loaded.load_license(bad.as_bytes());
+        assert!(
+            answer.contains(r#""code":"unknown_tier","path":"$.license.tier""#),
+            "{answer}"
+        );
     }
 }

@@ -292,6 +292,8 @@ pub enum RefKind {
     Operation,
     /// A governance control of the bundle.
     Control,
+    /// A license loaded into a preloaded bundle.
+    License,
 }
 
 impl fmt::Display for RefKind {
@@ -303,6 +305,7 @@ impl fmt::Display for RefKind {
             RefKind::AddOn => "add-on",
             RefKind::Operation => "operation",
             RefKind::Control => "control",
+            RefKind::License => "license",
         })
     }
 }
@@ -332,6 +335,7 @@ impl Error {
                 RefKind::AddOn => "unknown_addon",
                 RefKind::Operation => "unknown_operation",
                 RefKind::Control => "unknown_control",
+                RefKind::License => "unknown_license",
             },
             Error::NotPositive { .. } => "not_positive",
             Error::Negative { .. } => "negative",
