@@ -1,3 +1,54 @@
-//! Build and CI tasks for entitle.
+//! Build and CI tasks for entitle, run as `cargo xtask <task>`.
+//!
+//! Each task lives in its own module; `main` only dispatches.
 
-fn main() {}
+mod build_wasm;
+mod module_check;
+mod workspace;
+
+use std::process::ExitCode;
+
+/// One task: its name, a line of help, and what runs it.
+struct Task {
+    name: &'static str,
+    help: &'static str,
+    run: fn(&[String]) -> anyhow::Result<()>,
+}
+
+const TASKS: &[Task] = &[Task {
+    name: "build-wasm",
+    help: "build dist/entitle.wasm, its JS glue and its sha256",
+    run: build_wasm::run,
+}];
+
+fn usage() -> String {
+    let mut text = String::from("usage: cargo xtask <task> [args]\n\ntasks:\n");
+    for task in TASKS {
+        text.push_str(&format!("  {:<12} {}\n", task.name, task.help));
+    }
+    text
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let Some((name, rest)) = args.split_first() else {
+        eprint!("{}", usage());
+        return ExitCode::from(2);
+    };
+    if name == "help" || name == "--help" || name == "-h" {
+        print!("{}", usage());
+        return ExitCode::SUCCESS;
+    }
+    let Some(task) = TASKS.iter().find(|task| task.name == name) else {
+        eprintln!("error: unknown task `{name}`\n");
+        eprint!("{}", usage());
+        return ExitCode::from(2);
+    };
+    match (task.run)(rest) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,279 @@
+//! One live instance of the module, driven through the plain byte ABI: copy
+//! the request in, call, copy the response out, free it. Everything here is
+//! safe wasmtime API; bytes are copied with bounds-checked reads and writes.
+
+use wasmtime::{Instance, InstancePre, Memory, Store, Trap, TypedFunc, WasmParams, WasmResults};
+
+use crate::error::HostError;
+use crate::limits::{ImportTrap, LimitHit, Limits, StoreState};
+
+/// Smallest input buffer kept between requests.
+const MIN_SCRATCH: u32 = 4096;
+/// Largest input buffer kept between requests; bigger ones are freed after use.
+const MAX_KEPT_SCRATCH: u32 = 1 << 20;
+
+/// A store, its instance and handles on every ABI export.
+pub(crate) struct Abi {
+    store: Store<StoreState>,
+    memory: Memory,
+    alloc: TypedFunc<u32, u32>,
+    free: TypedFunc<(u32, u32), ()>,
+    evaluate: TypedFunc<(u32, u32), u64>,
+    bundle_load: TypedFunc<(u32, u32, u32), u64>,
+    bundle_evaluate: TypedFunc<(u32, u32, u32), u64>,
+    bundle_free: TypedFunc<u32, ()>,
+    abi_version: TypedFunc<(), u32>,
+    version: TypedFunc<(), u64>,
+    /// The caller-owned input buffer, reused across requests: (ptr, capacity).
+    scratch: (u32, u32),
+    /// Epoch ticks each request may run.
+    ticks: u64,
+    /// The timeout those ticks stand for, for messages.
+    timeout_millis: u128,
+    /// Set once a call fails inside wasm: the instance's state is then
+    /// unknown, and its owner replaces it.
+    poisoned: bool,
+}
+
+fn typed<P: WasmParams, R: WasmResults>(
+    instance: &Instance,
+    store: &mut Store<StoreState>,
+    name: &'static str,
+    expected: &'static str,
+) -> Result<TypedFunc<P, R>, HostError> {
+    instance
+        .get_typed_func::<P, R>(store, name)
+        .map_err(|_| HostError::MissingExport { name, expected })
+}
+
+/// Names a failed call precisely: a limit, an import, the deadline, or
+/// another trap.
+pub(crate) fn call_error(error: &wasmtime::Error, timeout_millis: u128) -> HostError {
+    if let Some(hit) = error.downcast_ref::<LimitHit>() {
+        return HostError::LimitExceeded {
+            resource: hit.resource,
+            desired: hit.desired,
+            limit: hit.limit,
+        };
+    }
+    if let Some(ImportTrap(import)) = error.downcast_ref::<ImportTrap>() {
+        return HostError::ImportCalled {
+            import: import.clone(),
+        };
+    }
+    match error.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => HostError::Timeout {
+            millis: timeout_millis,
+        },
+        Some(trap) => HostError::Trap {
+            detail: trap.to_string(),
+        },
+        None => HostError::Trap {
+            detail: error.to_string(),
+        },
+    }
+}
+
+/// Calls an export (a field of `Abi`), poisoning the instance if the call fails.
+macro_rules! call {
+    ($abi:ident . $func:ident, $params:expr) => {
+        $abi.$func.call(&mut $abi.store, $params).map_err(|error| {
+            $abi.poisoned = true;
+            call_error(&error, $abi.timeout_millis)
+        })
+    };
+}
+
+impl Abi {
+    /// Instantiates the module in a fresh store with these limits.
+    pub(crate) fn new(pre: &InstancePre<StoreState>, limits: &Limits) -> Result<Abi, HostError> {
+        let mut store = Store::new(pre.module().engine(), StoreState::new(limits));
+        store.limiter(|state| &mut state.limiter);
+        let ticks = limits.ticks();
+        let timeout_millis = limits.timeout.as_millis();
+        store.set_epoch_deadline(ticks);
+        let instance = pre.instantiate(&mut store).map_err(|error| {
+            match call_error(&error, timeout_millis) {
+                HostError::Trap { detail } => HostError::Instantiate { detail },
+                other => other,
+            }
+        })?;
+        let memory = instance
+            .get_memory(&mut store, "memory")
+            .ok_or(HostError::MissingExport {
+                name: "memory",
+                expected: "memory",
+            })?;
+        Ok(Abi {
+            alloc: typed(&instance, &mut store, "entitle_alloc", "(i32) -> i32")?,
+            free: typed(&instance, &mut store, "entitle_free", "(i32, i32) -> ()")?,
+            evaluate: typed(
+                &instance,
+                &mut store,
+                "entitle_evaluate",
+                "(i32, i32) -> i64",
+            )?,
+            bundle_load: typed(
+                &instance,
+                &mut store,
+                "entitle_bundle_load",
+                "(i32, i32, i32) -> i64",
+            )?,
+            bundle_evaluate: typed(
+                &instance,
+                &mut store,
+                "entitle_bundle_evaluate",
+                "(i32, i32, i32) -> i64",
+            )?,
+            bundle_free: typed(&instance, &mut store, "entitle_bundle_free", "(i32) -> ()")?,
+            abi_version: typed(&instance, &mut store, "entitle_abi_version", "() -> i32")?,
+            version: typed(&instance, &mut store, "entitle_version", "() -> i64")?,
+            store,
+            memory,
+            scratch: (0, 0),
+            ticks,
+            timeout_millis,
+            poisoned: false,
+        })
+    }
+
+    /// Whether a call failed inside wasm, leaving the instance unusable.
+    pub(crate) fn is_poisoned(&self) -> bool {
+        self.poisoned
+    }
+
+    /// Sets the deadline: every request gets the whole timeout.
+    fn begin(&mut self) -> Result<(), HostError> {
+        self.store.set_epoch_deadline(self.ticks);
+        Ok(())
+    }
+
+    /// Copies `bytes` into the input buffer, with `extra` bytes after them
+    /// for the module to write into; returns the buffer's pointer and the length.
+    fn write_input(&mut self, bytes: &[u8], extra: u32) -> Result<(u32, u32), HostError> {
+        let too_large = HostError::TooLarge { len: bytes.len() };
+        let len = u32::try_from(bytes.len()).map_err(|_| too_large)?;
+        let need = len
+            .checked_add(extra)
+            .ok_or(HostError::TooLarge { len: bytes.len() })?;
+        if self.scratch.1 < need {
+            self.release_scratch()?;
+            let capacity = need.max(MIN_SCRATCH);
+            let ptr = call!(self.alloc, capacity)?;
+            if ptr == 0 {
+                return Err(HostError::AllocFailed {
+                    len: capacity as usize,
+                });
+            }
+            self.scratch = (ptr, capacity);
+        }
+        let ptr = self.scratch.0;
+        self.memory
+            .write(&mut self.store, ptr as usize, bytes)
+            .map_err(|_| {
+                self.poisoned = true;
+                HostError::BadResponse {
+                    detail: format!("an allocation at `{ptr}` outside its memory"),
+                }
+            })?;
+        Ok((ptr, len))
+    }
+
+    /// Frees the input buffer.
+    fn release_scratch(&mut self) -> Result<(), HostError> {
+        let (ptr, capacity) = self.scratch;
+        if capacity > 0 {
+            self.scratch = (0, 0);
+            call!(self.free, (ptr, capacity))?;
+        }
+        Ok(())
+    }
+
+    /// Keeps the input buffer for the next request unless it grew large.
+    fn trim_scratch(&mut self) -> Result<(), HostError> {
+        if self.scratch.1 > MAX_KEPT_SCRATCH {
+            self.release_scratch()?;
+        }
+        Ok(())
+    }
+
+    /// Copies a response out of memory and frees it.
+    fn take_response(&mut self, packed: u64) -> Result<String, HostError> {
+        let ptr = (packed >> 32) as u32;
+        let len = (packed & 0xffff_ffff) as u32;
+        let start = ptr as usize;
+        let bytes = self
+            .memory
+            .data(&self.store)
+            .get(start..start.saturating_add(len as usize))
+            .map(<[u8]>::to_vec);
+        let Some(bytes) = bytes else {
+            self.poisoned = true;
+            return Err(HostError::BadResponse {
+                detail: format!("`{len}` bytes at `{ptr}`, outside its memory"),
+            });
+        };
+        call!(self.free, (ptr, len))?;
+        self.trim_scratch()?;
+        String::from_utf8(bytes).map_err(|error| HostError::BadResponse {
+            detail: format!("bytes that are not utf-8: {error}"),
+        })
+    }
+
+    /// `entitle_abi_version()`.
+    pub(crate) fn abi_version(&mut self) -> Result<u32, HostError> {
+        self.begin()?;
+        call!(self.abi_version, ())
+    }
+
+    /// `entitle_version()`: `{"engine":..., "abi":...}`.
+    pub(crate) fn version(&mut self) -> Result<String, HostError> {
+        self.begin()?;
+        let packed = call!(self.version, ())?;
+        self.take_response(packed)
+    }
+
+    /// `entitle_evaluate`: a self-contained request.
+    pub(crate) fn evaluate(&mut self, request: &[u8]) -> Result<String, HostError> {
+        self.begin()?;
+        let (ptr, len) = self.write_input(request, 0)?;
+        let packed = call!(self.evaluate, (ptr, len))?;
+        self.take_response(packed)
+    }
+
+    /// `entitle_bundle_load`: the handle (0 when rejected) and the envelope.
+    pub(crate) fn bundle_load(&mut self, bundle: &[u8]) -> Result<(u32, String), HostError> {
+        self.begin()?;
+        let (ptr, len) = self.write_input(bundle, 4)?;
+        let handle_out = ptr
+            .checked_add(len)
+            .ok_or(HostError::TooLarge { len: bundle.len() })?;
+        let packed = call!(self.bundle_load, (ptr, len, handle_out))?;
+        let mut handle = [0u8; 4];
+        self.memory
+            .read(&self.store, handle_out as usize, &mut handle)
+            .map_err(|_| HostError::BadResponse {
+                detail: format!("a handle at `{handle_out}` outside its memory"),
+            })?;
+        let envelope = self.take_response(packed)?;
+        Ok((u32::from_le_bytes(handle), envelope))
+    }
+
+    /// `entitle_bundle_evaluate`: a request against a loaded bundle.
+    pub(crate) fn bundle_evaluate(
+        &mut self,
+        handle: u32,
+        request: &[u8],
+    ) -> Result<String, HostError> {
+        self.begin()?;
+        let (ptr, len) = self.write_input(request, 0)?;
+        let packed = call!(self.bundle_evaluate, (handle, ptr, len))?;
+        self.take_response(packed)
+    }
+
+    /// `entitle_bundle_free`.
+    pub(crate) fn bundle_free(&mut self, handle: u32) -> Result<(), HostError> {
+        self.begin()?;
+        call!(self.bundle_free, handle)
+    }
+}

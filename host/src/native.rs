@@ -1,0 +1,50 @@
+//! The native engine: `entitle_core` called directly, behind the same traits
+//! as the module, so every answer can be compared byte for byte.
+
+use entitle_core::api::{self, LoadedBundle};
+
+/// Calls `entitle_core` in this process.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Native;
+
+impl Native {
+    /// The native engine.
+    pub fn new() -> Native {
+        Native
+    }
+
+    /// Evaluates a self-contained request.
+    pub fn evaluate(&self, request: &[u8]) -> String {
+        api::evaluate(request)
+    }
+
+    /// Loads a bundle once. Returns the envelope (the bundle's description,
+    /// or its errors) and, when the bundle loaded, the session.
+    pub fn load_bundle(&self, bundle: &[u8]) -> (Option<NativeBundle>, String) {
+        match LoadedBundle::load(bundle) {
+            Ok(loaded) => {
+                let describe = loaded.describe();
+                (Some(NativeBundle { loaded }), describe)
+            }
+            Err(envelope) => (None, envelope),
+        }
+    }
+}
+
+/// A bundle loaded once, natively.
+#[derive(Debug, Clone)]
+pub struct NativeBundle {
+    loaded: LoadedBundle,
+}
+
+impl NativeBundle {
+    /// Evaluates a request (without `bundle`) against the bundle.
+    pub fn evaluate(&self, request: &[u8]) -> String {
+        self.loaded.evaluate(request)
+    }
+
+    /// The bundle's description envelope.
+    pub fn describe(&self) -> String {
+        self.loaded.describe()
+    }
+}

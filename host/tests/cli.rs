@@ -1,0 +1,326 @@
+//! The `entitle` command line, run in process: request assembly, exit
+//! statuses, errors on stderr, and the same output from both engines.
+//! The wasm cases need `dist/entitle.wasm`: run `cargo xtask build-wasm` first.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+use std::path::{Path, PathBuf};
+
+use entitle_host::cli;
+
+struct Run {
+    status: u8,
+    stdout: String,
+    stderr: String,
+}
+
+fn run(args: &[&str], stdin: &str) -> Run {
+    let mut argv = vec!["entitle"];
+    argv.extend_from_slice(args);
+    let mut input = stdin.as_bytes();
+    let mut stdout = Vec::new();
+    let mut stderr = Vec::new();
+    let status = cli::run(argv, &mut input, &mut stdout, &mut stderr);
+    Run {
+        status,
+        stdout: String::from_utf8(stdout).unwrap(),
+        stderr: String::from_utf8(stderr).unwrap(),
+    }
+}
+
+fn module_path() -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .join("dist")
+        .join("entitle.wasm");
+    assert!(
+        path.is_file(),
+        "`{}` is missing: run `cargo xtask build-wasm` first",
+        path.display()
+    );
+    path.display().to_string()
+}
+
+/// A fresh directory for one test, holding small documents, a broken one,
+/// and copies of the demo documents shipped in `examples/`.
+fn documents(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("entitle-cli-{}-{test}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("bundle.json"), r#"{"id":"b","version":"1"}"#).unwrap();
+    std::fs::write(dir.join("license.json"), r#"{"customer":"c"}"#).unwrap();
+    std::fs::write(dir.join("usage.json"), r#"{"metrics":{}}"#).unwrap();
+    std::fs::write(dir.join("broken.json"), "{").unwrap();
+    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples");
+    for name in ["bundle.json", "license.json", "usage.json"] {
+        std::fs::copy(examples.join(name), dir.join(format!("example-{name}"))).unwrap();
+    }
+    dir
+}
+
+fn file(dir: &Path, name: &str) -> String {
+    dir.join(name).display().to_string()
+}
+
+/// The envelope the engine gives for the request the CLI should assemble.
+fn expected_for(request: &str) -> (String, u8) {
+    let answer = entitle_core::api::evaluate(request.as_bytes());
+    let status = if answer.starts_with(r#"{"outcome":"ok""#) {
+        0
+    } else {
+        1
+    };
+    (format!("{answer}\n"), status)
+}
+
+#[test]
+fn check_assembles_the_request_and_prints_the_envelope() {
+    let dir = documents("check");
+    let run = run(
+        &[
+            "check",
+            "--engine",
+            "native",
+            "--bundle",
+            &file(&dir, "bundle.json"),
+            "--license",
+            &file(&dir, "license.json"),
+            "--usage",
+            "-",
+            "--now",
+            "2026-11-22T10:00:00Z",
+            "--metric",
+            "api_calls",
+            "--amount",
+            "250",
+        ],
+        "{\"metrics\":{}}\n",
+    );
+    let (expected, status) = expected_for(
+        r#"{"op":"check","bundle":{"id":"b","version":"1"},"license":{"customer":"c"},"usage":{"metrics":{}},"now":"2026-11-22T10:00:00Z","metric":"api_calls","amount":250}"#,
+    );
+    assert_eq!(run.stdout, expected);
+    assert_eq!(run.status, status);
+    assert_eq!(run.stderr, "");
+}
+
+#[test]
+fn a_whole_request_is_passed_on_with_its_op() {
+    let dir = documents("request");
+    let request = r#"{"bundle":{},"now":"2026-11-22T10:00:00Z"}"#;
+    std::fs::write(dir.join("request.json"), request).unwrap();
+    let run = run(
+        &[
+            "status",
+            "--engine",
+            "native",
+            "--request",
+            &file(&dir, "request.json"),
+        ],
+        "",
+    );
+    let (expected, status) =
+        expected_for(r#"{"op":"status","bundle":{},"now":"2026-11-22T10:00:00Z"}"#);
+    assert_eq!(run.stdout, expected);
+    assert_eq!(run.status, status);
+}
+
+#[test]
+fn pretty_keeps_the_engine_s_key_order() {
+    let run = run(&["validate", "--engine", "native", "--pretty"], "");
+    let compact = entitle_core::api::evaluate(br#"{"op":"validate"}"#);
+    let squeezed: String = run
+        .stdout
+        .lines()
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join("")
+        .replace("\": ", "\":");
+    assert_eq!(squeezed, compact);
+    assert!(run.stdout.contains("\n  \"outcome\""));
+}
+
+#[test]
+fn host_failures_exit_2_with_a_plain_error() {
+    let dir = documents("failures");
+    let missing = run(
+        &[
+            "status",
+            "--engine",
+            "native",
+            "--bundle",
+            "/nonexistent/b.json",
+        ],
+        "",
+    );
+    assert_eq!(missing.status, 2);
+    assert_eq!(missing.stdout, "");
+    assert!(
+        missing
+            .stderr
+            .starts_with("entitle: cannot read `/nonexistent/b.json`"),
+        "{}",
+        missing.stderr
+    );
+
+    let broken = run(
+        &[
+            "status",
+            "--engine",
+            "native",
+            "--license",
+            &file(&dir, "broken.json"),
+        ],
+        "",
+    );
+    assert_eq!(broken.status, 2);
+    assert!(
+        broken.stderr.contains("broken.json` is not valid json"),
+        "{}",
+        broken.stderr
+    );
+
+    let two_stdins = run(
+        &[
+            "status",
+            "--engine",
+            "native",
+            "--bundle",
+            "-",
+            "--license",
+            "-",
+        ],
+        "{}",
+    );
+    assert_eq!(two_stdins.status, 2);
+    assert_eq!(
+        two_stdins.stderr,
+        "entitle: only one document can come from stdin (`-`)\n"
+    );
+
+    let bad_amount = run(
+        &[
+            "check", "--engine", "native", "--metric", "m", "--amount", "lots",
+        ],
+        "",
+    );
+    assert_eq!(bad_amount.status, 2);
+
+    let other_op = run(
+        &["check", "--engine", "native", "--request", "-"],
+        r#"{"op":"quote"}"#,
+    );
+    assert_eq!(other_op.status, 2);
+    assert_eq!(
+        other_op.stderr,
+        "entitle: the request in `-` has op `quote`, not `check`\n"
+    );
+
+    let conflicting = run(
+        &["check", "--feature", "a", "--metric", "b", "--amount", "1"],
+        "",
+    );
+    assert_eq!(conflicting.status, 2);
+    assert!(conflicting.stderr.contains("cannot be used with"));
+
+    let no_module = run(&["status", "--module", "/nonexistent/entitle.wasm"], "");
+    assert_eq!(no_module.status, 2);
+    assert!(no_module
+        .stderr
+        .starts_with("entitle: cannot read `/nonexistent/entitle.wasm`"));
+}
+
+#[test]
+fn help_goes_to_stdout_and_exits_0() {
+    let help = run(&["--help"], "");
+    assert_eq!(help.status, 0);
+    for command in [
+        "check",
+        "status",
+        "quote",
+        "transition",
+        "validate",
+        "version",
+    ] {
+        assert!(help.stdout.contains(command), "{command} missing from help");
+    }
+}
+
+#[test]
+fn version_prints_the_module_s_identity() {
+    let module = module_path();
+    let run = run(&["version", "--module", &module], "");
+    assert_eq!(run.status, 0, "{}", run.stderr);
+    let sha256 = std::fs::read_to_string(format!("{module}.sha256")).unwrap();
+    let sha256 = sha256.split_whitespace().next().unwrap();
+    assert_eq!(
+        run.stdout,
+        format!(
+            "runtime wasmtime\nengine {}\nabi {}\nmodule {module}\nsha256 {sha256}\n",
+            entitle_core::api::ENGINE_VERSION,
+            entitle_core::api::ABI_VERSION
+        )
+    );
+    let native = self::run(&["version", "--engine", "native"], "");
+    assert_eq!(
+        native.stdout,
+        format!(
+            "runtime native\nengine {}\nabi {}\n",
+            entitle_core::api::ENGINE_VERSION,
+            entitle_core::api::ABI_VERSION
+        )
+    );
+}
+
+#[test]
+fn both_engines_print_the_same_bytes_and_status() {
+    let module = module_path();
+    let dir = documents("engines");
+    for prefix in ["", "example-"] {
+        let (bundle, license, usage) = (
+            file(&dir, &format!("{prefix}bundle.json")),
+            file(&dir, &format!("{prefix}license.json")),
+            file(&dir, &format!("{prefix}usage.json")),
+        );
+        let docs = [
+            "--bundle",
+            &bundle,
+            "--license",
+            &license,
+            "--usage",
+            &usage,
+            "--now",
+            "2026-11-22T10:00:00Z",
+        ];
+        let commands: [&[&str]; 6] = [
+            &["check", "--feature", "sso"],
+            &["check", "--metric", "api_calls", "--amount", "3"],
+            &["status"],
+            &["quote"],
+            &["transition", "--to", "enterprise"],
+            &["validate"],
+        ];
+        let mut ok = 0;
+        for command in commands {
+            let mut wasm: Vec<&str> = command.to_vec();
+            wasm.extend_from_slice(&docs);
+            wasm.extend_from_slice(&["--module", &module]);
+            let mut native: Vec<&str> = command.to_vec();
+            native.extend_from_slice(&docs);
+            native.extend_from_slice(&["--engine", "native"]);
+            let (wasm, native) = (run(&wasm, ""), run(&native, ""));
+            assert_eq!(wasm.stdout, native.stdout, "{command:?}");
+            assert_eq!(wasm.status, native.status, "{command:?}");
+            assert!(wasm.status <= 1, "{command:?}: {}", wasm.stderr);
+            ok += usize::from(wasm.status == 0);
+        }
+        if prefix == "example-" {
+            assert!(ok >= 1, "the demo documents must get some ok answers");
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! The wasm-bindgen API, for JavaScript (browsers and Node through the one
+//! `dist/entitle.js` glue).
+//!
+//! ```js
+//! import init, { version, evaluate, evaluateJson, Bundle } from "./entitle.js";
+//! await init({ module_or_path: wasmBytesOrUrl });
+//! version();                          // { engine: "0.1.0", abi: 1 }
+//! evaluate({ op: "check", bundle, license, usage, now, feature: "sso" }); // envelope object
+//! evaluateJson('{"op":"check",...}'); // envelope JSON text, byte-identical to every other host
+//! const b = new Bundle(bundleJsonText); // throws Error(message = error envelope JSON)
+//! b.describe();                       // envelope object describing the bundle
+//! b.evaluate({ op: "check", license, usage, now, feature: "sso" });
+//! b.evaluateJson('{"op":"check",...}');
+//! b.free();                           // optional: release it before the GC does
+//! ```
+//!
+//! `evaluate*` never throw: bad input of any kind is answered with the error
+//! envelope. Objects travel through serde-wasm-bindgen, keeping key order both
+//! ways; `evaluateJson` is the byte-exact path.
+
+use entitle_core::api::{self, LoadedBundle};
+use entitle_core::error::{Error, ErrorReport, JsonPath};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+/// The engine and ABI versions compiled into this module.
+#[derive(Serialize)]
+struct Version {
+    engine: &'static str,
+    abi: u32,
+}
+
+/// `{ engine, abi }`: the engine version and the byte ABI version.
+#[wasm_bindgen]
+pub fn version() -> JsValue {
+    let version = Version {
+        engine: api::ENGINE_VERSION,
+        abi: api::ABI_VERSION,
+    };
+    version
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::NULL)
+}
+
+/// Evaluates a self-contained request object (the bundle travels inside it)
+/// and returns the envelope as an object. Never throws.
+#[wasm_bindgen]
+pub fn evaluate(request: JsValue) -> JsValue {
+    let answer = match to_json(request) {
+        Ok(bytes) => api::evaluate(&bytes),
+        Err(envelope) => envelope,
+    };
+    to_js(&answer)
+}
+
+/// Evaluates a self-contained request given as JSON text and returns the
+/// envelope as JSON text: the byte-exact path. Never throws.
+#[wasm_bindgen(js_name = evaluateJson)]
+pub fn evaluate_json(request: &str) -> String {
+    api::evaluate(request.as_bytes())
+}
+
+/// A bundle parsed and validated once, then evaluated against many times.
+#[wasm_bindgen]
+pub struct Bundle {
+    loaded: LoadedBundle,
+}
+
+#[wasm_bindgen]
+impl Bundle {
+    /// Loads a bundle from its JSON text. Throws an `Error` whose message is
+    /// the error envelope JSON when the bundle is rejected.
+    #[wasm_bindgen(constructor)]
+    pub fn new(bundle: &str) -> Result<Bundle, JsError> {
+        match LoadedBundle::load(bundle.as_bytes()) {
+            Ok(loaded) => Ok(Bundle { loaded }),
+            Err(envelope) => Err(JsError::new(&envelope)),
+        }
+    }
+
+    /// The success envelope describing the bundle, as an object.
+    pub fn describe(&self) -> JsValue {
+        to_js(&self.loaded.describe())
+    }
+
+    /// The success envelope describing the bundle, as JSON text.
+    #[wasm_bindgen(js_name = describeJson)]
+    pub fn describe_json(&self) -> String {
+        self.loaded.describe()
+    }
+
+    /// Evaluates a request object that names no `bundle`. Never throws.
+    pub fn evaluate(&self, request: JsValue) -> JsValue {
+        let answer = match to_json(request) {
+            Ok(bytes) => self.loaded.evaluate(&bytes),
+            Err(envelope) => envelope,
+        };
+        to_js(&answer)
+    }
+
+    /// Evaluates a request given as JSON text that names no `bundle`; the
+    /// byte-exact path. Never throws.
+    #[wasm_bindgen(js_name = evaluateJson)]
+    pub fn evaluate_json(&self, request: &str) -> String {
+        self.loaded.evaluate(request.as_bytes())
+    }
+}
+
+/// Writes a JS value as JSON bytes, keeping the object's key order. A value
+/// JSON cannot hold (a symbol, a function, a `Map` with non-string keys, a
+/// `BigInt` beyond 64 bits) is answered with an error envelope.
+fn to_json(value: JsValue) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    let deserializer = serde_wasm_bindgen::Deserializer::from(value);
+    let mut serializer = serde_json::Serializer::new(&mut bytes);
+    match serde_transcode::transcode(deserializer, &mut serializer) {
+        Ok(()) => Ok(bytes),
+        Err(error) => {
+            let detail = error.to_string();
+            Err(not_json(detail.strip_prefix("Error: ").unwrap_or(&detail)))
+        }
+    }
+}
+
+/// The error envelope for a request object that is not JSON-compatible, in
+/// the shape core gives every failure.
+fn not_json(detail: &str) -> String {
+    #[derive(Serialize)]
+    struct Meta {
+        engine: &'static str,
+    }
+    #[derive(Serialize)]
+    struct Envelope {
+        outcome: &'static str,
+        errors: [ErrorReport; 1],
+        meta: Meta,
+    }
+    let error = Error::WrongType {
+        path: JsonPath::root(),
+        detail: format!("the request is not a JSON-compatible value: {detail}"),
+    };
+    let envelope = Envelope {
+        outcome: "error",
+        errors: [ErrorReport::from(&error)],
+        meta: Meta {
+            engine: api::ENGINE_VERSION,
+        },
+    };
+    serde_json::to_string(&envelope).unwrap_or_default()
+}
+
+/// Turns an envelope (JSON text from core) into a JS object, keeping key
+/// order. Integers beyond 2^53 go through `JSON.parse`, as any JS reader of
+/// the text would; if even that fails the text itself is returned.
+fn to_js(envelope: &str) -> JsValue {
+    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+    let mut deserializer = serde_json::Deserializer::from_str(envelope);
+    match serde_transcode::transcode(&mut deserializer, &serializer) {
+        Ok(value) => value,
+        Err(_) => js_sys::JSON::parse(envelope).unwrap_or_else(|_| JsValue::from_str(envelope)),
+    }
+}

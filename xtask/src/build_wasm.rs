@@ -1,0 +1,179 @@
+//! `cargo xtask build-wasm`: the one module file and its JS glue in `dist/`.
+//!
+//! 1. `cargo build -p entitle-wasm --target wasm32-unknown-unknown --profile wasm`
+//!    (cargo itself skips the work when nothing changed);
+//! 2. wasm-bindgen (the `wasm-bindgen-cli-support` crate, pinned to the same
+//!    version as the `wasm-bindgen` crate), `--target web`, out name `entitle`;
+//! 3. `dist/entitle.wasm` (renamed from `entitle_bg.wasm`: every loader passes
+//!    the module explicitly), `dist/entitle.js`, `dist/entitle.d.ts`,
+//!    `dist/entitle.wasm.d.ts`;
+//! 4. checks the final module: the byte ABI exports survive, every import is
+//!    in the glue's namespace, and no import is reachable from the ABI;
+//! 5. `dist/entitle.wasm.sha256` in `sha256sum` format, and the sizes.
+
+use std::fs;
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use anyhow::{bail, Context};
+use flate2::write::GzEncoder;
+use flate2::Compression;
+use sha2::{Digest, Sha256};
+use wasm_bindgen_cli_support::Bindgen;
+
+use crate::module_check;
+use crate::workspace;
+
+/// The wasm crate's package and library names.
+const PACKAGE: &str = "entitle-wasm";
+const LIB_NAME: &str = "entitle_wasm";
+/// The stem of every file written to `dist/`.
+const OUT_NAME: &str = "entitle";
+const TARGET: &str = "wasm32-unknown-unknown";
+const PROFILE: &str = "wasm";
+
+/// Runs the task. `--keep-names` keeps the name section (function names in
+/// traces and in the checks' messages) at the cost of size.
+pub fn run(args: &[String]) -> anyhow::Result<()> {
+    let mut keep_names = false;
+    for arg in args {
+        match arg.as_str() {
+            "--keep-names" => keep_names = true,
+            other => bail!("unknown argument `{other}` (expected `--keep-names`)"),
+        }
+    }
+    let input = cargo_build()?;
+    let dist = workspace::root().join("dist");
+    let module = bindgen(&input, &dist, keep_names)?;
+
+    let bytes = fs::read(&module).with_context(|| format!("cannot read `{}`", module.display()))?;
+    let report = module_check::check(&bytes)?;
+    println!("{report}");
+
+    let hex = sha256_hex(&bytes);
+    let sha_path = dist.join(format!("{OUT_NAME}.wasm.sha256"));
+    fs::write(&sha_path, format!("{hex}  {OUT_NAME}.wasm\n"))
+        .with_context(|| format!("cannot write `{}`", sha_path.display()))?;
+
+    let gzipped = gzip_size(&bytes)?;
+    println!("sha256 {hex}  dist/{OUT_NAME}.wasm");
+    println!(
+        "size {} bytes raw, {} bytes gzipped (level 9)",
+        bytes.len(),
+        gzipped
+    );
+    Ok(())
+}
+
+/// Builds the cdylib and returns the path cargo reports for it.
+fn cargo_build() -> anyhow::Result<PathBuf> {
+    let mut command = workspace::cargo();
+    command
+        .args(["build", "--package", PACKAGE, "--lib", "--target", TARGET])
+        .args([
+            "--profile",
+            PROFILE,
+            "--message-format=json-render-diagnostics",
+        ])
+        // wasm-bindgen reads the enabled wasm features (reference types) from
+        // the `target_features` section, which a full strip removes; keep it
+        // and the names here, wasm-bindgen drops the names afterwards.
+        .args(["--config", "profile.wasm.strip=\"debuginfo\""])
+        .stdout(Stdio::piped());
+    let mut child = command.spawn().context("cannot start cargo")?;
+    let stdout = child.stdout.take().context("cannot read cargo's output")?;
+    let mut artifact = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.context("cannot read cargo's output")?;
+        if let Some(path) = wasm_artifact(&line) {
+            artifact = Some(path);
+        }
+    }
+    let status = child.wait().context("cargo did not finish")?;
+    if !status.success() {
+        bail!("cargo build of `{PACKAGE}` failed ({status})");
+    }
+    artifact.with_context(|| format!("cargo built no `{LIB_NAME}.wasm`"))
+}
+
+/// The `.wasm` file of the wasm crate, from one line of cargo's JSON messages.
+fn wasm_artifact(line: &str) -> Option<PathBuf> {
+    let message: serde_json::Value = serde_json::from_str(line).ok()?;
+    if message.get("reason")?.as_str()? != "compiler-artifact" {
+        return None;
+    }
+    if message.get("target")?.get("name")?.as_str()? != LIB_NAME {
+        return None;
+    }
+    message
+        .get("filenames")?
+        .as_array()?
+        .iter()
+        .filter_map(|name| name.as_str())
+        .find(|name| name.ends_with(".wasm"))
+        .map(PathBuf::from)
+}
+
+/// Runs wasm-bindgen into a staging directory, then moves the results into
+/// `dist/` under their final names. Returns the path of `dist/entitle.wasm`.
+fn bindgen(input: &Path, dist: &Path, keep_names: bool) -> anyhow::Result<PathBuf> {
+    let staging = dist.join(".staging");
+    if staging.exists() {
+        fs::remove_dir_all(&staging)
+            .with_context(|| format!("cannot clear `{}`", staging.display()))?;
+    }
+    let mut bindgen = Bindgen::new();
+    bindgen
+        .input_path(input)
+        .out_name(OUT_NAME)
+        .web(true)
+        .context("wasm-bindgen refused the web target")?
+        .typescript(true)
+        .remove_name_section(!keep_names)
+        .remove_producers_section(true);
+    bindgen
+        .generate(&staging)
+        .with_context(|| format!("wasm-bindgen failed on `{}`", input.display()))?;
+
+    let bg_prefix = format!("{OUT_NAME}_bg.");
+    let entries =
+        fs::read_dir(&staging).with_context(|| format!("cannot list `{}`", staging.display()))?;
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot list `{}`", staging.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let target_name = match name.strip_prefix(&bg_prefix) {
+            Some(rest) => format!("{OUT_NAME}.{rest}"),
+            None => name.clone(),
+        };
+        let target = dist.join(&target_name);
+        if target.is_dir() {
+            fs::remove_dir_all(&target)
+                .with_context(|| format!("cannot replace `{}`", target.display()))?;
+        }
+        fs::rename(entry.path(), &target)
+            .with_context(|| format!("cannot move `{name}` to `{}`", target.display()))?;
+    }
+    fs::remove_dir(&staging).with_context(|| format!("cannot remove `{}`", staging.display()))?;
+
+    let module = dist.join(format!("{OUT_NAME}.wasm"));
+    if !module.is_file() {
+        bail!("wasm-bindgen wrote no `{OUT_NAME}_bg.wasm`");
+    }
+    Ok(module)
+}
+
+/// Lowercase hex sha256, as `sha256sum` prints it.
+fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// The size of the bytes gzipped at the best compression level.
+fn gzip_size(bytes: &[u8]) -> anyhow::Result<usize> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
+    encoder.write_all(bytes).context("gzip failed")?;
+    Ok(encoder.finish().context("gzip failed")?.len())
+}
