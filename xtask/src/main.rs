@@ -3,7 +3,9 @@
 //! Each task lives in its own module; `main` only dispatches.
 
 mod build_wasm;
+mod demo;
 mod module_check;
+mod test;
 mod workspace;
 
 use std::process::ExitCode;
@@ -15,11 +17,23 @@ struct Task {
     run: fn(&[String]) -> anyhow::Result<()>,
 }
 
-const TASKS: &[Task] = &[Task {
-    name: "build-wasm",
-    help: "build dist/entitle.wasm, its JS glue and its sha256",
-    run: build_wasm::run,
-}];
+const TASKS: &[Task] = &[
+    Task {
+        name: "build-wasm",
+        help: "build dist/entitle.wasm, its JS glue and its sha256",
+        run: build_wasm::run,
+    },
+    Task {
+        name: "test",
+        help: "install what the tests need, build the module, run every test on every runtime",
+        run: test::run,
+    },
+    Task {
+        name: "demo",
+        help: "build the module, print the CLI's answers for examples/, serve the page on localhost",
+        run: demo::run,
+    },
+];
 
 fn usage() -> String {
     let mut text = String::from("usage: cargo xtask <task> [args]\n\ntasks:\n");
