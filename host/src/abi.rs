@@ -22,6 +22,8 @@ pub(crate) struct Abi {
     bundle_load: TypedFunc<(u32, u32, u32), u64>,
     bundle_evaluate: TypedFunc<(u32, u32, u32), u64>,
     bundle_free: TypedFunc<u32, ()>,
+    bundle_load_license: TypedFunc<(u32, u32, u32), u64>,
+    bundle_unload_license: TypedFunc<(u32, u32, u32), u32>,
     abi_version: TypedFunc<(), u32>,
     version: TypedFunc<(), u64>,
     /// The caller-owned input buffer, reused across requests: (ptr, capacity).
@@ -126,6 +128,18 @@ impl Abi {
                 "(i32, i32, i32) -> i64",
             )?,
             bundle_free: typed(&instance, &mut store, "entitle_bundle_free", "(i32) -> ()")?,
+            bundle_load_license: typed(
+                &instance,
+                &mut store,
+                "entitle_bundle_load_license",
+                "(i32, i32, i32) -> i64",
+            )?,
+            bundle_unload_license: typed(
+                &instance,
+                &mut store,
+                "entitle_bundle_unload_license",
+                "(i32, i32, i32) -> i32",
+            )?,
             abi_version: typed(&instance, &mut store, "entitle_abi_version", "() -> i32")?,
             version: typed(&instance, &mut store, "entitle_version", "() -> i64")?,
             store,
@@ -269,6 +283,31 @@ impl Abi {
         let (ptr, len) = self.write_input(request, 0)?;
         let packed = call!(self.bundle_evaluate, (handle, ptr, len))?;
         self.take_response(packed)
+    }
+
+    /// `entitle_bundle_load_license`: a license kept in a loaded bundle.
+    pub(crate) fn bundle_load_license(
+        &mut self,
+        handle: u32,
+        license: &[u8],
+    ) -> Result<String, HostError> {
+        self.begin()?;
+        let (ptr, len) = self.write_input(license, 0)?;
+        let packed = call!(self.bundle_load_license, (handle, ptr, len))?;
+        self.take_response(packed)
+    }
+
+    /// `entitle_bundle_unload_license`: whether the license was loaded.
+    pub(crate) fn bundle_unload_license(
+        &mut self,
+        handle: u32,
+        id: &str,
+    ) -> Result<bool, HostError> {
+        self.begin()?;
+        let (ptr, len) = self.write_input(id.as_bytes(), 0)?;
+        let unloaded = call!(self.bundle_unload_license, (handle, ptr, len))?;
+        self.trim_scratch()?;
+        Ok(unloaded != 0)
     }
 
     /// `entitle_bundle_free`.

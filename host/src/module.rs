@@ -17,6 +17,7 @@
 //! deadline, a limit) the instance is thrown away and the next call gets a new one (a
 //! [`WasmBundle`] reloads its bundle into it).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -288,6 +289,7 @@ impl WasmModule {
             abi,
             handle,
             bundle: bundle.to_vec(),
+            licenses: BTreeMap::new(),
         };
         Ok((Some(session), envelope))
     }
@@ -328,21 +330,56 @@ impl WasmInstance {
         self.abi()?.bundle_evaluate(handle, request)
     }
 
+    /// `entitle_bundle_load_license`: keeps a license in a loaded bundle.
+    pub fn bundle_load_license(
+        &mut self,
+        handle: u32,
+        license: &[u8],
+    ) -> Result<String, HostError> {
+        self.abi()?.bundle_load_license(handle, license)
+    }
+
+    /// `entitle_bundle_unload_license`: whether the license was loaded.
+    pub fn bundle_unload_license(&mut self, handle: u32, id: &str) -> Result<bool, HostError> {
+        self.abi()?.bundle_unload_license(handle, id)
+    }
+
     /// `entitle_bundle_free`.
     pub fn bundle_free(&mut self, handle: u32) -> Result<(), HostError> {
         self.abi()?.bundle_free(handle)
     }
 }
 
+/// The id in a `load_license` success envelope, `{"result":{"license":id}}`.
+fn loaded_license_id(envelope: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Envelope {
+        outcome: String,
+        result: Option<Loaded>,
+    }
+    #[derive(serde::Deserialize)]
+    struct Loaded {
+        license: String,
+    }
+    let envelope: Envelope = serde_json::from_str(envelope).ok()?;
+    (envelope.outcome == "ok")
+        .then_some(envelope.result)
+        .flatten()
+        .map(|loaded| loaded.license)
+}
+
 /// A bundle loaded once into an instance of its own; evaluates requests that
-/// name no `bundle`. After a failed call it reloads the bundle into a new
-/// instance before the next request.
+/// name no `bundle`. Licenses may be loaded into it too. After a failed call
+/// it reloads the bundle and its licenses into a new instance before the
+/// next request.
 pub struct WasmBundle {
     pre: InstancePre<StoreState>,
     limits: Limits,
     abi: Abi,
     handle: u32,
     bundle: Vec<u8>,
+    /// The licenses loaded, by id, to reload after a failed call.
+    licenses: BTreeMap<String, Vec<u8>>,
 }
 
 impl WasmBundle {
@@ -353,19 +390,41 @@ impl WasmBundle {
 
     /// Evaluates a request (without `bundle`) against the bundle.
     pub fn evaluate(&mut self, request: &[u8]) -> Result<String, HostError> {
-        if self.abi.is_poisoned() {
-            self.reload()?;
-        }
+        self.reload_if_poisoned()?;
         self.abi.bundle_evaluate(self.handle, request)
     }
 
-    fn reload(&mut self) -> Result<(), HostError> {
+    /// Loads a license into the bundle, so that requests may name it by id;
+    /// returns the envelope (`{"license":id,"loaded":n}` or the errors).
+    pub fn load_license(&mut self, license: &[u8]) -> Result<String, HostError> {
+        self.reload_if_poisoned()?;
+        let envelope = self.abi.bundle_load_license(self.handle, license)?;
+        if let Some(id) = loaded_license_id(&envelope) {
+            self.licenses.insert(id, license.to_vec());
+        }
+        Ok(envelope)
+    }
+
+    /// Forgets a loaded license; whether it was loaded.
+    pub fn unload_license(&mut self, id: &str) -> Result<bool, HostError> {
+        self.reload_if_poisoned()?;
+        self.licenses.remove(id);
+        self.abi.bundle_unload_license(self.handle, id)
+    }
+
+    fn reload_if_poisoned(&mut self) -> Result<(), HostError> {
+        if !self.abi.is_poisoned() {
+            return Ok(());
+        }
         let mut abi = Abi::new(&self.pre, &self.limits)?;
         let (handle, _) = abi.bundle_load(&self.bundle)?;
         if handle == 0 {
             return Err(HostError::BadResponse {
                 detail: String::from("a refusal of a bundle it had loaded before"),
             });
+        }
+        for license in self.licenses.values() {
+            abi.bundle_load_license(handle, license)?;
         }
         self.abi = abi;
         self.handle = handle;

@@ -43,6 +43,17 @@ impl NativeBundle {
         self.loaded.evaluate(request)
     }
 
+    /// Loads a license into the bundle, so that requests may name it by id;
+    /// returns the envelope (`{"license":id,"loaded":n}` or the errors).
+    pub fn load_license(&mut self, license: &[u8]) -> String {
+        self.loaded.load_license(license)
+    }
+
+    /// Forgets a loaded license; whether it was loaded.
+    pub fn unload_license(&mut self, id: &str) -> bool {
+        self.loaded.unload_license(id)
+    }
+
     /// The bundle's description envelope.
     pub fn describe(&self) -> String {
         self.loaded.describe()

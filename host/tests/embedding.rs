@@ -62,6 +62,8 @@ fn module(wat: Wat<'_>) -> Vec<u8> {
     (i64.const {answer_packed}))
   (func (export "entitle_bundle_load") (param i32 i32 i32) (result i64) (i64.const {answer_packed}))
   (func (export "entitle_bundle_evaluate") (param i32 i32 i32) (result i64) (i64.const {answer_packed}))
+  (func (export "entitle_bundle_load_license") (param i32 i32 i32) (result i64) (i64.const {answer_packed}))
+  (func (export "entitle_bundle_unload_license") (param i32 i32 i32) (result i32) (i32.const 0))
   {bundle_free}
 )"#
     .replace("{imports}", wat.imports)
@@ -253,6 +255,8 @@ fn a_response_outside_memory_is_a_host_error() {
       (func (export "entitle_evaluate") (param i32 i32) (result i64) (i64.const 0))
       (func (export "entitle_bundle_load") (param i32 i32 i32) (result i64) (i64.const 0))
       (func (export "entitle_bundle_evaluate") (param i32 i32 i32) (result i64) (i64.const 0))
+      (func (export "entitle_bundle_load_license") (param i32 i32 i32) (result i64) (i64.const 0))
+      (func (export "entitle_bundle_unload_license") (param i32 i32 i32) (result i32) (i32.const 0))
       (func (export "entitle_bundle_free") (param i32)))"#;
     let text = text.replace("ABI", &entitle_core::api::ABI_VERSION.to_string());
     let error = WasmModule::from_bytes(&wat::parse_str(text).unwrap()).unwrap_err();

@@ -220,6 +220,37 @@ fn the_trait_objects_agree_too() {
 }
 
 #[test]
+fn licenses_loaded_into_a_bundle_answer_like_native_ones() {
+    let module = module();
+    let bundle = example("bundle.json");
+    let license = example("license.json");
+    let (wasm, _) = module.load_bundle(bundle.as_bytes()).unwrap();
+    let (native, _) = Native::new().load_bundle(bundle.as_bytes());
+    let (mut wasm, mut native) = (wasm.unwrap(), native.unwrap());
+    let loaded = wasm.load_license(license.as_bytes()).unwrap();
+    assert_eq!(loaded, native.load_license(license.as_bytes()));
+    assert!(loaded.starts_with(r#"{"outcome":"ok""#), "{loaded}");
+    let id: serde_json::Value = serde_json::from_str(&loaded).unwrap();
+    let id = id["result"]["license"].as_str().unwrap().to_string();
+    let usage = example("usage.json");
+    let request = format!(
+        r#"{{"op":"check","license":"{id}","usage":{usage},"now":"2026-11-22T10:00:00Z","feature":"sso"}}"#
+    );
+    let answer = wasm.evaluate(request.as_bytes()).unwrap();
+    assert_eq!(answer, native.evaluate(request.as_bytes()));
+    assert!(answer.starts_with(r#"{"outcome":"ok""#), "{answer}");
+    // A bad license is answered with errors, on both.
+    assert_eq!(wasm.load_license(b"{").unwrap(), native.load_license(b"{"));
+    assert!(wasm.unload_license(&id).unwrap());
+    assert!(native.unload_license(&id));
+    assert!(!wasm.unload_license(&id).unwrap());
+    assert_eq!(
+        wasm.evaluate(request.as_bytes()).unwrap(),
+        native.evaluate(request.as_bytes())
+    );
+}
+
+#[test]
 fn bundle_handles_follow_the_abi() {
     let module = module();
     let mut instance = module.instance().unwrap();

@@ -23,7 +23,9 @@
 //! | `entitle_evaluate` | `(ptr: u32, len: u32) -> u64` | evaluates a self-contained request (the bundle travels inside it) |
 //! | `entitle_bundle_load` | `(ptr: u32, len: u32, handle_out: u32) -> u64` | parses and validates a bundle once; writes the handle as a little-endian `u32` at `handle_out` (`0` when the bundle is rejected; `handle_out == 0` skips the write) and responds with the bundle's description, or with the errors |
 //! | `entitle_bundle_evaluate` | `(handle: u32, ptr: u32, len: u32) -> u64` | evaluates a request that names no `bundle` against a loaded bundle; an unknown handle gets an `unknown_bundle_handle` error envelope |
-//! | `entitle_bundle_free` | `(handle: u32)` | forgets a loaded bundle; unknown handles are ignored |
+//! | `entitle_bundle_load_license` | `(handle: u32, ptr: u32, len: u32) -> u64` | parses and validates a license against a loaded bundle and keeps it there, so requests may name it by id (`"license":"<id>"`); responds `{"license":id,"loaded":n}` or the errors |
+//! | `entitle_bundle_unload_license` | `(handle: u32, ptr: u32, len: u32) -> u32` | forgets the license whose id is the UTF-8 bytes at `ptr`; `1` if it was loaded, else `0` |
+//! | `entitle_bundle_free` | `(handle: u32)` | forgets a loaded bundle (and its licenses); unknown handles are ignored |
 //!
 //! # One call
 //!
@@ -110,6 +112,28 @@ pub mod calls {
         with_table(|table| match table.bundles.get(&handle) {
             Some(loaded) => loaded.evaluate(request),
             None => api::unknown_bundle_handle(handle),
+        })
+    }
+
+    /// Loads a license into the bundle under `handle`.
+    pub fn bundle_load_license(handle: u32, license: &[u8]) -> String {
+        with_table(|table| match table.bundles.get_mut(&handle) {
+            Some(loaded) => loaded.load_license(license),
+            None => api::unknown_bundle_handle(handle),
+        })
+    }
+
+    /// Forgets the license `id` (UTF-8 bytes) in the bundle under `handle`;
+    /// whether it was loaded.
+    pub fn bundle_unload_license(handle: u32, id: &[u8]) -> bool {
+        let Ok(id) = std::str::from_utf8(id) else {
+            return false;
+        };
+        with_table(|table| {
+            table
+                .bundles
+                .get_mut(&handle)
+                .is_some_and(|loaded| loaded.unload_license(id))
         })
     }
 
@@ -240,6 +264,28 @@ mod exports {
         respond(calls::bundle_evaluate(handle, request))
     }
 
+    /// Loads a license into a loaded bundle.
+    ///
+    /// # Safety
+    /// `ptr..ptr + len` must be initialised memory the caller owns.
+    #[no_mangle]
+    pub unsafe extern "C" fn entitle_bundle_load_license(handle: u32, ptr: u32, len: u32) -> u64 {
+        // SAFETY: forwarded from this function's contract.
+        let license = unsafe { input(ptr, len) };
+        respond(calls::bundle_load_license(handle, license))
+    }
+
+    /// Forgets a license of a loaded bundle: `1` if it was loaded, else `0`.
+    ///
+    /// # Safety
+    /// `ptr..ptr + len` must be initialised memory the caller owns.
+    #[no_mangle]
+    pub unsafe extern "C" fn entitle_bundle_unload_license(handle: u32, ptr: u32, len: u32) -> u32 {
+        // SAFETY: forwarded from this function's contract.
+        let id = unsafe { input(ptr, len) };
+        u32::from(calls::bundle_unload_license(handle, id))
+    }
+
     /// Forgets a loaded bundle.
     #[no_mangle]
     pub extern "C" fn entitle_bundle_free(handle: u32) {
@@ -283,6 +329,33 @@ mod tests {
             Err(envelope),
             entitle_core::api::LoadedBundle::load(b"{").map(|_| ())
         );
+    }
+
+    #[test]
+    fn licenses_load_into_a_bundle_and_unload_by_id() {
+        let bundle = example_bundle();
+        let license = std::fs::read(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../examples/license.json"
+        ))
+        .unwrap();
+        let (handle, _) = calls::bundle_load(&bundle);
+        let mut native = entitle_core::api::LoadedBundle::load(&bundle).unwrap();
+        assert_eq!(
+            calls::bundle_load_license(handle, &license),
+            native.load_license(&license)
+        );
+        let answer: serde_json::Value =
+            serde_json::from_str(&calls::bundle_load_license(handle, &license)).unwrap();
+        let id = answer["result"]["license"].as_str().unwrap().to_string();
+        assert!(calls::bundle_unload_license(handle, id.as_bytes()));
+        assert!(!calls::bundle_unload_license(handle, id.as_bytes()));
+        assert!(!calls::bundle_unload_license(handle, &[0xff]));
+        assert_eq!(
+            calls::bundle_load_license(0, &license),
+            entitle_core::api::unknown_bundle_handle(0)
+        );
+        calls::bundle_free(handle);
     }
 
     #[test]

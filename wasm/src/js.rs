@@ -11,6 +11,8 @@
 //! b.describe();                       // envelope object describing the bundle
 //! b.evaluate({ op: "check", license, usage, now, feature: "sso" });
 //! b.evaluateJson('{"op":"check",...}');
+//! b.loadLicense(license);             // then requests may say license: "<id>"
+//! b.unloadLicense("<id>");            // true if it was loaded
 //! b.free();                           // optional: release it before the GC does
 //! ```
 //!
@@ -87,6 +89,30 @@ impl Bundle {
     #[wasm_bindgen(js_name = describeJson)]
     pub fn describe_json(&self) -> String {
         self.loaded.describe()
+    }
+
+    /// Loads a license object into the bundle, so that requests may name it
+    /// by id (`license: "<id>"`); returns `{license, loaded}` or the errors
+    /// as an envelope object. Never throws.
+    #[wasm_bindgen(js_name = loadLicense)]
+    pub fn load_license(&mut self, license: JsValue) -> JsValue {
+        let answer = match to_json(license) {
+            Ok(bytes) => self.loaded.load_license(&bytes),
+            Err(envelope) => envelope,
+        };
+        to_js(&answer)
+    }
+
+    /// Loads a license given as JSON text; the envelope as JSON text.
+    #[wasm_bindgen(js_name = loadLicenseJson)]
+    pub fn load_license_json(&mut self, license: &str) -> String {
+        self.loaded.load_license(license.as_bytes())
+    }
+
+    /// Forgets a loaded license; whether it was loaded.
+    #[wasm_bindgen(js_name = unloadLicense)]
+    pub fn unload_license(&mut self, id: &str) -> bool {
+        self.loaded.unload_license(id)
     }
 
     /// Evaluates a request object that names no `bundle`. Never throws.

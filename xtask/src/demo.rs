@@ -14,9 +14,15 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     };
     build_wasm::run(&[])?;
     let now = chrono_now();
-    for op in [vec!["version"], vec!["check", "--feature", "sso"], vec!["status"]] {
+    for op in [
+        vec!["version"],
+        vec!["check", "--feature", "sso"],
+        vec!["status"],
+    ] {
         let mut command = workspace::cargo();
-        command.args(["run", "--quiet", "--release", "-p", "entitle-host", "--"]).args(&op);
+        command
+            .args(["run", "--quiet", "--release", "-p", "entitle-host", "--"])
+            .args(&op);
         if op.len() > 1 || op.first() == Some(&"status") {
             command.args([
                 "--bundle",

@@ -30,7 +30,8 @@ const TASKS: &[Task] = &[
     },
     Task {
         name: "demo",
-        help: "build the module, print the CLI's answers for examples/, serve the page on localhost",
+        help:
+            "build the module, print the CLI's answers for examples/, serve the page on localhost",
         run: demo::run,
     },
 ];

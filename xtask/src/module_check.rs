@@ -43,6 +43,16 @@ const ABI: &[(&str, &[ValType], &[ValType])] = &[
         &[ValType::I32, ValType::I32, ValType::I32],
         &[ValType::I64],
     ),
+    (
+        "entitle_bundle_load_license",
+        &[ValType::I32, ValType::I32, ValType::I32],
+        &[ValType::I64],
+    ),
+    (
+        "entitle_bundle_unload_license",
+        &[ValType::I32, ValType::I32, ValType::I32],
+        &[ValType::I32],
+    ),
     ("entitle_bundle_free", &[ValType::I32], &[]),
 ];
 
