@@ -7,7 +7,8 @@ use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visi
 use serde_json::{Map, Value};
 
 use crate::error::{Error, JsonPath};
-use crate::strict::Strict;
+use crate::strict::{Step, Strict};
+use std::cell::RefCell;
 
 /// The largest request the engine reads, in bytes.
 pub const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
@@ -48,10 +49,18 @@ pub fn parse(bytes: &[u8], root: &JsonPath) -> Result<Value, Error> {
 /// Parses again with path tracking, to report where a document fails.
 fn locate(bytes: &[u8], root: &JsonPath) -> Error {
     let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let mut track = serde_path_to_error::Track::new();
-    let tracked = serde_path_to_error::Deserializer::new(&mut deserializer, &mut track);
-    match StrictValue::deserialize_at(tracked, 0) {
-        Err(error) => from_serde_json(&error, root.join_serde(&track.path())),
+    let trail = RefCell::new(Vec::new());
+    match StrictValue::deserialize_tracked(&mut deserializer, 0, Some(&trail)) {
+        Err(error) => {
+            let mut path = root.clone();
+            for step in trail.borrow().iter() {
+                path = match step {
+                    Owned::Key(key) => path.key(key),
+                    Owned::Index(index) => path.index(*index),
+                };
+            }
+            from_serde_json(&error, path)
+        }
         Ok(_) => Error::InvalidJson {
             path: root.clone(),
             detail: String::from("the document could not be read"),
@@ -62,13 +71,16 @@ fn locate(bytes: &[u8], root: &JsonPath) -> Error {
 /// Deserializes a typed document from a parsed value, reporting the first
 /// problem with its full path under `root`.
 pub fn typed<T: DeserializeOwned>(value: Value, root: &JsonPath) -> Result<T, Error> {
-    // As in `parse`: the untracked attempt is the common, fast one.
-    if let Ok(typed) = T::deserialize(Strict(&value)) {
-        return Ok(typed);
-    }
-    serde_path_to_error::deserialize(Strict(&value)).map_err(|error| {
-        let path = root.join_serde(error.path());
-        classify(&error.inner().to_string(), path)
+    let trail = RefCell::new(Vec::new());
+    T::deserialize(Strict::new(&value, &trail)).map_err(|error| {
+        let mut path = root.clone();
+        for step in trail.borrow().iter() {
+            path = match step {
+                Step::Key(key) => path.key(key),
+                Step::Index(index) => path.index(*index),
+            };
+        }
+        classify(&error.to_string(), path)
     })
 }
 
@@ -198,21 +210,14 @@ pub(crate) fn coded<E: de::Error>(code: &str, value: &str) -> E {
     E::custom(format!("{MARK}{code}{MARK}{value}"))
 }
 
-impl JsonPath {
-    /// Joins a path tracked by serde under this one.
-    fn join_serde(&self, path: &serde_path_to_error::Path) -> JsonPath {
-        let mut joined = self.clone();
-        for segment in path.iter() {
-            joined = match segment {
-                serde_path_to_error::Segment::Seq { index } => joined.index(*index),
-                serde_path_to_error::Segment::Map { key } => joined.key(key),
-                serde_path_to_error::Segment::Enum { variant } => joined.key(variant),
-                serde_path_to_error::Segment::Unknown => joined,
-            };
-        }
-        joined
-    }
+/// A step of the path to where parsing failed, owned because the parser
+/// streams its keys.
+enum Owned {
+    Key(String),
+    Index(usize),
 }
+
+type OwnedTrail = RefCell<Vec<Owned>>;
 
 /// A JSON value read with duplicate-key and depth checks.
 struct StrictValue;
@@ -222,30 +227,63 @@ impl StrictValue {
         deserializer: D,
         depth: usize,
     ) -> Result<Value, D::Error> {
+        Self::deserialize_tracked(deserializer, depth, None)
+    }
+
+    /// With a trail, records the path of the value being read, so that a
+    /// failure can be located; parsing records none on its first, fast pass.
+    fn deserialize_tracked<'de, D: Deserializer<'de>>(
+        deserializer: D,
+        depth: usize,
+        trail: Option<&OwnedTrail>,
+    ) -> Result<Value, D::Error> {
         if depth > MAX_DEPTH {
             return Err(coded("too_deep", ""));
         }
-        deserializer.deserialize_any(StrictVisitor { depth })
+        deserializer.deserialize_any(StrictVisitor { depth, trail })
     }
 }
 
-struct StrictVisitor {
+struct StrictVisitor<'t> {
     depth: usize,
+    trail: Option<&'t OwnedTrail>,
 }
 
-struct Nested {
+struct Nested<'t> {
     depth: usize,
+    trail: Option<&'t OwnedTrail>,
 }
 
-impl<'de> de::DeserializeSeed<'de> for Nested {
+impl<'de> de::DeserializeSeed<'de> for Nested<'_> {
     type Value = Value;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        StrictValue::deserialize_at(deserializer, self.depth)
+        StrictValue::deserialize_tracked(deserializer, self.depth, self.trail)
     }
 }
 
-impl<'de> Visitor<'de> for StrictVisitor {
+impl StrictVisitor<'_> {
+    fn push(&self, step: Owned) {
+        if let Some(trail) = self.trail {
+            trail.borrow_mut().push(step);
+        }
+    }
+
+    fn pop(&self) {
+        if let Some(trail) = self.trail {
+            trail.borrow_mut().pop();
+        }
+    }
+
+    fn nested(&self) -> Nested<'_> {
+        Nested {
+            depth: self.depth + 1,
+            trail: self.trail,
+        }
+    }
+}
+
+impl<'de> Visitor<'de> for StrictVisitor<'_> {
     type Value = Value;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -288,10 +326,14 @@ impl<'de> Visitor<'de> for StrictVisitor {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
         let mut items = Vec::new();
-        while let Some(item) = seq.next_element_seed(Nested {
-            depth: self.depth + 1,
-        })? {
-            items.push(item);
+        loop {
+            self.push(Owned::Index(items.len()));
+            let item = seq.next_element_seed(self.nested())?;
+            self.pop();
+            match item {
+                Some(item) => items.push(item),
+                None => break,
+            }
         }
         Ok(Value::Array(items))
     }
@@ -299,9 +341,11 @@ impl<'de> Visitor<'de> for StrictVisitor {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let mut object = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            let value = map.next_value_seed(Nested {
-                depth: self.depth + 1,
-            })?;
+            if self.trail.is_some() {
+                self.push(Owned::Key(key.clone()));
+            }
+            let value = map.next_value_seed(self.nested())?;
+            self.pop();
             if object.contains_key(&key) {
                 return Err(coded("duplicate_key", &key));
             }

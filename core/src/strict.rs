@@ -1,24 +1,59 @@
 //! A deserializer over a parsed JSON value that only reads objects as
-//! structs. Serde's derives also accept a positional array for a struct,
-//! which would let a license written as `[...]` pass silently; this one
-//! refuses it, at every depth.
+//! structs, and knows where it is. Serde's derives also accept a positional
+//! array for a struct, which would let a license written as `[...]` pass
+//! silently; this one refuses it, at every depth. It records the path of the
+//! value being read, so a failure names its field without a second pass.
 
 use serde::de::{
     self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Visitor,
 };
+use std::cell::RefCell;
+
 use serde::forward_to_deserialize_any;
 use serde_json::{Map, Value};
 
-/// Reads `value` strictly: see the module documentation.
-pub struct Strict<'a>(pub &'a Value);
+/// One step of a path: an object key or an array index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step<'a> {
+    /// An object key.
+    Key(&'a str),
+    /// An array index.
+    Index(usize),
+}
 
-impl<'de> Deserializer<'de> for Strict<'de> {
+/// The steps from the document's root to the value being read. A step is
+/// removed once its value is read, so after a failure the steps left lead
+/// to the value that failed.
+pub type Trail<'a> = RefCell<Vec<Step<'a>>>;
+
+/// Reads a value strictly: see the module documentation.
+#[derive(Clone, Copy)]
+pub struct Strict<'de, 'p> {
+    value: &'de Value,
+    trail: &'p Trail<'de>,
+}
+
+impl<'de, 'p> Strict<'de, 'p> {
+    /// Reads `value`, recording the path of what it reads in `trail`.
+    pub fn new(value: &'de Value, trail: &'p Trail<'de>) -> Self {
+        Strict { value, trail }
+    }
+
+    fn at(self, value: &'de Value) -> Self {
+        Strict {
+            value,
+            trail: self.trail,
+        }
+    }
+}
+
+impl<'de> Deserializer<'de> for Strict<'de, '_> {
     type Error = serde_json::Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        match self.0 {
-            Value::Array(items) => visitor.visit_seq(Items(items.iter())),
-            Value::Object(map) => visitor.visit_map(Entries::new(map)),
+        match self.value {
+            Value::Array(items) => visitor.visit_seq(Items::new(self, items)),
+            Value::Object(map) => visitor.visit_map(Entries::new(self, map)),
             other => other.deserialize_any(visitor),
         }
     }
@@ -29,14 +64,14 @@ impl<'de> Deserializer<'de> for Strict<'de> {
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
-        match self.0 {
-            Value::Object(map) => visitor.visit_map(Entries::new(map)),
+        match self.value {
+            Value::Object(map) => visitor.visit_map(Entries::new(self, map)),
             other => Err(de::Error::invalid_type(unexpected(other), &visitor)),
         }
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
-        match self.0 {
+        match self.value {
             Value::Null => visitor.visit_none(),
             _ => visitor.visit_some(self),
         }
@@ -50,7 +85,7 @@ impl<'de> Deserializer<'de> for Strict<'de> {
     ) -> Result<V::Value, Self::Error> {
         // Enum payloads in the schema are scalars, which serde_json reads
         // strictly already.
-        self.0.deserialize_enum(name, variants, visitor)
+        self.value.deserialize_enum(name, variants, visitor)
     }
 
     forward_to_deserialize_any! {
@@ -76,41 +111,61 @@ fn unexpected(value: &Value) -> de::Unexpected<'_> {
     }
 }
 
-struct Items<'a>(std::slice::Iter<'a, Value>);
+struct Items<'de, 'p> {
+    reader: Strict<'de, 'p>,
+    iter: std::slice::Iter<'de, Value>,
+    index: usize,
+}
 
-impl<'de> SeqAccess<'de> for Items<'de> {
+impl<'de, 'p> Items<'de, 'p> {
+    fn new(reader: Strict<'de, 'p>, items: &'de [Value]) -> Self {
+        Items {
+            reader,
+            iter: items.iter(),
+            index: 0,
+        }
+    }
+}
+
+impl<'de> SeqAccess<'de> for Items<'de, '_> {
     type Error = serde_json::Error;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
         seed: T,
     ) -> Result<Option<T::Value>, Self::Error> {
-        self.0
-            .next()
-            .map(|v| seed.deserialize(Strict(v)))
-            .transpose()
+        let Some(value) = self.iter.next() else {
+            return Ok(None);
+        };
+        self.reader.trail.borrow_mut().push(Step::Index(self.index));
+        self.index += 1;
+        let read = seed.deserialize(self.reader.at(value))?;
+        self.reader.trail.borrow_mut().pop();
+        Ok(Some(read))
     }
 
     fn size_hint(&self) -> Option<usize> {
-        Some(self.0.len())
+        Some(self.iter.len())
     }
 }
 
-struct Entries<'a> {
-    iter: serde_json::map::Iter<'a>,
-    value: Option<&'a Value>,
+struct Entries<'de, 'p> {
+    reader: Strict<'de, 'p>,
+    iter: serde_json::map::Iter<'de>,
+    entry: Option<(&'de str, &'de Value)>,
 }
 
-impl<'a> Entries<'a> {
-    fn new(map: &'a Map<String, Value>) -> Self {
+impl<'de, 'p> Entries<'de, 'p> {
+    fn new(reader: Strict<'de, 'p>, map: &'de Map<String, Value>) -> Self {
         Entries {
+            reader,
             iter: map.iter(),
-            value: None,
+            entry: None,
         }
     }
 }
 
-impl<'de> MapAccess<'de> for Entries<'de> {
+impl<'de> MapAccess<'de> for Entries<'de, '_> {
     type Error = serde_json::Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
@@ -119,10 +174,14 @@ impl<'de> MapAccess<'de> for Entries<'de> {
     ) -> Result<Option<K::Value>, Self::Error> {
         match self.iter.next() {
             Some((key, value)) => {
-                self.value = Some(value);
-                let key: de::value::StrDeserializer<'_, Self::Error> =
+                self.entry = Some((key.as_str(), value));
+                // An unknown or duplicate field fails on its key: name it.
+                self.reader.trail.borrow_mut().push(Step::Key(key.as_str()));
+                let deserializer: de::value::StrDeserializer<'_, Self::Error> =
                     key.as_str().into_deserializer();
-                seed.deserialize(key).map(Some)
+                let read = seed.deserialize(deserializer)?;
+                self.reader.trail.borrow_mut().pop();
+                Ok(Some(read))
             }
             None => Ok(None),
         }
@@ -132,12 +191,15 @@ impl<'de> MapAccess<'de> for Entries<'de> {
         &mut self,
         seed: V,
     ) -> Result<V::Value, Self::Error> {
-        match self.value.take() {
-            Some(value) => seed.deserialize(Strict(value)),
-            None => Err(de::Error::custom(
+        let Some((key, value)) = self.entry.take() else {
+            return Err(de::Error::custom(
                 "a map value was asked for before its key",
-            )),
-        }
+            ));
+        };
+        self.reader.trail.borrow_mut().push(Step::Key(key));
+        let read = seed.deserialize(self.reader.at(value))?;
+        self.reader.trail.borrow_mut().pop();
+        Ok(read)
     }
 
     fn size_hint(&self) -> Option<usize> {

@@ -61,7 +61,8 @@ pub struct Date(pub NaiveDate);
 
 impl Serialize for Date {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&self.0.format("%Y-%m-%d"))
+        // NaiveDate's Display is ISO 8601, `YYYY-MM-DD` for the years documents use.
+        serializer.collect_str(&self.0)
     }
 }
 
@@ -69,7 +70,7 @@ impl<'de> Deserialize<'de> for Date {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
         let strict = text.len() == 10;
-        match NaiveDate::parse_from_str(&text, "%Y-%m-%d") {
+        match text.parse::<NaiveDate>() {
             Ok(date) if strict => Ok(Date(date)),
             _ => Err(coded("invalid_date", &text)),
         }
