@@ -76,10 +76,9 @@ fn cargo_build() -> anyhow::Result<PathBuf> {
             PROFILE,
             "--message-format=json-render-diagnostics",
         ])
-        // wasm-bindgen reads the enabled wasm features (reference types) from
-        // the `target_features` section, which a full strip removes; keep it
-        // and the names here, wasm-bindgen drops the names afterwards.
-        .args(["--config", "profile.wasm.strip=\"debuginfo\""])
+        // The profile strips debug info only: wasm-bindgen reads the enabled
+        // wasm features (reference types) from the `target_features` section,
+        // which a full strip removes, and drops the names itself afterwards.
         .stdout(Stdio::piped());
     let mut child = command.spawn().context("cannot start cargo")?;
     let stdout = child.stdout.take().context("cannot read cargo's output")?;

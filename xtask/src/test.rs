@@ -7,6 +7,9 @@
 //! 4. `cargo test --workspace`: core, the module's bindings, the host, the
 //!    conformance corpus on native, wasmtime, Node and Chromium, the page.
 
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
 use anyhow::{bail, Context};
 
 use crate::{build_wasm, workspace};
@@ -37,15 +40,60 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     build_wasm::run(&[])?;
 
     step("cargo test --workspace");
-    let status = workspace::cargo()
+    let mut child = workspace::cargo()
         .args(["test", "--workspace", "--locked"])
         .args(args)
-        .status()
+        .stdout(Stdio::piped())
+        .spawn()
         .context("cannot run cargo test")?;
-    if !status.success() {
+    let stdout = child
+        .stdout
+        .take()
+        .context("cannot read cargo test's output")?;
+    let mut totals = Totals::default();
+    for line in BufReader::new(stdout).lines() {
+        let line = line.context("cannot read cargo test's output")?;
+        println!("{line}");
+        totals.add(&line);
+    }
+    let status = child.wait().context("cargo test did not finish")?;
+    // One closing line for the whole run: every test binary's results and
+    // the corpus's cases, which runs as one test binary of its own.
+    println!(
+        "\ntotal: {} passed, {} failed",
+        totals.passed, totals.failed
+    );
+    if !status.success() || totals.failed > 0 {
         bail!("cargo test failed");
     }
     Ok(())
+}
+
+/// Counts of the `test result:` lines of libtest and the corpus's own
+/// `N passed, M failed` line.
+#[derive(Default)]
+struct Totals {
+    passed: u64,
+    failed: u64,
+}
+
+impl Totals {
+    fn add(&mut self, line: &str) {
+        let counts = line
+            .strip_prefix("test result: ")
+            .and_then(|rest| rest.split_once(". "))
+            .map(|(_, rest)| rest)
+            .or_else(|| line.contains(" passed, ").then_some(line));
+        let Some(counts) = counts else { return };
+        let number = |word: &str| -> u64 {
+            counts
+                .split([';', ','])
+                .find_map(|part| part.trim().strip_suffix(word)?.trim().parse().ok())
+                .unwrap_or(0)
+        };
+        self.passed += number("passed");
+        self.failed += number("failed");
+    }
 }
 
 fn step(what: &str) {
