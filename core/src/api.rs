@@ -1,7 +1,6 @@
 //! The one JSON boundary: request bytes in, a tagged success or failure out.
 //! The wasm module and the host both call these functions and nothing else.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use serde::Serialize;
@@ -9,12 +8,12 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use crate::bundle::Bundle;
-use crate::check::{self, Ask};
+use crate::check;
 use crate::error::{Conflict, Error, ErrorReport, JsonPath, RefKind};
-use crate::ids::{FeatureId, LicenseId, TierId};
+use crate::ids::{LicenseId, TierId};
 use crate::json;
-use crate::license::{License, Usage};
-use crate::time::Timestamp;
+use crate::license::License;
+use crate::request::{self, read_documents, Documents, OPS};
 use crate::{quote, status, transition, validate};
 
 /// Version of the plain byte ABI the wasm module exports.
@@ -22,20 +21,6 @@ pub const ABI_VERSION: u32 = 1;
 
 /// Version of the rules engine, reported in every answer.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// The operations a request may name in `op`, with the fields each accepts.
-const OPS: &[(&str, &[&str])] = &[
-    (
-        "check",
-        &[
-            "bundle", "license", "usage", "now", "feature", "metric", "amount",
-        ],
-    ),
-    ("status", &["bundle", "license", "usage", "now"]),
-    ("quote", &["bundle", "license", "usage", "now"]),
-    ("transition", &["bundle", "license", "usage", "now", "to"]),
-    ("validate", &["bundle", "license", "usage"]),
-];
 
 /// Evaluates one self-contained request (the bundle travels inside it) and
 /// returns the JSON envelope `{"outcome":"ok",...}` or `{"outcome":"error",...}`.
@@ -264,14 +249,6 @@ fn write_canonical(value: &Value, out: &mut String) {
     }
 }
 
-/// A request's documents, each read with its own path so that problems in
-/// several documents are all reported at once.
-struct Documents<'a> {
-    license: Option<Cow<'a, License>>,
-    usage: Usage,
-    now: Option<Timestamp>,
-}
-
 fn run(request: &[u8], preloaded: Option<&LoadedBundle>) -> String {
     let preloaded_meta = preloaded.map(|p| &p.meta);
     let root = JsonPath::root();
@@ -351,7 +328,13 @@ fn run(request: &[u8], preloaded: Option<&LoadedBundle>) -> String {
         },
     };
 
-    let docs = read_documents(op, &mut fields, bundle, preloaded, &mut errors);
+    let docs = read_documents(
+        op,
+        &mut fields,
+        bundle,
+        preloaded.map(|p| &p.licenses),
+        &mut errors,
+    );
     if !errors.is_empty() {
         return failure(errors, Some(meta));
     }
@@ -359,85 +342,6 @@ fn run(request: &[u8], preloaded: Option<&LoadedBundle>) -> String {
     match answer {
         Ok(text) => text,
         Err(errors) => failure(errors, Some(meta)),
-    }
-}
-
-fn read_documents<'a>(
-    op: &str,
-    fields: &mut Map<String, Value>,
-    bundle: &Bundle,
-    preloaded: Option<&'a LoadedBundle>,
-    errors: &mut Vec<Error>,
-) -> Documents<'a> {
-    let root = JsonPath::root();
-    let license = match fields.remove("license") {
-        // A license loaded into a preloaded bundle, named by its id.
-        Some(Value::String(id)) if preloaded.is_some() => {
-            match preloaded.and_then(|p| p.licenses.iter().find(|(k, _)| k.as_str() == id)) {
-                Some((_, license)) => Some(Cow::Borrowed(license)),
-                None => {
-                    errors.push(Error::UnknownReference {
-                        path: root.key("license"),
-                        kind: RefKind::License,
-                        name: id,
-                    });
-                    None
-                }
-            }
-        }
-        Some(value) => match json::typed::<License>(value, &root.key("license")) {
-            Ok(license) => {
-                errors.extend(validate::license(bundle, &license, &root.key("license")));
-                Some(Cow::Owned(license))
-            }
-            Err(e) => {
-                errors.push(e);
-                None
-            }
-        },
-        None if op == "validate" => None,
-        None => {
-            errors.push(Error::MissingField {
-                path: root.key("license"),
-                field: String::from("license"),
-            });
-            None
-        }
-    };
-    let usage = match fields.remove("usage") {
-        Some(value) => match json::typed::<Usage>(value, &root.key("usage")) {
-            Ok(usage) => {
-                errors.extend(validate::usage(bundle, &usage, &root.key("usage")));
-                usage
-            }
-            Err(e) => {
-                errors.push(e);
-                Usage::default()
-            }
-        },
-        None => Usage::default(),
-    };
-    let now = match fields.remove("now") {
-        Some(value) => match json::typed::<Timestamp>(value, &root.key("now")) {
-            Ok(now) => Some(now),
-            Err(e) => {
-                errors.push(e);
-                None
-            }
-        },
-        None if op == "validate" => None,
-        None => {
-            errors.push(Error::MissingField {
-                path: root.key("now"),
-                field: String::from("now"),
-            });
-            None
-        }
-    };
-    Documents {
-        license,
-        usage,
-        now,
     }
 }
 
@@ -477,7 +381,7 @@ fn dispatch(
     let usage = docs.usage;
     match op {
         "check" => {
-            let ask = read_ask(fields, bundle)?;
+            let ask = request::read_ask(fields, bundle)?;
             let answer = check::check(bundle, &license, &usage, &ask, now).map_err(|e| vec![e])?;
             Ok(success(op, &answer, meta))
         }
@@ -514,77 +418,6 @@ fn dispatch(
             path: root.key("op"),
             kind: RefKind::Operation,
             name: other.to_string(),
-        }]),
-    }
-}
-
-/// Reads what a check asks: exactly one of `feature`, or `metric` with `amount`.
-fn read_ask(fields: &mut Map<String, Value>, bundle: &Bundle) -> Result<Ask, Vec<Error>> {
-    let root = JsonPath::root();
-    let mut errors = Vec::new();
-    let mut read_id = |field: &str, kind: RefKind| -> Option<FeatureId> {
-        let value = fields.remove(field)?;
-        match json::typed::<FeatureId>(value, &root.key(field)) {
-            Ok(id) if bundle.features.contains_key(&id) => Some(id),
-            Ok(id) => {
-                errors.push(Error::UnknownReference {
-                    path: root.key(field),
-                    kind,
-                    name: id.to_string(),
-                });
-                None
-            }
-            Err(e) => {
-                errors.push(e);
-                None
-            }
-        }
-    };
-    let feature = read_id("feature", RefKind::Feature);
-    let metric = read_id("metric", RefKind::Metric);
-    let amount = match fields.remove("amount") {
-        Some(value) => match json::typed::<u64>(value, &root.key("amount")) {
-            Ok(amount) => Some(amount),
-            Err(e) => {
-                errors.push(e);
-                None
-            }
-        },
-        None => None,
-    };
-    if !errors.is_empty() {
-        return Err(errors);
-    }
-    let metered = |id: &FeatureId| {
-        bundle
-            .features
-            .get(id)
-            .is_some_and(|f| f.kind == crate::bundle::FeatureKind::Metered)
-    };
-    match (feature, metric, amount) {
-        (Some(feature), None, None) => Ok(Ask::Feature(feature)),
-        (None, Some(metric), Some(amount)) if metered(&metric) => {
-            Ok(Ask::Consume { metric, amount })
-        }
-        (None, Some(metric), Some(_)) => Err(vec![Error::Contradiction {
-            path: root.key("metric"),
-            detail: format!("feature `{metric}` is boolean: check it with `feature`"),
-            code: Conflict::NotMetered,
-        }]),
-        (None, Some(_), None) => Err(vec![Error::MissingField {
-            path: root.key("amount"),
-            field: String::from("amount"),
-        }]),
-        (None, None, _) => Err(vec![Error::MissingField {
-            path: root.key("feature"),
-            field: String::from("feature"),
-        }]),
-        (Some(_), _, _) => Err(vec![Error::Contradiction {
-            path: root.key("feature"),
-            detail: String::from(
-                "ask for a `feature`, or for a `metric` with an `amount`, not both",
-            ),
-            code: Conflict::AmbiguousCheck,
         }]),
     }
 }

@@ -14,6 +14,7 @@ pub mod money;
 pub mod period;
 pub mod quote;
 pub mod reason;
+mod request;
 pub mod standing;
 pub mod status;
 pub mod strict;

@@ -1,0 +1,186 @@
+//! Reading a request: which operation it names, the fields that operation
+//! takes, and its documents, each with the path of every problem.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::bundle::Bundle;
+use crate::check::Ask;
+use crate::error::{Conflict, Error, JsonPath, RefKind};
+use crate::ids::{FeatureId, LicenseId};
+use crate::json;
+use crate::license::{License, Usage};
+use crate::time::Timestamp;
+use crate::validate;
+
+/// The operations a request may name in `op`, with the fields each accepts.
+pub(crate) const OPS: &[(&str, &[&str])] = &[
+    (
+        "check",
+        &[
+            "bundle", "license", "usage", "now", "feature", "metric", "amount",
+        ],
+    ),
+    ("status", &["bundle", "license", "usage", "now"]),
+    ("quote", &["bundle", "license", "usage", "now"]),
+    ("transition", &["bundle", "license", "usage", "now", "to"]),
+    ("validate", &["bundle", "license", "usage"]),
+];
+
+/// A request's documents, each read with its own path so that problems in
+/// several documents are all reported at once.
+pub(crate) struct Documents<'a> {
+    /// The license, inline or preloaded.
+    pub license: Option<Cow<'a, License>>,
+    /// The usage; none given is no usage at all.
+    pub usage: Usage,
+    /// The instant of the request.
+    pub now: Option<Timestamp>,
+}
+
+/// Reads the documents of a request, each with its own path so that
+/// problems in several documents are all reported at once.
+pub(crate) fn read_documents<'a>(
+    op: &str,
+    fields: &mut Map<String, Value>,
+    bundle: &Bundle,
+    licenses: Option<&'a BTreeMap<LicenseId, License>>,
+    errors: &mut Vec<Error>,
+) -> Documents<'a> {
+    let root = JsonPath::root();
+    let required = op != "validate";
+    let license = match (fields.remove("license"), licenses) {
+        // A license loaded into a preloaded bundle, named by its id.
+        (Some(Value::String(id)), Some(loaded)) => {
+            match loaded.iter().find(|(k, _)| k.as_str() == id) {
+                Some((_, license)) => Some(Cow::Borrowed(license)),
+                None => {
+                    errors.push(Error::UnknownReference {
+                        path: root.key("license"),
+                        kind: RefKind::License,
+                        name: id,
+                    });
+                    None
+                }
+            }
+        }
+        (value, _) => take::<License>(value, "license", required, errors).map(|license| {
+            errors.extend(validate::license(bundle, &license, &root.key("license")));
+            Cow::Owned(license)
+        }),
+    };
+    let usage = take::<Usage>(fields.remove("usage"), "usage", false, errors).map_or_else(
+        Usage::default,
+        |usage| {
+            errors.extend(validate::usage(bundle, &usage, &root.key("usage")));
+            usage
+        },
+    );
+    let now = take::<Timestamp>(fields.remove("now"), "now", required, errors);
+    Documents {
+        license,
+        usage,
+        now,
+    }
+}
+
+/// Reads one top-level field of a request: its problem, or its absence when
+/// it is required, goes to `errors`.
+fn take<T: DeserializeOwned>(
+    value: Option<Value>,
+    field: &str,
+    required: bool,
+    errors: &mut Vec<Error>,
+) -> Option<T> {
+    let path = JsonPath::root().key(field);
+    match value {
+        Some(value) => json::typed::<T>(value, &path)
+            .map_err(|e| errors.push(e))
+            .ok(),
+        None if required => {
+            errors.push(Error::MissingField {
+                path,
+                field: field.to_string(),
+            });
+            None
+        }
+        None => None,
+    }
+}
+
+/// Reads what a check asks: exactly one of `feature`, or `metric` with `amount`.
+pub(crate) fn read_ask(
+    fields: &mut Map<String, Value>,
+    bundle: &Bundle,
+) -> Result<Ask, Vec<Error>> {
+    let root = JsonPath::root();
+    let mut errors = Vec::new();
+    let mut read_id = |field: &str, kind: RefKind| -> Option<FeatureId> {
+        let value = fields.remove(field)?;
+        match json::typed::<FeatureId>(value, &root.key(field)) {
+            Ok(id) if bundle.features.contains_key(&id) => Some(id),
+            Ok(id) => {
+                errors.push(Error::UnknownReference {
+                    path: root.key(field),
+                    kind,
+                    name: id.to_string(),
+                });
+                None
+            }
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        }
+    };
+    let feature = read_id("feature", RefKind::Feature);
+    let metric = read_id("metric", RefKind::Metric);
+    let amount = match fields.remove("amount") {
+        Some(value) => match json::typed::<u64>(value, &root.key("amount")) {
+            Ok(amount) => Some(amount),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        },
+        None => None,
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let metered = |id: &FeatureId| {
+        bundle
+            .features
+            .get(id)
+            .is_some_and(|f| f.kind == crate::bundle::FeatureKind::Metered)
+    };
+    match (feature, metric, amount) {
+        (Some(feature), None, None) => Ok(Ask::Feature(feature)),
+        (None, Some(metric), Some(amount)) if metered(&metric) => {
+            Ok(Ask::Consume { metric, amount })
+        }
+        (None, Some(metric), Some(_)) => Err(vec![Error::Contradiction {
+            path: root.key("metric"),
+            detail: format!("feature `{metric}` is boolean: check it with `feature`"),
+            code: Conflict::NotMetered,
+        }]),
+        (None, Some(_), None) => Err(vec![Error::MissingField {
+            path: root.key("amount"),
+            field: String::from("amount"),
+        }]),
+        (None, None, _) => Err(vec![Error::MissingField {
+            path: root.key("feature"),
+            field: String::from("feature"),
+        }]),
+        (Some(_), _, _) => Err(vec![Error::Contradiction {
+            path: root.key("feature"),
+            detail: String::from(
+                "ask for a `feature`, or for a `metric` with an `amount`, not both",
+            ),
+            code: Conflict::AmbiguousCheck,
+        }]),
+    }
+}
