@@ -67,10 +67,24 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
 }
 
 /// Builds the cdylib and returns the path cargo reports for it.
+///
+/// Source paths are remapped (the checkout to `entitle`, cargo's home to
+/// `cargo`), so the module's bytes, and its sha256, do not depend on where
+/// the repository or the registry sit on the building machine.
 fn cargo_build() -> anyhow::Result<PathBuf> {
+    let root = workspace::root();
+    let cargo_home = std::env::var("CARGO_HOME")
+        .ok()
+        .or_else(|| std::env::var("HOME").ok().map(|home| format!("{home}/.cargo")))
+        .unwrap_or_default();
+    let rustflags = format!(
+        "target.{TARGET}.rustflags=[\"--remap-path-prefix={}=entitle\", \"--remap-path-prefix={cargo_home}=cargo\"]",
+        root.display()
+    );
     let mut command = workspace::cargo();
     command
         .args(["build", "--package", PACKAGE, "--lib", "--target", TARGET])
+        .args(["--config", &rustflags])
         .args([
             "--profile",
             PROFILE,
