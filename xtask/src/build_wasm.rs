@@ -75,7 +75,11 @@ fn cargo_build() -> anyhow::Result<PathBuf> {
     let root = workspace::root();
     let cargo_home = std::env::var("CARGO_HOME")
         .ok()
-        .or_else(|| std::env::var("HOME").ok().map(|home| format!("{home}/.cargo")))
+        .or_else(|| {
+            std::env::var("HOME")
+                .ok()
+                .map(|home| format!("{home}/.cargo"))
+        })
         .unwrap_or_default();
     let rustflags = format!(
         "target.{TARGET}.rustflags=[\"--remap-path-prefix={}=entitle\", \"--remap-path-prefix={cargo_home}=cargo\"]",
