@@ -117,6 +117,18 @@ pub fn unknown_bundle_handle(handle: u32) -> String {
     )
 }
 
+/// The error envelope for a request a caller could not even turn into JSON
+/// bytes (a JS value JSON cannot hold, for instance): `wrong_type` at `$`.
+pub fn not_json(detail: &str) -> String {
+    failure(
+        vec![Error::WrongType {
+            path: JsonPath::root(),
+            detail: format!("the request is not a JSON-compatible value: {detail}"),
+        }],
+        None,
+    )
+}
+
 /// Identifies the bundle an answer was computed under.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BundleMeta {

@@ -21,7 +21,6 @@
 //! ways; `evaluateJson` is the byte-exact path.
 
 use entitle_core::api::{self, LoadedBundle};
-use entitle_core::error::{Error, ErrorReport, JsonPath};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -143,36 +142,11 @@ fn to_json(value: JsValue) -> Result<Vec<u8>, String> {
         Ok(()) => Ok(bytes),
         Err(error) => {
             let detail = error.to_string();
-            Err(not_json(detail.strip_prefix("Error: ").unwrap_or(&detail)))
+            Err(api::not_json(
+                detail.strip_prefix("Error: ").unwrap_or(&detail),
+            ))
         }
     }
-}
-
-/// The error envelope for a request object that is not JSON-compatible, in
-/// the shape core gives every failure.
-fn not_json(detail: &str) -> String {
-    #[derive(Serialize)]
-    struct Meta {
-        engine: &'static str,
-    }
-    #[derive(Serialize)]
-    struct Envelope {
-        outcome: &'static str,
-        errors: [ErrorReport; 1],
-        meta: Meta,
-    }
-    let error = Error::WrongType {
-        path: JsonPath::root(),
-        detail: format!("the request is not a JSON-compatible value: {detail}"),
-    };
-    let envelope = Envelope {
-        outcome: "error",
-        errors: [ErrorReport::from(&error)],
-        meta: Meta {
-            engine: api::ENGINE_VERSION,
-        },
-    };
-    serde_json::to_string(&envelope).unwrap_or_default()
 }
 
 /// Turns an envelope (JSON text from core) into a JS object, keeping key
