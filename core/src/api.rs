@@ -390,7 +390,8 @@ fn dispatch(
             field: String::from("license"),
         }]);
     };
-    let usage = docs.usage;
+    // Counts recorded in a past period count as nothing now.
+    let usage = crate::meter::current(bundle, &license, docs.usage, now);
     match op {
         "check" => {
             let ask = request::read_ask(fields, bundle)?;

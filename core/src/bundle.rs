@@ -10,6 +10,7 @@ use crate::charge::ChargeModel;
 use crate::ids::{AddOnId, BundleId, ControlId, FeatureId, TierId};
 use crate::json::coded;
 use crate::money::{Currency, Price};
+use crate::route::{FailureMode, Gateway};
 
 /// The vendor's policy. Maps are keyed by id; ids are unique by construction
 /// and duplicate keys are refused when the JSON is read.
@@ -42,6 +43,9 @@ pub struct Bundle {
     pub transitions: Vec<Transition>,
     /// What happens when a license's term ends.
     pub expiry: ExpiryPolicy,
+    /// Routes of the vendor's API and failure handling, for gateways.
+    #[serde(default)]
+    pub gateway: Gateway,
 }
 
 /// Whether base and add-on prices are per month or per year.
@@ -66,6 +70,10 @@ pub struct Feature {
     /// A name for people.
     #[serde(default)]
     pub title: Option<String>,
+    /// What a gateway does when the module cannot decide a check of this
+    /// feature: `closed` (the default) refuses, `open` allows.
+    #[serde(default)]
+    pub on_failure: FailureMode,
 }
 
 /// Boolean or metered.
