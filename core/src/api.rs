@@ -14,6 +14,7 @@ use crate::ids::{LicenseId, TierId};
 use crate::json;
 use crate::license::License;
 use crate::request::{self, read_documents, Documents, OPS};
+use crate::route::FailureMode;
 use crate::{quote, status, transition, validate};
 
 /// Version of the plain byte ABI the wasm module exports.
@@ -54,13 +55,35 @@ impl LoadedBundle {
             .map_err(|errors| failure(errors, None))
     }
 
-    /// The success envelope describing the loaded bundle (id, version, hash, engine).
+    /// The success envelope describing the loaded bundle (id, version, hash,
+    /// engine) and what a gateway does when the module cannot answer: the
+    /// default failure mode (for requests whose feature it cannot know) and
+    /// each feature's.
     pub fn describe(&self) -> String {
         #[derive(Serialize)]
         struct Described<'a> {
             bundle: &'a BundleMeta,
+            on_failure: OnFailure<'a>,
         }
-        success("load", &Described { bundle: &self.meta }, &self.meta)
+        #[derive(Serialize)]
+        struct OnFailure<'a> {
+            default: FailureMode,
+            features: BTreeMap<&'a str, FailureMode>,
+        }
+        let on_failure = OnFailure {
+            default: self.bundle.gateway.on_failure,
+            features: self
+                .bundle
+                .features
+                .iter()
+                .map(|(id, feature)| (id.as_str(), feature.on_failure))
+                .collect(),
+        };
+        let described = Described {
+            bundle: &self.meta,
+            on_failure,
+        };
+        success("load", &described, &self.meta)
     }
 
     /// Evaluates a request against this bundle; the request must not carry its own `bundle`.

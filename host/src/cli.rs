@@ -48,6 +48,8 @@ enum Command {
     Validate(OpArgs),
     /// The engine version, the ABI version and the module's sha256.
     Version(VersionArgs),
+    /// The edge gateway: checks, forward-auth, metering (docs/gateway.md).
+    Serve(crate::gateway::ServeArgs),
 }
 
 /// Which engine answers.
@@ -177,6 +179,11 @@ fn execute(
 ) -> Result<u8, HostError> {
     let (op, args, extra): (&str, OpArgs, Vec<(&str, Param)>) = match command {
         Command::Version(args) => return version(&args, stdout),
+        Command::Serve(args) => {
+            let module = resolve_module(args.module());
+            crate::gateway::serve(args.options(module))?;
+            return Ok(EXIT_OK);
+        }
         Command::Check(check) => {
             let mut extra = Vec::new();
             if let Some(feature) = check.feature {
