@@ -73,6 +73,19 @@ async fn check(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: By
     response
 }
 
+/// The headers forward-auth reads.
+const ENTITLE_HEADERS: [&str; 9] = [
+    "x-entitle-license",
+    "x-entitle-feature",
+    "x-entitle-metric",
+    "x-entitle-amount",
+    "x-original-method",
+    "x-original-uri",
+    "x-forwarded-method",
+    "x-forwarded-uri",
+    "idempotency-key",
+];
+
 /// Options of the forward-auth endpoint.
 #[derive(Debug, Default, Deserialize)]
 struct ForwardAuthQuery {
@@ -96,6 +109,20 @@ async fn forward_auth(
 ) -> Response {
     let started = Instant::now();
     let deny_status = query.deny_status;
+    let unreadable = ENTITLE_HEADERS
+        .iter()
+        .find(|name| headers.get(**name).is_some_and(|v| v.to_str().is_err()));
+    if let Some(name) = unreadable {
+        let decided = host_error(
+            &gateway.generation(),
+            "malformed_header",
+            &format!("$.headers.{name}"),
+            &format!("the `{name}` header is not visible ascii"),
+            "send ids and paths as ascii; percent-encode anything else",
+        );
+        finish(&gateway, "forward_auth", started, &decided);
+        return (StatusCode::BAD_REQUEST, decided_headers(&decided)).into_response();
+    }
     let mut fields = Map::new();
     if let Some(license) = header(&headers, "x-entitle-license") {
         fields.insert(String::from("license"), json!(license));
