@@ -313,3 +313,18 @@ pub fn get(
 pub fn sha256_file(path: &Path) -> String {
     entitle_host::sha256_hex(&std::fs::read(path).unwrap())
 }
+
+/// The count the gateway's status shows for a license's metric.
+pub fn used(gw: &Gateway, license: &str, metric: &str) -> u64 {
+    let status = get(&agent(), &gw.url(&format!("/v1/status/{license}")), &[])
+        .unwrap()
+        .json();
+    status["result"]["quotas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["metric"] == metric)
+        .unwrap()["used"]
+        .as_u64()
+        .unwrap()
+}
