@@ -264,3 +264,21 @@ fn metrics_and_health_say_what_is_served() {
     );
     assert!(text.contains("entitle_request_duration_seconds_bucket"));
 }
+
+#[test]
+fn sigterm_drains_and_exits_cleanly() {
+    let (dir, gw) = started("gw-term");
+    let http = agent();
+    let ask = json!({"license": "lic-pro", "metric": "api_calls", "amount": 2});
+    assert_eq!(
+        post(&http, &gw.url("/v1/check"), &ask, &[]).unwrap().status,
+        200
+    );
+    gw.signal("TERM");
+    gw.wait_for_log("drained", std::time::Duration::from_secs(20));
+    let status = gw.wait();
+    assert!(status.success(), "{status:?}");
+    // What was acknowledged is in the database the next start reads.
+    let gw = Gateway::start(&dir, &support::module_path(), &["--watch-ms", "0"]);
+    assert_eq!(support::used(&gw, "lic-pro", "api_calls"), 2);
+}
