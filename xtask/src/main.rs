@@ -4,6 +4,7 @@
 
 mod build_wasm;
 mod demo;
+mod loadtest;
 mod module_check;
 mod test;
 mod workspace;
@@ -33,6 +34,11 @@ const TASKS: &[Task] = &[
         help:
             "build the module, print the CLI's answers for examples/, serve the page on localhost",
         run: demo::run,
+    },
+    Task {
+        name: "loadtest",
+        help: "load entitle serve with wrk, print requests/s and latency, update BENCHMARKS.md",
+        run: loadtest::run,
     },
 ];
 
