@@ -130,8 +130,9 @@ impl KeySet {
                     at.key("public_key"),
                     Rejection::InvalidPublicKey,
                     format!(
-                        "key `{}` is not an ed25519 public key in spki pem: {e}",
-                        entry.id
+                        "key `{}` is not an ed25519 public key in spki pem: {}",
+                        entry.id,
+                        e.to_string().to_lowercase()
                     ),
                 )),
             }
