@@ -262,7 +262,10 @@ fn read_bundle_field(
 }
 
 /// Reads, validates and hashes a bundle document.
-pub(crate) fn read_bundle(value: Value, root: &JsonPath) -> Result<(Bundle, BundleMeta), Vec<Error>> {
+pub(crate) fn read_bundle(
+    value: Value,
+    root: &JsonPath,
+) -> Result<(Bundle, BundleMeta), Vec<Error>> {
     let hash = format!(
         "sha256:{}",
         hex(&Sha256::digest(canonical(&value).as_bytes()))

@@ -85,8 +85,7 @@ impl Offline {
     /// The offline rules at `now`.
     pub fn at(bundle: &Bundle, license: &License, now: Timestamp) -> Offline {
         let skew = clock_skew(bundle);
-        let of_license =
-            DocumentTimes::of(license.issued_at, license.offline.as_ref(), skew, now);
+        let of_license = DocumentTimes::of(license.issued_at, license.offline.as_ref(), skew, now);
         let of_bundle = DocumentTimes::of(bundle.issued_at, None, skew, now);
         let mut issued_in_future = Vec::new();
         if of_license.reasons.contains(&Reason::IssuedInFuture) {

@@ -50,7 +50,10 @@ impl DocumentKind {
     /// anything else (both, neither, not an object).
     pub fn of_document(document: &Value) -> Option<DocumentKind> {
         let object = document.as_object()?;
-        match (object.contains_key("bundle"), object.contains_key("license")) {
+        match (
+            object.contains_key("bundle"),
+            object.contains_key("license"),
+        ) {
             (true, false) => Some(DocumentKind::Bundle),
             (false, true) => Some(DocumentKind::License),
             _ => None,
@@ -229,7 +232,10 @@ pub fn open(
             return Err(rejection(
                 root.key("kind"),
                 Rejection::WrongDocumentKind,
-                format!("a signed `{}` where a `{expected}` is expected", envelope.kind),
+                format!(
+                    "a signed `{}` where a `{expected}` is expected",
+                    envelope.kind
+                ),
             ));
         }
     }
