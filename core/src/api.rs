@@ -50,8 +50,9 @@ impl LoadedBundle {
     pub fn load(bundle: &[u8]) -> Result<LoadedBundle, String> {
         let root = JsonPath::root().key("bundle");
         let value = json::parse(bundle, &root).map_err(|e| failure(vec![e], None))?;
-        read_bundle(value, &root)
-            .map(|(bundle, meta)| LoadedBundle {
+        // A signed bundle needs its keys: `load_signed`.
+        read_bundle_field(value, None, &root)
+            .map(|(bundle, meta, _)| LoadedBundle {
                 bundle,
                 meta,
                 licenses: BTreeMap::new(),
