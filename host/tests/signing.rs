@@ -380,3 +380,57 @@ fn the_cli_verifies_with_either_engine() {
     }
     assert_eq!(outputs[0], outputs[1]);
 }
+
+#[test]
+fn check_takes_signed_documents_with_keys() {
+    let fixtures = root().join("tests/conformance/fixtures");
+    let keys = fixtures.join("keys/keys.json");
+    let bundle = fixtures.join("signature/bundle.envelope.json");
+    let license = fixtures.join("signature/license.envelope.json");
+    let module = root().join("dist/entitle.wasm");
+    let mut outputs = Vec::new();
+    for engine in ["native", "wasm"] {
+        let (status, stdout, stderr) = cli(&[
+            "check",
+            "--engine",
+            engine,
+            "--module",
+            path(&module),
+            "--keys",
+            path(&keys),
+            "--bundle",
+            path(&bundle),
+            "--license",
+            path(&license),
+            "--now",
+            "2026-08-01T00:00:00Z",
+            "--feature",
+            "audit_log",
+        ]);
+        assert_eq!((status, stderr.as_str()), (0, ""), "{engine}: {stdout}");
+        let answer: Value = serde_json::from_str(&stdout).unwrap();
+        assert_eq!(answer["result"]["decision"], "deny", "{engine}: {answer}");
+        assert_eq!(answer["result"]["reason"], "offline_window_ended");
+        outputs.push(stdout);
+    }
+    assert_eq!(outputs[0], outputs[1]);
+    // Without the key set the envelopes cannot be verified.
+    let (status, stdout, _) = cli(&[
+        "check",
+        "--engine",
+        "native",
+        "--bundle",
+        path(&bundle),
+        "--license",
+        path(&license),
+        "--now",
+        "2026-08-01T00:00:00Z",
+        "--feature",
+        "audit_log",
+    ]);
+    assert_eq!(status, 1);
+    assert!(
+        stdout.contains(r#""code":"keys_required","path":"$.bundle""#),
+        "{stdout}"
+    );
+}
