@@ -3,8 +3,9 @@
 # Debian's Chromium (for the headless browser runtime), openssl (for the
 # signing tests) and the npm packages
 # of package-lock.json (playwright-core, which drives that Chromium and never
-# downloads a browser of its own). Safe to run any number of times: it only
-# does what is missing.
+# downloads a browser of its own), and Debian's nginx (for the gateway's
+# auth_request test). Safe to run any number of times: it only does what is
+# missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,6 +29,20 @@ if ! command -v openssl >/dev/null 2>&1; then
   apt_install openssl
 fi
 
+# nginx for the gateway's auth_request test (host/tests/nginx.rs), which runs
+# its own nginx on a free port. The package's scripts would start the system
+# service: a policy-rc.d that refuses (unless one is already there) keeps it
+# stopped during the install.
+if [ ! -x /usr/sbin/nginx ]; then
+  echo "setup: installing Debian's nginx (the system service is not started)"
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  apt_install nginx
+fi
+
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
   echo "setup: installing Debian's nodejs and npm"
   apt_install nodejs npm
@@ -45,4 +60,4 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-echo "setup: chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), node $(node --version), playwright-core $(node -p 'require("./node_modules/playwright-core/package.json").version')"
+echo "setup: chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), $(/usr/sbin/nginx -v 2>&1 | awk '{print $3}'), node $(node --version), playwright-core $(node -p 'require("./node_modules/playwright-core/package.json").version')"

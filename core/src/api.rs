@@ -14,6 +14,7 @@ use crate::ids::{KeyId, LicenseId, TierId};
 use crate::json;
 use crate::license::License;
 use crate::request::{self, read_documents, Documents, OPS};
+use crate::route::FailureMode;
 use crate::signed::{self, DocumentKind, KeySet};
 use crate::{quote, status, transition, validate, verify};
 
@@ -84,17 +85,35 @@ impl LoadedBundle {
     }
 
     /// The success envelope describing the loaded bundle (id, version, hash,
-    /// engine, and the key that signed it when it came signed).
+    /// engine, and the key that signed it when it came signed) and what a
+    /// gateway does when the module cannot answer: the default failure mode
+    /// (for requests whose feature it cannot know) and each feature's.
     pub fn describe(&self) -> String {
         #[derive(Serialize)]
         struct Described<'a> {
             bundle: &'a BundleMeta,
             #[serde(skip_serializing_if = "Option::is_none")]
             key_id: Option<&'a KeyId>,
+            on_failure: OnFailure<'a>,
         }
+        #[derive(Serialize)]
+        struct OnFailure<'a> {
+            default: FailureMode,
+            features: BTreeMap<&'a str, FailureMode>,
+        }
+        let on_failure = OnFailure {
+            default: self.bundle.gateway.on_failure,
+            features: self
+                .bundle
+                .features
+                .iter()
+                .map(|(id, feature)| (id.as_str(), feature.on_failure))
+                .collect(),
+        };
         let described = Described {
             bundle: &self.meta,
             key_id: self.signed_by.as_ref(),
+            on_failure,
         };
         success("load", &described, &self.meta)
     }
@@ -490,7 +509,8 @@ fn dispatch(
             field: String::from("license"),
         }]);
     };
-    let usage = docs.usage;
+    // Counts recorded in a past period count as nothing now.
+    let usage = crate::meter::current(bundle, &license, docs.usage, now);
     match op {
         "check" => {
             let ask = request::read_ask(fields, bundle)?;

@@ -10,6 +10,7 @@ use crate::charge::ChargeModel;
 use crate::ids::{AddOnId, BundleId, ControlId, FeatureId, TierId};
 use crate::json::coded;
 use crate::money::{Currency, Price};
+use crate::route::{FailureMode, Gateway};
 
 /// The vendor's policy. Maps are keyed by id; ids are unique by construction
 /// and duplicate keys are refused when the JSON is read.
@@ -49,6 +50,9 @@ pub struct Bundle {
     /// refuses it (a clock set back); 300 seconds when absent.
     #[serde(default)]
     pub clock_skew_seconds: Option<u32>,
+    /// Routes of the vendor's API and failure handling, for gateways.
+    #[serde(default)]
+    pub gateway: Gateway,
 }
 
 /// Whether base and add-on prices are per month or per year.
@@ -73,6 +77,10 @@ pub struct Feature {
     /// A name for people.
     #[serde(default)]
     pub title: Option<String>,
+    /// What a gateway does when the module cannot decide a check of this
+    /// feature: `closed` (the default) refuses, `open` allows.
+    #[serde(default)]
+    pub on_failure: FailureMode,
 }
 
 /// Boolean or metered.

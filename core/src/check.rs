@@ -6,6 +6,7 @@ use crate::bundle::{AfterGrace, Bundle, FeatureKind};
 use crate::error::{Error, JsonPath};
 use crate::ids::{BundleId, FeatureId, LicenseId};
 use crate::license::{ExceptionState, License, LicenseStatus, Usage};
+use crate::meter::MeterRecord;
 use crate::period::Period;
 use crate::reason::{Decision, Reason};
 use crate::standing::{LicenseState, Standing};
@@ -106,6 +107,12 @@ pub struct CheckAnswer {
     /// The earliest instant at which the same inputs could get another
     /// answer; `null` when nothing but new inputs can change it.
     pub valid_until: Option<Timestamp>,
+    /// The HTTP status a gateway answers with: 200 for allow and allow in
+    /// grace, else the deciding reason's (402 or 403, see `Reason::http_status`).
+    pub http_status: u16,
+    /// For an allowed consuming check: the count the host records for the
+    /// metric once it commits to the answer. `null` otherwise.
+    pub record: Option<MeterRecord>,
 }
 
 /// Decides a check. Inputs are validated before this runs; the errors left
@@ -186,6 +193,7 @@ pub fn check(
         .is_some_and(|f| f.kind == FeatureKind::Metered);
     let mut remaining = None;
     let mut quota_use = None;
+    let mut soft_exceeded_at = None;
     if metered && !sources.is_empty() {
         if let Some(quota) = terms.quota(feature) {
             let counted = usage.metrics.get(feature).copied().unwrap_or_default();
@@ -218,6 +226,7 @@ pub fn check(
                     None if wanted > limit => Some(now),
                     None => None,
                 };
+                soft_exceeded_at = started;
                 if let Some(started) = started {
                     let seconds = i64::try_from(hours.saturating_mul(3600)).unwrap_or(i64::MAX);
                     grace_ends_at = Some(
@@ -320,6 +329,21 @@ pub fn check(
     } else {
         bounds.into_iter().filter(|t| *t > now).min()
     };
+    let http_status = match decision {
+        Decision::Allow | Decision::AllowInGrace => 200,
+        Decision::Deny => reason.http_status(),
+    };
+    let record = match (&quota_use, decision) {
+        (Some(quota), Decision::Allow | Decision::AllowInGrace) if quota.requested > 0 => {
+            Some(MeterRecord {
+                metric: feature.clone(),
+                period: quota.period,
+                used: quota.used.saturating_add(quota.requested),
+                soft_exceeded_at,
+            })
+        }
+        _ => None,
+    };
     Ok(CheckAnswer {
         decision,
         reason,
@@ -329,6 +353,8 @@ pub fn check(
         remaining,
         quota: quota_use,
         valid_until,
+        http_status,
+        record,
     })
 }
 

@@ -306,6 +306,8 @@ pub enum RefKind {
     Control,
     /// A license loaded into a preloaded bundle.
     License,
+    /// A route of the bundle's gateway map.
+    Route,
 }
 
 impl fmt::Display for RefKind {
@@ -318,6 +320,7 @@ impl fmt::Display for RefKind {
             RefKind::Operation => "operation",
             RefKind::Control => "control",
             RefKind::License => "license",
+            RefKind::Route => "route",
         })
     }
 }
@@ -348,6 +351,7 @@ impl Error {
                 RefKind::Operation => "unknown_operation",
                 RefKind::Control => "unknown_control",
                 RefKind::License => "unknown_license",
+                RefKind::Route => "unknown_route",
             },
             Error::NotPositive { .. } => "not_positive",
             Error::Negative { .. } => "negative",
@@ -418,6 +422,10 @@ impl Error {
                 "write amounts as decimal strings, e.g. `\"0.0015\"`".into()
             }
             Error::UnknownCurrency { .. } => "use an iso 4217 code, e.g. `USD`".into(),
+            Error::UnknownReference {
+                kind: RefKind::Route,
+                ..
+            } => "map the path in the bundle's `gateway.routes`, or name the `feature` or `metric` in the request".into(),
             Error::UnknownReference { kind, .. } => {
                 format!("declare the {kind} in the bundle or fix the name")
             }

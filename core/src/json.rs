@@ -146,6 +146,11 @@ pub(crate) fn classify(message: &str, path: JsonPath) -> Error {
                 path,
                 detail: value,
             },
+            "ambiguous_check" => Error::Contradiction {
+                path,
+                detail: value,
+                code: crate::error::Conflict::AmbiguousCheck,
+            },
             _ => Error::WrongType {
                 path,
                 detail: value,

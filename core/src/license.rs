@@ -175,4 +175,10 @@ pub struct MetricUsage {
     /// When a soft limit was first crossed in this period, which starts its grace.
     #[serde(default)]
     pub soft_exceeded_at: Option<Timestamp>,
+    /// The start of the period these counts were recorded in, as a check's
+    /// `record` gives it. When given and it is not the start of the current
+    /// period, the counts belong to a past period and count as nothing: a
+    /// meter store need not know when periods roll over.
+    #[serde(default)]
+    pub period_start: Option<Timestamp>,
 }

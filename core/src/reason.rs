@@ -91,6 +91,26 @@ impl Reason {
     }
 }
 
+impl Reason {
+    /// The HTTP status a gateway refuses with when this reason decides a
+    /// deny: 402 Payment Required where paying lifts it (a quota spent, a
+    /// term lapsed: a top-up or a renewal), 403 Forbidden where only the
+    /// vendor's terms can (not entitled, suspended, terminated, not started,
+    /// an exception out of force). Allowing reasons answer 200.
+    pub fn http_status(self) -> u16 {
+        match self.decision() {
+            Decision::Allow | Decision::AllowInGrace => 200,
+            Decision::Deny => match self {
+                Reason::QuotaExceeded
+                | Reason::GraceAllowanceExhausted
+                | Reason::GracePeriodEnded
+                | Reason::LicenseExpired => 402,
+                _ => 403,
+            },
+        }
+    }
+}
+
 /// Every reason code, in precedence order.
 pub const ALL: [Reason; 20] = [
     Reason::IssuedInFuture,

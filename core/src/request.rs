@@ -13,6 +13,7 @@ use crate::error::{Conflict, Error, JsonPath, RefKind};
 use crate::ids::{FeatureId, LicenseId};
 use crate::json;
 use crate::license::{License, Usage};
+use crate::route::{self, RouteAsk, RouteUse};
 use crate::signed::{self, DocumentKind, KeySet};
 use crate::time::Timestamp;
 use crate::validate;
@@ -22,7 +23,7 @@ pub(crate) const OPS: &[(&str, &[&str])] = &[
     (
         "check",
         &[
-            "bundle", "license", "usage", "now", "feature", "metric", "amount", "keys",
+            "bundle", "license", "usage", "now", "feature", "metric", "amount", "keys", "route",
         ],
     ),
     ("status", &["bundle", "license", "usage", "now", "keys"]),
@@ -131,12 +132,34 @@ fn take<T: DeserializeOwned>(
     }
 }
 
-/// Reads what a check asks: exactly one of `feature`, or `metric` with `amount`.
+/// Reads what a check asks: exactly one of `feature`, `metric` with
+/// `amount`, or a `route` the bundle's gateway map resolves to one of those.
 pub(crate) fn read_ask(
     fields: &mut Map<String, Value>,
     bundle: &Bundle,
 ) -> Result<Ask, Vec<Error>> {
     let root = JsonPath::root();
+    if let Some(value) = fields.remove("route") {
+        if let Some(other) = ["feature", "metric", "amount"]
+            .into_iter()
+            .find(|f| fields.contains_key(*f))
+        {
+            return Err(vec![Error::Contradiction {
+                path: root.key(other),
+                detail: String::from("ask for a `route`, or for what it uses, not both"),
+                code: Conflict::AmbiguousCheck,
+            }]);
+        }
+        let ask = json::typed::<RouteAsk>(value, &root.key("route")).map_err(|e| vec![e])?;
+        let route = route::resolve(&bundle.gateway, &ask).map_err(|e| vec![e])?;
+        return Ok(match &route.uses {
+            RouteUse::Feature(feature) => Ask::Feature(feature.clone()),
+            RouteUse::Consume { metric, amount } => Ask::Consume {
+                metric: metric.clone(),
+                amount: *amount,
+            },
+        });
+    }
     let mut errors = Vec::new();
     let mut read_id = |field: &str, kind: RefKind| -> Option<FeatureId> {
         let value = fields.remove(field)?;

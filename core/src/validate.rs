@@ -239,6 +239,12 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
             }
         }
     }
+    let kind_of = |f: &FeatureId| features.get(f).map(|x| x.kind == FeatureKind::Metered);
+    errors.extend(crate::route::validate(
+        &bundle.gateway,
+        kind_of,
+        &root.key("gateway"),
+    ));
     errors
 }
 

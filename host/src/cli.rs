@@ -56,6 +56,8 @@ enum Command {
     Sign(SignArgs),
     /// Verify a signed bundle or license with a key set, through the engine.
     Verify(VerifyArgs),
+    /// The edge gateway: checks, forward-auth, metering (docs/gateway.md).
+    Serve(crate::gateway::ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -272,6 +274,11 @@ fn execute(
         }) => return new_key(&args, stdout),
         Command::Sign(args) => return sign(&args, stdin, stdout),
         Command::Verify(args) => return verify(&args, stdin, stdout),
+        Command::Serve(args) => {
+            let module = resolve_module(args.module());
+            crate::gateway::serve(args.options(module))?;
+            return Ok(EXIT_OK);
+        }
         Command::Check(check) => {
             let mut extra = Vec::new();
             if let Some(feature) = check.feature {

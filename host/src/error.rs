@@ -154,6 +154,28 @@ pub enum HostError {
         /// What is wrong with it.
         detail: String,
     },
+    /// The gateway's meter database failed.
+    #[error("the meter database failed: {detail}")]
+    Store {
+        /// What SQLite said.
+        detail: String,
+    },
+    /// The module refused a document the gateway was told to load.
+    #[error("`{path}` was refused: {detail}")]
+    Refused {
+        /// The document's file.
+        path: String,
+        /// The codes and paths of the module's errors.
+        detail: String,
+    },
+    /// The gateway could not listen or serve.
+    #[error("cannot serve on `{addr}`: {detail}")]
+    Serve {
+        /// The address.
+        addr: String,
+        /// What the OS said.
+        detail: String,
+    },
 }
 
 impl HostError {
@@ -180,6 +202,9 @@ impl HostError {
             HostError::AllocFailed { .. } => "alloc_failed",
             HostError::TooLarge { .. } => "too_large",
             HostError::BadResponse { .. } => "bad_response",
+            HostError::Store { .. } => "store_failed",
+            HostError::Refused { .. } => "document_refused",
+            HostError::Serve { .. } => "serve_failed",
         }
     }
 

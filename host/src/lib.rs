@@ -21,6 +21,7 @@
 mod abi;
 pub mod cli;
 mod error;
+pub mod gateway;
 mod limits;
 mod module;
 mod native;

@@ -3,14 +3,13 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let stdin = std::io::stdin();
-    let stdout = std::io::stdout();
-    let stderr = std::io::stderr();
+    // The streams are locked per write, not for the whole run: `serve`
+    // logs to stderr from every worker thread.
     let status = entitle_host::cli::run(
         std::env::args_os(),
-        &mut stdin.lock(),
-        &mut stdout.lock(),
-        &mut stderr.lock(),
+        &mut std::io::stdin(),
+        &mut std::io::stdout(),
+        &mut std::io::stderr(),
     );
     ExitCode::from(status)
 }

@@ -1,0 +1,95 @@
+//! The flags of `entitle serve`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::generation::Sources;
+use super::meter::Durability;
+use super::server::ServeOptions;
+use crate::limits::Limits;
+
+/// Flags of `entitle serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where to listen.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8414")]
+    listen: SocketAddr,
+    /// The module file [default: dist/entitle.wasm].
+    #[arg(long, value_name = "PATH", env = "ENTITLE_MODULE")]
+    module: Option<PathBuf>,
+    /// The bundle document.
+    #[arg(long, value_name = "FILE")]
+    bundle: PathBuf,
+    /// The directory of license documents (`*.json`).
+    #[arg(long, value_name = "DIR")]
+    licenses: PathBuf,
+    /// The meter database (SQLite, WAL mode); created if missing.
+    #[arg(long, value_name = "FILE", default_value = "entitle-meter.db")]
+    database: PathBuf,
+    /// `process`: a commit survives the process being killed; `power`: also
+    /// a power loss (an fsync per commit).
+    #[arg(long, value_enum, default_value_t = Durability::Process)]
+    durability: Durability,
+    /// Worker threads, and module instances made up front [default: CPUs].
+    #[arg(long, value_name = "N")]
+    workers: Option<usize>,
+    /// Deadline of each module call, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 50)]
+    call_timeout_ms: u64,
+    /// Largest linear memory of an instance, in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = 256)]
+    memory_mib: usize,
+    /// How often to look for changed files, in milliseconds; 0 reloads on SIGHUP only.
+    #[arg(long, value_name = "MS", default_value_t = 1000)]
+    watch_ms: u64,
+    /// Longest time a client may take to send its headers, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 5000)]
+    header_timeout_ms: u64,
+    /// Longest time a request may take, body included, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    request_timeout_ms: u64,
+    /// Largest request body, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 65_536)]
+    max_body: usize,
+    /// How long shutdown waits for requests in flight, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 10_000)]
+    drain_ms: u64,
+}
+
+impl ServeArgs {
+    /// The options the flags give, with the module resolved as the CLI does.
+    pub fn options(self, module: PathBuf) -> ServeOptions {
+        let workers = self.workers.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(2, std::num::NonZeroUsize::get)
+        });
+        ServeOptions {
+            listen: self.listen,
+            sources: Sources {
+                module,
+                bundle: self.bundle,
+                licenses: self.licenses,
+            },
+            database: self.database,
+            durability: self.durability,
+            limits: Limits {
+                timeout: Duration::from_millis(self.call_timeout_ms),
+                memory_bytes: self.memory_mib.saturating_mul(1 << 20),
+                ..Limits::default()
+            },
+            workers,
+            watch: (self.watch_ms > 0).then(|| Duration::from_millis(self.watch_ms)),
+            header_timeout: Duration::from_millis(self.header_timeout_ms),
+            request_timeout: Duration::from_millis(self.request_timeout_ms),
+            max_body: self.max_body,
+            drain: Duration::from_millis(self.drain_ms),
+        }
+    }
+
+    /// The module given, if any.
+    pub fn module(&self) -> Option<&std::path::Path> {
+        self.module.as_deref()
+    }
+}

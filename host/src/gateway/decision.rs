@@ -1,0 +1,430 @@
+//! One decision through the gateway: the request completed with the
+//! gateway's clock and the meter's usage, answered by the module (or from
+//! the cache, within `valid_until`), and the consumption it allows recorded
+//! before the answer leaves.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use arc_swap::ArcSwap;
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::generation::{Generation, Mode, Sources};
+use super::meter::{Meter, Record, Stored};
+use super::telemetry::Telemetry;
+use crate::error::HostError;
+use crate::limits::Limits;
+
+/// Fields the gateway sets itself; a request that sends them is refused.
+const OWNED: [&str; 3] = ["now", "usage", "bundle"];
+
+/// The most decisions kept in the cache; it is emptied when full.
+const CACHE_CAPACITY: usize = 100_000;
+
+/// What the gateway needs to read from an answer.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Summary {
+    /// `ok` or `error`.
+    pub outcome: String,
+    /// The decision, for an `ok` check.
+    #[serde(default)]
+    pub result: Option<SummaryResult>,
+    /// The errors, for an `error`.
+    #[serde(default)]
+    pub errors: Vec<SummaryError>,
+}
+
+/// The fields of a check's result the gateway reads.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SummaryResult {
+    /// `allow`, `allow_in_grace` or `deny`.
+    #[serde(default)]
+    pub decision: Option<String>,
+    /// The deciding reason.
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Units left.
+    #[serde(default)]
+    pub remaining: Option<u64>,
+    /// Until when the answer holds.
+    #[serde(default)]
+    pub valid_until: Option<String>,
+    /// The status to answer with.
+    #[serde(default)]
+    pub http_status: Option<u16>,
+    /// The count to record.
+    #[serde(default)]
+    pub record: Option<Record>,
+}
+
+/// One error of an error envelope.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SummaryError {
+    /// Its code.
+    pub code: String,
+    /// Its JSON path.
+    pub path: String,
+}
+
+/// An answer: the envelope sent back and what the gateway read from it.
+#[derive(Debug, Clone)]
+pub struct Decided {
+    /// The envelope, as the module wrote it (or the gateway, on a failure).
+    pub envelope: Arc<str>,
+    /// Its summary.
+    pub summary: Summary,
+    /// The host error code when the module failed and the failure mode answered.
+    pub failure: Option<&'static str>,
+}
+
+impl Decided {
+    /// `allow`, `allow_in_grace`, `deny`, or `error`.
+    pub fn outcome(&self) -> &str {
+        match &self.summary.result {
+            Some(SummaryResult {
+                decision: Some(decision),
+                ..
+            }) if self.summary.outcome == "ok" => decision,
+            _ => "error",
+        }
+    }
+
+    /// The reason, or the first error's code.
+    pub fn reason(&self) -> &str {
+        self.summary
+            .result
+            .as_ref()
+            .and_then(|r| r.reason.as_deref())
+            .or_else(|| self.summary.errors.first().map(|e| e.code.as_str()))
+            .unwrap_or("none")
+    }
+}
+
+struct Cached {
+    generation: u64,
+    usage_version: u64,
+    valid_until: Option<DateTime<Utc>>,
+    decided: Decided,
+}
+
+/// The gateway's state: the generation served, the meter, the cache, metrics.
+pub struct Gateway {
+    current: ArcSwap<Generation>,
+    next_generation: AtomicU64,
+    meter: Meter,
+    cache: Mutex<HashMap<String, Cached>>,
+    /// The metrics.
+    pub telemetry: Telemetry,
+    /// Where documents are loaded from.
+    pub sources: Sources,
+    limits: Limits,
+    instances: usize,
+}
+
+impl Gateway {
+    /// Loads the first generation: nothing is served before it is complete.
+    pub fn start(
+        sources: Sources,
+        limits: Limits,
+        instances: usize,
+        meter: Meter,
+    ) -> Result<Gateway, HostError> {
+        let first = Generation::load(1, &sources, limits, instances)?;
+        let gateway = Gateway {
+            current: ArcSwap::from_pointee(first),
+            next_generation: AtomicU64::new(2),
+            meter,
+            cache: Mutex::new(HashMap::new()),
+            telemetry: Telemetry::new(),
+            sources,
+            limits,
+            instances,
+        };
+        gateway.mark_served();
+        Ok(gateway)
+    }
+
+    /// The generation answering now.
+    pub fn generation(&self) -> Arc<Generation> {
+        self.current.load_full()
+    }
+
+    /// The meter.
+    pub fn meter(&self) -> &Meter {
+        &self.meter
+    }
+
+    /// Loads a new generation from the sources and swaps it in. Requests in
+    /// flight finish on the generation they started with; on failure the
+    /// current one stays.
+    pub fn reload(&self) -> Result<Arc<Generation>, HostError> {
+        let id = self.next_generation.fetch_add(1, Ordering::Relaxed);
+        match Generation::load(id, &self.sources, self.limits, self.instances) {
+            Ok(next) => {
+                let next = Arc::new(next);
+                self.current.store(Arc::clone(&next));
+                self.mark_served();
+                self.count_reload("ok");
+                Ok(next)
+            }
+            Err(error) => {
+                self.count_reload(error.code());
+                Err(error)
+            }
+        }
+    }
+
+    fn count_reload(&self, kind: &str) {
+        self.telemetry
+            .reloads
+            .get_or_create(&super::telemetry::KindLabels {
+                kind: kind.to_string(),
+            })
+            .inc();
+    }
+
+    fn mark_served(&self) {
+        let generation = self.generation();
+        self.telemetry.serving(super::telemetry::ServedLabels {
+            module_sha256: generation.module_sha256.clone(),
+            bundle: generation.bundle.id.clone(),
+            bundle_version: generation.bundle.version.clone(),
+            bundle_hash: generation.bundle.hash.clone(),
+        });
+    }
+
+    /// Decides a check. `fields` is the request as the client sent it (its
+    /// `license`, and `feature`, `metric` with `amount`, or `route`); `key`
+    /// makes a consuming check idempotent.
+    pub fn check(&self, fields: Map<String, Value>, key: Option<&str>) -> Decided {
+        let generation = self.generation();
+        if let Some(field) = OWNED.iter().find(|f| fields.contains_key(**f)) {
+            return host_error(
+                &generation,
+                "field_set_by_gateway",
+                &format!("$.{field}"),
+                &format!("`{field}` is set by the gateway"),
+                "leave it out: the gateway sets the time, the usage and the bundle",
+            );
+        }
+        let license = match fields.get("license") {
+            Some(Value::String(id)) => Some(id.clone()),
+            _ => None,
+        };
+        let consuming = fields.contains_key("metric") || fields.contains_key("route");
+        let cache_key = (!consuming && key.is_none() && fields.contains_key("feature"))
+            .then(|| Value::Object(fields.clone()).to_string());
+        let now = Utc::now();
+        let usage = license
+            .as_deref()
+            .map(|l| self.meter.usage(l))
+            .unwrap_or_default();
+        if let Some(hit) = cache_key
+            .as_deref()
+            .and_then(|k| self.cached(k, generation.id, usage.version, now))
+        {
+            self.telemetry.cache_hits.inc();
+            return hit;
+        }
+
+        // A consuming check decides on the latest count and records its own
+        // before any other consuming check decides.
+        let _writing = consuming.then(|| self.meter.write_lock());
+        if let (true, Some(key)) = (consuming, key) {
+            match self.meter.replay(key) {
+                Ok(Some(earlier)) => return decided(earlier.into(), None),
+                Ok(None) => {}
+                Err(error) => return self.failed(&generation, &fields, &error),
+            }
+        }
+        let usage = if consuming {
+            license
+                .as_deref()
+                .map(|l| self.meter.usage(l))
+                .unwrap_or_default()
+        } else {
+            usage
+        };
+        let mut request = fields.clone();
+        request.insert(String::from("op"), json!("check"));
+        request.insert(String::from("now"), json!(timestamp(now)));
+        request.insert(String::from("usage"), json!({ "metrics": usage.metrics }));
+        let bytes = Value::Object(request).to_string();
+        let envelope = match generation.evaluate(bytes.as_bytes()) {
+            Ok(envelope) => envelope,
+            Err(error) => return self.failed(&generation, &fields, &error),
+        };
+        let answer = decided(envelope.into(), None);
+        let record = answer
+            .summary
+            .result
+            .as_ref()
+            .and_then(|r| r.record.as_ref());
+        if let (Some(record), Some(license)) = (record, license.as_deref()) {
+            match self
+                .meter
+                .record(license, record, key, &answer.envelope, now.timestamp())
+            {
+                Ok(Stored::Recorded) => {}
+                Ok(Stored::Replayed(earlier)) => return decided(earlier.into(), None),
+                Err(error) => return self.failed(&generation, &fields, &error),
+            }
+        }
+        if let Some(cache_key) = cache_key {
+            self.remember(cache_key, generation.id, usage.version, &answer);
+        }
+        answer
+    }
+
+    /// The status of a license with its metered usage.
+    pub fn status(&self, license: &str) -> Decided {
+        let generation = self.generation();
+        let usage = self.meter.usage(license);
+        let request = json!({
+            "op": "status",
+            "license": license,
+            "usage": { "metrics": usage.metrics },
+            "now": timestamp(Utc::now()),
+        });
+        match generation.evaluate(request.to_string().as_bytes()) {
+            Ok(envelope) => decided(envelope.into(), None),
+            Err(error) => host_error(
+                &generation,
+                error.code(),
+                "$",
+                &error.to_string(),
+                "the module failed; the gateway keeps serving, retry",
+            ),
+        }
+    }
+
+    fn cached(
+        &self,
+        key: &str,
+        generation: u64,
+        version: u64,
+        now: DateTime<Utc>,
+    ) -> Option<Decided> {
+        let cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        let hit = cache.get(key)?;
+        let fresh = hit.generation == generation
+            && hit.usage_version == version
+            && hit.valid_until.is_none_or(|until| now < until);
+        fresh.then(|| hit.decided.clone())
+    }
+
+    fn remember(&self, key: String, generation: u64, version: u64, answer: &Decided) {
+        let Some(result) = answer.summary.result.as_ref() else {
+            return;
+        };
+        // An answer that cannot say until when it holds is not kept.
+        let valid_until = match result.valid_until.as_deref() {
+            None => None,
+            Some(text) => match entitle_core::time::Timestamp::parse(text) {
+                Some(t) => Some(t.0),
+                None => return,
+            },
+        };
+        let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
+        if cache.len() >= CACHE_CAPACITY {
+            cache.clear();
+        }
+        cache.insert(
+            key,
+            Cached {
+                generation,
+                usage_version: version,
+                valid_until,
+                decided: answer.clone(),
+            },
+        );
+    }
+
+    /// The answer when the module (or the meter) failed: the feature's
+    /// failure mode decides, and nothing is recorded.
+    fn failed(
+        &self,
+        generation: &Generation,
+        fields: &Map<String, Value>,
+        error: &HostError,
+    ) -> Decided {
+        self.telemetry
+            .module_failures
+            .get_or_create(&super::telemetry::KindLabels {
+                kind: error.code().to_string(),
+            })
+            .inc();
+        tracing::warn!(code = error.code(), error = %error, "answered by failure mode");
+        let feature = fields
+            .get("feature")
+            .or_else(|| fields.get("metric"))
+            .and_then(Value::as_str);
+        let mode = generation.failure_mode(feature);
+        let (decision, reason, status) = match mode {
+            Mode::Open => ("allow", "failure_open", 200),
+            Mode::Closed => ("deny", "failure_closed", 403),
+        };
+        let envelope = json!({
+            "outcome": "ok",
+            "op": "check",
+            "result": {
+                "decision": decision,
+                "reason": reason,
+                "reasons": [reason],
+                "feature": feature,
+                "failure": error.code(),
+                "remaining": null,
+                "valid_until": null,
+                "http_status": status,
+                "record": null,
+            },
+            "meta": meta(generation),
+        });
+        let failure = Some(error.code());
+        decided(envelope.to_string().into(), failure)
+    }
+}
+
+fn meta(generation: &Generation) -> Value {
+    json!({
+        "engine": generation.engine_version,
+        "bundle": {
+            "id": generation.bundle.id,
+            "version": generation.bundle.version,
+            "hash": generation.bundle.hash,
+        },
+    })
+}
+
+/// An error envelope of the gateway's own, in the engine's shape.
+pub fn host_error(
+    generation: &Generation,
+    code: &str,
+    path: &str,
+    message: &str,
+    help: &str,
+) -> Decided {
+    let envelope = json!({
+        "outcome": "error",
+        "errors": [{ "code": code, "path": path, "message": message, "help": help }],
+        "meta": meta(generation),
+    });
+    decided(envelope.to_string().into(), None)
+}
+
+fn decided(envelope: Arc<str>, failure: Option<&'static str>) -> Decided {
+    let summary = serde_json::from_str(&envelope).unwrap_or_default();
+    Decided {
+        envelope,
+        summary,
+        failure,
+    }
+}
+
+/// RFC 3339 in UTC with milliseconds, as the rules read it.
+fn timestamp(now: DateTime<Utc>) -> String {
+    now.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

@@ -1,0 +1,292 @@
+//! A generation: the module, the bundle and the licenses the gateway answers
+//! with, loaded together into a pool of instances before the first request
+//! reaches them, and swapped whole on reload.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
+use std::time::SystemTime;
+
+use serde::Deserialize;
+
+use crate::error::HostError;
+use crate::limits::Limits;
+use crate::module::{WasmBundle, WasmModule};
+
+/// Where a generation's documents come from.
+#[derive(Debug, Clone)]
+pub struct Sources {
+    /// The module file.
+    pub module: PathBuf,
+    /// The bundle document.
+    pub bundle: PathBuf,
+    /// A directory of license documents (`*.json`).
+    pub licenses: PathBuf,
+}
+
+impl Sources {
+    /// Size and modification time of every source file: when this changes,
+    /// the files changed.
+    pub fn fingerprint(&self) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
+        let mut files = vec![self.module.clone(), self.bundle.clone()];
+        files.extend(license_files(&self.licenses));
+        files
+            .into_iter()
+            .map(|path| {
+                let meta = std::fs::metadata(&path).ok();
+                let len = meta.as_ref().map_or(0, std::fs::Metadata::len);
+                let modified = meta.and_then(|m| m.modified().ok());
+                (path, len, modified)
+            })
+            .collect()
+    }
+}
+
+/// The `*.json` files of a directory, sorted; none when it cannot be read.
+fn license_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|entry| entry.path())
+                .filter(|path| path.extension().is_some_and(|e| e == "json"))
+                .collect()
+        })
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// What a gateway does when the module cannot answer, as the bundle declares it.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct OnFailure {
+    /// For requests whose feature is not known (routes).
+    pub default: Mode,
+    /// Per feature.
+    pub features: HashMap<String, Mode>,
+}
+
+/// Closed refuses, open allows.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Mode {
+    /// Refuse.
+    #[default]
+    Closed,
+    /// Allow.
+    Open,
+}
+
+/// The bundle as the module described it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BundleInfo {
+    /// Its id.
+    pub id: String,
+    /// The vendor's version.
+    pub version: String,
+    /// `sha256:` and the digest of its canonical JSON.
+    pub hash: String,
+}
+
+#[derive(Deserialize)]
+struct Described {
+    outcome: String,
+    result: Option<DescribedResult>,
+}
+
+#[derive(Deserialize)]
+struct DescribedResult {
+    bundle: BundleInfo,
+    on_failure: OnFailure,
+}
+
+/// A license file the module refused, and why.
+#[derive(Debug, Clone)]
+pub struct Refusal {
+    /// The file.
+    pub path: PathBuf,
+    /// The module's error codes and paths.
+    pub detail: String,
+}
+
+/// One generation: everything a request is answered with.
+pub struct Generation {
+    /// Counts up from 1 with every generation of the process.
+    pub id: u64,
+    /// The module's sha256.
+    pub module_sha256: String,
+    /// The engine version the module reports.
+    pub engine_version: String,
+    /// The bundle.
+    pub bundle: BundleInfo,
+    /// Failure modes.
+    pub on_failure: OnFailure,
+    /// Licenses loaded, by id.
+    pub licenses: BTreeMap<String, PathBuf>,
+    /// License files refused.
+    pub refused: Vec<Refusal>,
+    module: WasmModule,
+    bundle_bytes: Vec<u8>,
+    license_bytes: Vec<Vec<u8>>,
+    pool: Mutex<Vec<WasmBundle>>,
+}
+
+impl Generation {
+    /// Loads the module, the bundle and every license into `instances`
+    /// instances. Fails when the module or the bundle cannot be loaded;
+    /// a license the module refuses is left out and reported in `refused`.
+    pub fn load(
+        id: u64,
+        sources: &Sources,
+        limits: Limits,
+        instances: usize,
+    ) -> Result<Generation, HostError> {
+        let module = WasmModule::load(&sources.module)?.with_limits(limits);
+        let bundle_bytes = std::fs::read(&sources.bundle)
+            .map_err(|source| HostError::read(&sources.bundle, source))?;
+        let (first, envelope) = module.load_bundle(&bundle_bytes)?;
+        let Some(mut first) = first else {
+            return Err(HostError::Refused {
+                path: sources.bundle.display().to_string(),
+                detail: error_summary(&envelope),
+            });
+        };
+        let described: Described =
+            serde_json::from_str(&envelope).map_err(|e| HostError::BadResponse {
+                detail: format!("a bundle description that does not parse: {e}"),
+            })?;
+        let described = match (described.outcome.as_str(), described.result) {
+            ("ok", Some(result)) => result,
+            _ => {
+                return Err(HostError::BadResponse {
+                    detail: String::from("a bundle description without its result"),
+                })
+            }
+        };
+
+        let mut licenses = BTreeMap::new();
+        let mut license_bytes = Vec::new();
+        let mut refused = Vec::new();
+        for path in license_files(&sources.licenses) {
+            let bytes = std::fs::read(&path).map_err(|source| HostError::read(&path, source))?;
+            let answer = first.load_license(&bytes)?;
+            match loaded_id(&answer) {
+                Some(license) => {
+                    licenses.insert(license, path);
+                    license_bytes.push(bytes);
+                }
+                None => refused.push(Refusal {
+                    path,
+                    detail: error_summary(&answer),
+                }),
+            }
+        }
+
+        let generation = Generation {
+            id,
+            module_sha256: module.sha256().to_string(),
+            engine_version: module.engine_version().to_string(),
+            bundle: described.bundle,
+            on_failure: described.on_failure,
+            licenses,
+            refused,
+            module,
+            bundle_bytes,
+            license_bytes,
+            pool: Mutex::new(Vec::new()),
+        };
+        let mut pool = vec![first];
+        for _ in 1..instances.max(1) {
+            pool.push(generation.instance()?);
+        }
+        *generation
+            .pool
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = pool;
+        Ok(generation)
+    }
+
+    /// A new instance with the bundle and every license loaded.
+    fn instance(&self) -> Result<WasmBundle, HostError> {
+        let (session, envelope) = self.module.load_bundle(&self.bundle_bytes)?;
+        let mut session = session.ok_or_else(|| HostError::BadResponse {
+            detail: format!(
+                "a refusal of a bundle it loaded before: {}",
+                error_summary(&envelope)
+            ),
+        })?;
+        for license in &self.license_bytes {
+            session.load_license(license)?;
+        }
+        Ok(session)
+    }
+
+    /// Evaluates a request (naming no bundle) on an instance of the pool;
+    /// makes a new instance when every one is busy. An instance whose call
+    /// failed reloads itself before its next request.
+    pub fn evaluate(&self, request: &[u8]) -> Result<String, HostError> {
+        let taken = self
+            .pool
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let mut instance = match taken {
+            Some(instance) => instance,
+            None => self.instance()?,
+        };
+        let answer = instance.evaluate(request);
+        self.pool
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(instance);
+        answer
+    }
+
+    /// The failure mode for a feature, or the default when it is not known.
+    pub fn failure_mode(&self, feature: Option<&str>) -> Mode {
+        feature
+            .and_then(|f| self.on_failure.features.get(f).copied())
+            .unwrap_or(self.on_failure.default)
+    }
+}
+
+/// The id in a `load_license` success envelope.
+fn loaded_id(envelope: &str) -> Option<String> {
+    #[derive(Deserialize)]
+    struct Envelope {
+        outcome: String,
+        result: Option<Loaded>,
+    }
+    #[derive(Deserialize)]
+    struct Loaded {
+        license: String,
+    }
+    let envelope: Envelope = serde_json::from_str(envelope).ok()?;
+    (envelope.outcome == "ok")
+        .then_some(envelope.result)
+        .flatten()
+        .map(|loaded| loaded.license)
+}
+
+/// `code at path` of every error of an error envelope, for logs.
+pub fn error_summary(envelope: &str) -> String {
+    #[derive(Deserialize)]
+    struct Envelope {
+        #[serde(default)]
+        errors: Vec<Item>,
+    }
+    #[derive(Deserialize)]
+    struct Item {
+        code: String,
+        path: String,
+    }
+    match serde_json::from_str::<Envelope>(envelope) {
+        Ok(envelope) if !envelope.errors.is_empty() => envelope
+            .errors
+            .iter()
+            .map(|e| format!("{} at {}", e.code, e.path))
+            .collect::<Vec<_>>()
+            .join(", "),
+        _ => String::from("an answer that is not an error envelope"),
+    }
+}

@@ -1,0 +1,306 @@
+//! The gateway's HTTP endpoints: `/v1/check`, the forward-auth endpoint
+//! reverse proxies call, `/v1/status/{license}`, `/healthz` and `/metrics`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{any, get, post};
+use axum::Router;
+use serde::Deserialize;
+use serde_json::{json, Map, Value};
+
+use super::decision::{host_error, Decided, Gateway};
+use super::telemetry::{DecisionLabels, EndpointLabels};
+
+/// The path of the forward-auth endpoint.
+pub const FORWARD_AUTH: &str = "/v1/forward-auth";
+
+/// Every endpoint, over the shared gateway.
+pub fn router(gateway: Arc<Gateway>) -> Router {
+    Router::new()
+        .route("/v1/check", post(check))
+        .route(FORWARD_AUTH, any(forward_auth))
+        .route("/v1/status/{license}", get(status))
+        .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics))
+        .with_state(gateway)
+}
+
+/// `POST /v1/check`: the body is a check request without `now`, `usage` or
+/// `bundle` (the gateway sets them); `license` names a loaded license.
+/// `Idempotency-Key` (or a body `request_id`) makes a consuming check count
+/// once however often it is sent. 200 with the decision, 400 with the errors.
+async fn check(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: Bytes) -> Response {
+    let started = Instant::now();
+    let mut key = header(&headers, "idempotency-key");
+    let decided = match serde_json::from_slice::<Value>(&body) {
+        Ok(Value::Object(mut fields)) => {
+            if let Some(Value::String(id)) = fields.remove("request_id") {
+                key.get_or_insert(id);
+            }
+            gateway.check(fields, key.as_deref())
+        }
+        // Not a JSON object: the module reports exactly what is wrong and where.
+        _ => match gateway.generation().evaluate(&body) {
+            Ok(envelope) => decided_from(envelope),
+            Err(error) => host_error(
+                &gateway.generation(),
+                error.code(),
+                "$",
+                &error.to_string(),
+                "send a JSON object",
+            ),
+        },
+    };
+    let status = if decided.summary.outcome == "ok" {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    finish(&gateway, "check", started, &decided);
+    let mut response = (
+        status,
+        decided_headers(&decided),
+        decided.envelope.to_string(),
+    )
+        .into_response();
+    json_type(&mut response);
+    response
+}
+
+/// The headers forward-auth reads.
+const ENTITLE_HEADERS: [&str; 9] = [
+    "x-entitle-license",
+    "x-entitle-feature",
+    "x-entitle-metric",
+    "x-entitle-amount",
+    "x-original-method",
+    "x-original-uri",
+    "x-forwarded-method",
+    "x-forwarded-uri",
+    "idempotency-key",
+];
+
+/// Options of the forward-auth endpoint.
+#[derive(Debug, Default, Deserialize)]
+struct ForwardAuthQuery {
+    /// Answer every refusal with this status instead of 402/403: nginx's
+    /// `auth_request` only passes 401 and 403 on (see docs/gateway.md).
+    deny_status: Option<u16>,
+}
+
+/// The forward-auth endpoint, for nginx `auth_request`, Traefik ForwardAuth
+/// and Caddy `forward_auth`. Reads the license from `X-Entitle-License`; what
+/// is used from `X-Entitle-Feature`, or `X-Entitle-Metric` with
+/// `X-Entitle-Amount`, or else the original request's method and URI
+/// (`X-Original-Method`/`X-Original-URI` from nginx,
+/// `X-Forwarded-Method`/`X-Forwarded-Uri` from Traefik and Caddy) mapped by
+/// the bundle's routes. 200 allows (in grace with `X-Entitle-Warning`);
+/// 402 or 403 refuses; `X-Entitle-*` headers say why.
+async fn forward_auth(
+    State(gateway): State<Arc<Gateway>>,
+    Query(query): Query<ForwardAuthQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let started = Instant::now();
+    let deny_status = query.deny_status;
+    let unreadable = ENTITLE_HEADERS
+        .iter()
+        .find(|name| headers.get(**name).is_some_and(|v| v.to_str().is_err()));
+    if let Some(name) = unreadable {
+        let decided = host_error(
+            &gateway.generation(),
+            "malformed_header",
+            &format!("$.headers.{name}"),
+            &format!("the `{name}` header is not visible ascii"),
+            "send ids and paths as ascii; percent-encode anything else",
+        );
+        finish(&gateway, "forward_auth", started, &decided);
+        return (StatusCode::BAD_REQUEST, decided_headers(&decided)).into_response();
+    }
+    let mut fields = Map::new();
+    if let Some(license) = header(&headers, "x-entitle-license") {
+        fields.insert(String::from("license"), json!(license));
+    }
+    if let Some(feature) = header(&headers, "x-entitle-feature") {
+        fields.insert(String::from("feature"), json!(feature));
+    }
+    if let Some(metric) = header(&headers, "x-entitle-metric") {
+        fields.insert(String::from("metric"), json!(metric));
+        let amount = header(&headers, "x-entitle-amount").map_or(json!(1), |text| {
+            // A number when it is one; else the text, which the rules refuse with its path.
+            text.parse::<u64>()
+                .map_or_else(|_| json!(text), |n| json!(n))
+        });
+        fields.insert(String::from("amount"), amount);
+    }
+    if !fields.contains_key("feature") && !fields.contains_key("metric") {
+        let method = header(&headers, "x-original-method")
+            .or_else(|| header(&headers, "x-forwarded-method"));
+        let uri =
+            header(&headers, "x-original-uri").or_else(|| header(&headers, "x-forwarded-uri"));
+        if let (Some(method), Some(path)) = (method, uri) {
+            fields.insert(
+                String::from("route"),
+                json!({ "method": method, "path": path }),
+            );
+        }
+    }
+    let key = header(&headers, "idempotency-key").or_else(|| header(&headers, "x-request-id"));
+    let decided = if fields.contains_key("license") {
+        gateway.check(fields, key.as_deref())
+    } else {
+        host_error(
+            &gateway.generation(),
+            "missing_license",
+            "$.license",
+            "the request names no license",
+            "send the license id in `X-Entitle-License`",
+        )
+    };
+    finish(&gateway, "forward_auth", started, &decided);
+    let wanted = decided
+        .summary
+        .result
+        .as_ref()
+        .and_then(|r| r.http_status)
+        .unwrap_or(403);
+    let status = match deny_status {
+        Some(deny) if wanted != 200 => deny,
+        _ => wanted,
+    };
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
+    let mut headers = decided_headers(&decided);
+    put(&mut headers, "x-entitle-status", &wanted.to_string());
+    (status, headers).into_response()
+}
+
+/// `GET /v1/status/{license}`: the license's status with its metered usage,
+/// for the portal. 404 for a license that is not loaded.
+async fn status(State(gateway): State<Arc<Gateway>>, Path(license): Path<String>) -> Response {
+    let started = Instant::now();
+    let decided = gateway.status(&license);
+    let status = match decided.summary.errors.first().map(|e| e.code.as_str()) {
+        None if decided.summary.outcome == "ok" => StatusCode::OK,
+        Some("unknown_license") => StatusCode::NOT_FOUND,
+        Some(code) if code.starts_with("unknown_") || code == "wrong_type" => {
+            StatusCode::BAD_REQUEST
+        }
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    gateway
+        .telemetry
+        .latency
+        .get_or_create(&EndpointLabels {
+            endpoint: String::from("status"),
+        })
+        .observe(started.elapsed().as_secs_f64());
+    let mut response = (status, decided.envelope.to_string()).into_response();
+    json_type(&mut response);
+    response
+}
+
+/// `GET /healthz`: what is served.
+async fn healthz(State(gateway): State<Arc<Gateway>>) -> Response {
+    let generation = gateway.generation();
+    let body = json!({
+        "status": "ok",
+        "generation": generation.id,
+        "engine": generation.engine_version,
+        "module_sha256": generation.module_sha256,
+        "bundle": {
+            "id": generation.bundle.id,
+            "version": generation.bundle.version,
+            "hash": generation.bundle.hash,
+        },
+        "licenses": generation.licenses.len(),
+        "refused_licenses": generation.refused.len(),
+    });
+    let mut response = (StatusCode::OK, body.to_string()).into_response();
+    json_type(&mut response);
+    response
+}
+
+/// `GET /metrics`: Prometheus text.
+async fn metrics(State(gateway): State<Arc<Gateway>>) -> Response {
+    let mut response = (StatusCode::OK, gateway.telemetry.render()).into_response();
+    response.headers_mut().insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    response
+}
+
+fn finish(gateway: &Gateway, endpoint: &str, started: Instant, decided: &Decided) {
+    let telemetry = &gateway.telemetry;
+    telemetry
+        .decisions
+        .get_or_create(&DecisionLabels {
+            endpoint: endpoint.to_string(),
+            outcome: decided.outcome().to_string(),
+            reason: decided.reason().to_string(),
+        })
+        .inc();
+    telemetry
+        .latency
+        .get_or_create(&EndpointLabels {
+            endpoint: endpoint.to_string(),
+        })
+        .observe(started.elapsed().as_secs_f64());
+}
+
+/// The `X-Entitle-*` headers of an answer.
+fn decided_headers(decided: &Decided) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    put(&mut headers, "x-entitle-decision", decided.outcome());
+    put(&mut headers, "x-entitle-reason", decided.reason());
+    if let Some(result) = &decided.summary.result {
+        if let Some(remaining) = result.remaining {
+            put(&mut headers, "x-entitle-remaining", &remaining.to_string());
+        }
+        if let Some(until) = &result.valid_until {
+            put(&mut headers, "x-entitle-valid-until", until);
+        }
+        if result.decision.as_deref() == Some("allow_in_grace") {
+            let warning = format!("in grace: {}", decided.reason());
+            put(&mut headers, "x-entitle-warning", &warning);
+        }
+    }
+    if let Some(failure) = decided.failure {
+        put(&mut headers, "x-entitle-failure", failure);
+    }
+    headers
+}
+
+fn put(headers: &mut HeaderMap, name: &'static str, value: &str) {
+    if let Ok(value) = HeaderValue::from_str(value) {
+        headers.insert(HeaderName::from_static(name), value);
+    }
+}
+
+fn header(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+fn json_type(response: &mut Response) {
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+}
+
+fn decided_from(envelope: String) -> Decided {
+    Decided {
+        summary: serde_json::from_str(&envelope).unwrap_or_default(),
+        envelope: envelope.into(),
+        failure: None,
+    }
+}

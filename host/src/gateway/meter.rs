@@ -1,0 +1,319 @@
+//! The meter: what each license consumed, per metric and period, kept in an
+//! embedded SQLite database in WAL mode.
+//!
+//! The rules say what to record (a check's `record`); the meter stores it in
+//! the same transaction as the request's idempotency key, and only then is
+//! the answer sent. So an acknowledged consumption is on disk, and a retried
+//! request (same key) gets its first answer back instead of counting again.
+//!
+//! The latest count of every `(license, metric)` is also kept in memory: it
+//! is the usage every check is decided with, read without touching the disk.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::{Deserialize, Serialize};
+
+use crate::error::HostError;
+
+/// How hard a commit is pushed to the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Durability {
+    /// `synchronous=NORMAL`: a commit survives the process being killed at
+    /// any instant (WAL); the last commits may be lost if the machine loses
+    /// power.
+    Process,
+    /// `synchronous=FULL`: every commit is fsynced before it is acknowledged;
+    /// it also survives power loss, at the cost of a disk flush per commit.
+    Power,
+}
+
+/// One metric's count as the rules last recorded it, in the usage format
+/// the rules read back (`period_start` tells them whether it is current).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Count {
+    /// Units consumed in the period.
+    pub used: u64,
+    /// When a soft limit was first crossed in the period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub soft_exceeded_at: Option<String>,
+    /// The start of the period the count belongs to.
+    pub period_start: String,
+}
+
+/// What a check's `record` asks to store.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Record {
+    /// The metric.
+    pub metric: String,
+    /// Its period.
+    pub period: RecordPeriod,
+    /// The count once the request's units are added.
+    pub used: u64,
+    /// When a soft limit was first crossed in the period.
+    pub soft_exceeded_at: Option<String>,
+}
+
+/// The period of a [`Record`].
+#[derive(Debug, Clone, Deserialize)]
+pub struct RecordPeriod {
+    /// First instant of the period.
+    pub start: String,
+}
+
+/// The usage of one license: its latest count per metric, and a version that
+/// changes with every recorded count (so cached decisions can tell they are stale).
+#[derive(Debug, Clone, Default)]
+pub struct LicenseUsage {
+    /// Latest count per metric.
+    pub metrics: BTreeMap<String, Count>,
+    /// Bumped by every recorded count.
+    pub version: u64,
+}
+
+/// The meter: the database and the in-memory latest counts.
+#[derive(Clone)]
+pub struct Meter {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    writes: Mutex<()>,
+    db: Mutex<Connection>,
+    latest: Mutex<HashMap<String, Arc<LicenseUsage>>>,
+}
+
+/// A consumption decided and stored, or the answer stored for a repeated key.
+pub enum Stored {
+    /// The count was recorded now.
+    Recorded,
+    /// The idempotency key was used before: this was its answer.
+    Replayed(String),
+}
+
+impl Meter {
+    /// Opens (creating if needed) the database at `path` in WAL mode and
+    /// loads every license's latest counts.
+    pub fn open(path: &Path, durability: Durability) -> Result<Meter, HostError> {
+        let db = Connection::open(path).map_err(|e| db_error(path, &e))?;
+        let sync = match durability {
+            Durability::Process => "NORMAL",
+            Durability::Power => "FULL",
+        };
+        db.execute_batch(&format!(
+            "PRAGMA journal_mode=WAL;
+             PRAGMA synchronous={sync};
+             PRAGMA busy_timeout=5000;
+             CREATE TABLE IF NOT EXISTS counts (
+               license TEXT NOT NULL,
+               metric TEXT NOT NULL,
+               period_start TEXT NOT NULL,
+               period_start_unix INTEGER NOT NULL,
+               used INTEGER NOT NULL,
+               soft_exceeded_at TEXT,
+               PRIMARY KEY (license, metric, period_start)
+             );
+             CREATE TABLE IF NOT EXISTS requests (
+               key TEXT PRIMARY KEY,
+               license TEXT NOT NULL,
+               answer TEXT NOT NULL,
+               at_unix INTEGER NOT NULL
+             );"
+        ))
+        .map_err(|e| db_error(path, &e))?;
+        let mode: String = db
+            .query_row("PRAGMA journal_mode", [], |row| row.get(0))
+            .map_err(|e| db_error(path, &e))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(HostError::Store {
+                detail: format!("`{}` did not switch to WAL mode (`{mode}`)", path.display()),
+            });
+        }
+        let latest = load_latest(&db).map_err(|e| db_error(path, &e))?;
+        Ok(Meter {
+            inner: Arc::new(Inner {
+                writes: Mutex::new(()),
+                db: Mutex::new(db),
+                latest: Mutex::new(latest),
+            }),
+        })
+    }
+
+    /// The latest counts of a license (empty when it has consumed nothing).
+    pub fn usage(&self, license: &str) -> Arc<LicenseUsage> {
+        lock(&self.inner.latest)
+            .get(license)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The answer already given to an idempotency key, if any.
+    pub fn replay(&self, key: &str) -> Result<Option<String>, HostError> {
+        let db = lock(&self.inner.db);
+        db.query_row(
+            "SELECT answer FROM requests WHERE key = ?1",
+            params![key],
+            |row| row.get(0),
+        )
+        .optional()
+        .map_err(|e| store_error(&e))
+    }
+
+    /// Stores a record and the answer under its idempotency key in one
+    /// transaction, then updates the in-memory count. When the key was used
+    /// before, stores nothing and returns that earlier answer.
+    pub fn record(
+        &self,
+        license: &str,
+        record: &Record,
+        key: Option<&str>,
+        answer: &str,
+        now_unix: i64,
+    ) -> Result<Stored, HostError> {
+        let start_unix = entitle_core::time::Timestamp::parse(&record.period.start)
+            .map(|t| t.0.timestamp())
+            .ok_or_else(|| HostError::Store {
+                detail: format!(
+                    "a record with a period start `{}` that is not a timestamp",
+                    record.period.start
+                ),
+            })?;
+        let used = i64::try_from(record.used).map_err(|_| HostError::Store {
+            detail: format!("a count `{}` past what the database holds", record.used),
+        })?;
+        let mut db = lock(&self.inner.db);
+        let tx = db
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| store_error(&e))?;
+        if let Some(key) = key {
+            let earlier: Option<String> = tx
+                .query_row(
+                    "SELECT answer FROM requests WHERE key = ?1",
+                    params![key],
+                    |row| row.get(0),
+                )
+                .optional()
+                .map_err(|e| store_error(&e))?;
+            if let Some(earlier) = earlier {
+                return Ok(Stored::Replayed(earlier));
+            }
+            tx.execute(
+                "INSERT INTO requests (key, license, answer, at_unix) VALUES (?1, ?2, ?3, ?4)",
+                params![key, license, answer, now_unix],
+            )
+            .map_err(|e| store_error(&e))?;
+        }
+        tx.execute(
+            "INSERT INTO counts (license, metric, period_start, period_start_unix, used, soft_exceeded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (license, metric, period_start)
+             DO UPDATE SET used = excluded.used, soft_exceeded_at = excluded.soft_exceeded_at",
+            params![
+                license,
+                record.metric,
+                record.period.start,
+                start_unix,
+                used,
+                record.soft_exceeded_at
+            ],
+        )
+        .map_err(|e| store_error(&e))?;
+        tx.commit().map_err(|e| store_error(&e))?;
+        // Still holding the database lock: counts reach memory in commit order.
+        let mut latest = lock(&self.inner.latest);
+        let entry = latest.entry(license.to_string()).or_default();
+        let mut usage = (**entry).clone();
+        usage.metrics.insert(
+            record.metric.clone(),
+            Count {
+                used: record.used,
+                soft_exceeded_at: record.soft_exceeded_at.clone(),
+                period_start: record.period.start.clone(),
+            },
+        );
+        usage.version = usage.version.wrapping_add(1);
+        *entry = Arc::new(usage);
+        drop(latest);
+        drop(db);
+        Ok(Stored::Recorded)
+    }
+
+    /// Forgets idempotency keys older than `before_unix`; how many.
+    pub fn prune_requests(&self, before_unix: i64) -> Result<usize, HostError> {
+        lock(&self.inner.db)
+            .execute(
+                "DELETE FROM requests WHERE at_unix < ?1",
+                params![before_unix],
+            )
+            .map_err(|e| store_error(&e))
+    }
+
+    /// Serialises every write behind one lock: the caller decides and
+    /// records while holding it, so two consuming checks of one license never
+    /// decide on the same count.
+    pub fn write_lock(&self) -> WriteGuard<'_> {
+        WriteGuard {
+            _guard: lock(&self.inner.writes),
+        }
+    }
+}
+
+/// Held while a consuming check is decided and recorded.
+pub struct WriteGuard<'a> {
+    _guard: MutexGuard<'a, ()>,
+}
+
+fn load_latest(db: &Connection) -> rusqlite::Result<HashMap<String, Arc<LicenseUsage>>> {
+    let mut statement = db.prepare(
+        "SELECT license, metric, period_start, used, soft_exceeded_at FROM counts c
+         WHERE period_start_unix = (SELECT MAX(period_start_unix) FROM counts d
+                                    WHERE d.license = c.license AND d.metric = c.metric)",
+    )?;
+    let rows = statement.query_map([], |row| {
+        let used: i64 = row.get(3)?;
+        Ok((
+            row.get::<_, String>(0)?,
+            row.get::<_, String>(1)?,
+            Count {
+                period_start: row.get(2)?,
+                used: u64::try_from(used).unwrap_or_default(),
+                soft_exceeded_at: row.get(4)?,
+            },
+        ))
+    })?;
+    let mut by_license: HashMap<String, LicenseUsage> = HashMap::new();
+    for row in rows {
+        let (license, metric, count) = row?;
+        by_license
+            .entry(license)
+            .or_default()
+            .metrics
+            .insert(metric, count);
+    }
+    Ok(by_license
+        .into_iter()
+        .map(|(license, usage)| (license, Arc::new(usage)))
+        .collect())
+}
+
+/// A poisoned lock only means a thread panicked while holding it; the data
+/// (plain maps, a connection) is still consistent, so keep going.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn db_error(path: &Path, error: &rusqlite::Error) -> HostError {
+    HostError::Store {
+        detail: format!("`{}`: {error}", path.display()),
+    }
+}
+
+fn store_error(error: &rusqlite::Error) -> HostError {
+    HostError::Store {
+        detail: error.to_string(),
+    }
+}

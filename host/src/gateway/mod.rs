@@ -1,0 +1,22 @@
+//! `entitle serve`: the edge gateway. It loads the module, the bundle and
+//! the licenses into a pool of instances, then listens; every check is
+//! decided by the module, consumption is metered in SQLite before the answer
+//! leaves, and the whole generation is swapped on reload.
+//!
+//! See `docs/gateway.md` for the endpoints, the headers and proxy set-ups.
+
+mod args;
+mod decision;
+mod generation;
+mod http;
+mod meter;
+mod server;
+mod telemetry;
+
+pub use args::ServeArgs;
+pub use decision::{Decided, Gateway, Summary};
+pub use generation::{Generation, Mode, Sources};
+pub use http::{router, FORWARD_AUTH};
+pub use meter::{Count, Durability, LicenseUsage, Meter};
+pub use server::{serve, ServeOptions};
+pub use telemetry::Telemetry;

@@ -1,0 +1,243 @@
+//! The server loop: listens only once the first generation is loaded,
+//! bounds what a client may hold (header time, body time, body size), reloads
+//! on SIGHUP or when a source file changes, and drains connections on
+//! SIGTERM or Ctrl-C.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::StatusCode;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+use super::decision::Gateway;
+use super::generation::Sources;
+use super::http::router;
+use super::meter::{Durability, Meter};
+use crate::error::HostError;
+use crate::limits::Limits;
+
+/// Everything `entitle serve` is told.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// The module, bundle and licenses.
+    pub sources: Sources,
+    /// The meter database.
+    pub database: PathBuf,
+    /// How hard commits are flushed.
+    pub durability: Durability,
+    /// Budgets of every module call.
+    pub limits: Limits,
+    /// Worker threads; also the number of module instances made up front.
+    pub workers: usize,
+    /// How often source files are checked for changes; `None` only reloads on SIGHUP.
+    pub watch: Option<Duration>,
+    /// Longest time a client may take to send its headers.
+    pub header_timeout: Duration,
+    /// Longest time a request may take, body included.
+    pub request_timeout: Duration,
+    /// Largest request body, in bytes.
+    pub max_body: usize,
+    /// How long shutdown waits for requests in flight.
+    pub drain: Duration,
+}
+
+/// Runs the gateway until SIGTERM or Ctrl-C. Prints (to stderr, as a JSON
+/// log line) the address it listens on once it is ready to answer.
+pub fn serve(options: ServeOptions) -> Result<(), HostError> {
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("ENTITLE_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .try_init();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(options.workers.max(1))
+        .enable_all()
+        .build()
+        .map_err(|e| serve_error(&options, &e))?;
+    runtime.block_on(run(options))
+}
+
+async fn run(options: ServeOptions) -> Result<(), HostError> {
+    let meter = Meter::open(&options.database, options.durability)?;
+    let gateway = Gateway::start(
+        options.sources.clone(),
+        options.limits,
+        options.workers.max(1),
+        meter,
+    )?;
+    let gateway = Arc::new(gateway);
+    let generation = gateway.generation();
+    for refusal in &generation.refused {
+        tracing::warn!(file = %refusal.path.display(), errors = %refusal.detail, "license refused");
+    }
+    let listener = TcpListener::bind(options.listen)
+        .await
+        .map_err(|e| serve_error(&options, &e))?;
+    let local = listener
+        .local_addr()
+        .map_err(|e| serve_error(&options, &e))?;
+    tracing::info!(
+        listen = %local,
+        module_sha256 = %generation.module_sha256,
+        bundle = %generation.bundle.id,
+        bundle_version = %generation.bundle.version,
+        licenses = generation.licenses.len(),
+        "serving"
+    );
+    drop(generation);
+
+    tokio::spawn(reload_on_hangup(Arc::clone(&gateway)));
+    if let Some(every) = options.watch {
+        tokio::spawn(reload_on_change(Arc::clone(&gateway), every));
+    }
+    tokio::spawn(prune_keys(Arc::clone(&gateway)));
+
+    let app = router(Arc::clone(&gateway))
+        .layer(RequestBodyLimitLayer::new(options.max_body))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            options.request_timeout,
+        ));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(options.header_timeout)
+        .keep_alive(true);
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let shutdown = shutdown_signal();
+    tokio::pin!(shutdown);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let stream = match accepted {
+                    Ok((stream, _)) => stream,
+                    Err(error) => {
+                        // Out of descriptors and the like: back off, keep serving.
+                        tracing::warn!(%error, "accept failed");
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                let service = TowerToHyperService::new(app.clone());
+                let connection = http.serve_connection(TokioIo::new(stream), service);
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    if let Err(error) = connection.await {
+                        tracing::debug!(%error, "connection closed with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => break,
+        }
+    }
+    drop(listener);
+    tracing::info!("shutting down: draining requests in flight");
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("drained"),
+        () = tokio::time::sleep(options.drain) => tracing::warn!("drain time over, closing"),
+    }
+    Ok(())
+}
+
+/// Reloads on every SIGHUP.
+async fn reload_on_hangup(gateway: Arc<Gateway>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP; reload by file change only");
+            return;
+        };
+        while hangups.recv().await.is_some() {
+            reload(&gateway, "sighup").await;
+        }
+    }
+    #[cfg(not(unix))]
+    drop(gateway);
+}
+
+/// Reloads when a source file's size or modification time changes.
+async fn reload_on_change(gateway: Arc<Gateway>, every: Duration) {
+    let mut seen = gateway.sources.fingerprint();
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        ticks.tick().await;
+        let now = gateway.sources.fingerprint();
+        if now != seen {
+            seen = now;
+            reload(&gateway, "file change").await;
+        }
+    }
+}
+
+async fn reload(gateway: &Arc<Gateway>, cause: &'static str) {
+    let loading = Arc::clone(gateway);
+    // Loading compiles and instantiates: off the request threads.
+    match tokio::task::spawn_blocking(move || loading.reload()).await {
+        Ok(Ok(generation)) => tracing::info!(
+            cause,
+            generation = generation.id,
+            module_sha256 = %generation.module_sha256,
+            bundle_version = %generation.bundle.version,
+            licenses = generation.licenses.len(),
+            refused = generation.refused.len(),
+            "reloaded"
+        ),
+        Ok(Err(error)) => {
+            tracing::error!(cause, code = error.code(), %error, "reload refused; still serving the previous generation");
+        }
+        Err(error) => tracing::error!(cause, %error, "reload task failed"),
+    }
+}
+
+/// Forgets idempotency keys a day old, every hour.
+async fn prune_keys(gateway: Arc<Gateway>) {
+    let mut ticks = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        ticks.tick().await;
+        let before = chrono::Utc::now().timestamp() - 86_400;
+        if let Err(error) = gateway.meter().prune_requests(before) {
+            tracing::warn!(%error, "cannot prune idempotency keys");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {},
+        () = terminate => {},
+    }
+}
+
+fn serve_error(options: &ServeOptions, error: &std::io::Error) -> HostError {
+    HostError::Serve {
+        addr: options.listen.to_string(),
+        detail: error.to_string(),
+    }
+}

@@ -1,0 +1,142 @@
+//! The gateway's metrics, in the Prometheus text format: decisions by
+//! endpoint, outcome and reason, request latency, module failures, reloads,
+//! and which module and bundle are being served.
+
+use std::sync::{Mutex, PoisonError};
+
+use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+/// Labels of a decision.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DecisionLabels {
+    /// `check`, `forward_auth` or `status`.
+    pub endpoint: String,
+    /// `allow`, `allow_in_grace`, `deny` or `error`.
+    pub outcome: String,
+    /// The reason code, or the first error code.
+    pub reason: String,
+}
+
+/// Labels of a latency observation.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct EndpointLabels {
+    /// The endpoint.
+    pub endpoint: String,
+}
+
+/// Labels of what is served.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ServedLabels {
+    /// The module's sha256.
+    pub module_sha256: String,
+    /// The bundle's id.
+    pub bundle: String,
+    /// The bundle's version.
+    pub bundle_version: String,
+    /// The bundle's hash.
+    pub bundle_hash: String,
+}
+
+/// Labels of a module failure or a reload.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct KindLabels {
+    /// What happened (`timeout`, `trap`...; `ok`, `refused`...).
+    pub kind: String,
+}
+
+/// Every metric of the gateway.
+pub struct Telemetry {
+    registry: Mutex<Registry>,
+    /// Decisions answered.
+    pub decisions: Family<DecisionLabels, Counter>,
+    /// Request latency in seconds, decision endpoints only.
+    pub latency: Family<EndpointLabels, Histogram>,
+    /// Module calls that failed (answered by failure mode).
+    pub module_failures: Family<KindLabels, Counter>,
+    /// Reloads, by result.
+    pub reloads: Family<KindLabels, Counter>,
+    /// 1 for what is served now.
+    pub served: Family<ServedLabels, Gauge>,
+    /// Decisions answered from the cache.
+    pub cache_hits: Counter,
+}
+
+impl Telemetry {
+    /// Registers every metric.
+    pub fn new() -> Telemetry {
+        let mut registry = Registry::with_prefix("entitle");
+        let decisions = Family::<DecisionLabels, Counter>::default();
+        registry.register("decisions", "Decisions answered", decisions.clone());
+        let latency = Family::<EndpointLabels, Histogram>::new_with_constructor(|| {
+            // 25 µs to about 3.3 s, doubling.
+            Histogram::new(prometheus_client::metrics::histogram::exponential_buckets(
+                0.000_025, 2.0, 18,
+            ))
+        });
+        registry.register(
+            "request_duration_seconds",
+            "Time from request to answer",
+            latency.clone(),
+        );
+        let module_failures = Family::<KindLabels, Counter>::default();
+        registry.register(
+            "module_failures",
+            "Module calls that trapped or ran past their deadline, answered by failure mode",
+            module_failures.clone(),
+        );
+        let reloads = Family::<KindLabels, Counter>::default();
+        registry.register(
+            "reloads",
+            "Reloads of module, bundle and licenses",
+            reloads.clone(),
+        );
+        let served = Family::<ServedLabels, Gauge>::default();
+        registry.register(
+            "served",
+            "The module and bundle being served (1)",
+            served.clone(),
+        );
+        let cache_hits = Counter::default();
+        registry.register(
+            "decision_cache_hits",
+            "Decisions answered from the cache, within their valid_until",
+            cache_hits.clone(),
+        );
+        Telemetry {
+            registry: Mutex::new(registry),
+            decisions,
+            latency,
+            module_failures,
+            reloads,
+            served,
+            cache_hits,
+        }
+    }
+
+    /// Marks what is served now, forgetting what was served before.
+    pub fn serving(&self, labels: ServedLabels) {
+        self.served.clear();
+        self.served.get_or_create(&labels).set(1);
+    }
+
+    /// The text exposition.
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let registry = self.registry.lock().unwrap_or_else(PoisonError::into_inner);
+        // Writing to a String cannot fail.
+        let _ = encode(&mut out, &registry);
+        out
+    }
+}
+
+impl Default for Telemetry {
+    fn default() -> Self {
+        Telemetry::new()
+    }
+}

@@ -1,0 +1,284 @@
+//! The gateway as a client sees it: a real `entitle serve` process on
+//! loopback, the real module, a real SQLite meter.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod support;
+
+use serde_json::json;
+use support::{agent, get, post, write_documents, Gateway};
+
+fn started(name: &str) -> (std::path::PathBuf, Gateway) {
+    let dir = support::scratch(name);
+    write_documents(&dir, "1.0.0");
+    let gateway = Gateway::start(&dir, &support::module_path(), &["--watch-ms", "0"]);
+    (dir, gateway)
+}
+
+#[test]
+fn check_answers_as_the_module_does_and_meters_consumption() {
+    let (_dir, gw) = started("gw-check");
+    let http = agent();
+    let url = gw.url("/v1/check");
+
+    let a = post(
+        &http,
+        &url,
+        &json!({"license": "lic-basic", "feature": "reports"}),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(a.status, 200);
+    let body = a.json();
+    assert_eq!(body["result"]["decision"], "allow");
+    assert_eq!(body["meta"]["bundle"]["version"], "1.0.0");
+    assert_eq!(a.header("x-entitle-decision"), Some("allow"));
+
+    // basic: 3 calls a day, hard. Three are allowed and counted, the fourth is refused.
+    for n in 1..=3u64 {
+        let a = post(
+            &http,
+            &url,
+            &json!({"license": "lic-basic", "metric": "api_calls", "amount": 1}),
+            &[],
+        )
+        .unwrap();
+        let body = a.json();
+        assert_eq!(body["result"]["decision"], "allow", "call {n}: {body}");
+        assert_eq!(body["result"]["quota"]["used"], n - 1);
+        assert_eq!(body["result"]["remaining"], 3 - n);
+    }
+    let a = post(
+        &http,
+        &url,
+        &json!({"license": "lic-basic", "metric": "api_calls", "amount": 1}),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(a.json()["result"]["reason"], "quota_exceeded");
+    assert_eq!(a.json()["result"]["http_status"], 402);
+
+    // The status the portal reads shows the metered count.
+    let s = get(&http, &gw.url("/v1/status/lic-basic"), &[]).unwrap();
+    assert_eq!(s.status, 200);
+    let quotas = s.json()["result"]["quotas"].clone();
+    let calls = quotas
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["metric"] == "api_calls")
+        .unwrap();
+    assert_eq!(calls["used"], 3);
+    assert_eq!(
+        get(&http, &gw.url("/v1/status/lic-nobody"), &[])
+            .unwrap()
+            .status,
+        404
+    );
+}
+
+#[test]
+fn an_idempotency_key_counts_once() {
+    let (_dir, gw) = started("gw-idem");
+    let http = agent();
+    let url = gw.url("/v1/check");
+    let ask = json!({"license": "lic-pro", "metric": "api_calls", "amount": 5});
+    let first = post(&http, &url, &ask, &[("idempotency-key", "k-1")]).unwrap();
+    let again = post(&http, &url, &ask, &[("idempotency-key", "k-1")]).unwrap();
+    assert_eq!(
+        first.body, again.body,
+        "a repeated key gets the first answer back"
+    );
+    let other = post(&http, &url, &ask, &[("idempotency-key", "k-2")]).unwrap();
+    assert_eq!(other.json()["result"]["quota"]["used"], 5);
+    let s = get(&http, &gw.url("/v1/status/lic-pro"), &[])
+        .unwrap()
+        .json();
+    let calls = s["result"]["quotas"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|q| q["metric"] == "api_calls")
+        .unwrap()
+        .clone();
+    assert_eq!(calls["used"], 10);
+}
+
+#[test]
+fn requests_may_not_set_what_the_gateway_sets() {
+    let (_dir, gw) = started("gw-owned");
+    let http = agent();
+    for field in ["now", "usage", "bundle"] {
+        let mut ask = json!({"license": "lic-pro", "feature": "reports"});
+        ask[field] = json!({});
+        let a = post(&http, &gw.url("/v1/check"), &ask, &[]).unwrap();
+        assert_eq!(a.status, 400);
+        assert_eq!(a.json()["errors"][0]["code"], "field_set_by_gateway");
+        assert_eq!(a.json()["errors"][0]["path"], format!("$.{field}"));
+    }
+    let a = post(
+        &http,
+        &gw.url("/v1/check"),
+        &json!({"license": "lic-nobody", "feature": "reports"}),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(a.status, 400);
+    assert_eq!(a.json()["errors"][0]["code"], "unknown_license");
+}
+
+#[test]
+fn forward_auth_maps_decisions_to_statuses_and_headers() {
+    let (_dir, gw) = started("gw-fa");
+    let http = agent();
+    let fa = gw.url("/v1/forward-auth");
+    let ask = |headers: &[(&str, &str)]| get(&http, &fa, headers).unwrap();
+
+    let a = ask(&[
+        ("x-entitle-license", "lic-pro"),
+        ("x-original-method", "GET"),
+        ("x-original-uri", "/api/reports?x=1"),
+    ]);
+    assert_eq!(
+        (a.status, a.header("x-entitle-reason")),
+        (200, Some("entitled"))
+    );
+
+    let a = ask(&[
+        ("x-entitle-license", "lic-basic"),
+        ("x-forwarded-method", "GET"),
+        ("x-forwarded-uri", "/api/sso"),
+    ]);
+    assert_eq!(
+        (a.status, a.header("x-entitle-reason")),
+        (403, Some("feature_not_entitled"))
+    );
+
+    let a = ask(&[
+        ("x-entitle-license", "lic-grace"),
+        ("x-entitle-feature", "reports"),
+    ]);
+    assert_eq!(
+        (a.status, a.header("x-entitle-decision")),
+        (200, Some("allow_in_grace"))
+    );
+    assert_eq!(
+        a.header("x-entitle-warning"),
+        Some("in grace: renewal_grace")
+    );
+
+    for _ in 0..3 {
+        let a = ask(&[
+            ("x-entitle-license", "lic-basic"),
+            ("x-original-method", "POST"),
+            ("x-original-uri", "/api/search"),
+        ]);
+        assert_eq!(a.status, 200);
+    }
+    let a = ask(&[
+        ("x-entitle-license", "lic-basic"),
+        ("x-original-method", "POST"),
+        ("x-original-uri", "/api/search"),
+    ]);
+    assert_eq!(
+        (a.status, a.header("x-entitle-reason")),
+        (402, Some("quota_exceeded"))
+    );
+    assert_eq!(a.header("x-entitle-remaining"), Some("0"));
+    assert!(a.header("x-entitle-valid-until").is_some());
+
+    // nginx passes only 401 and 403 on: `deny_status=403` keeps the real status in a header.
+    let a = get(
+        &http,
+        &format!("{fa}?deny_status=403"),
+        &[
+            ("x-entitle-license", "lic-basic"),
+            ("x-entitle-metric", "api_calls"),
+        ],
+    )
+    .unwrap();
+    assert_eq!((a.status, a.header("x-entitle-status")), (403, Some("402")));
+
+    let a = ask(&[
+        ("x-entitle-license", "lic-nobody"),
+        ("x-entitle-feature", "reports"),
+    ]);
+    assert_eq!(
+        (a.status, a.header("x-entitle-reason")),
+        (403, Some("unknown_license"))
+    );
+    let a = ask(&[("x-entitle-feature", "reports")]);
+    assert_eq!(
+        (a.status, a.header("x-entitle-reason")),
+        (403, Some("missing_license"))
+    );
+    let a = ask(&[
+        ("x-entitle-license", "lic-pro"),
+        ("x-original-method", "GET"),
+        ("x-original-uri", "/elsewhere"),
+    ]);
+    assert_eq!(
+        (a.status, a.header("x-entitle-reason")),
+        (403, Some("unknown_route"))
+    );
+}
+
+#[test]
+fn metrics_and_health_say_what_is_served() {
+    let (_dir, gw) = started("gw-metrics");
+    let http = agent();
+    let health = get(&http, &gw.url("/healthz"), &[]).unwrap().json();
+    let sha = support::sha256_file(&support::module_path());
+    assert_eq!(health["module_sha256"], sha);
+    assert_eq!(health["licenses"], 3);
+    post(
+        &http,
+        &gw.url("/v1/check"),
+        &json!({"license": "lic-pro", "feature": "reports"}),
+        &[],
+    )
+    .unwrap();
+    post(
+        &http,
+        &gw.url("/v1/check"),
+        &json!({"license": "lic-pro", "feature": "reports"}),
+        &[],
+    )
+    .unwrap();
+    let text = get(&http, &gw.url("/metrics"), &[]).unwrap().body;
+    assert!(text.contains(&format!("module_sha256=\"{sha}\"")), "{text}");
+    assert!(text.contains("bundle_version=\"1.0.0\""));
+    assert!(
+        text.contains(
+            "entitle_decisions_total{endpoint=\"check\",outcome=\"allow\",reason=\"entitled\"} 2"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("entitle_decision_cache_hits_total 1"),
+        "{text}"
+    );
+    assert!(text.contains("entitle_request_duration_seconds_bucket"));
+}
+
+#[test]
+fn sigterm_drains_and_exits_cleanly() {
+    let (dir, gw) = started("gw-term");
+    let http = agent();
+    let ask = json!({"license": "lic-pro", "metric": "api_calls", "amount": 2});
+    assert_eq!(
+        post(&http, &gw.url("/v1/check"), &ask, &[]).unwrap().status,
+        200
+    );
+    gw.signal("TERM");
+    gw.wait_for_log("drained", std::time::Duration::from_secs(20));
+    let status = gw.wait();
+    assert!(status.success(), "{status:?}");
+    // What was acknowledged is in the database the next start reads.
+    let gw = Gateway::start(&dir, &support::module_path(), &["--watch-ms", "0"]);
+    assert_eq!(support::used(&gw, "lic-pro", "api_calls"), 2);
+}
