@@ -218,6 +218,7 @@ async fn healthz(State(gateway): State<Arc<Gateway>>) -> Response {
             "version": generation.bundle.version,
             "hash": generation.bundle.hash,
         },
+        "signed_by": generation.signed_by,
         "licenses": generation.licenses.len(),
         "refused_licenses": generation.refused.len(),
     });
