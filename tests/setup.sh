@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the conformance tests need on a fresh Debian machine, as root:
-# Debian's Chromium (for the headless browser runtime) and the npm packages
+# Debian's Chromium (for the headless browser runtime), openssl (for the
+# signing tests) and the npm packages
 # of package-lock.json (playwright-core, which drives that Chromium and never
 # downloads a browser of its own), and Debian's nginx (for the gateway's
 # auth_request test). Safe to run any number of times: it only does what is
@@ -20,6 +21,12 @@ apt_install() {
 if [ ! -x /usr/bin/chromium ]; then
   echo "setup: installing Debian's chromium"
   apt_install chromium
+fi
+
+# The signing tests sign and verify with openssl's command line (3.0 or later).
+if ! command -v openssl >/dev/null 2>&1; then
+  echo "setup: installing Debian's openssl"
+  apt_install openssl
 fi
 
 # nginx for the gateway's auth_request test (host/tests/nginx.rs), which runs

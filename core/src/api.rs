@@ -10,12 +10,13 @@ use sha2::{Digest, Sha256};
 use crate::bundle::Bundle;
 use crate::check;
 use crate::error::{Conflict, Error, ErrorReport, JsonPath, RefKind};
-use crate::ids::{LicenseId, TierId};
+use crate::ids::{KeyId, LicenseId, TierId};
 use crate::json;
 use crate::license::License;
 use crate::request::{self, read_documents, Documents, OPS};
 use crate::route::FailureMode;
-use crate::{quote, status, transition, validate};
+use crate::signed::{self, DocumentKind, KeySet};
+use crate::{quote, status, transition, validate, verify};
 
 /// Version of the plain byte ABI the wasm module exports.
 pub const ABI_VERSION: u32 = 1;
@@ -37,6 +38,10 @@ pub struct LoadedBundle {
     bundle: Bundle,
     meta: BundleMeta,
     licenses: BTreeMap<LicenseId, License>,
+    /// The key set of a bundle loaded signed: licenses must then be signed too.
+    keys: Option<KeySet>,
+    /// The key that signed the bundle, when it came signed.
+    signed_by: Option<KeyId>,
 }
 
 impl LoadedBundle {
@@ -46,23 +51,49 @@ impl LoadedBundle {
     pub fn load(bundle: &[u8]) -> Result<LoadedBundle, String> {
         let root = JsonPath::root().key("bundle");
         let value = json::parse(bundle, &root).map_err(|e| failure(vec![e], None))?;
-        read_bundle(value, &root)
-            .map(|(bundle, meta)| LoadedBundle {
+        // A signed bundle needs its keys: `load_signed`.
+        read_bundle_field(value, None, &root)
+            .map(|(bundle, meta, _)| LoadedBundle {
                 bundle,
                 meta,
                 licenses: BTreeMap::new(),
+                keys: None,
+                signed_by: None,
             })
             .map_err(|errors| failure(errors, None))
     }
 
+    /// Verifies a signed bundle (an `entitle-signed/1` envelope) against a
+    /// key set, then parses and validates it. The key set is kept: licenses
+    /// loaded into this bundle, and licenses in requests to it, must then be
+    /// signed by one of its keys. Errors have paths under `$.keys` and
+    /// `$.bundle` (the document's own under `$.bundle.payload`).
+    pub fn load_signed(envelope: &[u8], keys: &[u8]) -> Result<LoadedBundle, String> {
+        let keys =
+            KeySet::parse(keys, &JsonPath::root().key("keys")).map_err(|e| failure(e, None))?;
+        let root = JsonPath::root().key("bundle");
+        let value = json::parse(envelope, &root).map_err(|e| failure(vec![e], None))?;
+        let (bundle, meta, signed_by) =
+            read_bundle_field(value, Some(&keys), &root).map_err(|e| failure(e, None))?;
+        Ok(LoadedBundle {
+            bundle,
+            meta,
+            licenses: BTreeMap::new(),
+            keys: Some(keys),
+            signed_by,
+        })
+    }
+
     /// The success envelope describing the loaded bundle (id, version, hash,
-    /// engine) and what a gateway does when the module cannot answer: the
-    /// default failure mode (for requests whose feature it cannot know) and
-    /// each feature's.
+    /// engine, and the key that signed it when it came signed) and what a
+    /// gateway does when the module cannot answer: the default failure mode
+    /// (for requests whose feature it cannot know) and each feature's.
     pub fn describe(&self) -> String {
         #[derive(Serialize)]
         struct Described<'a> {
             bundle: &'a BundleMeta,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            key_id: Option<&'a KeyId>,
             on_failure: OnFailure<'a>,
         }
         #[derive(Serialize)]
@@ -81,6 +112,7 @@ impl LoadedBundle {
         };
         let described = Described {
             bundle: &self.meta,
+            key_id: self.signed_by.as_ref(),
             on_failure,
         };
         success("load", &described, &self.meta)
@@ -94,15 +126,20 @@ impl LoadedBundle {
     /// Parses and validates a license against this bundle and keeps it, so
     /// that later requests may name it by id. A license with the id of one
     /// already loaded replaces it. Answers `{"license": id, "loaded": n}` or
-    /// the errors, with paths under `$.license`.
+    /// the errors, with paths under `$.license`. A bundle loaded signed
+    /// takes only licenses signed by a key of its key set.
     pub fn load_license(&mut self, license: &[u8]) -> String {
         let root = JsonPath::root().key("license");
-        let parsed = json::parse(license, &root).and_then(|v| json::typed::<License>(v, &root));
-        let license = match parsed {
-            Ok(license) => license,
+        let parsed = json::parse(license, &root).and_then(|v| {
+            let (document, at, _) =
+                signed::unwrap(v, self.keys.as_ref(), DocumentKind::License, &root)?;
+            json::typed::<License>(document, &at).map(|license| (license, at))
+        });
+        let (license, at) = match parsed {
+            Ok(read) => read,
             Err(e) => return failure(vec![e], Some(&self.meta)),
         };
-        let errors = validate::license(&self.bundle, &license, &root);
+        let errors = validate::license(&self.bundle, &license, &at);
         if !errors.is_empty() {
             return failure(errors, Some(&self.meta));
         }
@@ -188,13 +225,22 @@ struct Failure<'a> {
 }
 
 fn success<T: Serialize>(op: &str, result: &T, bundle: &BundleMeta) -> String {
+    success_with(op, result, Some(bundle))
+}
+
+/// The success envelope, with the bundle's identity in `meta` when there is one.
+pub(crate) fn success_with<T: Serialize>(
+    op: &str,
+    result: &T,
+    bundle: Option<&BundleMeta>,
+) -> String {
     let envelope = Success {
         outcome: "ok",
         op,
         result,
         meta: Meta {
             engine: ENGINE_VERSION,
-            bundle: Some(bundle),
+            bundle,
         },
     };
     serde_json::to_string(&envelope).unwrap_or_else(|e| {
@@ -203,12 +249,13 @@ fn success<T: Serialize>(op: &str, result: &T, bundle: &BundleMeta) -> String {
                 path: JsonPath::root(),
                 detail: format!("the answer could not be written: {e}"),
             }],
-            Some(bundle),
+            bundle,
         )
     })
 }
 
-fn failure(errors: Vec<Error>, bundle: Option<&BundleMeta>) -> String {
+/// The failure envelope.
+pub(crate) fn failure(errors: Vec<Error>, bundle: Option<&BundleMeta>) -> String {
     let envelope = Failure {
         outcome: "error",
         errors: errors.iter().map(ErrorReport::from).collect(),
@@ -221,8 +268,24 @@ fn failure(errors: Vec<Error>, bundle: Option<&BundleMeta>) -> String {
     serde_json::to_string(&envelope).unwrap_or_default()
 }
 
+/// Reads a bundle given plain or signed (verified with `keys` when given),
+/// and the key that signed it.
+fn read_bundle_field(
+    value: Value,
+    keys: Option<&KeySet>,
+    root: &JsonPath,
+) -> Result<(Bundle, BundleMeta, Option<KeyId>), Vec<Error>> {
+    let (document, at, verified) =
+        signed::unwrap(value, keys, DocumentKind::Bundle, root).map_err(|e| vec![e])?;
+    let (bundle, meta) = read_bundle(document, &at)?;
+    Ok((bundle, meta, verified.map(|v| v.key_id)))
+}
+
 /// Reads, validates and hashes a bundle document.
-fn read_bundle(value: Value, root: &JsonPath) -> Result<(Bundle, BundleMeta), Vec<Error>> {
+pub(crate) fn read_bundle(
+    value: Value,
+    root: &JsonPath,
+) -> Result<(Bundle, BundleMeta), Vec<Error>> {
     let hash = format!(
         "sha256:{}",
         hex(&Sha256::digest(canonical(&value).as_bytes()))
@@ -332,6 +395,38 @@ fn run(request: &[u8], preloaded: Option<&LoadedBundle>) -> String {
         })
         .collect();
 
+    // The key set: the one a preloaded bundle keeps (none unless it was
+    // loaded signed), or the one a self-contained request carries.
+    let owned_keys;
+    let keys = match (preloaded, fields.remove("keys")) {
+        (Some(_), Some(_)) => {
+            errors.push(Error::Contradiction {
+                path: root.key("keys"),
+                detail: String::from(
+                    "a bundle is already loaded; its keys are those it was loaded with, the request must not carry any",
+                ),
+                code: Conflict::KeysPreloaded,
+            });
+            return failure(errors, preloaded_meta);
+        }
+        (Some(loaded), None) => loaded.keys.as_ref(),
+        (None, Some(value)) => match KeySet::read(value, &root.key("keys")) {
+            Ok(read) => {
+                owned_keys = read;
+                Some(&owned_keys)
+            }
+            Err(mut key_errors) => {
+                errors.append(&mut key_errors);
+                return failure(errors, preloaded_meta);
+            }
+        },
+        (None, None) => None,
+    };
+    if *op == "verify" {
+        let preloaded = preloaded.map(|p| (&p.bundle, &p.meta));
+        return verify::verify(&mut fields, keys, preloaded, errors);
+    }
+
     // The bundle: preloaded, or inside the request.
     let owned;
     let (bundle, meta) = match (preloaded, fields.remove("bundle")) {
@@ -351,9 +446,9 @@ fn run(request: &[u8], preloaded: Option<&LoadedBundle>) -> String {
             });
             return failure(errors, None);
         }
-        (None, Some(value)) => match read_bundle(value, &root.key("bundle")) {
-            Ok(read) => {
-                owned = read;
+        (None, Some(value)) => match read_bundle_field(value, keys, &root.key("bundle")) {
+            Ok((bundle, meta, _)) => {
+                owned = (bundle, meta);
                 (&owned.0, &owned.1)
             }
             Err(mut bundle_errors) => {
@@ -368,6 +463,7 @@ fn run(request: &[u8], preloaded: Option<&LoadedBundle>) -> String {
         &mut fields,
         bundle,
         preloaded.map(|p| &p.licenses),
+        keys,
         &mut errors,
     );
     if !errors.is_empty() {

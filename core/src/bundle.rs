@@ -43,6 +43,13 @@ pub struct Bundle {
     pub transitions: Vec<Transition>,
     /// What happens when a license's term ends.
     pub expiry: ExpiryPolicy,
+    /// When the vendor issued this version; see `docs/signing.md`.
+    #[serde(default)]
+    pub issued_at: Option<crate::time::Timestamp>,
+    /// How far a document's `issued_at` may be ahead of `now` before a check
+    /// refuses it (a clock set back); 300 seconds when absent.
+    #[serde(default)]
+    pub clock_skew_seconds: Option<u32>,
     /// Routes of the vendor's API and failure handling, for gateways.
     #[serde(default)]
     pub gateway: Gateway,

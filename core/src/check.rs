@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::bundle::{AfterGrace, Bundle, FeatureKind};
 use crate::error::{Error, JsonPath};
-use crate::ids::{FeatureId, LicenseId};
+use crate::ids::{BundleId, FeatureId, LicenseId};
 use crate::license::{ExceptionState, License, LicenseStatus, Usage};
 use crate::meter::MeterRecord;
 use crate::period::Period;
@@ -56,8 +56,10 @@ impl Ask {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Basis {
-    /// The license's status or term.
+    /// The license's status, term or offline validity.
     License(LicenseId),
+    /// The bundle, issued later than the clock allows.
+    Bundle(BundleId),
     /// The bundle's expiry policy.
     ExpiryPolicy,
     /// A grant from a tier, add-on or exception.
@@ -148,6 +150,11 @@ pub fn check(
         }),
         _ => {}
     }
+
+    // Offline validity: issue times against the clock, the offline window.
+    let offline = crate::offline::Offline::at(bundle, license, now);
+    reasons.extend(offline.reasons.iter().copied());
+    bounds.extend(offline.bounds.iter().copied());
 
     // Feature level: a grant from the tier, an add-on or an exception in force.
     let terms = Terms::of_license(bundle, license, now).ok_or_else(|| unknown_tier(license))?;
@@ -311,6 +318,9 @@ pub fn check(
             decided_by = vec![Basis::ExpiryPolicy];
         }
         _ => {}
+    }
+    if let Some(basis) = offline.decided_by(reason, license) {
+        decided_by = basis;
     }
     // Terminated and suspended licenses change only by a new document.
     let permanent = matches!(reason, Reason::LicenseTerminated | Reason::LicenseSuspended);

@@ -5,6 +5,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+pub use crate::rejection::Rejection;
+
 /// A JSON path in the `$.a.b[3]` notation, naming the field an error is about.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
@@ -275,6 +277,16 @@ pub enum Error {
         /// The handle received.
         handle: u32,
     },
+    /// A signed document, or a key meant to check one, that cannot be trusted.
+    #[error("{detail}")]
+    Signature {
+        /// The envelope's field (or the key's) that fails.
+        path: JsonPath,
+        /// What is wrong, naming the key or kind involved.
+        detail: String,
+        /// Stable code naming the problem.
+        code: Rejection,
+    },
 }
 
 /// The kinds of thing a document can refer to by name.
@@ -350,6 +362,7 @@ impl Error {
             Error::Duplicate { .. } => "duplicate",
             Error::Overflow { .. } => "overflow",
             Error::UnknownBundleHandle { .. } => "unknown_bundle_handle",
+            Error::Signature { code, .. } => code.code(),
         }
     }
 
@@ -379,7 +392,8 @@ impl Error {
             | Error::Contradiction { path, .. }
             | Error::Duplicate { path, .. }
             | Error::Overflow { path, .. }
-            | Error::UnknownBundleHandle { path, .. } => path,
+            | Error::UnknownBundleHandle { path, .. }
+            | Error::Signature { path, .. } => path,
         }
     }
 
@@ -427,6 +441,7 @@ impl Error {
             Error::UnknownBundleHandle { .. } => {
                 "load the bundle first and use the handle it returned".into()
             }
+            Error::Signature { code, .. } => code.help().into(),
         }
     }
 }
@@ -465,10 +480,14 @@ pub enum Conflict {
     MissingReason,
     /// A choice control with no choices.
     NoChoices,
+    /// A request to a bundle loaded with keys carries its own `keys`.
+    KeysPreloaded,
     /// A bundle with no tier.
     NoTiers,
     /// A boolean feature used where a metric is needed.
     NotMetered,
+    /// A license's offline window ends at or before it starts.
+    OfflineWindowEndsBeforeStart,
     /// A quota on a feature the tier does not grant.
     QuotaForUngrantedFeature,
     /// More seats than the tier allows.
@@ -485,7 +504,7 @@ pub enum Conflict {
 
 impl Conflict {
     /// Every conflict code.
-    pub const ALL: [Conflict; 23] = [
+    pub const ALL: [Conflict; 25] = [
         Conflict::AddonFitsNoTier,
         Conflict::AddonNotForTier,
         Conflict::AmbiguousCheck,
@@ -500,9 +519,11 @@ impl Conflict {
         Conflict::MeteredWithoutQuota,
         Conflict::MissingApprover,
         Conflict::MissingReason,
+        Conflict::KeysPreloaded,
         Conflict::NoChoices,
         Conflict::NoTiers,
         Conflict::NotMetered,
+        Conflict::OfflineWindowEndsBeforeStart,
         Conflict::QuotaForUngrantedFeature,
         Conflict::SeatsOverTierMax,
         Conflict::SelfTransition,
@@ -528,9 +549,11 @@ impl Conflict {
             Conflict::MeteredWithoutQuota => "metered_without_quota",
             Conflict::MissingApprover => "missing_approver",
             Conflict::MissingReason => "missing_reason",
+            Conflict::KeysPreloaded => "keys_preloaded",
             Conflict::NoChoices => "no_choices",
             Conflict::NoTiers => "no_tiers",
             Conflict::NotMetered => "not_metered",
+            Conflict::OfflineWindowEndsBeforeStart => "offline_window_ends_before_start",
             Conflict::QuotaForUngrantedFeature => "quota_for_ungranted_feature",
             Conflict::SeatsOverTierMax => "seats_over_tier_max",
             Conflict::SelfTransition => "self_transition",

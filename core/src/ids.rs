@@ -88,3 +88,7 @@ id_type!(
     /// A governance control declared by the bundle.
     ControlId
 );
+id_type!(
+    /// A public key of a key set, named in signed envelopes.
+    KeyId
+);

@@ -34,6 +34,26 @@ pub struct License {
     /// Time-bound grants outside the standard terms.
     #[serde(default)]
     pub exceptions: Vec<Exception>,
+    /// When the vendor issued this document; a check refuses it while `now`
+    /// is more than the bundle's clock skew before this instant.
+    #[serde(default)]
+    pub issued_at: Option<Timestamp>,
+    /// When the license may be used offline, apart from its term.
+    #[serde(default)]
+    pub offline: Option<OfflineWindow>,
+}
+
+/// The span in which a license may be used offline: from `not_before`
+/// (inclusive) to `not_after` (exclusive, the first instant it may not),
+/// like a term. Set by the vendor so that a copy kept offline stops working
+/// unless it is refreshed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OfflineWindow {
+    /// First instant the license may be used offline.
+    pub not_before: Timestamp,
+    /// First instant it may no longer be.
+    pub not_after: Timestamp,
 }
 
 /// A license's term: from `start` (inclusive) to `end` (exclusive).

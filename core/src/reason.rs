@@ -20,6 +20,9 @@ pub enum Decision {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
+    /// The license or the bundle was issued later than `now` plus the
+    /// bundle's clock skew: the clock was set back, or the document is forged.
+    IssuedInFuture,
     /// The vendor terminated the license.
     LicenseTerminated,
     /// The vendor suspended the license.
@@ -29,6 +32,10 @@ pub enum Reason {
     /// The term and its renewal grace are over and the expiry policy revokes
     /// access (or restricts it to features other than this one).
     LicenseExpired,
+    /// `now` is before the license's offline window opens.
+    OfflineWindowNotStarted,
+    /// `now` is at or after the end of the license's offline window.
+    OfflineWindowEnded,
     /// The only grant of the feature is an exception that was revoked.
     ExceptionRevoked,
     /// The only grant of the feature is an exception that has expired.
@@ -61,10 +68,13 @@ impl Reason {
     /// The decision this reason leads to on its own.
     pub fn decision(self) -> Decision {
         match self {
-            Reason::LicenseTerminated
+            Reason::IssuedInFuture
+            | Reason::LicenseTerminated
             | Reason::LicenseSuspended
             | Reason::LicenseNotStarted
             | Reason::LicenseExpired
+            | Reason::OfflineWindowNotStarted
+            | Reason::OfflineWindowEnded
             | Reason::ExceptionRevoked
             | Reason::ExceptionExpired
             | Reason::ExceptionNotStarted
@@ -102,11 +112,14 @@ impl Reason {
 }
 
 /// Every reason code, in precedence order.
-pub const ALL: [Reason; 17] = [
+pub const ALL: [Reason; 20] = [
+    Reason::IssuedInFuture,
     Reason::LicenseTerminated,
     Reason::LicenseSuspended,
     Reason::LicenseNotStarted,
     Reason::LicenseExpired,
+    Reason::OfflineWindowNotStarted,
+    Reason::OfflineWindowEnded,
     Reason::ExceptionRevoked,
     Reason::ExceptionExpired,
     Reason::ExceptionNotStarted,

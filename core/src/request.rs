@@ -14,6 +14,7 @@ use crate::ids::{FeatureId, LicenseId};
 use crate::json;
 use crate::license::{License, Usage};
 use crate::route::{self, RouteAsk, RouteUse};
+use crate::signed::{self, DocumentKind, KeySet};
 use crate::time::Timestamp;
 use crate::validate;
 
@@ -22,13 +23,17 @@ pub(crate) const OPS: &[(&str, &[&str])] = &[
     (
         "check",
         &[
-            "bundle", "license", "usage", "now", "feature", "metric", "amount", "route",
+            "bundle", "license", "usage", "now", "feature", "metric", "amount", "keys", "route",
         ],
     ),
-    ("status", &["bundle", "license", "usage", "now"]),
-    ("quote", &["bundle", "license", "usage", "now"]),
-    ("transition", &["bundle", "license", "usage", "now", "to"]),
-    ("validate", &["bundle", "license", "usage"]),
+    ("status", &["bundle", "license", "usage", "now", "keys"]),
+    ("quote", &["bundle", "license", "usage", "now", "keys"]),
+    (
+        "transition",
+        &["bundle", "license", "usage", "now", "to", "keys"],
+    ),
+    ("validate", &["bundle", "license", "usage", "keys"]),
+    ("verify", &["keys", "document", "kind", "now"]),
 ];
 
 /// A request's documents, each read with its own path so that problems in
@@ -49,6 +54,7 @@ pub(crate) fn read_documents<'a>(
     fields: &mut Map<String, Value>,
     bundle: &Bundle,
     licenses: Option<&'a BTreeMap<LicenseId, License>>,
+    keys: Option<&KeySet>,
     errors: &mut Vec<Error>,
 ) -> Documents<'a> {
     let root = JsonPath::root();
@@ -68,10 +74,24 @@ pub(crate) fn read_documents<'a>(
                 }
             }
         }
-        (value, _) => take::<License>(value, "license", required, errors).map(|license| {
-            errors.extend(validate::license(bundle, &license, &root.key("license")));
-            Cow::Owned(license)
-        }),
+        // Inline, plain or signed (verified with `keys` when given).
+        (Some(value), _) => {
+            let read = signed::unwrap(value, keys, DocumentKind::License, &root.key("license"))
+                .and_then(|(document, at, _)| {
+                    json::typed::<License>(document, &at).map(|license| (license, at))
+                });
+            match read {
+                Ok((license, at)) => {
+                    errors.extend(validate::license(bundle, &license, &at));
+                    Some(Cow::Owned(license))
+                }
+                Err(e) => {
+                    errors.push(e);
+                    None
+                }
+            }
+        }
+        (None, _) => take::<License>(None, "license", required, errors).map(Cow::Owned),
     };
     let usage = take::<Usage>(fields.remove("usage"), "usage", false, errors).map_or_else(
         Usage::default,

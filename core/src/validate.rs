@@ -363,6 +363,18 @@ pub fn license(bundle: &Bundle, license: &License, root: &JsonPath) -> Vec<Error
             ),
         ));
     }
+    if let Some(window) = &license.offline {
+        if window.not_after <= window.not_before {
+            errors.push(contradiction(
+                root.key("offline").key("not_after"),
+                Conflict::OfflineWindowEndsBeforeStart,
+                format!(
+                    "the offline window ends at `{}`, not after its start `{}`",
+                    window.not_after, window.not_before
+                ),
+            ));
+        }
+    }
     let mut ids = BTreeSet::new();
     for (i, e) in license.exceptions.iter().enumerate() {
         let at = root.key("exceptions").index(i);

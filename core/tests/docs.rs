@@ -52,6 +52,16 @@ fn every_error_code_is_documented() {
             conflict.code()
         );
     }
+    // The codes of signed documents refused live in rejection.rs.
+    let rejections = include_str!("../src/rejection.rs");
+    for rejection in entitle_core::error::Rejection::ALL {
+        assert!(
+            rejections.contains(&format!("=> \"{}\"", rejection.code())),
+            "{} not found in rejection.rs",
+            rejection.code()
+        );
+        codes.insert(rejection.code().to_string());
+    }
     let missing: Vec<_> = codes
         .iter()
         .filter(|c| !docs.contains(&format!("`{c}`")))
@@ -86,10 +96,13 @@ fn every_reason_code_is_documented_in_precedence_order() {
     // Exhaustive: a new variant fails to compile here until it is listed.
     fn _listed(r: Reason) {
         match r {
-            Reason::LicenseTerminated
+            Reason::IssuedInFuture
+            | Reason::LicenseTerminated
             | Reason::LicenseSuspended
             | Reason::LicenseNotStarted
             | Reason::LicenseExpired
+            | Reason::OfflineWindowNotStarted
+            | Reason::OfflineWindowEnded
             | Reason::ExceptionRevoked
             | Reason::ExceptionExpired
             | Reason::ExceptionNotStarted
@@ -105,5 +118,5 @@ fn every_reason_code_is_documented_in_precedence_order() {
             | Reason::Entitled => {}
         }
     }
-    assert_eq!(all.len(), 17);
+    assert_eq!(all.len(), 20);
 }

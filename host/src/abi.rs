@@ -20,6 +20,7 @@ pub(crate) struct Abi {
     free: TypedFunc<(u32, u32), ()>,
     evaluate: TypedFunc<(u32, u32), u64>,
     bundle_load: TypedFunc<(u32, u32, u32), u64>,
+    bundle_load_signed: TypedFunc<(u32, u32, u32, u32, u32), u64>,
     bundle_evaluate: TypedFunc<(u32, u32, u32), u64>,
     bundle_free: TypedFunc<u32, ()>,
     bundle_load_license: TypedFunc<(u32, u32, u32), u64>,
@@ -120,6 +121,12 @@ impl Abi {
                 &mut store,
                 "entitle_bundle_load",
                 "(i32, i32, i32) -> i64",
+            )?,
+            bundle_load_signed: typed(
+                &instance,
+                &mut store,
+                "entitle_bundle_load_signed",
+                "(i32, i32, i32, i32, i32) -> i64",
             )?,
             bundle_evaluate: typed(
                 &instance,
@@ -263,14 +270,48 @@ impl Abi {
             .checked_add(len)
             .ok_or(HostError::TooLarge { len: bundle.len() })?;
         let packed = call!(self.bundle_load, (ptr, len, handle_out))?;
+        let handle = self.read_handle(handle_out)?;
+        let envelope = self.take_response(packed)?;
+        Ok((handle, envelope))
+    }
+
+    /// `entitle_bundle_load_signed`: the handle (0 when rejected) and the
+    /// envelope. The signed envelope and the key set share one input buffer.
+    pub(crate) fn bundle_load_signed(
+        &mut self,
+        envelope: &[u8],
+        keys: &[u8],
+    ) -> Result<(u32, String), HostError> {
+        self.begin()?;
+        let too_large = || HostError::TooLarge {
+            len: envelope.len().saturating_add(keys.len()),
+        };
+        let env_len = u32::try_from(envelope.len()).map_err(|_| too_large())?;
+        let mut both = Vec::with_capacity(envelope.len().saturating_add(keys.len()));
+        both.extend_from_slice(envelope);
+        both.extend_from_slice(keys);
+        let (ptr, len) = self.write_input(&both, 4)?;
+        let keys_ptr = ptr.checked_add(env_len).ok_or_else(too_large)?;
+        let keys_len = len.checked_sub(env_len).ok_or_else(too_large)?;
+        let handle_out = ptr.checked_add(len).ok_or_else(too_large)?;
+        let packed = call!(
+            self.bundle_load_signed,
+            (ptr, env_len, keys_ptr, keys_len, handle_out)
+        )?;
+        let handle = self.read_handle(handle_out)?;
+        let envelope = self.take_response(packed)?;
+        Ok((handle, envelope))
+    }
+
+    /// Reads the handle the module wrote at `handle_out`.
+    fn read_handle(&mut self, handle_out: u32) -> Result<u32, HostError> {
         let mut handle = [0u8; 4];
         self.memory
             .read(&self.store, handle_out as usize, &mut handle)
             .map_err(|_| HostError::BadResponse {
                 detail: format!("a handle at `{handle_out}` outside its memory"),
             })?;
-        let envelope = self.take_response(packed)?;
-        Ok((u32::from_le_bytes(handle), envelope))
+        Ok(u32::from_le_bytes(handle))
     }
 
     /// `entitle_bundle_evaluate`: a request against a loaded bundle.

@@ -14,6 +14,8 @@ use crate::module::WasmModule;
 use crate::native::Native;
 use crate::request::{self, RequestBuilder};
 use crate::runtime::{Runtime, RuntimeInfo};
+use crate::signing;
+use entitle_core::signed::DocumentKind;
 
 /// The module loaded when `--module` is not given.
 pub const DEFAULT_MODULE: &str = "dist/entitle.wasm";
@@ -48,8 +50,92 @@ enum Command {
     Validate(OpArgs),
     /// The engine version, the ABI version and the module's sha256.
     Version(VersionArgs),
+    /// Signing keys: `keys new` makes an Ed25519 key pair.
+    Keys(KeysArgs),
+    /// Print the entitle-signed/1 envelope of a bundle or a license.
+    Sign(SignArgs),
+    /// Verify a signed bundle or license with a key set, through the engine.
+    Verify(VerifyArgs),
     /// The edge gateway: checks, forward-auth, metering (docs/gateway.md).
     Serve(crate::gateway::ServeArgs),
+}
+
+#[derive(Debug, Args)]
+struct KeysArgs {
+    #[command(subcommand)]
+    command: KeysCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Write ID.pem (PKCS#8 private key, mode 0600) and ID.pub.pem into DIR
+    /// and print the key set entry for the public key.
+    New(NewKeyArgs),
+}
+
+#[derive(Debug, Args)]
+struct NewKeyArgs {
+    /// The key id envelopes will name.
+    #[arg(long, value_name = "ID")]
+    id: String,
+    /// The folder to write the two files into.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+}
+
+/// The kind of a signed document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum KindArg {
+    /// A bundle.
+    Bundle,
+    /// A license.
+    License,
+}
+
+impl From<KindArg> for DocumentKind {
+    fn from(kind: KindArg) -> DocumentKind {
+        match kind {
+            KindArg::Bundle => DocumentKind::Bundle,
+            KindArg::License => DocumentKind::License,
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct SignArgs {
+    /// The private key, PKCS#8 PEM (`entitle keys new` or `openssl genpkey -algorithm ed25519`).
+    #[arg(long, value_name = "FILE")]
+    key: PathBuf,
+    /// The key's id in the verifiers' key set.
+    #[arg(long, value_name = "ID")]
+    key_id: String,
+    /// What the document is.
+    #[arg(long, value_enum)]
+    kind: KindArg,
+    /// The document to sign (its exact bytes are signed), or `-` for stdin.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct VerifyArgs {
+    /// The key set, `{"keys":[...]}`.
+    #[arg(long, value_name = "FILE")]
+    keys: PathBuf,
+    /// The kind the document must be.
+    #[arg(long, value_enum)]
+    kind: Option<KindArg>,
+    /// Also list the reasons the document's own times give at this instant.
+    #[arg(long, value_name = "RFC3339")]
+    now: Option<String>,
+    /// The signed document (an envelope), or `-` for stdin.
+    #[arg(value_name = "FILE")]
+    file: PathBuf,
+    /// Indent the answer.
+    #[arg(long)]
+    pretty: bool,
+    #[command(flatten)]
+    engine: EngineArgs,
 }
 
 /// Which engine answers.
@@ -86,8 +172,12 @@ struct OpArgs {
     /// The instant to decide at (RFC 3339 with an offset).
     #[arg(long, value_name = "RFC3339")]
     now: Option<String>,
+    /// The key set that verifies a signed bundle and license; with it, both
+    /// must be signed.
+    #[arg(long, value_name = "FILE")]
+    keys: Option<PathBuf>,
     /// A whole request instead of the flags above, a JSON file or `-`.
-    #[arg(long, value_name = "FILE", conflicts_with_all = ["bundle", "license", "usage", "now"])]
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["bundle", "license", "usage", "now", "keys"])]
     request: Option<PathBuf>,
     /// Indent the answer.
     #[arg(long)]
@@ -179,6 +269,11 @@ fn execute(
 ) -> Result<u8, HostError> {
     let (op, args, extra): (&str, OpArgs, Vec<(&str, Param)>) = match command {
         Command::Version(args) => return version(&args, stdout),
+        Command::Keys(KeysArgs {
+            command: KeysCommand::New(args),
+        }) => return new_key(&args, stdout),
+        Command::Sign(args) => return sign(&args, stdin, stdout),
+        Command::Verify(args) => return verify(&args, stdin, stdout),
         Command::Serve(args) => {
             let module = resolve_module(args.module());
             crate::gateway::serve(args.options(module))?;
@@ -209,19 +304,97 @@ fn execute(
         }
     };
     let request = assemble(op, &args, extra, stdin)?;
-    let mut runtime = open(&args.engine)?;
-    let answer = runtime.evaluate(&request)?;
+    answer(&request, &args.engine, args.pretty, stdout)
+}
+
+/// Hands a request to the engine the flags name and prints its envelope.
+fn answer(
+    request: &[u8],
+    engine: &EngineArgs,
+    indent: bool,
+    stdout: &mut dyn Write,
+) -> Result<u8, HostError> {
+    let mut runtime = open(engine)?;
+    let answer = runtime.evaluate(request)?;
+    print_answer(answer, indent, stdout)
+}
+
+/// Prints an envelope; the exit status it calls for.
+fn print_answer(answer: String, indent: bool, stdout: &mut dyn Write) -> Result<u8, HostError> {
     let status = outcome_status(&answer)?;
-    let text = if args.pretty {
-        pretty(&answer)?
-    } else {
-        answer
-    };
+    let text = if indent { pretty(&answer)? } else { answer };
     writeln!(stdout, "{text}").map_err(|source| HostError::Write { source })?;
     stdout
         .flush()
         .map_err(|source| HostError::Write { source })?;
     Ok(status)
+}
+
+/// Reads a file, or stdin for `-`.
+fn read_input(path: &Path, stdin: &mut dyn Read) -> Result<Vec<u8>, HostError> {
+    if path == Path::new("-") {
+        let mut bytes = Vec::new();
+        stdin
+            .read_to_end(&mut bytes)
+            .map_err(|source| HostError::read(path, source))?;
+        return Ok(bytes);
+    }
+    std::fs::read(path).map_err(|source| HostError::read(path, source))
+}
+
+/// `entitle keys new`.
+fn new_key(args: &NewKeyArgs, stdout: &mut dyn Write) -> Result<u8, HostError> {
+    let made = signing::new_key(&args.id, &args.out)?;
+    writeln!(stdout, "{}", made.entry).map_err(|source| HostError::Write { source })?;
+    Ok(EXIT_OK)
+}
+
+/// `entitle sign`: signs the file's exact bytes, then has core verify the
+/// envelope with the key's public half, so that an envelope every verifier
+/// would refuse (a license signed as a bundle, say) is never printed: the
+/// engine's error envelope is, with exit status 1.
+fn sign(args: &SignArgs, stdin: &mut dyn Read, stdout: &mut dyn Write) -> Result<u8, HostError> {
+    let pem =
+        std::fs::read_to_string(&args.key).map_err(|source| HostError::read(&args.key, source))?;
+    let key = signing::read_private_key(&args.key.display().to_string(), &pem)?;
+    let payload = read_input(&args.file, stdin)?;
+    let kind = DocumentKind::from(args.kind);
+    let envelope = signing::envelope(&key, &args.key_id, kind, &payload);
+    let public = signing::public_key_pem(&key)?;
+    let keys = format!(
+        r#"{{"keys":[{}]}}"#,
+        signing::key_set_entry(&args.key_id, &public, &[kind])
+    );
+    let mut check = RequestBuilder::new("verify");
+    check.document("keys", "the key set", keys.as_bytes())?;
+    check.document("document", "the envelope", envelope.as_bytes())?;
+    check.string("kind", kind.as_str());
+    let verdict = Native::new().evaluate(&check.finish());
+    if outcome_status(&verdict)? != EXIT_OK {
+        return print_answer(verdict, false, stdout);
+    }
+    writeln!(stdout, "{envelope}").map_err(|source| HostError::Write { source })?;
+    Ok(EXIT_OK)
+}
+
+/// `entitle verify`: the `verify` op, through the engine the flags name.
+fn verify(
+    args: &VerifyArgs,
+    stdin: &mut dyn Read,
+    stdout: &mut dyn Write,
+) -> Result<u8, HostError> {
+    let keys = std::fs::read(&args.keys).map_err(|source| HostError::read(&args.keys, source))?;
+    let document = read_input(&args.file, stdin)?;
+    let mut request = RequestBuilder::new("verify");
+    request.document("keys", &args.keys.display().to_string(), &keys)?;
+    request.document("document", &args.file.display().to_string(), &document)?;
+    if let Some(kind) = args.kind {
+        request.string("kind", DocumentKind::from(kind).as_str());
+    }
+    if let Some(now) = &args.now {
+        request.string("now", now);
+    }
+    answer(&request.finish(), &args.engine, args.pretty, stdout)
 }
 
 /// A parameter flag's value.
@@ -262,6 +435,7 @@ fn assemble(
     }
     let mut builder = RequestBuilder::new(op);
     for (field, path) in [
+        ("keys", &args.keys),
         ("bundle", &args.bundle),
         ("license", &args.license),
         ("usage", &args.usage),

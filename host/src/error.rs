@@ -17,6 +17,22 @@ pub enum HostError {
         /// What the OS said.
         source: std::io::Error,
     },
+    /// A file could not be written (or already exists where a new one is made).
+    #[error("cannot write `{path}`: {source}")]
+    WriteFile {
+        /// The path.
+        path: String,
+        /// What the OS said.
+        source: std::io::Error,
+    },
+    /// A key file that is not an Ed25519 key in the PEM the CLI reads.
+    #[error("`{path}` is not an ed25519 private key in pkcs#8 pem: {detail}")]
+    Key {
+        /// The file (or the key id of a key being made).
+        path: String,
+        /// What the decoder said.
+        detail: String,
+    },
     /// Output could not be written.
     #[error("cannot write the answer: {source}")]
     Write {
@@ -168,6 +184,8 @@ impl HostError {
         match self {
             HostError::Read { .. } => "read_failed",
             HostError::Write { .. } => "write_failed",
+            HostError::WriteFile { .. } => "write_file_failed",
+            HostError::Key { .. } => "invalid_key",
             HostError::InvalidDocument { .. } => "invalid_document",
             HostError::Usage(_) => "usage",
             HostError::EngineSetup { .. } => "engine_setup_failed",

@@ -27,6 +27,7 @@ mod module;
 mod native;
 pub mod request;
 mod runtime;
+pub mod signing;
 
 pub use error::HostError;
 pub use limits::{Limits, EPOCH_TICK};

@@ -289,9 +289,37 @@ impl WasmModule {
             abi,
             handle,
             bundle: bundle.to_vec(),
+            keys: None,
             licenses: BTreeMap::new(),
         };
         Ok((Some(session), envelope))
+    }
+
+    /// Verifies a signed bundle (an `entitle-signed/1` envelope) against a
+    /// key set and loads it once into a new instance of its own, keeping
+    /// the key set there: licenses loaded into the session, or sent in its
+    /// requests, must then be signed. Returns the envelope (the bundle's
+    /// description, or its errors) and, when the bundle loaded, the session.
+    pub fn load_signed_bundle(
+        &self,
+        envelope: &[u8],
+        keys: &[u8],
+    ) -> Result<(Option<WasmBundle>, String), HostError> {
+        let mut abi = Abi::new(&self.pre, &self.limits)?;
+        let (handle, answer) = abi.bundle_load_signed(envelope, keys)?;
+        if handle == 0 {
+            return Ok((None, answer));
+        }
+        let session = WasmBundle {
+            pre: self.pre.clone(),
+            limits: self.limits,
+            abi,
+            handle,
+            bundle: envelope.to_vec(),
+            keys: Some(keys.to_vec()),
+            licenses: BTreeMap::new(),
+        };
+        Ok((Some(session), answer))
     }
 }
 
@@ -323,6 +351,16 @@ impl WasmInstance {
     /// A handle dies with the instance, which a failed call replaces.
     pub fn bundle_load(&mut self, bundle: &[u8]) -> Result<(u32, String), HostError> {
         self.abi()?.bundle_load(bundle)
+    }
+
+    /// `entitle_bundle_load_signed`: the handle (`0` when rejected) and the
+    /// envelope, for a signed bundle verified against a key set.
+    pub fn bundle_load_signed(
+        &mut self,
+        envelope: &[u8],
+        keys: &[u8],
+    ) -> Result<(u32, String), HostError> {
+        self.abi()?.bundle_load_signed(envelope, keys)
     }
 
     /// `entitle_bundle_evaluate`: a request (without `bundle`) against a handle.
@@ -377,7 +415,10 @@ pub struct WasmBundle {
     limits: Limits,
     abi: Abi,
     handle: u32,
+    /// The bundle as loaded: the document, or its signed envelope.
     bundle: Vec<u8>,
+    /// The key set of a bundle loaded signed.
+    keys: Option<Vec<u8>>,
     /// The licenses loaded, by id, to reload after a failed call.
     licenses: BTreeMap<String, Vec<u8>>,
 }
@@ -417,7 +458,10 @@ impl WasmBundle {
             return Ok(());
         }
         let mut abi = Abi::new(&self.pre, &self.limits)?;
-        let (handle, _) = abi.bundle_load(&self.bundle)?;
+        let (handle, _) = match &self.keys {
+            Some(keys) => abi.bundle_load_signed(&self.bundle, keys)?,
+            None => abi.bundle_load(&self.bundle)?,
+        };
         if handle == 0 {
             return Err(HostError::BadResponse {
                 detail: String::from("a refusal of a bundle it had loaded before"),

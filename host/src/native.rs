@@ -21,13 +21,29 @@ impl Native {
     /// Loads a bundle once. Returns the envelope (the bundle's description,
     /// or its errors) and, when the bundle loaded, the session.
     pub fn load_bundle(&self, bundle: &[u8]) -> (Option<NativeBundle>, String) {
-        match LoadedBundle::load(bundle) {
-            Ok(loaded) => {
-                let describe = loaded.describe();
-                (Some(NativeBundle { loaded }), describe)
-            }
-            Err(envelope) => (None, envelope),
+        session(LoadedBundle::load(bundle))
+    }
+
+    /// Verifies a signed bundle against a key set and loads it once; the
+    /// session keeps the key set, so its licenses must be signed too.
+    /// Returns the envelope (the bundle's description, or its errors) and,
+    /// when the bundle loaded, the session.
+    pub fn load_signed_bundle(
+        &self,
+        envelope: &[u8],
+        keys: &[u8],
+    ) -> (Option<NativeBundle>, String) {
+        session(LoadedBundle::load_signed(envelope, keys))
+    }
+}
+
+fn session(loaded: Result<LoadedBundle, String>) -> (Option<NativeBundle>, String) {
+    match loaded {
+        Ok(loaded) => {
+            let describe = loaded.describe();
+            (Some(NativeBundle { loaded }), describe)
         }
+        Err(envelope) => (None, envelope),
     }
 }
 

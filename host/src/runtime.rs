@@ -43,6 +43,17 @@ pub trait Runtime: Evaluator {
         &self,
         bundle: &[u8],
     ) -> Result<(Option<Box<dyn Evaluator + Send>>, String), HostError>;
+
+    /// Verifies a signed bundle (an `entitle-signed/1` envelope) against a
+    /// key set and loads it once, keeping the key set: requests to the
+    /// session then take signed licenses only. Returns the envelope and,
+    /// when the bundle loaded, the session.
+    #[allow(clippy::type_complexity)]
+    fn load_signed_bundle(
+        &self,
+        envelope: &[u8],
+        keys: &[u8],
+    ) -> Result<(Option<Box<dyn Evaluator + Send>>, String), HostError>;
 }
 
 impl Evaluator for Native {
@@ -73,6 +84,18 @@ impl Runtime for Native {
         bundle: &[u8],
     ) -> Result<(Option<Box<dyn Evaluator + Send>>, String), HostError> {
         let (session, envelope) = Native::load_bundle(self, bundle);
+        Ok((
+            session.map(|s| Box::new(s) as Box<dyn Evaluator + Send>),
+            envelope,
+        ))
+    }
+
+    fn load_signed_bundle(
+        &self,
+        envelope: &[u8],
+        keys: &[u8],
+    ) -> Result<(Option<Box<dyn Evaluator + Send>>, String), HostError> {
+        let (session, envelope) = Native::load_signed_bundle(self, envelope, keys);
         Ok((
             session.map(|s| Box::new(s) as Box<dyn Evaluator + Send>),
             envelope,
@@ -115,6 +138,18 @@ impl Runtime for WasmModule {
         bundle: &[u8],
     ) -> Result<(Option<Box<dyn Evaluator + Send>>, String), HostError> {
         let (session, envelope) = WasmModule::load_bundle(self, bundle)?;
+        Ok((
+            session.map(|s| Box::new(s) as Box<dyn Evaluator + Send>),
+            envelope,
+        ))
+    }
+
+    fn load_signed_bundle(
+        &self,
+        envelope: &[u8],
+        keys: &[u8],
+    ) -> Result<(Option<Box<dyn Evaluator + Send>>, String), HostError> {
+        let (session, envelope) = WasmModule::load_signed_bundle(self, envelope, keys)?;
         Ok((
             session.map(|s| Box::new(s) as Box<dyn Evaluator + Send>),
             envelope,

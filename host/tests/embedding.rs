@@ -61,6 +61,7 @@ fn module(wat: Wat<'_>) -> Vec<u8> {
     {evaluate}
     (i64.const {answer_packed}))
   (func (export "entitle_bundle_load") (param i32 i32 i32) (result i64) (i64.const {answer_packed}))
+  (func (export "entitle_bundle_load_signed") (param i32 i32 i32 i32 i32) (result i64) (i64.const {answer_packed}))
   (func (export "entitle_bundle_evaluate") (param i32 i32 i32) (result i64) (i64.const {answer_packed}))
   (func (export "entitle_bundle_load_license") (param i32 i32 i32) (result i64) (i64.const {answer_packed}))
   (func (export "entitle_bundle_unload_license") (param i32 i32 i32) (result i32) (i32.const 0))
@@ -254,6 +255,7 @@ fn a_response_outside_memory_is_a_host_error() {
       (func (export "entitle_free") (param i32 i32))
       (func (export "entitle_evaluate") (param i32 i32) (result i64) (i64.const 0))
       (func (export "entitle_bundle_load") (param i32 i32 i32) (result i64) (i64.const 0))
+      (func (export "entitle_bundle_load_signed") (param i32 i32 i32 i32 i32) (result i64) (i64.const 0))
       (func (export "entitle_bundle_evaluate") (param i32 i32 i32) (result i64) (i64.const 0))
       (func (export "entitle_bundle_load_license") (param i32 i32 i32) (result i64) (i64.const 0))
       (func (export "entitle_bundle_unload_license") (param i32 i32 i32) (result i32) (i32.const 0))

@@ -282,3 +282,29 @@ fn sigterm_drains_and_exits_cleanly() {
     let gw = Gateway::start(&dir, &support::module_path(), &["--watch-ms", "0"]);
     assert_eq!(support::used(&gw, "lic-pro", "api_calls"), 2);
 }
+
+#[test]
+fn serve_demands_a_key_set_or_an_explicit_opt_out() {
+    let dir = support::scratch("gw-keys");
+    write_documents(&dir, "1.0.0");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_entitle"))
+        .args(["serve", "--bundle"])
+        .arg(dir.join("bundle.json"))
+        .arg("--licenses")
+        .arg(dir.join("licenses"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--keys"));
+
+    // Unsigned documents only with --allow-unsigned; then signed ones are refused.
+    support::write_json(&dir.join("bundle.json"), &support::bundle("1.0.0"));
+    let gw = Gateway::start(
+        &dir,
+        &support::module_path(),
+        &["--allow-unsigned", "--watch-ms", "0"],
+    );
+    let health = get(&agent(), &gw.url("/healthz"), &[]).unwrap().json();
+    assert_eq!(health["signed_by"], serde_json::Value::Null);
+    assert_eq!(health["refused_licenses"], 3);
+}

@@ -15,7 +15,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::{agent, post, write_documents, write_json, Gateway};
+use support::{
+    agent, get, post, write_bundle, write_documents, write_json, write_license, Gateway,
+};
 
 /// One answer: when its request was sent and answered, and under which bundle version.
 struct Seen {
@@ -40,7 +42,7 @@ fn load(
                 let mut n = 0u64;
                 while !stop.load(Ordering::Relaxed) {
                     n += 1;
-                    let ask = if n % 2 == 0 {
+                    let ask = if n.is_multiple_of(2) {
                         json!({"license": "lic-pro", "feature": "reports"})
                     } else {
                         json!({"license": "lic-pro", "metric": "api_calls", "amount": 1})
@@ -82,10 +84,8 @@ fn swap_under_load(by_signal: bool) {
     let clients = load(&gw, 4, &stop);
 
     std::thread::sleep(Duration::from_millis(700));
-    // A bundle the module refuses is logged and changes nothing.
-    let mut broken = support::bundle("1.5.0");
-    broken["tiers"]["pro"]["rank"] = json!(1);
-    write_json(&dir.join("bundle.json"), &broken);
+    // A bundle the module refuses (here: not signed) is logged and changes nothing.
+    write_json(&dir.join("bundle.json"), &support::bundle("1.5.0"));
     if by_signal {
         gw.signal("HUP");
     }
@@ -95,7 +95,7 @@ fn swap_under_load(by_signal: bool) {
     );
     std::thread::sleep(Duration::from_millis(300));
 
-    write_json(&dir.join("bundle.json"), &support::bundle("2.0.0"));
+    write_bundle(&dir, &support::bundle("2.0.0"));
     if by_signal {
         gw.signal("HUP");
     }
@@ -170,10 +170,7 @@ fn licenses_come_and_go_with_their_files() {
     let ask = json!({"license": "lic-new", "feature": "reports"});
     let a = post(&http, &gw.url("/v1/check"), &ask, &[]).unwrap();
     assert_eq!(a.json()["errors"][0]["code"], "unknown_license");
-    write_json(
-        &dir.join("licenses").join("lic-new.json"),
-        &support::license("lic-new", "basic", 1, 30),
-    );
+    write_license(&dir, &support::license("lic-new", "basic", 1, 30));
     gw.wait_for_log("reloaded", Duration::from_secs(30));
     let a = post(&http, &gw.url("/v1/check"), &ask, &[]).unwrap();
     assert_eq!(a.json()["result"]["decision"], "allow");
@@ -181,4 +178,21 @@ fn licenses_come_and_go_with_their_files() {
     gw.wait_for_log("reloaded", Duration::from_secs(30));
     let a = post(&http, &gw.url("/v1/check"), &ask, &[]).unwrap();
     assert_eq!(a.json()["errors"][0]["code"], "unknown_license");
+
+    // A license that is not signed by a trusted key is refused, logged and counted.
+    let mut forged = support::license("lic-forged", "pro", 1, 30);
+    forged["seats"] = json!(500);
+    write_json(&dir.join("licenses").join("lic-forged.json"), &forged);
+    gw.wait_for_log("reloaded", Duration::from_secs(30));
+    let a = post(
+        &http,
+        &gw.url("/v1/check"),
+        &json!({"license": "lic-forged", "feature": "reports"}),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(a.json()["errors"][0]["code"], "unknown_license");
+    let health = get(&http, &gw.url("/healthz"), &[]).unwrap().json();
+    assert_eq!(health["refused_licenses"], 1);
+    assert_eq!(health["signed_by"], "test-only-a");
 }

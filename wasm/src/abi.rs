@@ -22,6 +22,7 @@
 //! | `entitle_free` | `(ptr: u32, len: u32)` | releases an allocation made by `entitle_alloc` or a response, with the same length; `len == 0` does nothing |
 //! | `entitle_evaluate` | `(ptr: u32, len: u32) -> u64` | evaluates a self-contained request (the bundle travels inside it) |
 //! | `entitle_bundle_load` | `(ptr: u32, len: u32, handle_out: u32) -> u64` | parses and validates a bundle once; writes the handle as a little-endian `u32` at `handle_out` (`0` when the bundle is rejected; `handle_out == 0` skips the write) and responds with the bundle's description, or with the errors |
+//! | `entitle_bundle_load_signed` | `(env_ptr: u32, env_len: u32, keys_ptr: u32, keys_len: u32, handle_out: u32) -> u64` | like `entitle_bundle_load`, for a bundle in a signed envelope verified against the key set at `keys_ptr`; the bundle keeps the key set, and takes only signed licenses |
 //! | `entitle_bundle_evaluate` | `(handle: u32, ptr: u32, len: u32) -> u64` | evaluates a request that names no `bundle` against a loaded bundle; an unknown handle gets an `unknown_bundle_handle` error envelope |
 //! | `entitle_bundle_load_license` | `(handle: u32, ptr: u32, len: u32) -> u64` | parses and validates a license against a loaded bundle and keeps it there, so requests may name it by id (`"license":"<id>"`); responds `{"license":id,"loaded":n}` or the errors |
 //! | `entitle_bundle_unload_license` | `(handle: u32, ptr: u32, len: u32) -> u32` | forgets the license whose id is the UTF-8 bytes at `ptr`; `1` if it was loaded, else `0` |
@@ -88,7 +89,18 @@ pub mod calls {
 
     /// Loads a bundle; returns its handle (`0` when rejected) and the envelope.
     pub fn bundle_load(bundle: &[u8]) -> (u32, String) {
-        match LoadedBundle::load(bundle) {
+        keep(LoadedBundle::load(bundle))
+    }
+
+    /// Verifies a signed bundle against a key set and loads it, keeping the
+    /// key set; returns its handle (`0` when rejected) and the envelope.
+    pub fn bundle_load_signed(envelope: &[u8], keys: &[u8]) -> (u32, String) {
+        keep(LoadedBundle::load_signed(envelope, keys))
+    }
+
+    /// Puts a loaded bundle in the table under a new handle.
+    fn keep(loaded: Result<LoadedBundle, String>) -> (u32, String) {
+        match loaded {
             Ok(loaded) => {
                 let describe = loaded.describe();
                 let handle = with_table(|table| {
@@ -242,6 +254,40 @@ mod exports {
         // SAFETY: forwarded from this function's contract.
         let bundle = unsafe { input(ptr, len) };
         let (handle, envelope) = calls::bundle_load(bundle);
+        // SAFETY: forwarded from this function's contract.
+        unsafe { write_handle(handle, handle_out) };
+        respond(envelope)
+    }
+
+    /// Verifies and loads a signed bundle and writes its handle (`0` when
+    /// rejected) at `handle_out`.
+    ///
+    /// # Safety
+    /// `env_ptr..env_ptr + env_len` and `keys_ptr..keys_ptr + keys_len` must
+    /// be initialised memory the caller owns, and `handle_out..handle_out + 4`
+    /// writable memory the caller owns (or `0` to skip writing the handle).
+    #[no_mangle]
+    pub unsafe extern "C" fn entitle_bundle_load_signed(
+        env_ptr: u32,
+        env_len: u32,
+        keys_ptr: u32,
+        keys_len: u32,
+        handle_out: u32,
+    ) -> u64 {
+        // SAFETY: forwarded from this function's contract.
+        let (envelope, keys) = unsafe { (input(env_ptr, env_len), input(keys_ptr, keys_len)) };
+        let (handle, envelope) = calls::bundle_load_signed(envelope, keys);
+        // SAFETY: forwarded from this function's contract.
+        unsafe { write_handle(handle, handle_out) };
+        respond(envelope)
+    }
+
+    /// Writes a handle as a little-endian `u32` at `handle_out`, unless it is `0`.
+    ///
+    /// # Safety
+    /// `handle_out..handle_out + 4` must be writable memory the caller owns,
+    /// or `handle_out` must be `0`.
+    unsafe fn write_handle(handle: u32, handle_out: u32) {
         if handle_out != 0 {
             let bytes = handle.to_le_bytes();
             // SAFETY: the caller guarantees 4 writable bytes at `handle_out`;
@@ -250,7 +296,6 @@ mod exports {
                 std::ptr::copy_nonoverlapping(bytes.as_ptr(), handle_out as usize as *mut u8, 4);
             }
         }
-        respond(envelope)
     }
 
     /// Evaluates a request against a loaded bundle.
@@ -356,6 +401,37 @@ mod tests {
             entitle_core::api::unknown_bundle_handle(0)
         );
         calls::bundle_free(handle);
+    }
+
+    /// A file of the conformance corpus's signed fixtures.
+    fn signed_fixture(name: &str) -> Vec<u8> {
+        let path = format!(
+            "{}/../tests/conformance/fixtures/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        std::fs::read(path).unwrap()
+    }
+
+    #[test]
+    fn a_signed_bundle_loads_and_keeps_its_keys() {
+        let envelope = signed_fixture("signature/bundle.envelope.json");
+        let keys = signed_fixture("keys/keys.json");
+        let (handle, describe) = calls::bundle_load_signed(&envelope, &keys);
+        assert_ne!(handle, 0, "{describe}");
+        assert!(describe.contains(r#""key_id":"test-only-a""#), "{describe}");
+        let license = signed_fixture("signature/license.envelope.json");
+        let loaded: serde_json::Value =
+            serde_json::from_str(&calls::bundle_load_license(handle, &license)).unwrap();
+        assert_eq!(loaded["result"]["license"], "lic-signed-1", "{loaded}");
+        // A plain license is refused by a bundle loaded signed.
+        let plain = signed_fixture("signature/license.payload.json");
+        let refused: serde_json::Value =
+            serde_json::from_str(&calls::bundle_load_license(handle, &plain)).unwrap();
+        assert_eq!(refused["errors"][0]["code"], "signature_required");
+        calls::bundle_free(handle);
+        // An empty key set verifies nothing.
+        let (zero, _) = calls::bundle_load_signed(&envelope, b"{\"keys\":[]}");
+        assert_eq!(zero, 0);
     }
 
     #[test]

@@ -8,6 +8,7 @@
 //! evaluate({ op: "check", bundle, license, usage, now, feature: "sso" }); // envelope object
 //! evaluateJson('{"op":"check",...}'); // envelope JSON text, byte-identical to every other host
 //! const b = new Bundle(bundleJsonText); // throws Error(message = error envelope JSON)
+//! const s = Bundle.loadSigned(envelopeJsonText, keySetJsonText); // a signed bundle; licenses must then be signed too
 //! b.describe();                       // envelope object describing the bundle
 //! b.evaluate({ op: "check", license, usage, now, feature: "sso" });
 //! b.evaluateJson('{"op":"check",...}');
@@ -74,6 +75,19 @@ impl Bundle {
     #[wasm_bindgen(constructor)]
     pub fn new(bundle: &str) -> Result<Bundle, JsError> {
         match LoadedBundle::load(bundle.as_bytes()) {
+            Ok(loaded) => Ok(Bundle { loaded }),
+            Err(envelope) => Err(JsError::new(&envelope)),
+        }
+    }
+
+    /// Verifies a signed bundle (an `entitle-signed/1` envelope, JSON text)
+    /// against a key set (JSON text) and loads it, keeping the key set:
+    /// licenses loaded into it, or sent in requests to it, must then be
+    /// signed by one of its keys. Throws an `Error` whose message is the
+    /// error envelope JSON when the envelope or the bundle is rejected.
+    #[wasm_bindgen(js_name = loadSigned)]
+    pub fn load_signed(envelope: &str, keys: &str) -> Result<Bundle, JsError> {
+        match LoadedBundle::load_signed(envelope.as_bytes(), keys.as_bytes()) {
             Ok(loaded) => Ok(Bundle { loaded }),
             Err(envelope) => Err(JsError::new(&envelope)),
         }

@@ -39,6 +39,17 @@ const ABI: &[(&str, &[ValType], &[ValType])] = &[
         &[ValType::I64],
     ),
     (
+        "entitle_bundle_load_signed",
+        &[
+            ValType::I32,
+            ValType::I32,
+            ValType::I32,
+            ValType::I32,
+            ValType::I32,
+        ],
+        &[ValType::I64],
+    ),
+    (
         "entitle_bundle_evaluate",
         &[ValType::I32, ValType::I32, ValType::I32],
         &[ValType::I64],

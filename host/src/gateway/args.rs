@@ -26,6 +26,13 @@ pub struct ServeArgs {
     /// The directory of license documents (`*.json`).
     #[arg(long, value_name = "DIR")]
     licenses: PathBuf,
+    /// The key set (`{"keys":[...]}`) the bundle and every license must be
+    /// signed with (docs/signing.md).
+    #[arg(long, value_name = "FILE", required_unless_present = "allow_unsigned")]
+    keys: Option<PathBuf>,
+    /// Take unsigned documents: for development, never in front of customers.
+    #[arg(long, conflicts_with = "keys")]
+    allow_unsigned: bool,
     /// The meter database (SQLite, WAL mode); created if missing.
     #[arg(long, value_name = "FILE", default_value = "entitle-meter.db")]
     database: PathBuf,
@@ -71,6 +78,7 @@ impl ServeArgs {
                 module,
                 bundle: self.bundle,
                 licenses: self.licenses,
+                keys: self.keys,
             },
             database: self.database,
             durability: self.durability,

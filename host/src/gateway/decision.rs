@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::generation::{Generation, Mode, Sources};
-use super::meter::{Meter, Record, Stored};
+use super::meter::{LicenseUsage, Meter, Record};
 use super::telemetry::Telemetry;
 use crate::error::HostError;
 use crate::limits::Limits;
@@ -101,6 +101,12 @@ impl Decided {
             .or_else(|| self.summary.errors.first().map(|e| e.code.as_str()))
             .unwrap_or("none")
     }
+}
+
+/// A check decided: answered, or waiting for the commit of its record.
+enum Step {
+    Answered(Decided),
+    Committing(Decided, tokio::sync::oneshot::Receiver<Result<(), String>>),
 }
 
 struct Cached {
@@ -198,85 +204,140 @@ impl Gateway {
 
     /// Decides a check. `fields` is the request as the client sent it (its
     /// `license`, and `feature`, `metric` with `amount`, or `route`); `key`
-    /// makes a consuming check idempotent.
-    pub fn check(&self, fields: Map<String, Value>, key: Option<&str>) -> Decided {
+    /// makes a consuming check idempotent. A consuming check's answer is
+    /// returned only once its record is committed.
+    pub async fn check(&self, fields: Map<String, Value>, key: Option<&str>) -> Decided {
+        match self.decide_and_stage(&fields, key) {
+            Step::Answered(answer) => answer,
+            Step::Committing(answer, committed) => match committed.await {
+                Ok(Ok(())) => answer,
+                Ok(Err(detail)) => {
+                    self.failed(&self.generation(), &fields, &HostError::Store { detail })
+                }
+                Err(_) => {
+                    let detail = String::from("the meter's writer thread stopped");
+                    self.failed(&self.generation(), &fields, &HostError::Store { detail })
+                }
+            },
+        }
+    }
+
+    /// Everything of a check but waiting for its commit; no lock outlives it.
+    fn decide_and_stage(&self, fields: &Map<String, Value>, key: Option<&str>) -> Step {
         let generation = self.generation();
         if let Some(field) = OWNED.iter().find(|f| fields.contains_key(**f)) {
-            return host_error(
+            return Step::Answered(host_error(
                 &generation,
                 "field_set_by_gateway",
                 &format!("$.{field}"),
                 &format!("`{field}` is set by the gateway"),
                 "leave it out: the gateway sets the time, the usage and the bundle",
-            );
+            ));
         }
         let license = match fields.get("license") {
             Some(Value::String(id)) => Some(id.clone()),
             _ => None,
         };
-        let consuming = fields.contains_key("metric") || fields.contains_key("route");
-        let cache_key = (!consuming && key.is_none() && fields.contains_key("feature"))
-            .then(|| Value::Object(fields.clone()).to_string());
+        let consumes = fields.contains_key("metric");
+        let may_consume = consumes || fields.contains_key("route");
         let now = Utc::now();
-        let usage = license
-            .as_deref()
-            .map(|l| self.meter.usage(l))
-            .unwrap_or_default();
-        if let Some(hit) = cache_key
-            .as_deref()
-            .and_then(|k| self.cached(k, generation.id, usage.version, now))
-        {
-            self.telemetry.cache_hits.inc();
-            return hit;
-        }
+        let usage = self.usage(license.as_deref());
 
-        // A consuming check decides on the latest count and records its own
-        // before any other consuming check decides.
-        let _writing = consuming.then(|| self.meter.write_lock());
-        if let (true, Some(key)) = (consuming, key) {
+        // A repeated key gets its first answer, whatever has happened since.
+        if let (true, Some(key)) = (may_consume, key) {
             match self.meter.replay(key) {
-                Ok(Some(earlier)) => return decided(earlier.into(), None),
+                Ok(Some(earlier)) => return Step::Answered(decided(earlier.into(), None)),
                 Ok(None) => {}
-                Err(error) => return self.failed(&generation, &fields, &error),
+                Err(error) => return Step::Answered(self.failed(&generation, fields, &error)),
             }
         }
-        let usage = if consuming {
-            license
-                .as_deref()
-                .map(|l| self.meter.usage(l))
-                .unwrap_or_default()
+        // Answers that record nothing are cached under the usage they were
+        // decided on, until their valid_until.
+        let cache_key = Value::Object(fields.clone()).to_string();
+        if let Some(hit) = self.cached(&cache_key, generation.id, usage.version, now) {
+            self.telemetry.cache_hits.inc();
+            return Step::Answered(hit);
+        }
+
+        // A metric is consumed on the latest count, decided and staged under
+        // one lock; a route decides without it, and only when its answer
+        // records does it decide again under the lock if the count moved.
+        let guard = consumes.then(|| self.meter.write_lock());
+        let usage = if consumes {
+            self.usage(license.as_deref())
         } else {
             usage
         };
+        let mut answer = match self.decide(&generation, fields, &usage, now) {
+            Ok(answer) => answer,
+            Err(error) => return Step::Answered(self.failed(&generation, fields, &error)),
+        };
+        let Some(license) = license.as_deref().filter(|_| record_of(&answer).is_some()) else {
+            drop(guard);
+            self.remember(cache_key, generation.id, usage.version, &answer);
+            return Step::Answered(answer);
+        };
+        let guard = match guard {
+            Some(guard) => guard,
+            None => {
+                let guard = self.meter.write_lock();
+                let latest = self.usage(Some(license));
+                if latest.version != usage.version {
+                    answer = match self.decide(&generation, fields, &latest, now) {
+                        Ok(answer) => answer,
+                        Err(error) => {
+                            return Step::Answered(self.failed(&generation, fields, &error))
+                        }
+                    };
+                }
+                guard
+            }
+        };
+        let Some(record) = record_of(&answer) else {
+            return Step::Answered(answer);
+        };
+        if let Some(key) = key {
+            // A concurrent request with this key may have been staged meanwhile.
+            match self.meter.replay(key) {
+                Ok(Some(earlier)) => return Step::Answered(decided(earlier.into(), None)),
+                Ok(None) => {}
+                Err(error) => return Step::Answered(self.failed(&generation, fields, &error)),
+            }
+        }
+        let staged = self.meter.stage(
+            &guard,
+            license,
+            record,
+            key,
+            &answer.envelope,
+            now.timestamp(),
+        );
+        drop(guard);
+        match staged {
+            Ok(committed) => Step::Committing(answer, committed),
+            Err(error) => Step::Answered(self.failed(&generation, fields, &error)),
+        }
+    }
+
+    fn usage(&self, license: Option<&str>) -> Arc<LicenseUsage> {
+        license.map(|l| self.meter.usage(l)).unwrap_or_default()
+    }
+
+    /// Asks the module, with the gateway's clock and the given usage.
+    fn decide(
+        &self,
+        generation: &Generation,
+        fields: &Map<String, Value>,
+        usage: &LicenseUsage,
+        now: DateTime<Utc>,
+    ) -> Result<Decided, HostError> {
         let mut request = fields.clone();
         request.insert(String::from("op"), json!("check"));
         request.insert(String::from("now"), json!(timestamp(now)));
         request.insert(String::from("usage"), json!({ "metrics": usage.metrics }));
         let bytes = Value::Object(request).to_string();
-        let envelope = match generation.evaluate(bytes.as_bytes()) {
-            Ok(envelope) => envelope,
-            Err(error) => return self.failed(&generation, &fields, &error),
-        };
-        let answer = decided(envelope.into(), None);
-        let record = answer
-            .summary
-            .result
-            .as_ref()
-            .and_then(|r| r.record.as_ref());
-        if let (Some(record), Some(license)) = (record, license.as_deref()) {
-            match self
-                .meter
-                .record(license, record, key, &answer.envelope, now.timestamp())
-            {
-                Ok(Stored::Recorded) => {}
-                Ok(Stored::Replayed(earlier)) => return decided(earlier.into(), None),
-                Err(error) => return self.failed(&generation, &fields, &error),
-            }
-        }
-        if let Some(cache_key) = cache_key {
-            self.remember(cache_key, generation.id, usage.version, &answer);
-        }
-        answer
+        let envelope = generation.evaluate(bytes.as_bytes())?;
+        Ok(decided(envelope.into(), None))
     }
 
     /// The status of a license with its metered usage.
@@ -386,6 +447,14 @@ impl Gateway {
         let failure = Some(error.code());
         decided(envelope.to_string().into(), failure)
     }
+}
+
+fn record_of(answer: &Decided) -> Option<&Record> {
+    answer
+        .summary
+        .result
+        .as_ref()
+        .and_then(|r| r.record.as_ref())
 }
 
 fn meta(generation: &Generation) -> Value {

@@ -22,6 +22,9 @@ pub struct Sources {
     pub bundle: PathBuf,
     /// A directory of license documents (`*.json`).
     pub licenses: PathBuf,
+    /// The key set the bundle and every license must be signed with; `None`
+    /// takes unsigned documents (development only).
+    pub keys: Option<PathBuf>,
 }
 
 impl Sources {
@@ -29,6 +32,7 @@ impl Sources {
     /// the files changed.
     pub fn fingerprint(&self) -> Vec<(PathBuf, u64, Option<SystemTime>)> {
         let mut files = vec![self.module.clone(), self.bundle.clone()];
+        files.extend(self.keys.clone());
         files.extend(license_files(&self.licenses));
         files
             .into_iter()
@@ -88,6 +92,13 @@ pub struct BundleInfo {
     pub hash: String,
 }
 
+/// What a signed bundle's description adds.
+#[derive(Debug, Clone, Default, Deserialize)]
+struct Signer {
+    #[serde(default)]
+    key_id: Option<String>,
+}
+
 #[derive(Deserialize)]
 struct Described {
     outcome: String,
@@ -98,6 +109,8 @@ struct Described {
 struct DescribedResult {
     bundle: BundleInfo,
     on_failure: OnFailure,
+    #[serde(flatten)]
+    signer: Signer,
 }
 
 /// A license file the module refused, and why.
@@ -121,12 +134,15 @@ pub struct Generation {
     pub bundle: BundleInfo,
     /// Failure modes.
     pub on_failure: OnFailure,
+    /// The key that signed the bundle; `None` when unsigned documents are taken.
+    pub signed_by: Option<String>,
     /// Licenses loaded, by id.
     pub licenses: BTreeMap<String, PathBuf>,
     /// License files refused.
     pub refused: Vec<Refusal>,
     module: WasmModule,
     bundle_bytes: Vec<u8>,
+    keys: Option<Vec<u8>>,
     license_bytes: Vec<Vec<u8>>,
     pool: Mutex<Vec<WasmBundle>>,
 }
@@ -144,7 +160,13 @@ impl Generation {
         let module = WasmModule::load(&sources.module)?.with_limits(limits);
         let bundle_bytes = std::fs::read(&sources.bundle)
             .map_err(|source| HostError::read(&sources.bundle, source))?;
-        let (first, envelope) = module.load_bundle(&bundle_bytes)?;
+        let keys = match &sources.keys {
+            Some(path) => {
+                Some(std::fs::read(path).map_err(|source| HostError::read(path, source))?)
+            }
+            None => None,
+        };
+        let (first, envelope) = load(&module, &bundle_bytes, keys.as_deref())?;
         let Some(mut first) = first else {
             return Err(HostError::Refused {
                 path: sources.bundle.display().to_string(),
@@ -188,10 +210,12 @@ impl Generation {
             engine_version: module.engine_version().to_string(),
             bundle: described.bundle,
             on_failure: described.on_failure,
+            signed_by: described.signer.key_id,
             licenses,
             refused,
             module,
             bundle_bytes,
+            keys,
             license_bytes,
             pool: Mutex::new(Vec::new()),
         };
@@ -208,7 +232,7 @@ impl Generation {
 
     /// A new instance with the bundle and every license loaded.
     fn instance(&self) -> Result<WasmBundle, HostError> {
-        let (session, envelope) = self.module.load_bundle(&self.bundle_bytes)?;
+        let (session, envelope) = load(&self.module, &self.bundle_bytes, self.keys.as_deref())?;
         let mut session = session.ok_or_else(|| HostError::BadResponse {
             detail: format!(
                 "a refusal of a bundle it loaded before: {}",
@@ -247,6 +271,19 @@ impl Generation {
         feature
             .and_then(|f| self.on_failure.features.get(f).copied())
             .unwrap_or(self.on_failure.default)
+    }
+}
+
+/// Loads the bundle into a new instance: verified against the key set when
+/// there is one (the module then takes only licenses signed by its keys).
+fn load(
+    module: &WasmModule,
+    bundle: &[u8],
+    keys: Option<&[u8]>,
+) -> Result<(Option<WasmBundle>, String), HostError> {
+    match keys {
+        Some(keys) => module.load_signed_bundle(bundle, keys),
+        None => module.load_bundle(bundle),
     }
 }
 

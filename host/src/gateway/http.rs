@@ -43,7 +43,7 @@ async fn check(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: By
             if let Some(Value::String(id)) = fields.remove("request_id") {
                 key.get_or_insert(id);
             }
-            gateway.check(fields, key.as_deref())
+            gateway.check(fields, key.as_deref()).await
         }
         // Not a JSON object: the module reports exactly what is wrong and where.
         _ => match gateway.generation().evaluate(&body) {
@@ -153,7 +153,7 @@ async fn forward_auth(
     }
     let key = header(&headers, "idempotency-key").or_else(|| header(&headers, "x-request-id"));
     let decided = if fields.contains_key("license") {
-        gateway.check(fields, key.as_deref())
+        gateway.check(fields, key.as_deref()).await
     } else {
         host_error(
             &gateway.generation(),
@@ -218,6 +218,7 @@ async fn healthz(State(gateway): State<Arc<Gateway>>) -> Response {
             "version": generation.bundle.version,
             "hash": generation.bundle.hash,
         },
+        "signed_by": generation.signed_by,
         "licenses": generation.licenses.len(),
         "refused_licenses": generation.refused.len(),
     });

@@ -6,8 +6,12 @@
 //! the answer sent. So an acknowledged consumption is on disk, and a retried
 //! request (same key) gets its first answer back instead of counting again.
 //!
-//! The latest count of every `(license, metric)` is also kept in memory: it
-//! is the usage every check is decided with, read without touching the disk.
+//! The latest count of every `(license, metric)` is kept in memory: it is the
+//! usage every check is decided with. A consuming check decides and updates
+//! that count under one lock, then hands its record to the writer thread,
+//! which commits every record waiting in one transaction (group commit) and
+//! only then releases their answers. If a commit fails, its answers are
+//! never sent and the counts in memory are reloaded from the database.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -81,17 +85,29 @@ pub struct Meter {
 
 struct Inner {
     writes: Mutex<()>,
-    db: Mutex<Connection>,
+    db: Arc<Mutex<Connection>>,
     latest: Mutex<HashMap<String, Arc<LicenseUsage>>>,
+    /// Keys staged but not yet committed, with their answers.
+    pending_keys: Mutex<HashMap<String, String>>,
+    writes_to_commit: std::sync::mpsc::Sender<Write>,
 }
 
-/// A consumption decided and stored, or the answer stored for a repeated key.
-pub enum Stored {
-    /// The count was recorded now.
-    Recorded,
-    /// The idempotency key was used before: this was its answer.
-    Replayed(String),
+/// One staged record on its way to the database.
+struct Write {
+    license: String,
+    metric: String,
+    period_start: String,
+    start_unix: i64,
+    used: i64,
+    soft_exceeded_at: Option<String>,
+    key: Option<String>,
+    answer: String,
+    now_unix: i64,
+    done: tokio::sync::oneshot::Sender<Result<(), String>>,
 }
+
+/// The most records one transaction commits.
+const GROUP: usize = 512;
 
 impl Meter {
     /// Opens (creating if needed) the database at `path` in WAL mode and
@@ -132,13 +148,24 @@ impl Meter {
             });
         }
         let latest = load_latest(&db).map_err(|e| db_error(path, &e))?;
-        Ok(Meter {
+        let (writes_to_commit, staged) = std::sync::mpsc::channel();
+        let meter = Meter {
             inner: Arc::new(Inner {
                 writes: Mutex::new(()),
-                db: Mutex::new(db),
+                db: Arc::new(Mutex::new(db)),
                 latest: Mutex::new(latest),
+                pending_keys: Mutex::new(HashMap::new()),
+                writes_to_commit,
             }),
-        })
+        };
+        let writer = Arc::downgrade(&meter.inner);
+        std::thread::Builder::new()
+            .name(String::from("entitle-meter"))
+            .spawn(move || write_staged(&staged, &writer))
+            .map_err(|e| HostError::Store {
+                detail: format!("cannot start the meter's writer thread: {e}"),
+            })?;
+        Ok(meter)
     }
 
     /// The latest counts of a license (empty when it has consumed nothing).
@@ -151,6 +178,9 @@ impl Meter {
 
     /// The answer already given to an idempotency key, if any.
     pub fn replay(&self, key: &str) -> Result<Option<String>, HostError> {
+        if let Some(answer) = lock(&self.inner.pending_keys).get(key) {
+            return Ok(Some(answer.clone()));
+        }
         let db = lock(&self.inner.db);
         db.query_row(
             "SELECT answer FROM requests WHERE key = ?1",
@@ -161,17 +191,20 @@ impl Meter {
         .map_err(|e| store_error(&e))
     }
 
-    /// Stores a record and the answer under its idempotency key in one
-    /// transaction, then updates the in-memory count. When the key was used
-    /// before, stores nothing and returns that earlier answer.
-    pub fn record(
+    /// Stages a record decided under [`Meter::write_lock`]: the count in
+    /// memory moves at once (so the next consuming check decides on it) and
+    /// the record, its idempotency key and its answer go to the writer
+    /// thread. The answer may be sent once the returned receiver says the
+    /// commit holding it succeeded.
+    pub fn stage(
         &self,
+        _guard: &WriteGuard<'_>,
         license: &str,
         record: &Record,
         key: Option<&str>,
         answer: &str,
         now_unix: i64,
-    ) -> Result<Stored, HostError> {
+    ) -> Result<tokio::sync::oneshot::Receiver<Result<(), String>>, HostError> {
         let start_unix = entitle_core::time::Timestamp::parse(&record.period.start)
             .map(|t| t.0.timestamp())
             .ok_or_else(|| HostError::Store {
@@ -183,61 +216,44 @@ impl Meter {
         let used = i64::try_from(record.used).map_err(|_| HostError::Store {
             detail: format!("a count `{}` past what the database holds", record.used),
         })?;
-        let mut db = lock(&self.inner.db);
-        let tx = db
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(|e| store_error(&e))?;
+        let (done, committed) = tokio::sync::oneshot::channel();
+        let write = Write {
+            license: license.to_string(),
+            metric: record.metric.clone(),
+            period_start: record.period.start.clone(),
+            start_unix,
+            used,
+            soft_exceeded_at: record.soft_exceeded_at.clone(),
+            key: key.map(String::from),
+            answer: answer.to_string(),
+            now_unix,
+            done,
+        };
         if let Some(key) = key {
-            let earlier: Option<String> = tx
-                .query_row(
-                    "SELECT answer FROM requests WHERE key = ?1",
-                    params![key],
-                    |row| row.get(0),
-                )
-                .optional()
-                .map_err(|e| store_error(&e))?;
-            if let Some(earlier) = earlier {
-                return Ok(Stored::Replayed(earlier));
-            }
-            tx.execute(
-                "INSERT INTO requests (key, license, answer, at_unix) VALUES (?1, ?2, ?3, ?4)",
-                params![key, license, answer, now_unix],
-            )
-            .map_err(|e| store_error(&e))?;
+            lock(&self.inner.pending_keys).insert(key.to_string(), answer.to_string());
         }
-        tx.execute(
-            "INSERT INTO counts (license, metric, period_start, period_start_unix, used, soft_exceeded_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (license, metric, period_start)
-             DO UPDATE SET used = excluded.used, soft_exceeded_at = excluded.soft_exceeded_at",
-            params![
-                license,
-                record.metric,
-                record.period.start,
-                start_unix,
-                used,
-                record.soft_exceeded_at
-            ],
-        )
-        .map_err(|e| store_error(&e))?;
-        tx.commit().map_err(|e| store_error(&e))?;
-        // Still holding the database lock: counts reach memory in commit order.
-        let mut latest = lock(&self.inner.latest);
-        let entry = latest.entry(license.to_string()).or_default();
-        let mut usage = (**entry).clone();
-        usage.metrics.insert(
-            record.metric.clone(),
-            Count {
-                used: record.used,
-                soft_exceeded_at: record.soft_exceeded_at.clone(),
-                period_start: record.period.start.clone(),
-            },
-        );
-        usage.version = usage.version.wrapping_add(1);
-        *entry = Arc::new(usage);
-        drop(latest);
-        drop(db);
-        Ok(Stored::Recorded)
+        {
+            let mut latest = lock(&self.inner.latest);
+            let entry = latest.entry(license.to_string()).or_default();
+            let mut usage = (**entry).clone();
+            usage.metrics.insert(
+                record.metric.clone(),
+                Count {
+                    used: record.used,
+                    soft_exceeded_at: record.soft_exceeded_at.clone(),
+                    period_start: record.period.start.clone(),
+                },
+            );
+            usage.version = usage.version.wrapping_add(1);
+            *entry = Arc::new(usage);
+        }
+        self.inner
+            .writes_to_commit
+            .send(write)
+            .map_err(|_| HostError::Store {
+                detail: String::from("the meter's writer thread has stopped"),
+            })?;
+        Ok(committed)
     }
 
     /// Forgets idempotency keys older than `before_unix`; how many.
@@ -263,6 +279,71 @@ impl Meter {
 /// Held while a consuming check is decided and recorded.
 pub struct WriteGuard<'a> {
     _guard: MutexGuard<'a, ()>,
+}
+
+/// The writer thread: commits every staged record waiting, in one
+/// transaction, then releases their answers. Ends when the meter is dropped.
+fn write_staged(staged: &std::sync::mpsc::Receiver<Write>, meter: &std::sync::Weak<Inner>) {
+    while let Ok(first) = staged.recv() {
+        let mut group = vec![first];
+        while group.len() < GROUP {
+            match staged.try_recv() {
+                Ok(write) => group.push(write),
+                Err(_) => break,
+            }
+        }
+        let Some(inner) = meter.upgrade() else {
+            return;
+        };
+        let outcome = commit(&mut lock(&inner.db), &group).map_err(|e| e.to_string());
+        {
+            let mut pending = lock(&inner.pending_keys);
+            for key in group.iter().filter_map(|w| w.key.as_ref()) {
+                pending.remove(key);
+            }
+        }
+        if let Err(error) = &outcome {
+            // The counts in memory ran ahead of the database: take them back
+            // from it before another check decides on them.
+            tracing::error!(%error, records = group.len(), "meter commit failed; answers withheld");
+            let _writing = lock(&inner.writes);
+            if let Ok(latest) = load_latest(&lock(&inner.db)) {
+                *lock(&inner.latest) = latest;
+            }
+        }
+        for write in group {
+            let _ = write.done.send(outcome.clone());
+        }
+    }
+}
+
+fn commit(db: &mut Connection, group: &[Write]) -> rusqlite::Result<()> {
+    let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    {
+        let mut key_insert = tx.prepare_cached(
+            "INSERT INTO requests (key, license, answer, at_unix) VALUES (?1, ?2, ?3, ?4)",
+        )?;
+        let mut count_upsert = tx.prepare_cached(
+            "INSERT INTO counts (license, metric, period_start, period_start_unix, used, soft_exceeded_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (license, metric, period_start)
+             DO UPDATE SET used = excluded.used, soft_exceeded_at = excluded.soft_exceeded_at",
+        )?;
+        for w in group {
+            if let Some(key) = &w.key {
+                key_insert.execute(params![key, w.license, w.answer, w.now_unix])?;
+            }
+            count_upsert.execute(params![
+                w.license,
+                w.metric,
+                w.period_start,
+                w.start_unix,
+                w.used,
+                w.soft_exceeded_at
+            ])?;
+        }
+    }
+    tx.commit()
 }
 
 fn load_latest(db: &Connection) -> rusqlite::Result<HashMap<String, Arc<LicenseUsage>>> {

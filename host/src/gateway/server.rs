@@ -92,6 +92,7 @@ async fn run(options: ServeOptions) -> Result<(), HostError> {
         module_sha256 = %generation.module_sha256,
         bundle = %generation.bundle.id,
         bundle_version = %generation.bundle.version,
+        signed_by = generation.signed_by.as_deref().unwrap_or("unsigned documents allowed"),
         licenses = generation.licenses.len(),
         "serving"
     );

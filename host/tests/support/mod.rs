@@ -93,18 +93,60 @@ pub fn license(id: &str, tier: &str, start_days_ago: u64, days: u64) -> Value {
 
 /// Writes the bundle and the standard licenses: `lic-basic`, `lic-pro`,
 /// and `lic-grace` (pro, term ended 2 days ago: in renewal grace).
+/// Every document is signed with the test-only key `test-only-a`.
 pub fn write_documents(dir: &Path, version: &str) {
-    write_json(&dir.join("bundle.json"), &bundle(version));
+    write_bundle(dir, &bundle(version));
     for (id, tier, ago, days) in [
         ("lic-basic", "basic", 30, 365),
         ("lic-pro", "pro", 30, 365),
         ("lic-grace", "pro", 367, 365),
     ] {
-        write_json(
-            &dir.join("licenses").join(format!("{id}.json")),
-            &license(id, tier, ago, days),
-        );
+        write_license(dir, &license(id, tier, ago, days));
     }
+}
+
+/// The test-only keys (never trusted anywhere else).
+pub fn keys_dir() -> PathBuf {
+    root().join("tests/conformance/fixtures/keys")
+}
+
+/// Signs `value` as `kind` with `entitle sign` and the test-only key
+/// `test-only-a`, as a vendor would, and writes the envelope to `path`.
+pub fn write_signed(path: &Path, kind: &str, value: &Value) {
+    let plain = path.with_extension("plain");
+    std::fs::write(&plain, serde_json::to_vec_pretty(value).unwrap()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_entitle"))
+        .arg("sign")
+        .arg("--key")
+        .arg(keys_dir().join("test-only-a.pem"))
+        .args(["--key-id", "test-only-a", "--kind", kind])
+        .arg(&plain)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "entitle sign: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::fs::remove_file(&plain).unwrap();
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, &out.stdout).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+/// Writes the bundle, signed.
+pub fn write_bundle(dir: &Path, value: &Value) {
+    write_signed(&dir.join("bundle.json"), "bundle", value);
+}
+
+/// Writes a license, signed, as `licenses/<id>.json`.
+pub fn write_license(dir: &Path, value: &Value) {
+    let id = value["license"].as_str().unwrap();
+    write_signed(
+        &dir.join("licenses").join(format!("{id}.json")),
+        "license",
+        value,
+    );
 }
 
 /// Writes JSON through a rename, so a watching gateway never reads half a file.
@@ -126,9 +168,20 @@ pub struct Gateway {
 impl Gateway {
     /// Starts `entitle serve` on the documents in `dir` with the module
     /// `module` and extra flags, and waits until it listens.
+    /// Documents must be signed by the test-only keys unless `extra` has
+    /// `--allow-unsigned`.
     pub fn start(dir: &Path, module: &Path, extra: &[&str]) -> Gateway {
+        let keys = if extra.contains(&"--allow-unsigned") {
+            Vec::new()
+        } else {
+            vec![
+                std::ffi::OsString::from("--keys"),
+                keys_dir().join("keys.json").into_os_string(),
+            ]
+        };
         let mut child = Command::new(env!("CARGO_BIN_EXE_entitle"))
             .arg("serve")
+            .args(keys)
             .arg("--listen")
             .arg("127.0.0.1:0")
             .arg("--module")
