@@ -221,7 +221,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         .and_then(Path::parent)
         .unwrap_or(&root)
         .join("loadtest");
-    write_documents(&dir)?;
+    write_documents(&dir, &entitle, &root)?;
     let scripts = dir.join("wrk");
     fs::create_dir_all(&scripts)
         .with_context(|| format!("cannot create `{}`", scripts.display()))?;
@@ -366,7 +366,7 @@ fn build_release() -> anyhow::Result<PathBuf> {
 
 /// The bundle, the license (a billion calls a month, hard: the run cannot
 /// spend them) and an empty meter database.
-fn write_documents(dir: &Path) -> anyhow::Result<()> {
+fn write_documents(dir: &Path, entitle: &Path, root: &Path) -> anyhow::Result<()> {
     let licenses = dir.join("licenses");
     fs::create_dir_all(&licenses)
         .with_context(|| format!("cannot create `{}`", licenses.display()))?;
@@ -411,12 +411,29 @@ fn write_documents(dir: &Path) -> anyhow::Result<()> {
       "anchor_date": start.format("%Y-%m-%d").to_string(),
       "exceptions": []
     });
-    for (path, value) in [
-        (dir.join("bundle.json"), bundle),
-        (licenses.join(format!("{LICENSE}.json")), license),
+    // Signed with the test-only key, as a vendor would with `entitle sign`:
+    // the gateway serves signed documents.
+    let key = root.join("tests/conformance/fixtures/keys/test-only-a.pem");
+    for (path, kind, value) in [
+        (dir.join("bundle.json"), "bundle", bundle),
+        (licenses.join(format!("{LICENSE}.json")), "license", license),
     ] {
+        let plain = path.with_extension("plain");
         let text = serde_json::to_string_pretty(&value).context("cannot write JSON")?;
-        fs::write(&path, text).with_context(|| format!("cannot write `{}`", path.display()))?;
+        fs::write(&plain, text).with_context(|| format!("cannot write `{}`", plain.display()))?;
+        let signed = Command::new(entitle)
+            .arg("sign")
+            .arg("--key")
+            .arg(&key)
+            .args(["--key-id", "test-only-a", "--kind", kind])
+            .arg(&plain)
+            .output()
+            .with_context(|| format!("cannot run `{}`", entitle.display()))?;
+        if !signed.status.success() {
+            bail!("entitle sign failed: {}", String::from_utf8_lossy(&signed.stderr));
+        }
+        fs::write(&path, &signed.stdout)
+            .with_context(|| format!("cannot write `{}`", path.display()))?;
     }
     Ok(())
 }
@@ -444,6 +461,8 @@ impl Server {
             .arg(dir.join("bundle.json"))
             .arg("--licenses")
             .arg(dir.join("licenses"))
+            .arg("--keys")
+            .arg(workspace::root().join("tests/conformance/fixtures/keys/keys.json"))
             .arg("--database")
             .arg(dir.join("meter.db"))
             .args(["--workers", &options.workers.to_string()])
