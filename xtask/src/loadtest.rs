@@ -430,7 +430,10 @@ fn write_documents(dir: &Path, entitle: &Path, root: &Path) -> anyhow::Result<()
             .output()
             .with_context(|| format!("cannot run `{}`", entitle.display()))?;
         if !signed.status.success() {
-            bail!("entitle sign failed: {}", String::from_utf8_lossy(&signed.stderr));
+            bail!(
+                "entitle sign failed: {}",
+                String::from_utf8_lossy(&signed.stderr)
+            );
         }
         fs::write(&path, &signed.stdout)
             .with_context(|| format!("cannot write `{}`", path.display()))?;
