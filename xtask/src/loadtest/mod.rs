@@ -1,0 +1,386 @@
+//! `cargo xtask loadtest`: how many decisions a second `entitle serve`
+//! answers on this machine, with keep-alive, and at what latency.
+//!
+//! 1. installs `wrk` (Debian's package) when it is missing;
+//! 2. builds the release `entitle` binary and the module;
+//! 3. writes a bundle and a license whose quota cannot run out during the
+//!    run, into `<target>/loadtest/`, with a fresh meter database;
+//! 4. starts `entitle serve --workers 2` on loopback;
+//! 5. runs wrk (`-t1 -c32 -d15s --latency` by default) against `/healthz`
+//!    (the HTTP stack's own cost), a feature check, a consuming check (an
+//!    SQLite write per request), and forward-auth by feature and by route;
+//! 6. reads the gateway's metrics to prove every request was decided as
+//!    intended (no deny, no error), prints the table and writes it into
+//!    `BENCHMARKS.md` with the command, the machine and the date.
+
+mod report;
+mod server;
+mod wrk;
+
+use std::fmt::Write as _;
+use std::fs;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use serde_json::{json, Value};
+
+use crate::{build_wasm, workspace};
+use report::*;
+use server::*;
+use wrk::*;
+
+/// The goal of the issue: checks a second on this machine, and p99.
+pub(super) const TARGET_RPS: f64 = 30_000.0;
+pub(super) const TARGET_P99_MS: f64 = 5.0;
+
+/// Other processes' share of a core (percent) above which a row is marked
+/// as disturbed.
+pub(super) const DISTURBED_PERCENT: f64 = 25.0;
+
+/// The license every scenario asks about.
+pub(super) const LICENSE: &str = "lic-load";
+
+/// Where the section of `BENCHMARKS.md` starts and ends.
+pub(super) const BEGIN: &str = "<!-- loadtest:begin (written by `cargo xtask loadtest`) -->";
+pub(super) const END: &str = "<!-- loadtest:end -->";
+
+/// The task's flags.
+pub(super) struct Options {
+    pub(super) duration: u64,
+    pub(super) connections: u64,
+    pub(super) threads: u64,
+    pub(super) workers: u64,
+    pub(super) write: bool,
+}
+
+impl Options {
+    pub(super) fn parse(args: &[String]) -> anyhow::Result<Options> {
+        let mut options = Options {
+            duration: 15,
+            connections: 32,
+            threads: 1,
+            workers: 2,
+            write: true,
+        };
+        let mut args = args.iter();
+        while let Some(flag) = args.next() {
+            let mut number = |name: &str| -> anyhow::Result<u64> {
+                let value = args
+                    .next()
+                    .with_context(|| format!("`{name}` needs a number"))?;
+                let n: u64 = value
+                    .parse()
+                    .with_context(|| format!("`{name} {value}`: not a whole number"))?;
+                if n == 0 {
+                    bail!("`{name}` must be at least 1");
+                }
+                Ok(n)
+            };
+            match flag.as_str() {
+                "--duration" => options.duration = number("--duration")?,
+                "--connections" => options.connections = number("--connections")?,
+                "--threads" => options.threads = number("--threads")?,
+                "--workers" => options.workers = number("--workers")?,
+                "--no-write" => options.write = false,
+                other => bail!(
+                    "unknown argument `{other}` (expected --duration SECS, --connections N, \
+                     --threads N, --workers N, --no-write)"
+                ),
+            }
+        }
+        Ok(options)
+    }
+
+    /// The wrk command line, as run and as recorded.
+    pub(super) fn wrk_flags(&self) -> Vec<String> {
+        vec![
+            format!("-t{}", self.threads),
+            format!("-c{}", self.connections),
+            format!("-d{}s", self.duration),
+            String::from("--latency"),
+        ]
+    }
+}
+
+/// One load: what is asked, how.
+pub(super) struct Scenario {
+    pub(super) name: &'static str,
+    pub(super) what: &'static str,
+    pub(super) method: &'static str,
+    pub(super) path: &'static str,
+    pub(super) headers: Vec<(&'static str, &'static str)>,
+    pub(super) body: Option<Value>,
+    /// The metrics line every answer must count under (endpoint, outcome).
+    pub(super) decision: Option<(&'static str, &'static str)>,
+}
+
+pub(super) fn scenarios() -> Vec<Scenario> {
+    vec![
+        Scenario {
+            name: "healthz",
+            what: "`GET /healthz` (baseline: HTTP, routing, a small JSON answer; no decision)",
+            method: "GET",
+            path: "/healthz",
+            headers: vec![],
+            body: None,
+            decision: None,
+        },
+        Scenario {
+            name: "check-feature",
+            what: "`POST /v1/check` feature `reports`",
+            method: "POST",
+            path: "/v1/check",
+            headers: vec![("Content-Type", "application/json")],
+            body: Some(json!({"license": LICENSE, "feature": "reports"})),
+            decision: Some(("check", "allow")),
+        },
+        Scenario {
+            name: "check-metered",
+            what: "`POST /v1/check` `api_calls` +1 (counted: an SQLite commit per request)",
+            method: "POST",
+            path: "/v1/check",
+            headers: vec![("Content-Type", "application/json")],
+            body: Some(json!({"license": LICENSE, "metric": "api_calls", "amount": 1})),
+            decision: Some(("check", "allow")),
+        },
+        Scenario {
+            name: "forward-auth-feature",
+            what: "`GET /v1/forward-auth`, `X-Entitle-Feature: reports`",
+            method: "GET",
+            path: "/v1/forward-auth",
+            headers: vec![
+                ("X-Entitle-License", LICENSE),
+                ("X-Entitle-Feature", "reports"),
+            ],
+            body: None,
+            decision: Some(("forward_auth", "allow")),
+        },
+        Scenario {
+            name: "forward-auth-route",
+            what:
+                "`GET /v1/forward-auth`, `X-Original-Method: GET`, `X-Original-URI: /api/reports`",
+            method: "GET",
+            path: "/v1/forward-auth",
+            headers: vec![
+                ("X-Entitle-License", LICENSE),
+                ("X-Original-Method", "GET"),
+                ("X-Original-URI", "/api/reports"),
+            ],
+            body: None,
+            decision: Some(("forward_auth", "allow")),
+        },
+    ]
+}
+
+/// What wrk measured, and what the processes spent.
+pub(super) struct Measured {
+    pub(super) requests: u64,
+    pub(super) rps: f64,
+    pub(super) p50_ms: f64,
+    pub(super) p99_ms: f64,
+    pub(super) non_2xx: u64,
+    pub(super) socket_errors: String,
+    /// CPU seconds the gateway spent during the run.
+    pub(super) server_cpu: f64,
+    /// CPU seconds wrk spent.
+    pub(super) wrk_cpu: f64,
+    /// CPU seconds every process of the machine spent (both included).
+    pub(super) machine_cpu: f64,
+    pub(super) seconds: f64,
+}
+
+impl Measured {
+    /// CPU seconds as a share of one core over the run, in percent.
+    pub(super) fn share(&self, cpu: f64) -> f64 {
+        if self.seconds > 0.0 {
+            100.0 * cpu / self.seconds
+        } else {
+            0.0
+        }
+    }
+
+    /// Whether other work took a noticeable share of the machine.
+    pub(super) fn disturbed(&self) -> bool {
+        self.share(self.other_cpu()) > DISTURBED_PERCENT
+    }
+
+    /// What the rest of the machine (the kernel's interrupts included) spent.
+    pub(super) fn other_cpu(&self) -> f64 {
+        (self.machine_cpu - self.server_cpu - self.wrk_cpu).max(0.0)
+    }
+}
+
+/// Runs the task.
+pub fn run(args: &[String]) -> anyhow::Result<()> {
+    let options = Options::parse(args)?;
+    let wrk = ensure_wrk()?;
+    let entitle = build_release()?;
+    build_wasm::run(&[])?;
+
+    let root = workspace::root();
+    let dir = entitle
+        .parent()
+        .and_then(Path::parent)
+        .unwrap_or(&root)
+        .join("loadtest");
+    write_documents(&dir, &entitle, &root)?;
+    let scripts = dir.join("wrk");
+    fs::create_dir_all(&scripts)
+        .with_context(|| format!("cannot create `{}`", scripts.display()))?;
+
+    let mut server = Server::start(&entitle, &root.join("dist/entitle.wasm"), &dir, &options)?;
+    println!(
+        "loadtest: entitle serve on {} (pid {})",
+        server.addr, server.pid
+    );
+
+    let mut rows = Vec::new();
+    for scenario in scenarios() {
+        let script = scripts.join(format!("{}.lua", scenario.name));
+        fs::write(&script, lua(&scenario))
+            .with_context(|| format!("cannot write `{}`", script.display()))?;
+        let url = format!("http://{}{}", server.addr, scenario.path);
+        // A short warm-up: connections, instances and caches as in a long run.
+        wrk_run(&wrk, &options, &["-d2s"], &script, &url, server.pid)?;
+        let before = decisions(server.addr, &scenario)?;
+        let measured = wrk_run(&wrk, &options, &[], &script, &url, server.pid)?;
+        let after = decisions(server.addr, &scenario)?;
+        let decided = after.saturating_sub(before);
+        println!(
+            "loadtest: {:<22} {:>9.0} req/s  p50 {:>6.2} ms  p99 {:>6.2} ms  CPU: gateway {:>4.0}%  wrk {:>4.0}%  other {:>4.0}%",
+            scenario.name,
+            measured.rps,
+            measured.p50_ms,
+            measured.p99_ms,
+            measured.share(measured.server_cpu),
+            measured.share(measured.wrk_cpu),
+            measured.share(measured.other_cpu()),
+        );
+        if measured.disturbed() {
+            println!(
+                "loadtest: other work on the machine disturbed this row; run again when it is idle"
+            );
+        }
+        if measured.non_2xx > 0 {
+            bail!(
+                "{}: {} answers were not 2xx; the load measured the wrong thing",
+                scenario.name,
+                measured.non_2xx
+            );
+        }
+        if scenario.decision.is_some() && decided < measured.requests {
+            bail!(
+                "{}: wrk counted {} requests but the gateway decided only {} as intended",
+                scenario.name,
+                measured.requests,
+                decided
+            );
+        }
+        rows.push((scenario, measured));
+    }
+    let used = metered_count(server.addr)?;
+    server.stop();
+    println!("loadtest: `{LICENSE}` consumed {used} api_calls, each committed to the meter");
+
+    let machine = Machine::read();
+    let wrk_version = wrk_version(&wrk);
+    let section = section(&options, &rows, &machine, &wrk_version, used);
+    println!("\n{section}");
+    if options.write {
+        let path = root.join("BENCHMARKS.md");
+        update_benchmarks(&path, &section)?;
+        println!("loadtest: wrote the section to `{}`", path.display());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+
+    const REPORT: &str = "Running 15s test @ http://127.0.0.1:4000/v1/check
+  1 threads and 32 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency   432.10us  300.00us  12.00ms   90.00%
+    Req/Sec    52.00k     2.00k   55.00k    70.00%
+  Latency Distribution
+     50%  412.00us
+     75%  500.00us
+     90%  700.00us
+     99%    1.50ms
+  780000 requests in 15.00s, 120.00MB read
+  Non-2xx or 3xx responses: 3
+Requests/sec:  52000.00
+Transfer/sec:      8.00MB
+";
+
+    #[test]
+    fn reads_wrk_reports() {
+        let cpu = Cpu {
+            server: 15.0,
+            wrk: 6.0,
+            machine: 24.0,
+            seconds: 15.0,
+        };
+        let m = parse_wrk(REPORT, &cpu).unwrap();
+        assert_eq!(m.requests, 780_000);
+        assert!((m.rps - 52_000.0).abs() < 1e-9);
+        assert!((m.p50_ms - 0.412).abs() < 1e-9);
+        assert!((m.p99_ms - 1.5).abs() < 1e-9);
+        assert_eq!(m.non_2xx, 3);
+        assert!((m.share(m.other_cpu()) - 20.0).abs() < 1e-9);
+        assert!(!m.disturbed());
+        assert_eq!(milliseconds("1.02s"), Some(1020.0));
+    }
+
+    #[test]
+    fn formats_numbers_and_replaces_the_section() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+
+        let dir = std::env::temp_dir().join(format!("loadtest-md-{}", std::process::id()));
+        fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("BENCHMARKS.md");
+        fs::write(&path, "# Benchmarks\n\nbefore\n").unwrap();
+        update_benchmarks(&path, &format!("{BEGIN}\none\n{END}\n")).unwrap();
+        fs::write(
+            &path,
+            fs::read_to_string(&path).unwrap() + "\n## After\n\nkept\n",
+        )
+        .unwrap();
+        update_benchmarks(&path, &format!("{BEGIN}\ntwo\n{END}\n")).unwrap();
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            format!("# Benchmarks\n\nbefore\n\n{BEGIN}\ntwo\n{END}\n\n## After\n\nkept\n")
+        );
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn paragraphs_wrap_outside_code_spans() {
+        let mut text = String::new();
+        let words = format!("{} `wrk -t1 -c32 -d15s --latency` end", "word ".repeat(14));
+        paragraph(&mut text, &words);
+        assert_eq!(
+            text,
+            format!(
+                "{}\n`wrk -t1 -c32 -d15s --latency` end\n\n",
+                "word ".repeat(14).trim_end()
+            )
+        );
+    }
+
+    #[test]
+    fn lua_strings_are_escaped() {
+        assert_eq!(lua_string(r#"{"a":"b\c"}"#), r#""{\"a\":\"b\\c\"}""#);
+    }
+}
