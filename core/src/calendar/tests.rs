@@ -518,3 +518,68 @@ fn bad_calendars_name_the_field() {
     );
     assert_eq!(ok.holidays.len(), 2);
 }
+
+#[test]
+fn overlaps_merge_and_repeated_hours_take_the_first_occurrence() {
+    let merged =
+        cal(r#"{"time_zone":"UTC","weekly":{"monday":[["09:00","12:00"],["11:00","13:00"]]}}"#);
+    let tail = cal(
+        r#"{"time_zone":"UTC","weekly":{"sunday":[["22:00","10:00"]],"monday":[["09:00","12:00"]]}}"#,
+    );
+    // London falls back on 2026-10-25: 01:30 BST is 00:30Z, 03:00 GMT is 03:00Z.
+    let repeated = sundays("Europe/London", r#"[["01:30","03:00"]]"#);
+    let always_off = cal(r#"{"time_zone":"UTC","always":true,"holidays":[{"date":"2026-12-25"}]}"#);
+    let midnight = cal(r#"{"time_zone":"UTC","weekly":{"friday":[["22:00","00:00"]]}}"#);
+    check_elapsed(&[
+        (
+            &merged,
+            "2026-11-23T00:00:00Z",
+            "2026-11-24T00:00:00Z",
+            4 * 3600,
+        ),
+        (
+            &tail,
+            "2026-11-22T00:00:00Z",
+            "2026-11-24T00:00:00Z",
+            14 * 3600,
+        ),
+        (
+            &repeated,
+            "2026-10-24T00:00:00Z",
+            "2026-10-26T00:00:00Z",
+            9000,
+        ),
+        (
+            &always_off,
+            "2026-12-24T00:00:00Z",
+            "2026-12-27T00:00:00Z",
+            48 * 3600,
+        ),
+        (
+            &midnight,
+            "2026-11-27T00:00:00Z",
+            "2026-11-29T00:00:00Z",
+            2 * 3600,
+        ),
+    ]);
+    check_adds(&[
+        (
+            &repeated,
+            "2026-10-24T00:00:00Z",
+            9000,
+            "2026-10-25T03:00:00Z",
+        ),
+        (
+            &midnight,
+            "2026-11-27T23:00:00Z",
+            3600,
+            "2026-11-28T00:00:00Z",
+        ),
+        (
+            &always_off,
+            "2026-12-24T23:00:00Z",
+            7200,
+            "2026-12-26T01:00:00Z",
+        ),
+    ]);
+}
