@@ -6,6 +6,8 @@ mod arith;
 mod format;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod zone_tests;
 
 pub use arith::{CalendarError, HORIZON_DAYS, MAX_ADD_SECONDS};
 pub use format::{Calendar, Holiday, Interval, TimeOfDay, Weekly};
