@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod bundle;
+pub mod calendar;
 pub mod charge;
 pub mod check;
 pub mod error;

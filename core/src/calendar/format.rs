@@ -1,0 +1,225 @@
+//! The calendar document: its types and the checks made when it is read.
+
+use chrono::{NaiveDate, Weekday};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer};
+
+use crate::json::coded;
+use crate::time::{Date, Zone};
+
+/// Minutes in a day.
+pub(crate) const DAY: u32 = 24 * 60;
+
+/// A local wall-clock time of day, written `HH:MM`, from `00:00` to `24:00`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct TimeOfDay(u32);
+
+impl TimeOfDay {
+    /// Parses `HH:MM`; `24:00` is the end of the day.
+    pub fn parse(text: &str) -> Option<TimeOfDay> {
+        let bytes = text.as_bytes();
+        if bytes.len() != 5 || bytes.get(2) != Some(&b':') {
+            return None;
+        }
+        let digit = |i: usize| -> Option<u32> {
+            let b = *bytes.get(i)?;
+            b.is_ascii_digit().then(|| u32::from(b - b'0'))
+        };
+        let hours = digit(0)? * 10 + digit(1)?;
+        let minutes = digit(3)? * 10 + digit(4)?;
+        let ok = minutes < 60 && (hours < 24 || (hours == 24 && minutes == 0));
+        ok.then_some(TimeOfDay(hours * 60 + minutes))
+    }
+
+    /// Minutes since local midnight, 0 to 1440.
+    pub fn minutes(self) -> u32 {
+        self.0
+    }
+}
+
+impl<'de> Deserialize<'de> for TimeOfDay {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        TimeOfDay::parse(&text).ok_or_else(|| {
+            coded(
+                "wrong_type",
+                &format!("expected a local time `HH:MM` from `00:00` to `24:00`, got `{text}`"),
+            )
+        })
+    }
+}
+
+/// A half-open interval of local time `[start, end)`. An end at or before
+/// the start runs past midnight into the next day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interval {
+    /// Opening, minutes since local midnight (0 to 1439).
+    pub start: u32,
+    /// Closing, minutes since the same midnight; above 1440 when the
+    /// interval runs into the next day.
+    pub end: u32,
+}
+
+impl<'de> Deserialize<'de> for Interval {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let [start, end] = <[TimeOfDay; 2]>::deserialize(deserializer)?;
+        let (start, end) = (start.minutes(), end.minutes());
+        if start == end {
+            return Err(coded(
+                "out_of_range",
+                "an interval's start and end must differ",
+            ));
+        }
+        if start == DAY {
+            return Err(coded("out_of_range", "an interval cannot start at `24:00`"));
+        }
+        let end = if end <= start { end + DAY } else { end };
+        Ok(Interval { start, end })
+    }
+}
+
+/// Business hours per weekday; a weekday left out has none.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Weekly {
+    /// Monday's intervals.
+    #[serde(default)]
+    pub monday: Vec<Interval>,
+    /// Tuesday's intervals.
+    #[serde(default)]
+    pub tuesday: Vec<Interval>,
+    /// Wednesday's intervals.
+    #[serde(default)]
+    pub wednesday: Vec<Interval>,
+    /// Thursday's intervals.
+    #[serde(default)]
+    pub thursday: Vec<Interval>,
+    /// Friday's intervals.
+    #[serde(default)]
+    pub friday: Vec<Interval>,
+    /// Saturday's intervals.
+    #[serde(default)]
+    pub saturday: Vec<Interval>,
+    /// Sunday's intervals.
+    #[serde(default)]
+    pub sunday: Vec<Interval>,
+}
+
+impl Weekly {
+    /// Around the clock: every day from `00:00` to `24:00`.
+    pub fn always() -> Weekly {
+        let day = vec![Interval { start: 0, end: DAY }];
+        Weekly {
+            monday: day.clone(),
+            tuesday: day.clone(),
+            wednesday: day.clone(),
+            thursday: day.clone(),
+            friday: day.clone(),
+            saturday: day.clone(),
+            sunday: day,
+        }
+    }
+
+    /// The intervals declared for a weekday.
+    pub fn of(&self, day: Weekday) -> &[Interval] {
+        match day {
+            Weekday::Mon => &self.monday,
+            Weekday::Tue => &self.tuesday,
+            Weekday::Wed => &self.wednesday,
+            Weekday::Thu => &self.thursday,
+            Weekday::Fri => &self.friday,
+            Weekday::Sat => &self.saturday,
+            Weekday::Sun => &self.sunday,
+        }
+    }
+}
+
+/// A local date, or a part `[from, to)` of it, without business time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Holiday {
+    /// The local date.
+    pub date: NaiveDate,
+    /// Start of the closed part, minutes since midnight; 0 for a whole day.
+    pub from: u32,
+    /// End of the closed part; 1440 for a whole day.
+    pub to: u32,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct HolidayJson {
+    date: Date,
+    #[serde(default)]
+    from: Option<TimeOfDay>,
+    #[serde(default)]
+    to: Option<TimeOfDay>,
+}
+
+impl<'de> Deserialize<'de> for Holiday {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let json = HolidayJson::deserialize(deserializer)?;
+        let from = json.from.map_or(0, TimeOfDay::minutes);
+        let to = json.to.map_or(DAY, TimeOfDay::minutes);
+        if from >= to {
+            return Err(coded(
+                "out_of_range",
+                "a holiday's `from` must be before its `to`",
+            ));
+        }
+        Ok(Holiday {
+            date: json.date.0,
+            from,
+            to,
+        })
+    }
+}
+
+/// A business calendar: an IANA time zone, weekly hours (or around the
+/// clock) and holidays.
+#[derive(Debug, Clone)]
+pub struct Calendar {
+    /// The zone whose local time the hours and holidays are written in.
+    pub time_zone: Zone,
+    /// Business hours per weekday.
+    pub weekly: Weekly,
+    /// Whether the calendar was declared around the clock.
+    pub always: bool,
+    /// Dates or parts of dates without business time.
+    pub holidays: Vec<Holiday>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalendarJson {
+    time_zone: Zone,
+    #[serde(default)]
+    weekly: Option<Weekly>,
+    #[serde(default)]
+    always: Option<bool>,
+    #[serde(default)]
+    holidays: Vec<Holiday>,
+}
+
+impl<'de> Deserialize<'de> for Calendar {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let json = CalendarJson::deserialize(deserializer)?;
+        let always = json.always == Some(true);
+        let weekly = match (json.weekly, always) {
+            (Some(_), true) => {
+                return Err(coded(
+                    "wrong_type",
+                    "give either `weekly` or `\"always\": true`, not both",
+                ))
+            }
+            (Some(weekly), false) => weekly,
+            (None, true) => Weekly::always(),
+            (None, false) => return Err(D::Error::missing_field("weekly")),
+        };
+        Ok(Calendar {
+            time_zone: json.time_zone,
+            weekly,
+            always,
+            holidays: json.holidays,
+        })
+    }
+}
