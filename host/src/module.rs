@@ -389,7 +389,7 @@ impl WasmInstance {
 }
 
 /// The id in a `load_license` success envelope, `{"result":{"license":id}}`.
-fn loaded_license_id(envelope: &str) -> Option<String> {
+pub(crate) fn loaded_license_id(envelope: &str) -> Option<String> {
     #[derive(serde::Deserialize)]
     struct Envelope {
         outcome: String,

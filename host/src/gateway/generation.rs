@@ -192,7 +192,7 @@ impl Generation {
         for path in license_files(&sources.licenses) {
             let bytes = std::fs::read(&path).map_err(|source| HostError::read(&path, source))?;
             let answer = first.load_license(&bytes)?;
-            match loaded_id(&answer) {
+            match crate::module::loaded_license_id(&answer) {
                 Some(license) => {
                     licenses.insert(license, path);
                     license_bytes.push(bytes);
@@ -285,24 +285,6 @@ fn load(
         Some(keys) => module.load_signed_bundle(bundle, keys),
         None => module.load_bundle(bundle),
     }
-}
-
-/// The id in a `load_license` success envelope.
-fn loaded_id(envelope: &str) -> Option<String> {
-    #[derive(Deserialize)]
-    struct Envelope {
-        outcome: String,
-        result: Option<Loaded>,
-    }
-    #[derive(Deserialize)]
-    struct Loaded {
-        license: String,
-    }
-    let envelope: Envelope = serde_json::from_str(envelope).ok()?;
-    (envelope.outcome == "ok")
-        .then_some(envelope.result)
-        .flatten()
-        .map(|loaded| loaded.license)
 }
 
 /// `code at path` of every error of an error envelope, for logs.
