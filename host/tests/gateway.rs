@@ -95,17 +95,7 @@ fn an_idempotency_key_counts_once() {
     );
     let other = post(&http, &url, &ask, &[("idempotency-key", "k-2")]).unwrap();
     assert_eq!(other.json()["result"]["quota"]["used"], 5);
-    let s = get(&http, &gw.url("/v1/status/lic-pro"), &[])
-        .unwrap()
-        .json();
-    let calls = s["result"]["quotas"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["metric"] == "api_calls")
-        .unwrap()
-        .clone();
-    assert_eq!(calls["used"], 10);
+    assert_eq!(support::used(&gw, "lic-pro", "api_calls"), 10);
 }
 
 #[test]

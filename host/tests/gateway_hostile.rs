@@ -284,17 +284,7 @@ fn answered_by_failure_mode(behaviour: &str, failure: &str) {
     gw.signal("HUP");
     gw.wait_for_log("reloaded", Duration::from_secs(60));
     still_serving(&gw);
-    let s = get(&http, &gw.url("/v1/status/lic-pro"), &[])
-        .unwrap()
-        .json();
-    let calls = s["result"]["quotas"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|q| q["metric"] == "api_calls")
-        .unwrap()
-        .clone();
-    assert_eq!(calls["used"], 0);
+    assert_eq!(support::used(&gw, "lic-pro", "api_calls"), 0);
 }
 
 #[test]
