@@ -6,8 +6,9 @@ use std::collections::BTreeMap;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::Calendar;
 use crate::charge::ChargeModel;
-use crate::ids::{AddOnId, BundleId, ControlId, FeatureId, TierId};
+use crate::ids::{AddOnId, BundleId, CalendarId, ControlId, FeatureId, TierId};
 use crate::json::coded;
 use crate::money::{Currency, Price};
 use crate::route::{FailureMode, Gateway};
@@ -53,6 +54,10 @@ pub struct Bundle {
     /// Routes of the vendor's API and failure handling, for gateways.
     #[serde(default)]
     pub gateway: Gateway,
+    /// Business calendars, named, for SLA clocks, escalation phases and
+    /// business-time requests; see `docs/calendars.md`.
+    #[serde(default)]
+    pub calendars: BTreeMap<CalendarId, Calendar>,
 }
 
 /// Whether base and add-on prices are per month or per year.

@@ -269,6 +269,15 @@ pub enum Error {
         /// What was being computed.
         what: String,
     },
+    /// A calendar, or a target measured on one, finds no business time
+    /// within the search horizon.
+    #[error("{detail}")]
+    NoBusinessTime {
+        /// The calendar, or the target that cannot be reached on it.
+        path: JsonPath,
+        /// Which search found nothing.
+        detail: String,
+    },
     /// The request names a bundle handle that is not loaded.
     #[error("no bundle is loaded under handle `{handle}`")]
     UnknownBundleHandle {
@@ -361,6 +370,7 @@ impl Error {
             Error::Contradiction { code, .. } => code.code(),
             Error::Duplicate { .. } => "duplicate",
             Error::Overflow { .. } => "overflow",
+            Error::NoBusinessTime { .. } => "no_business_time",
             Error::UnknownBundleHandle { .. } => "unknown_bundle_handle",
             Error::Signature { code, .. } => code.code(),
         }
@@ -392,6 +402,7 @@ impl Error {
             | Error::Contradiction { path, .. }
             | Error::Duplicate { path, .. }
             | Error::Overflow { path, .. }
+            | Error::NoBusinessTime { path, .. }
             | Error::UnknownBundleHandle { path, .. }
             | Error::Signature { path, .. } => path,
         }
@@ -438,6 +449,9 @@ impl Error {
             Error::Contradiction { .. } => "make the two terms agree".into(),
             Error::Duplicate { .. } => "make each value unique".into(),
             Error::Overflow { .. } => "use smaller amounts".into(),
+            Error::NoBusinessTime { .. } => {
+                "give the calendar business hours that its holidays do not cover".into()
+            }
             Error::UnknownBundleHandle { .. } => {
                 "load the bundle first and use the handle it returned".into()
             }

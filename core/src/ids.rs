@@ -92,3 +92,7 @@ id_type!(
     /// A public key of a key set, named in signed envelopes.
     KeyId
 );
+id_type!(
+    /// A business calendar declared by the bundle.
+    CalendarId
+);

@@ -39,6 +39,9 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
             "the bundle declares no tier".into(),
         ));
     }
+    for (id, calendar) in &bundle.calendars {
+        errors.extend(calendar.check_has_hours(&root.key("calendars").key(id.as_str())));
+    }
     let mut ranks: BTreeMap<u32, &str> = BTreeMap::new();
     for (tier_id, tier) in &bundle.tiers {
         let at = root.key("tiers").key(tier_id.as_str());

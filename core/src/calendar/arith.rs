@@ -33,14 +33,18 @@ pub enum CalendarError {
 impl CalendarError {
     /// The stable code reported for this error.
     pub fn code(&self) -> &'static str {
-        "out_of_range"
+        match self {
+            CalendarError::NoBusinessTime { .. } => "no_business_time",
+            CalendarError::OutOfRange => "out_of_range",
+        }
     }
 
     /// The engine error for the field at `path` (the calendar or the duration).
     pub fn into_error(self, path: JsonPath) -> Error {
-        Error::OutOfRange {
-            path,
-            detail: self.to_string(),
+        let detail = self.to_string();
+        match self {
+            CalendarError::NoBusinessTime { .. } => Error::NoBusinessTime { path, detail },
+            CalendarError::OutOfRange => Error::OutOfRange { path, detail },
         }
     }
 }

@@ -4,6 +4,7 @@ use chrono::{NaiveDate, Weekday};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
+use crate::error::{Error, JsonPath};
 use crate::json::coded;
 use crate::time::{Date, Zone};
 
@@ -186,6 +187,27 @@ pub struct Calendar {
     pub always: bool,
     /// Dates or parts of dates without business time.
     pub holidays: Vec<Holiday>,
+}
+
+impl Calendar {
+    /// The error for a calendar whose week has no business hours at all,
+    /// found when it is read rather than by a search that would run to the
+    /// horizon; `at` is the calendar's path.
+    pub fn check_has_hours(&self, at: &JsonPath) -> Option<Error> {
+        let days = [
+            &self.weekly.monday,
+            &self.weekly.tuesday,
+            &self.weekly.wednesday,
+            &self.weekly.thursday,
+            &self.weekly.friday,
+            &self.weekly.saturday,
+            &self.weekly.sunday,
+        ];
+        days.iter().all(|d| d.is_empty()).then(|| Error::NoBusinessTime {
+            path: at.key("weekly"),
+            detail: String::from("the calendar has no business hours on any weekday"),
+        })
+    }
 }
 
 #[derive(Deserialize)]
