@@ -546,6 +546,25 @@ fn dispatch(
                 transition::transition(bundle, &license, &usage, &to, now).map_err(|e| vec![e])?;
             Ok(success(op, &answer, meta))
         }
+        "escalate" => {
+            let case: crate::case::Case = match fields.remove("case") {
+                Some(value) => json::typed(value, &root.key("case")).map_err(|e| vec![e])?,
+                None => {
+                    return Err(vec![Error::MissingField {
+                        path: root.key("case"),
+                        field: String::from("case"),
+                    }])
+                }
+            };
+            let reevaluate = match fields.remove("reevaluate") {
+                Some(value) => {
+                    json::typed::<bool>(value, &root.key("reevaluate")).map_err(|e| vec![e])?
+                }
+                None => false,
+            };
+            let answer = crate::escalate::escalate(bundle, &license, &case, reevaluate, now)?;
+            Ok(success(op, &answer, meta))
+        }
         other => Err(vec![Error::UnknownReference {
             path: root.key("op"),
             kind: RefKind::Operation,

@@ -58,6 +58,10 @@ pub struct Bundle {
     /// business-time requests; see `docs/calendars.md`.
     #[serde(default)]
     pub calendars: BTreeMap<CalendarId, Calendar>,
+    /// Severities, SLA targets and the escalation matrix, for `escalate`;
+    /// see `docs/escalation.md`.
+    #[serde(default)]
+    pub support: Option<crate::support::Support>,
 }
 
 /// Whether base and add-on prices are per month or per year.

@@ -317,6 +317,16 @@ pub enum RefKind {
     License,
     /// A route of the bundle's gateway map.
     Route,
+    /// A business calendar of the bundle.
+    Calendar,
+    /// A severity of the bundle's support policy.
+    Severity,
+    /// A case category of the escalation matrix.
+    Category,
+    /// A phase of a case category.
+    Phase,
+    /// A kind of evidence the escalation matrix names.
+    Evidence,
 }
 
 impl fmt::Display for RefKind {
@@ -330,6 +340,11 @@ impl fmt::Display for RefKind {
             RefKind::Control => "control",
             RefKind::License => "license",
             RefKind::Route => "route",
+            RefKind::Calendar => "calendar",
+            RefKind::Severity => "severity",
+            RefKind::Category => "case category",
+            RefKind::Phase => "phase",
+            RefKind::Evidence => "evidence",
         })
     }
 }
@@ -361,6 +376,11 @@ impl Error {
                 RefKind::Control => "unknown_control",
                 RefKind::License => "unknown_license",
                 RefKind::Route => "unknown_route",
+                RefKind::Calendar => "unknown_calendar",
+                RefKind::Severity => "unknown_severity",
+                RefKind::Category => "unknown_category",
+                RefKind::Phase => "unknown_phase",
+                RefKind::Evidence => "unknown_evidence",
             },
             Error::NotPositive { .. } => "not_positive",
             Error::Negative { .. } => "negative",
@@ -514,11 +534,31 @@ pub enum Conflict {
     TermEndsBeforeStart,
     /// A control value outside the control's choices.
     UnknownChoice,
+    /// A case opened under another bundle version is evaluated without `reevaluate`.
+    BundleVersionMismatch,
+    /// A severity rule with no condition.
+    EmptyCondition,
+    /// A case event later than the request's `now`.
+    EventAfterNow,
+    /// A case event that cannot happen in the case's state (reopening an open case).
+    EventNotAllowed,
+    /// Case events not in time order, or before the case opened.
+    EventsOutOfOrder,
+    /// A case category with no phase.
+    NoPhases,
+    /// An override or pause by a role the bundle does not permit.
+    NotPermitted,
+    /// A repeat on an escalation level other than the top one.
+    RepeatBelowTop,
+    /// A case resumed while it was not waiting on the customer.
+    ResumeWithoutPause,
+    /// A target whose calendar has no business time left to meet it.
+    UnmeetableTarget,
 }
 
 impl Conflict {
     /// Every conflict code.
-    pub const ALL: [Conflict; 25] = [
+    pub const ALL: [Conflict; 35] = [
         Conflict::AddonFitsNoTier,
         Conflict::AddonNotForTier,
         Conflict::AmbiguousCheck,
@@ -544,6 +584,16 @@ impl Conflict {
         Conflict::SoftUnlimited,
         Conflict::TermEndsBeforeStart,
         Conflict::UnknownChoice,
+        Conflict::BundleVersionMismatch,
+        Conflict::EmptyCondition,
+        Conflict::EventAfterNow,
+        Conflict::EventNotAllowed,
+        Conflict::EventsOutOfOrder,
+        Conflict::NoPhases,
+        Conflict::NotPermitted,
+        Conflict::RepeatBelowTop,
+        Conflict::ResumeWithoutPause,
+        Conflict::UnmeetableTarget,
     ];
 
     /// The stable code.
@@ -574,6 +624,16 @@ impl Conflict {
             Conflict::SoftUnlimited => "soft_unlimited",
             Conflict::TermEndsBeforeStart => "term_ends_before_start",
             Conflict::UnknownChoice => "unknown_choice",
+            Conflict::BundleVersionMismatch => "bundle_version_mismatch",
+            Conflict::EmptyCondition => "empty_condition",
+            Conflict::EventAfterNow => "event_after_now",
+            Conflict::EventNotAllowed => "event_not_allowed",
+            Conflict::EventsOutOfOrder => "events_out_of_order",
+            Conflict::NoPhases => "no_phases",
+            Conflict::NotPermitted => "not_permitted",
+            Conflict::RepeatBelowTop => "repeat_below_top",
+            Conflict::ResumeWithoutPause => "resume_without_pause",
+            Conflict::UnmeetableTarget => "unmeetable_target",
         }
     }
 }

@@ -96,3 +96,35 @@ id_type!(
     /// A business calendar declared by the bundle.
     CalendarId
 );
+id_type!(
+    /// A support case.
+    CaseId
+);
+id_type!(
+    /// A category of support case in the escalation matrix.
+    CategoryId
+);
+id_type!(
+    /// A phase of a case's handling (investigation, validation, ...).
+    PhaseId
+);
+id_type!(
+    /// A severity the bundle declares, such as `critical`.
+    SeverityId
+);
+id_type!(
+    /// A role that owns, escalates, overrides or pauses cases.
+    RoleId
+);
+id_type!(
+    /// A kind of evidence a category requires, such as `usage_export`.
+    EvidenceId
+);
+id_type!(
+    /// A risk signal raised on a case, such as `legal_threat`.
+    SignalId
+);
+id_type!(
+    /// A message template the vendor sends customers.
+    TemplateId
+);

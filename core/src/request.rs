@@ -34,6 +34,10 @@ pub(crate) const OPS: &[(&str, &[&str])] = &[
     ),
     ("validate", &["bundle", "license", "usage", "keys"]),
     ("verify", &["keys", "document", "kind", "now"]),
+    (
+        "escalate",
+        &["bundle", "license", "now", "keys", "case", "reevaluate"],
+    ),
 ];
 
 /// A request's documents, each read with its own path so that problems in

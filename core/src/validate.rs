@@ -42,6 +42,13 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
     for (id, calendar) in &bundle.calendars {
         errors.extend(calendar.check_has_hours(&root.key("calendars").key(id.as_str())));
     }
+    if let Some(support) = &bundle.support {
+        errors.extend(crate::support::validate(
+            bundle,
+            support,
+            &root.key("support"),
+        ));
+    }
     let mut ranks: BTreeMap<u32, &str> = BTreeMap::new();
     for (tier_id, tier) in &bundle.tiers {
         let at = root.key("tiers").key(tier_id.as_str());
