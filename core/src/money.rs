@@ -214,7 +214,9 @@ impl<'de> Deserialize<'de> for Price {
 pub fn exact_mul(a: Decimal, b: Decimal) -> Option<Decimal> {
     let product = a.checked_mul(b)?;
     let scale = a.scale().checked_add(b.scale())?;
-    (product.scale() == scale).then_some(product)
+    // A zero product is exact whatever scale the decimal type gives it
+    // (`0.0 × 3` comes back with scale 0).
+    (product.is_zero() || product.scale() == scale).then_some(product)
 }
 
 /// `a + b`, exactly, or `None` (see [`exact_mul`]: a sum the decimal type

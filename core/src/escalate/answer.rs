@@ -257,7 +257,7 @@ fn local(zone: Option<&Zone>, at: Option<Timestamp>) -> Option<String> {
     let (zone, at) = (zone?, at?);
     Some(
         at.0.with_timezone(&zone.0)
-            .to_rfc3339_opts(SecondsFormat::Secs, true),
+            .to_rfc3339_opts(SecondsFormat::Secs, false),
     )
 }
 
