@@ -7,7 +7,7 @@ use serde::Deserialize;
 use crate::error::{Conflict, Error, JsonPath, RefKind};
 use crate::ids::{CaseId, CategoryId, EvidenceId, PhaseId, RoleId, SeverityId, SignalId};
 use crate::money::Price;
-use crate::support::{Category, Support};
+use crate::support::{Category, ReopenRule, Support};
 use crate::time::{Timestamp, Zone};
 
 /// A support case.
@@ -236,7 +236,9 @@ pub fn check<'a>(
             )
         };
         match event {
-            Event::AgentReply { .. } | Event::CustomerReply { .. } => waiting = false,
+            // A reply from the vendor does not end a wait on the customer.
+            Event::AgentReply { .. } => {}
+            Event::CustomerReply { .. } => waiting = false,
             Event::RiskSignal { .. } => {}
             Event::EvidenceReceived { evidence, .. } => {
                 if !known_evidence(evidence) {
@@ -247,7 +249,13 @@ pub fn check<'a>(
                     ));
                 }
             }
-            Event::Reopened { .. } if resolved => resolved = false,
+            Event::Reopened { .. } if resolved => {
+                resolved = false;
+                // A new cycle starts again in the first phase.
+                if support.sla.reopen == ReopenRule::NewCycle {
+                    phase = category.and_then(|c| c.phases.first()).map(|p| &p.phase);
+                }
+            }
             Event::Reopened { .. } => errors.push(not_allowed("reopened")),
             _ if resolved => errors.push(not_allowed(kind(event))),
             Event::WaitingOnCustomer { .. } if waiting => {

@@ -466,7 +466,7 @@ impl Error {
                 "start each band right where the previous one ends".into()
             }
             Error::BandBounds { .. } => "bound every band but the last, which is open".into(),
-            Error::Contradiction { .. } => "make the two terms agree".into(),
+            Error::Contradiction { code, .. } => code.help().into(),
             Error::Duplicate { .. } => "make each value unique".into(),
             Error::Overflow { .. } => "use smaller amounts".into(),
             Error::NoBusinessTime { .. } => {
@@ -595,6 +595,28 @@ impl Conflict {
         Conflict::ResumeWithoutPause,
         Conflict::UnmeetableTarget,
     ];
+
+    /// How to resolve it.
+    pub fn help(self) -> &'static str {
+        match self {
+            Conflict::EventsOutOfOrder => "list the case's events in time order, none before `opened_at`",
+            Conflict::EventAfterNow => "evaluate at a `now` no earlier than the case's last event",
+            Conflict::ResumeWithoutPause => {
+                "resume only after `waiting_on_customer`, or drop the `resumed` event"
+            }
+            Conflict::EventNotAllowed => "check the event against the case's state at that point",
+            Conflict::NotPermitted => {
+                "have a role the bundle's `support.permissions` lists do it, or permit the role"
+            }
+            Conflict::BundleVersionMismatch => {
+                "evaluate under the bundle version the case was opened under, or set `\"reevaluate\": true`"
+            }
+            Conflict::UnmeetableTarget => {
+                "give the target's calendar business hours that its holidays leave open"
+            }
+            _ => "make the two terms agree",
+        }
+    }
 
     /// The stable code.
     pub fn code(self) -> &'static str {

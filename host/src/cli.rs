@@ -58,6 +58,9 @@ enum Command {
     Verify(VerifyArgs),
     /// The edge gateway: checks, forward-auth, metering (docs/gateway.md).
     Serve(crate::gateway::ServeArgs),
+    /// Where a support case stands: severity, level, owner, every SLA clock,
+    /// the next action and message, and when to look again (docs/escalation.md).
+    Escalate(EscalateArgs),
 }
 
 #[derive(Debug, Args)]
@@ -221,6 +224,18 @@ struct TransitionArgs {
 }
 
 #[derive(Debug, Args)]
+struct EscalateArgs {
+    #[command(flatten)]
+    op: OpArgs,
+    /// The case, a JSON file or `-` for stdin.
+    #[arg(long, value_name = "FILE", conflicts_with = "request")]
+    case: Option<PathBuf>,
+    /// Evaluate a case opened under another bundle version under this one.
+    #[arg(long, conflicts_with = "request")]
+    reevaluate: bool,
+}
+
+#[derive(Debug, Args)]
 struct VersionArgs {
     /// Print a JSON object instead of lines.
     #[arg(long)]
@@ -291,6 +306,16 @@ fn execute(
                 extra.push(("amount", Param::Number("--amount", amount)));
             }
             ("check", check.op, extra)
+        }
+        Command::Escalate(escalate) => {
+            let mut extra = Vec::new();
+            if let Some(case) = escalate.case {
+                extra.push(("case", Param::Document(case)));
+            }
+            if escalate.reevaluate {
+                extra.push(("reevaluate", Param::Json("--reevaluate", "true")));
+            }
+            ("escalate", escalate.op, extra)
         }
         Command::Status(args) => ("status", args, Vec::new()),
         Command::Quote(args) => ("quote", args, Vec::new()),
@@ -401,6 +426,10 @@ fn verify(
 enum Param {
     String(String),
     Number(&'static str, String),
+    /// A document read from a file, or stdin for `-`.
+    Document(PathBuf),
+    /// A JSON literal a flag stands for.
+    Json(&'static str, &'static str),
 }
 
 /// Builds the request bytes from the flags, reading each file once.
@@ -455,6 +484,13 @@ fn assemble(
             }
             Param::Number(flag, literal) => {
                 builder.number(field, flag, &literal)?;
+            }
+            Param::Document(path) => {
+                let (name, bytes) = read(&path)?;
+                builder.document(field, &name, &bytes)?;
+            }
+            Param::Json(flag, literal) => {
+                builder.document(field, flag, literal.as_bytes())?;
             }
         }
     }
