@@ -324,3 +324,64 @@ fn both_engines_print_the_same_bytes_and_status() {
         }
     }
 }
+
+fn fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/conformance/fixtures")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+#[test]
+fn escalate_reads_the_case_and_both_engines_agree() {
+    let module = module_path();
+    let (bundle, license) = (fixture("support_bundle.json"), fixture("license.json"));
+    let case = std::fs::read_to_string(fixture("case.json")).unwrap();
+    let docs = [
+        "escalate",
+        "--bundle",
+        &bundle,
+        "--license",
+        &license,
+        "--case",
+        "-",
+        "--now",
+        "2026-11-16T13:30:00Z",
+    ];
+    let mut native_args = docs.to_vec();
+    native_args.extend_from_slice(&["--engine", "native"]);
+    let mut wasm_args = docs.to_vec();
+    wasm_args.extend_from_slice(&["--module", &module]);
+    let (native, wasm) = (run(&native_args, &case), run(&wasm_args, &case));
+    assert_eq!(native.stdout, wasm.stdout);
+    assert_eq!((native.status, wasm.status), (0, 0), "{}", native.stderr);
+    let answer: serde_json::Value = serde_json::from_str(&native.stdout).unwrap();
+    let result = &answer["result"];
+    // Pro tier, 5 seats affected: severity normal, first response 240
+    // business minutes on the London office calendar from Monday 10:00 GMT:
+    // due 14:00, at risk at 75 % (180 min) = 13:00, which raises level 1.
+    let first = &result["clocks"][0];
+    assert_eq!(first["clock"], "first_response");
+    assert_eq!(first["state"], "at_risk");
+    assert_eq!(first["at_risk_at"], "2026-11-16T13:00:00Z");
+    assert_eq!(first["due_at"], "2026-11-16T14:00:00Z");
+    assert_eq!(result["escalation"]["level"], 1);
+    assert_eq!(result["owner"]["role"], "support_lead");
+    assert_eq!(result["next_evaluation_at"], "2026-11-16T14:00:00Z");
+
+    // A case opened under another version needs --reevaluate.
+    let older = case.replace(
+        "\"bundle_version\": \"1.0.0\"",
+        "\"bundle_version\": \"0.9.0\"",
+    );
+    assert_ne!(older, case);
+    let refused = run(&native_args, &older);
+    assert_eq!(refused.status, 1);
+    assert!(refused.stdout.contains("bundle_version_mismatch"));
+    let mut again = native_args.clone();
+    again.push("--reevaluate");
+    let accepted = run(&again, &older);
+    assert_eq!(accepted.status, 0, "{}", accepted.stdout);
+    assert!(accepted.stdout.contains("\"reevaluated\":true"));
+}
