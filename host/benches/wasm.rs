@@ -100,11 +100,68 @@ fn bench(c: &mut Criterion) {
             b.iter(|| wasm.evaluate(request.as_bytes()).unwrap())
         });
     }
+    // A support case with 50 events over three weeks, against the support
+    // fixture bundle preloaded: `escalate` replays every event each time.
+    let support = read(&format!("{fixtures}/support_bundle.json"));
+    let (esc_wasm, _) = module.load_bundle(&support).unwrap();
+    let esc_wasm = esc_wasm.expect("the support bundle loads");
+    let (esc_native, _) = Native::new().load_bundle(&support);
+    let esc_native = esc_native.expect("the support bundle loads");
+    let escalate = escalate_request(&text(&read(&format!("{fixtures}/license.json"))));
+    let answer = esc_native.evaluate(escalate.as_bytes());
+    assert!(answer.contains(r#""outcome":"ok""#), "{answer}");
+    assert_eq!(esc_wasm.evaluate(escalate.as_bytes()).unwrap(), answer);
+    group.bench_function("native/escalate_50_events", |b| {
+        b.iter(|| esc_native.evaluate(escalate.as_bytes()))
+    });
+    group.bench_function("wasm/escalate_50_events", |b| {
+        b.iter(|| esc_wasm.evaluate(escalate.as_bytes()).unwrap())
+    });
     // The crossing alone: a request refused at its first byte.
     group.bench_function("wasm/crossing_unknown_op", |b| {
         b.iter(|| wasm.evaluate(version.as_bytes()).unwrap())
     });
     group.finish();
+}
+
+/// An `escalate` request for a case with exactly 50 events: replies,
+/// waits on the customer over nights and a weekend, phases, evidence, a
+/// risk signal, a resolution and a reopening.
+fn escalate_request(license: &str) -> String {
+    let mut events = Vec::new();
+    let mut minutes = 0u32;
+    let at = |m: u32| {
+        let t = chrono::DateTime::parse_from_rfc3339("2026-11-16T10:00:00Z").unwrap()
+            + chrono::TimeDelta::minutes(i64::from(m));
+        t.to_utc().format("%Y-%m-%dT%H:%M:%SZ").to_string()
+    };
+    let phases = ["validation", "decision", "communication"];
+    for i in 0..50u32 {
+        minutes += 37 + (i % 7) * 53;
+        let t = at(minutes);
+        let event = match i {
+            12 | 24 | 36 => format!(
+                r#"{{"type":"phase_entered","at":"{t}","phase":"{}"}}"#,
+                phases[(i / 12 - 1) as usize]
+            ),
+            18 => format!(r#"{{"type":"evidence_received","at":"{t}","evidence":"activation_records"}}"#),
+            30 => format!(r#"{{"type":"risk_signal","at":"{t}","signal":"legal_threat"}}"#),
+            45 => format!(r#"{{"type":"resolved","at":"{t}"}}"#),
+            46 => format!(r#"{{"type":"reopened","at":"{t}"}}"#),
+            _ => match i % 3 {
+                0 => format!(r#"{{"type":"agent_reply","at":"{t}"}}"#),
+                1 => format!(r#"{{"type":"waiting_on_customer","at":"{t}"}}"#),
+                _ => format!(r#"{{"type":"customer_reply","at":"{t}"}}"#),
+            },
+        };
+        events.push(event);
+    }
+    assert_eq!(events.len(), 50);
+    format!(
+        r#"{{"op":"escalate","license":{license},"now":"{}","case":{{"case":"case-bench","category":"entitlement_mismatch","opened_at":"2026-11-16T10:00:00Z","bundle_version":"1.0.0","customer_time_zone":"Europe/London","impact":{{"seats_affected":5}},"evidence":["license_key"],"events":[{}]}}}}"#,
+        at(minutes + 60),
+        events.join(",")
+    )
 }
 
 criterion_group!(benches, bench);
