@@ -104,7 +104,7 @@ fn bench(c: &mut Criterion) {
     // fixture bundle preloaded: `escalate` replays every event each time.
     let support = read(&format!("{fixtures}/support_bundle.json"));
     let (esc_wasm, _) = module.load_bundle(&support).unwrap();
-    let esc_wasm = esc_wasm.expect("the support bundle loads");
+    let mut esc_wasm = esc_wasm.expect("the support bundle loads");
     let (esc_native, _) = Native::new().load_bundle(&support);
     let esc_native = esc_native.expect("the support bundle loads");
     let escalate = escalate_request(&text(&read(&format!("{fixtures}/license.json"))));
