@@ -72,6 +72,11 @@ pub struct Clock<'a> {
     /// How many times the clock breached (the update cadence can breach in
     /// several of its intervals).
     pub breaches: u32,
+    /// The at-risk instant ahead of the current run, worked out once when it
+    /// starts counting.
+    eta_risk: Option<Timestamp>,
+    /// The due instant ahead of the current run, likewise.
+    eta_due: Option<Timestamp>,
 }
 
 impl<'a> Clock<'a> {
@@ -97,7 +102,27 @@ impl<'a> Clock<'a> {
             stopped: None,
             changes: Vec::new(),
             breaches: 0,
+            eta_risk: None,
+            eta_due: None,
         }
+    }
+
+    /// Works out the instants ahead of a run that starts counting now: they
+    /// depend only on where it counts from and what is left, so events
+    /// that change neither never repeat the search.
+    fn project(&mut self) -> Result<(), Error> {
+        self.eta_risk = None;
+        self.eta_due = None;
+        let Some(since) = self.since else {
+            return Ok(());
+        };
+        if let Some(share) = self.at_risk.filter(|_| self.at_risk_at.is_none()) {
+            self.eta_risk = Some(self.add(since, share.saturating_sub(self.counted))?);
+        }
+        if self.breached_at.is_none() {
+            self.eta_due = Some(self.add(since, self.target.saturating_sub(self.counted))?);
+        }
+        Ok(())
     }
 
     fn unmeetable(&self, from: Timestamp) -> Error {
@@ -134,7 +159,7 @@ impl<'a> Clock<'a> {
 
     /// (Re)starts the clock at `t` with nothing counted; `paused` starts it
     /// paused (the case is waiting on the customer at that instant).
-    pub fn start(&mut self, t: Timestamp, paused: bool) {
+    pub fn start(&mut self, t: Timestamp, paused: bool) -> Result<(), Error> {
         self.started_at = Some(t);
         self.counted = 0;
         self.at_risk_at = None;
@@ -147,60 +172,57 @@ impl<'a> Clock<'a> {
             self.since = Some(t);
             self.push(t, ClockState::Running);
         }
+        self.project()
     }
 
     /// Records the at-risk and due instants passed by `t` while counting.
-    pub fn advance(&mut self, t: Timestamp) -> Result<(), Error> {
-        let Some(since) = self.since else {
-            return Ok(());
-        };
-        if let Some(share) = self.at_risk.filter(|_| self.at_risk_at.is_none()) {
-            let at = self.add(since, share.saturating_sub(self.counted))?;
-            if at <= t {
-                self.at_risk_at = Some(at);
-                self.push(at, ClockState::AtRisk);
-            }
+    pub fn advance(&mut self, t: Timestamp) {
+        if let Some(at) = self.eta_risk.filter(|at| *at <= t) {
+            self.eta_risk = None;
+            self.at_risk_at = Some(at);
+            self.push(at, ClockState::AtRisk);
         }
-        if self.breached_at.is_none() {
-            let at = self.add(since, self.target.saturating_sub(self.counted))?;
-            if at <= t {
-                self.breached_at = Some(at);
-                self.breaches += 1;
-                self.push(at, ClockState::Breached);
-            }
+        if let Some(at) = self.eta_due.filter(|at| *at <= t) {
+            self.eta_due = None;
+            self.breached_at = Some(at);
+            self.breaches += 1;
+            self.push(at, ClockState::Breached);
         }
-        Ok(())
     }
 
     /// Stops counting at `t`: the case now waits on the customer.
-    pub fn pause(&mut self, t: Timestamp) -> Result<(), Error> {
+    pub fn pause(&mut self, t: Timestamp) {
         if self.stopped.is_some() || self.started_at.is_none() {
-            return Ok(());
+            return;
         }
-        self.advance(t)?;
+        self.advance(t);
         if let Some(since) = self.since.take() {
             self.counted = self.counted.saturating_add(self.calendar.elapsed(since, t));
             self.push(t, ClockState::Paused);
         }
-        Ok(())
+        self.eta_risk = None;
+        self.eta_due = None;
     }
 
     /// Counts again from `t`.
-    pub fn resume(&mut self, t: Timestamp) {
+    pub fn resume(&mut self, t: Timestamp) -> Result<(), Error> {
         if self.stopped.is_none() && self.started_at.is_some() && self.since.is_none() {
             self.since = Some(t);
             let state = self.counting_state();
             self.push(t, state);
         }
+        self.project()
     }
 
     /// Ends the clock at `t`: met when before the due instant, missed at or
     /// after it, or `Stopped` when `judged` is false.
-    pub fn stop(&mut self, t: Timestamp, judged: bool) -> Result<(), Error> {
+    pub fn stop(&mut self, t: Timestamp, judged: bool) {
         if self.stopped.is_some() || self.started_at.is_none() {
-            return Ok(());
+            return;
         }
-        self.advance(t)?;
+        self.advance(t);
+        self.eta_risk = None;
+        self.eta_due = None;
         if let Some(since) = self.since.take() {
             self.counted = self.counted.saturating_add(self.calendar.elapsed(since, t));
         }
@@ -211,17 +233,17 @@ impl<'a> Clock<'a> {
         };
         self.stopped = Some((t, state));
         self.push(t, state);
-        Ok(())
     }
 
     /// Takes a stopped clock up again at `t`, keeping what it counted (a
     /// case reopened into the same cycle).
-    pub fn reopen(&mut self, t: Timestamp) {
+    pub fn reopen(&mut self, t: Timestamp) -> Result<(), Error> {
         if self.stopped.take().is_some() {
             self.since = Some(t);
             let state = self.counting_state();
             self.push(t, state);
         }
+        self.project()
     }
 
     /// Whether the clock counts now.
@@ -247,28 +269,12 @@ impl<'a> Clock<'a> {
 
     /// The due instant: past when breached, projected while counting,
     /// unknown while paused or once stopped.
-    pub fn due_at(&self) -> Result<Option<Timestamp>, Error> {
-        if let Some(at) = self.breached_at {
-            return Ok(Some(at));
-        }
-        match (self.since, self.stopped) {
-            (Some(since), None) => self
-                .add(since, self.target.saturating_sub(self.counted))
-                .map(Some),
-            _ => Ok(None),
-        }
+    pub fn due_at(&self) -> Option<Timestamp> {
+        self.breached_at.or(self.eta_due)
     }
 
     /// The at-risk instant: past when reached, projected while counting.
-    pub fn at_risk_due(&self) -> Result<Option<Timestamp>, Error> {
-        if let Some(at) = self.at_risk_at {
-            return Ok(Some(at));
-        }
-        match (self.since, self.stopped, self.at_risk) {
-            (Some(since), None, Some(share)) => self
-                .add(since, share.saturating_sub(self.counted))
-                .map(Some),
-            _ => Ok(None),
-        }
+    pub fn at_risk_due(&self) -> Option<Timestamp> {
+        self.at_risk_at.or(self.eta_risk)
     }
 }

@@ -144,7 +144,9 @@ fn escalate_request(license: &str) -> String {
                 r#"{{"type":"phase_entered","at":"{t}","phase":"{}"}}"#,
                 phases[(i / 12 - 1) as usize]
             ),
-            18 => format!(r#"{{"type":"evidence_received","at":"{t}","evidence":"activation_records"}}"#),
+            18 => format!(
+                r#"{{"type":"evidence_received","at":"{t}","evidence":"activation_records"}}"#
+            ),
             30 => format!(r#"{{"type":"risk_signal","at":"{t}","signal":"legal_threat"}}"#),
             45 => format!(r#"{{"type":"resolved","at":"{t}"}}"#),
             46 => format!(r#"{{"type":"reopened","at":"{t}"}}"#),

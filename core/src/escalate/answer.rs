@@ -268,10 +268,10 @@ fn report(
     ever: bool,
     zone: Option<&Zone>,
     now: Timestamp,
-) -> Result<ClockReport, Error> {
-    let due_at = clock.due_at()?;
+) -> ClockReport {
+    let due_at = clock.due_at();
     let elapsed = clock.elapsed(now);
-    Ok(ClockReport {
+    ClockReport {
         clock: kind,
         calendar,
         target_seconds: clock.target,
@@ -279,7 +279,7 @@ fn report(
         at_risk: clock.at_risk_at.is_some(),
         breached: clock.breached_at.is_some(),
         started_at: clock.started_at,
-        at_risk_at: clock.at_risk_due()?,
+        at_risk_at: clock.at_risk_due(),
         due_at,
         due_at_local: local(zone, due_at),
         elapsed_seconds: elapsed,
@@ -289,7 +289,7 @@ fn report(
         breached_this_cycle: clock.breaches > 0,
         ever_breached: ever || clock.breaches > 0,
         changes: clock.changes.clone(),
-    })
+    }
 }
 
 /// The calendar of instants when messages may go out: every day outside
@@ -339,7 +339,7 @@ pub fn assemble(
         });
         if let Some(calendar) = calendar {
             let ever = replay.ever.contains(kind);
-            clocks.push(report(*kind, clock, calendar, ever, zone, now).map_err(fail)?);
+            clocks.push(report(*kind, clock, calendar, ever, zone, now));
         }
     }
     let facts = CycleFacts {
@@ -420,7 +420,7 @@ pub fn assemble(
         entered_at: phase_clock.started_at,
         target_seconds: phase_clock.target,
         state: phase_clock.state(),
-        due_at: phase_clock.due_at().map_err(fail)?,
+        due_at: phase_clock.due_at(),
         elapsed_seconds: phase_clock.elapsed(now),
         overdue: replay
             .overdue
@@ -445,8 +445,8 @@ pub fn assemble(
     let running = replay.clocks.iter().map(|(_, c)| c);
     for clock in running.chain(std::iter::once(&replay.phase.1)) {
         if clock.is_running() {
-            next.extend(clock.at_risk_due().map_err(fail)?);
-            next.extend(clock.due_at().map_err(fail)?);
+            next.extend(clock.at_risk_due());
+            next.extend(clock.due_at());
         }
     }
     next.extend(repeats.as_ref().and_then(|r| r.next_at));

@@ -159,7 +159,7 @@ impl<'a> Replay<'a> {
         let mut clocks = sla_clocks(setup)?;
         for (kind, clock) in &mut clocks {
             if *kind != ClockKind::Update {
-                clock.start(t, false);
+                clock.start(t, false)?;
             }
         }
         let first = setup
@@ -173,7 +173,7 @@ impl<'a> Replay<'a> {
                 name: String::new(),
             })?;
         let mut clock = phase_clock(setup, &first)?;
-        clock.start(t, false);
+        clock.start(t, false)?;
         Ok((clocks, (first, clock)))
     }
 
@@ -202,12 +202,12 @@ impl<'a> Replay<'a> {
         for event in &case.events {
             let t = event.at();
             for clock in r.all() {
-                clock.advance(t)?;
+                clock.advance(t);
             }
             r.apply(setup, event, t)?;
         }
         for clock in r.all() {
-            clock.advance(now)?;
+            clock.advance(now);
         }
         r.note_overdue();
         Ok(r)
@@ -233,34 +233,34 @@ impl<'a> Replay<'a> {
             Event::AgentReply { .. } => {
                 if self.replied.is_none() {
                     if let Some(c) = self.clock(ClockKind::FirstResponse) {
-                        c.stop(t, true)?;
+                        c.stop(t, true);
                     }
                 }
                 self.replied = Some(t);
                 let waiting = self.waiting;
                 if let Some(c) = self.clock(ClockKind::Update) {
-                    c.stop(t, true)?;
-                    c.start(t, waiting);
+                    c.stop(t, true);
+                    c.start(t, waiting)?;
                 }
             }
             Event::CustomerReply { .. } | Event::Resumed { .. } => {
                 if self.waiting && self.resolved_at.is_none() {
                     self.waiting = false;
                     for clock in self.all() {
-                        clock.resume(t);
+                        clock.resume(t)?;
                     }
                 }
             }
             Event::WaitingOnCustomer { .. } => {
                 self.waiting = true;
                 for clock in self.all() {
-                    clock.pause(t)?;
+                    clock.pause(t);
                 }
             }
             Event::PhaseEntered { phase, .. } => {
                 self.note_overdue();
                 let mut clock = phase_clock(setup, phase)?;
-                clock.start(t, self.waiting);
+                clock.start(t, self.waiting)?;
                 self.phase = (phase.clone(), clock);
             }
             Event::EvidenceReceived { evidence, .. } => {
@@ -281,9 +281,9 @@ impl<'a> Replay<'a> {
                 for (kind, clock) in &mut self.clocks {
                     // The resolution notice answers a case nobody replied to
                     // yet, so resolution judges first response too.
-                    clock.stop(t, *kind != ClockKind::Update)?;
+                    clock.stop(t, *kind != ClockKind::Update);
                 }
-                self.phase.1.stop(t, false)?;
+                self.phase.1.stop(t, false);
                 self.note_overdue();
                 self.resolved_at = Some(t);
                 self.notice_at = None;
@@ -324,14 +324,14 @@ impl<'a> Replay<'a> {
             }
             ReopenRule::SameCycle => {
                 if let Some(c) = self.clock(ClockKind::Resolution) {
-                    c.reopen(t);
+                    c.reopen(t)?;
                 }
                 if let Some(c) = self.clock(ClockKind::Update) {
-                    c.start(t, false);
+                    c.start(t, false)?;
                 }
                 let phase = self.phase.0.clone();
                 let mut clock = phase_clock(setup, &phase)?;
-                clock.start(t, false);
+                clock.start(t, false)?;
                 self.phase.1 = clock;
             }
         }
