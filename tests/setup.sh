@@ -3,8 +3,9 @@
 # Debian's Chromium (for the headless browser runtime), openssl (for the
 # signing tests) and the npm packages
 # of package-lock.json (playwright-core, which drives that Chromium and never
-# downloads a browser of its own), and Debian's nginx (for the gateway's
-# auth_request test). Safe to run any number of times: it only does what is
+# downloads a browser of its own), Debian's nginx (for the gateway's
+# auth_request test), and the pinned Python packages of the calendar
+# reference test. Safe to run any number of times: it only does what is
 # missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -60,4 +61,29 @@ if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modu
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-echo "setup: chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), $(/usr/sbin/nginx -v 2>&1 | awk '{print $3}'), node $(node --version), playwright-core $(node -p 'require("./node_modules/playwright-core/package.json").version')"
+# The calendar reference test (tests/tests/calendar_reference.rs) runs
+# tests/reference/calendar_cases.py with python3, which imports
+# businesstimedelta and pytz from tests/reference/pylib (gitignored), pinned
+# with hashes in tests/reference/requirements.txt. `pip install --target`
+# fills a plain folder, so it works on a Python marked externally managed
+# (PEP 668) without a virtual environment; --no-deps because the package
+# declares a dependency its code never imports. A copy of the requirements in
+# the folder records what was installed: nothing happens while it matches.
+pylib=tests/reference/pylib
+requirements=tests/reference/requirements.txt
+if ! command -v python3 >/dev/null 2>&1; then
+  echo "setup: installing Debian's python3 and python3-pip"
+  apt_install python3 python3-pip
+elif ! python3 -m pip --version >/dev/null 2>&1; then
+  echo "setup: installing Debian's python3-pip"
+  apt_install python3-pip
+fi
+if ! cmp -s "$requirements" "$pylib/.installed-requirements.txt"; then
+  echo "setup: pip install --target $pylib -r $requirements"
+  rm -rf "$pylib"
+  PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check \
+    --no-deps --require-hashes --target "$pylib" -r "$requirements"
+  cp "$requirements" "$pylib/.installed-requirements.txt"
+fi
+
+echo "setup: chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), $(/usr/sbin/nginx -v 2>&1 | awk '{print $3}'), node $(node --version), playwright-core $(node -p 'require("./node_modules/playwright-core/package.json").version'), $(ls -d "$pylib"/businesstimedelta-*.dist-info "$pylib"/pytz-*.dist-info | sed 's|.*/||; s|\.dist-info$||; s|-| |' | paste -sd, | sed 's/,/, /')"

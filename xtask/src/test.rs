@@ -2,7 +2,8 @@
 //!
 //! 1. the wasm32 target of the pinned toolchain (`rustup target add`, a no-op
 //!    when it is there);
-//! 2. `tests/setup.sh`: Debian's Chromium and the npm packages, when missing;
+//! 2. `tests/setup.sh`: Debian's Chromium, the npm packages and the calendar
+//!    reference's Python packages, when missing;
 //! 3. `cargo xtask build-wasm`: the one module file in `dist/`;
 //! 4. `cargo test --workspace`: core, the module's bindings, the host, the
 //!    conformance corpus on native, wasmtime, Node and Chromium, the page.
