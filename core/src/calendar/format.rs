@@ -203,10 +203,12 @@ impl Calendar {
             &self.weekly.saturday,
             &self.weekly.sunday,
         ];
-        days.iter().all(|d| d.is_empty()).then(|| Error::NoBusinessTime {
-            path: at.key("weekly"),
-            detail: String::from("the calendar has no business hours on any weekday"),
-        })
+        days.iter()
+            .all(|d| d.is_empty())
+            .then(|| Error::NoBusinessTime {
+                path: at.key("weekly"),
+                detail: String::from("the calendar has no business hours on any weekday"),
+            })
     }
 }
 
