@@ -317,6 +317,8 @@ pub enum RefKind {
     License,
     /// A route of the bundle's gateway map.
     Route,
+    /// A business calendar of the bundle.
+    Calendar,
 }
 
 impl fmt::Display for RefKind {
@@ -330,6 +332,7 @@ impl fmt::Display for RefKind {
             RefKind::Control => "control",
             RefKind::License => "license",
             RefKind::Route => "route",
+            RefKind::Calendar => "calendar",
         })
     }
 }
@@ -361,6 +364,7 @@ impl Error {
                 RefKind::Control => "unknown_control",
                 RefKind::License => "unknown_license",
                 RefKind::Route => "unknown_route",
+                RefKind::Calendar => "unknown_calendar",
             },
             Error::NotPositive { .. } => "not_positive",
             Error::Negative { .. } => "negative",

@@ -34,6 +34,12 @@ pub(crate) const OPS: &[(&str, &[&str])] = &[
     ),
     ("validate", &["bundle", "license", "usage", "keys"]),
     ("verify", &["keys", "document", "kind", "now"]),
+    (
+        "business_time",
+        &[
+            "action", "calendar", "bundle", "keys", "at", "seconds", "from", "to",
+        ],
+    ),
 ];
 
 /// A request's documents, each read with its own path so that problems in
