@@ -16,7 +16,7 @@ use crate::license::License;
 use crate::request::{self, read_documents, Documents, OPS};
 use crate::route::FailureMode;
 use crate::signed::{self, DocumentKind, KeySet};
-use crate::{quote, status, transition, validate, verify};
+use crate::{business_time, quote, status, transition, validate, verify};
 
 /// Version of the plain byte ABI the wasm module exports.
 pub const ABI_VERSION: u32 = 1;
@@ -270,7 +270,7 @@ pub(crate) fn failure(errors: Vec<Error>, bundle: Option<&BundleMeta>) -> String
 
 /// Reads a bundle given plain or signed (verified with `keys` when given),
 /// and the key that signed it.
-fn read_bundle_field(
+pub(crate) fn read_bundle_field(
     value: Value,
     keys: Option<&KeySet>,
     root: &JsonPath,
@@ -425,6 +425,10 @@ fn run(request: &[u8], preloaded: Option<&LoadedBundle>) -> String {
     if *op == "verify" {
         let preloaded = preloaded.map(|p| (&p.bundle, &p.meta));
         return verify::verify(&mut fields, keys, preloaded, errors);
+    }
+    if *op == "business_time" {
+        let preloaded = preloaded.map(|p| (&p.bundle, &p.meta));
+        return business_time::business_time(&mut fields, keys, preloaded, errors);
     }
 
     // The bundle: preloaded, or inside the request.

@@ -4,6 +4,7 @@
 
 pub mod api;
 pub mod bundle;
+mod business_time;
 pub mod calendar;
 pub mod case;
 pub mod charge;

@@ -38,6 +38,12 @@ pub(crate) const OPS: &[(&str, &[&str])] = &[
         "escalate",
         &["bundle", "license", "now", "keys", "case", "reevaluate"],
     ),
+    (
+        "business_time",
+        &[
+            "action", "calendar", "bundle", "keys", "at", "seconds", "from", "to",
+        ],
+    ),
 ];
 
 /// A request's documents, each read with its own path so that problems in

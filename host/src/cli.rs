@@ -17,6 +17,8 @@ use crate::runtime::{Runtime, RuntimeInfo};
 use crate::signing;
 use entitle_core::signed::DocumentKind;
 
+mod business_time;
+
 /// The module loaded when `--module` is not given.
 pub const DEFAULT_MODULE: &str = "dist/entitle.wasm";
 
@@ -56,6 +58,8 @@ enum Command {
     Sign(SignArgs),
     /// Verify a signed bundle or license with a key set, through the engine.
     Verify(VerifyArgs),
+    /// Business-time arithmetic on a calendar: `add`, `elapsed`, `next`.
+    BusinessTime(business_time::BusinessTimeArgs),
     /// The edge gateway: checks, forward-auth, metering (docs/gateway.md).
     Serve(crate::gateway::ServeArgs),
     /// Where a support case stands: severity, level, owner, every SLA clock,
@@ -289,6 +293,7 @@ fn execute(
         }) => return new_key(&args, stdout),
         Command::Sign(args) => return sign(&args, stdin, stdout),
         Command::Verify(args) => return verify(&args, stdin, stdout),
+        Command::BusinessTime(args) => return business_time::run(&args, stdin, stdout),
         Command::Serve(args) => {
             let module = resolve_module(args.module());
             crate::gateway::serve(args.options(module))?;
