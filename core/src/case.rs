@@ -236,8 +236,10 @@ pub fn check<'a>(
             )
         };
         match event {
-            Event::AgentReply { .. } | Event::CustomerReply { .. } => waiting = false,
-            Event::RiskSignal { .. } => {}
+            // An agent's reply does not end a wait on the customer; only
+            // the customer's reply or `resumed` does.
+            Event::AgentReply { .. } | Event::RiskSignal { .. } => {}
+            Event::CustomerReply { .. } => waiting = false,
             Event::EvidenceReceived { evidence, .. } => {
                 if !known_evidence(evidence) {
                     errors.push(unknown(
