@@ -236,10 +236,10 @@ pub fn check<'a>(
             )
         };
         match event {
-            // A reply from the vendor does not end a wait on the customer.
-            Event::AgentReply { .. } => {}
+            // An agent's reply does not end a wait on the customer; only
+            // the customer's reply or `resumed` does.
+            Event::AgentReply { .. } | Event::RiskSignal { .. } => {}
             Event::CustomerReply { .. } => waiting = false,
-            Event::RiskSignal { .. } => {}
             Event::EvidenceReceived { evidence, .. } => {
                 if !known_evidence(evidence) {
                     errors.push(unknown(
