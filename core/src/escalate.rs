@@ -4,6 +4,7 @@
 
 mod answer;
 mod replay;
+mod report;
 
 use crate::bundle::Bundle;
 use crate::case::{self, Case};
@@ -12,8 +13,8 @@ use crate::escalation;
 use crate::license::License;
 use crate::time::Timestamp;
 
-pub use answer::Escalation;
 use replay::{Replay, Setup};
+pub use report::Escalation;
 
 /// Evaluates a case under the bundle at `now`. A case opened under another
 /// version of the bundle is refused unless `reevaluate` asks for this one.

@@ -117,6 +117,19 @@ fn bench(c: &mut Criterion) {
     group.bench_function("wasm/escalate_50_events", |b| {
         b.iter(|| esc_wasm.evaluate(escalate.as_bytes()).unwrap())
     });
+    // A year of business time on the London office calendar (Mon-Fri
+    // 09:00-17:00, Christmas closures): 261 weekdays x 8 h from the first
+    // Monday of 2026, walked day by day.
+    let year = r#"{"op":"business_time","action":"add","calendar":"london_office","at":"2026-01-05T09:00:00Z","seconds":7516800}"#;
+    let answer = esc_native.evaluate(year.as_bytes());
+    assert!(answer.contains(r#""outcome":"ok""#), "{answer}");
+    assert_eq!(esc_wasm.evaluate(year.as_bytes()).unwrap(), answer);
+    group.bench_function("native/business_time_add_one_year", |b| {
+        b.iter(|| esc_native.evaluate(year.as_bytes()))
+    });
+    group.bench_function("wasm/business_time_add_one_year", |b| {
+        b.iter(|| esc_wasm.evaluate(year.as_bytes()).unwrap())
+    });
     // The crossing alone: a request refused at its first byte.
     group.bench_function("wasm/crossing_unknown_op", |b| {
         b.iter(|| wasm.evaluate(version.as_bytes()).unwrap())
