@@ -170,10 +170,10 @@ pub(crate) fn business_time(
         _ => None,
     };
 
-    let at = read::<Timestamp>(fields, "at", &mut errors).map(whole_second);
-    let from = read::<Timestamp>(fields, "from", &mut errors).map(whole_second);
-    let to = read::<Timestamp>(fields, "to", &mut errors).map(whole_second);
-    let seconds = read::<u64>(fields, "seconds", &mut errors);
+    let at = crate::request::optional::<Timestamp>(fields, "at", &mut errors).map(whole_second);
+    let from = crate::request::optional::<Timestamp>(fields, "from", &mut errors).map(whole_second);
+    let to = crate::request::optional::<Timestamp>(fields, "to", &mut errors).map(whole_second);
+    let seconds = crate::request::optional::<u64>(fields, "seconds", &mut errors);
     if let Some(seconds) = seconds.filter(|s| *s > MAX_ADD_SECONDS) {
         errors.push(Error::OutOfRange {
             path: root.key("seconds"),
@@ -316,16 +316,4 @@ fn has_error_at(errors: &[Error], field: &str) -> bool {
 /// The instant without its fraction of a second, as the arithmetic counts.
 fn whole_second(t: Timestamp) -> Timestamp {
     t.0.with_nanosecond(0).map_or(t, Timestamp)
-}
-
-/// Reads an optional top-level field; a problem goes to `errors`.
-fn read<T: serde::de::DeserializeOwned>(
-    fields: &mut Map<String, Value>,
-    field: &str,
-    errors: &mut Vec<Error>,
-) -> Option<T> {
-    let value = fields.remove(field)?;
-    json::typed(value, &JsonPath::root().key(field))
-        .map_err(|e| errors.push(e))
-        .ok()
 }

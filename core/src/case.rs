@@ -9,6 +9,7 @@ use crate::ids::{CaseId, CategoryId, EvidenceId, PhaseId, RoleId, SeverityId, Si
 use crate::money::Price;
 use crate::support::{Category, ReopenRule, Support};
 use crate::time::{Timestamp, Zone};
+use crate::validate::{contradiction as conflict, unknown};
 
 /// A support case.
 #[derive(Debug, Clone, Deserialize)]
@@ -377,16 +378,4 @@ fn list(roles: &[RoleId]) -> String {
     }
     let names: Vec<String> = roles.iter().map(|r| format!("`{r}`")).collect();
     names.join(", ")
-}
-
-fn conflict(path: JsonPath, code: Conflict, detail: String) -> Error {
-    Error::Contradiction { path, detail, code }
-}
-
-fn unknown(path: JsonPath, kind: RefKind, name: &str) -> Error {
-    Error::UnknownReference {
-        path,
-        kind,
-        name: name.to_string(),
-    }
 }

@@ -118,6 +118,16 @@ pub(crate) fn read_documents<'a>(
     }
 }
 
+/// Reads an optional top-level field of a request, removing it; a problem
+/// goes to `errors`.
+pub(crate) fn optional<T: DeserializeOwned>(
+    fields: &mut Map<String, Value>,
+    field: &str,
+    errors: &mut Vec<Error>,
+) -> Option<T> {
+    take(fields.remove(field), field, false, errors)
+}
+
 /// Reads one top-level field of a request: its problem, or its absence when
 /// it is required, goes to `errors`.
 fn take<T: DeserializeOwned>(

@@ -11,11 +11,13 @@ use crate::error::{Conflict, Error, JsonPath, RefKind};
 use crate::ids::FeatureId;
 use crate::license::{License, Usage};
 
-fn contradiction(path: JsonPath, code: Conflict, detail: String) -> Error {
+/// A contradiction between two terms, with its code.
+pub(crate) fn contradiction(path: JsonPath, code: Conflict, detail: String) -> Error {
     Error::Contradiction { path, detail, code }
 }
 
-fn unknown(path: JsonPath, kind: RefKind, name: &str) -> Error {
+/// A name that refers to nothing declared.
+pub(crate) fn unknown(path: JsonPath, kind: RefKind, name: &str) -> Error {
     Error::UnknownReference {
         path,
         kind,

@@ -54,8 +54,8 @@ pub(crate) fn verify(
 ) -> String {
     let root = JsonPath::root();
     let meta = preloaded.map(|(_, meta)| meta);
-    let kind = read::<DocumentKind>(fields, "kind", &mut errors);
-    let now = read::<Timestamp>(fields, "now", &mut errors);
+    let kind = crate::request::optional::<DocumentKind>(fields, "kind", &mut errors);
+    let now = crate::request::optional::<Timestamp>(fields, "now", &mut errors);
     let document = fields.remove("document");
     if keys.is_none() {
         errors.push(Error::MissingField {
@@ -137,16 +137,4 @@ pub(crate) fn verify(
             success_with("verify", &answer, meta)
         }
     }
-}
-
-/// Reads an optional top-level field; a problem goes to `errors`.
-fn read<T: serde::de::DeserializeOwned>(
-    fields: &mut Map<String, Value>,
-    field: &str,
-    errors: &mut Vec<Error>,
-) -> Option<T> {
-    let value = fields.remove(field)?;
-    json::typed(value, &JsonPath::root().key(field))
-        .map_err(|e| errors.push(e))
-        .ok()
 }

@@ -1,7 +1,12 @@
 //! `check` and `status` through the plain byte ABI in wasmtime, against the
 //! same calls made natively in the same run: the ratio is the cost of
 //! running the rules as wasm plus crossing into the module.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing
+)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use entitle_host::{Native, WasmModule};

@@ -109,7 +109,12 @@ pub struct Weekly {
 impl Weekly {
     /// Around the clock: every day from `00:00` to `24:00`.
     pub fn always() -> Weekly {
-        let day = vec![Interval { start: 0, end: DAY }];
+        Weekly::every_day(&[Interval { start: 0, end: DAY }])
+    }
+
+    /// The same intervals on every day of the week.
+    pub fn every_day(intervals: &[Interval]) -> Weekly {
+        let day = intervals.to_vec();
         Weekly {
             monday: day.clone(),
             tuesday: day.clone(),

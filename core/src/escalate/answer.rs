@@ -62,21 +62,13 @@ fn report(
 /// The calendar of instants when messages may go out: every day outside
 /// quiet hours, in the customer's zone.
 fn allowed(quiet: &QuietHours, zone: &Zone) -> Calendar {
-    let day = vec![Interval {
+    let open = Interval {
         start: quiet.to.minutes(),
         end: quiet.from.minutes(),
-    }];
+    };
     Calendar {
         time_zone: *zone,
-        weekly: Weekly {
-            monday: day.clone(),
-            tuesday: day.clone(),
-            wednesday: day.clone(),
-            thursday: day.clone(),
-            friday: day.clone(),
-            saturday: day.clone(),
-            sunday: day,
-        },
+        weekly: Weekly::every_day(&[open]),
         always: false,
         holidays: Vec::new(),
     }

@@ -8,6 +8,7 @@ use crate::error::{Conflict, Error, JsonPath, RefKind};
 use crate::ids::CalendarId;
 
 use super::{Support, Target, Trigger};
+use crate::validate::unknown;
 
 /// Every problem of a bundle's support section; `at` is its path.
 pub fn validate(bundle: &Bundle, support: &Support, at: &JsonPath) -> Vec<Error> {
@@ -230,13 +231,5 @@ fn minutes(value: u32, at: &JsonPath, errors: &mut Vec<Error>) {
 fn calendar(bundle: &Bundle, id: &CalendarId, at: &JsonPath, errors: &mut Vec<Error>) {
     if !bundle.calendars.contains_key(id) {
         errors.push(unknown(at.clone(), RefKind::Calendar, id.as_str()));
-    }
-}
-
-fn unknown(path: JsonPath, kind: RefKind, name: &str) -> Error {
-    Error::UnknownReference {
-        path,
-        kind,
-        name: name.to_string(),
     }
 }
