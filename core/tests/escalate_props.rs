@@ -196,3 +196,69 @@ proptest! {
         }
     }
 }
+
+/// Any sequence of events, in any order and state: every answer is an
+/// envelope, and every error names a path inside the case.
+fn arbitrary(steps: &[(i32, u8, u8)]) -> Vec<Value> {
+    steps
+        .iter()
+        .map(|&(offset, kind, pick)| {
+            let at = stamp(opened() + TimeDelta::minutes(i64::from(offset)));
+            let until =
+                stamp(opened() + TimeDelta::minutes(i64::from(offset) + i64::from(pick) - 100));
+            let role = ["director", "support_lead", "nobody"][usize::from(pick % 3)];
+            let phase = ["investigation", "decision", "nowhere"][usize::from(pick % 3)];
+            let evidence = ["usage_export", "gossip"][usize::from(pick % 2)];
+            let severity = ["critical", "urgent"][usize::from(pick % 2)];
+            match kind % 13 {
+                0 => json!({"type": "agent_reply", "at": at}),
+                1 => json!({"type": "customer_reply", "at": at}),
+                2 => json!({"type": "waiting_on_customer", "at": at}),
+                3 => json!({"type": "resumed", "at": at}),
+                4 => json!({"type": "phase_entered", "at": at, "phase": phase}),
+                5 => json!({"type": "evidence_received", "at": at, "evidence": evidence}),
+                6 => json!({"type": "risk_signal", "at": at, "signal": "legal_threat"}),
+                7 => json!({"type": "escalated", "at": at, "by": role, "level": pick % 5}),
+                8 => json!({"type": "override", "at": at, "by": role, "severity": severity}),
+                9 => json!({"type": "escalation_paused", "at": at, "by": role, "until": until}),
+                10 => json!({"type": "resolved", "at": at}),
+                11 => json!({"type": "reopened", "at": at}),
+                _ => json!({"type": "teleported", "at": at}),
+            }
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn any_history_gets_an_answer_or_errors_with_paths(
+        steps in prop::collection::vec((-600_i32..6_000, any::<u8>(), any::<u8>()), 0..20),
+        now in 0_i64..8_000,
+    ) {
+        let request = json!({
+            "op": "escalate",
+            "bundle": serde_json::from_str::<Value>(BUNDLE).unwrap(),
+            "license": serde_json::from_str::<Value>(LICENSE).unwrap(),
+            "now": stamp(opened() + TimeDelta::minutes(now)),
+            "case": {
+                "case": "case-any", "category": "entitlement_mismatch",
+                "opened_at": stamp(opened()), "bundle_version": "1.0.0",
+                "customer_time_zone": "Europe/London", "events": arbitrary(&steps),
+            }
+        });
+        let answer: Value = serde_json::from_str(&evaluate(request.to_string().as_bytes())).unwrap();
+        match answer["outcome"].as_str() {
+            Some("ok") => prop_assert!(answer["result"]["clocks"].is_array()),
+            Some("error") => {
+                for error in answer["errors"].as_array().unwrap() {
+                    let path = error["path"].as_str().unwrap();
+                    prop_assert!(path.starts_with("$.case"), "{error}");
+                    prop_assert!(!error["help"].as_str().unwrap().is_empty());
+                }
+            }
+            other => prop_assert!(false, "no outcome: {other:?}"),
+        }
+    }
+}
