@@ -473,6 +473,11 @@ fn run(request: &[u8], preloaded: Option<&LoadedBundle>) -> String {
     if !errors.is_empty() {
         return failure(errors, Some(meta));
     }
+    if matches!(*op, "simulate" | "diff") {
+        let license = docs.license.as_deref();
+        return crate::simulate::answer(op, &mut fields, bundle, meta, license, keys)
+            .unwrap_or_else(|errors| failure(errors, Some(meta)));
+    }
     let answer = dispatch(op, &mut fields, bundle, docs, meta);
     match answer {
         Ok(text) => text,

@@ -38,6 +38,11 @@ pub(crate) const OPS: &[(&str, &[&str])] = &[
         "escalate",
         &["bundle", "license", "now", "keys", "case", "reevaluate"],
     ),
+    ("simulate", &["bundle", "license", "keys", "scenario"]),
+    (
+        "diff",
+        &["bundle", "against", "license", "keys", "scenario"],
+    ),
     (
         "business_time",
         &[
@@ -110,7 +115,9 @@ pub(crate) fn read_documents<'a>(
             usage
         },
     );
-    let now = take::<Timestamp>(fields.remove("now"), "now", required, errors);
+    // A replay's instants come from its scenario.
+    let timed = required && !matches!(op, "simulate" | "diff");
+    let now = take::<Timestamp>(fields.remove("now"), "now", timed, errors);
     Documents {
         license,
         usage,

@@ -65,6 +65,11 @@ enum Command {
     /// Where a support case stands: severity, level, owner, every SLA clock,
     /// the next action and message, and when to look again (docs/escalation.md).
     Escalate(EscalateArgs),
+    /// Replay a scenario through time: every decision change, refused use,
+    /// clock state, escalation and message due, in order (docs/simulation.md).
+    Simulate(SimulateArgs),
+    /// Replay a scenario under two bundles and list where they differ.
+    Diff(DiffArgs),
 }
 
 #[derive(Debug, Args)]
@@ -240,6 +245,24 @@ struct EscalateArgs {
 }
 
 #[derive(Debug, Args)]
+struct SimulateArgs {
+    #[command(flatten)]
+    op: OpArgs,
+    /// The scenario, a JSON file or `-` for stdin.
+    #[arg(long, value_name = "FILE", conflicts_with = "request")]
+    scenario: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct DiffArgs {
+    #[command(flatten)]
+    simulate: SimulateArgs,
+    /// The bundle to compare `--bundle` with, a JSON file or `-`.
+    #[arg(long, value_name = "FILE", conflicts_with = "request")]
+    against: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 struct VersionArgs {
     /// Print a JSON object instead of lines.
     #[arg(long)]
@@ -321,6 +344,23 @@ fn execute(
                 extra.push(("reevaluate", Param::Json("--reevaluate", "true")));
             }
             ("escalate", escalate.op, extra)
+        }
+        Command::Simulate(simulate) => {
+            let extra = simulate
+                .scenario
+                .map(|path| vec![("scenario", Param::Document(path))])
+                .unwrap_or_default();
+            ("simulate", simulate.op, extra)
+        }
+        Command::Diff(diff) => {
+            let mut extra = Vec::new();
+            if let Some(path) = diff.against {
+                extra.push(("against", Param::Document(path)));
+            }
+            if let Some(path) = diff.simulate.scenario {
+                extra.push(("scenario", Param::Document(path)));
+            }
+            ("diff", diff.simulate.op, extra)
         }
         Command::Status(args) => ("status", args, Vec::new()),
         Command::Quote(args) => ("quote", args, Vec::new()),

@@ -1,0 +1,80 @@
+//! Reads a `simulate` or `diff` request's own fields (the scenario, and for
+//! `diff` the bundle to compare against) and writes the answer envelope.
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::api::{read_bundle_field, success_with, BundleMeta};
+use crate::bundle::Bundle;
+use crate::error::{Error, JsonPath};
+use crate::json;
+use crate::license::License;
+use crate::scenario::{self, Scenario};
+use crate::signed::KeySet;
+
+fn required(fields: &mut Map<String, Value>, field: &str) -> Result<Value, Vec<Error>> {
+    fields.remove(field).ok_or_else(|| {
+        vec![Error::MissingField {
+            path: JsonPath::root().key(field),
+            field: field.to_string(),
+        }]
+    })
+}
+
+/// Answers a `simulate` or `diff` request whose bundle and license are read.
+pub fn answer(
+    op: &str,
+    fields: &mut Map<String, Value>,
+    bundle: &Bundle,
+    meta: &BundleMeta,
+    license: Option<&License>,
+    keys: Option<&KeySet>,
+) -> Result<String, Vec<Error>> {
+    let root = JsonPath::root();
+    let Some(license) = license else {
+        return Err(vec![Error::MissingField {
+            path: root.key("license"),
+            field: "license".into(),
+        }]);
+    };
+    let against = match op {
+        "diff" => Some(read_bundle_field(
+            required(fields, "against")?,
+            keys,
+            &root.key("against"),
+        )?),
+        _ => None,
+    };
+    let at = root.key("scenario");
+    let scenario: Scenario =
+        json::typed(required(fields, "scenario")?, &at).map_err(|e| vec![e])?;
+    let mut errors = scenario::check(bundle, &scenario, &at);
+    if let Some((other, _, _)) = &against {
+        // The other bundle must know every name the scenario uses too.
+        errors.extend(scenario::check(other, &scenario, &at));
+        errors.dedup();
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    match against {
+        None => {
+            let simulation = super::simulate(bundle, license, &scenario)?;
+            Ok(success_with(op, &simulation, Some(meta)))
+        }
+        Some((other, other_meta, _)) => {
+            #[derive(Serialize)]
+            struct Compared<'a> {
+                against_bundle: &'a BundleMeta,
+                #[serde(flatten)]
+                diff: super::diff::Diff,
+            }
+            let diff = super::diff(bundle, &other, license, &scenario)?;
+            let answer = Compared {
+                against_bundle: &other_meta,
+                diff,
+            };
+            Ok(success_with(op, &answer, Some(meta)))
+        }
+    }
+}
