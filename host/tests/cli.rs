@@ -385,3 +385,63 @@ fn escalate_reads_the_case_and_both_engines_agree() {
     assert_eq!(accepted.status, 0, "{}", accepted.stdout);
     assert!(accepted.stdout.contains("\"reevaluated\":true"));
 }
+
+#[test]
+fn simulate_and_diff_replay_a_scenario_on_both_engines() {
+    let module = module_path();
+    let dir = documents("simulate");
+    let scenario = r#"{"scenario":"storage","from":"2026-11-16T00:00:00Z","until":"2026-11-20T00:00:00Z",
+        "watch":{"metrics":["storage_gb"]},
+        "events":[{"type":"usage","at":"2026-11-16T09:00:00Z","metric":"storage_gb","amount":90},
+                  {"type":"usage","at":"2026-11-17T09:00:00Z","metric":"storage_gb","amount":20}]}"#;
+    std::fs::write(dir.join("scenario.json"), scenario).unwrap();
+    let bundle: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("support_bundle.json")).unwrap())
+            .unwrap();
+    let mut raised = bundle.clone();
+    raised["version"] = "1.1.0".into();
+    raised["tiers"]["pro"]["quotas"]["storage_gb"]["limit"] = 120.into();
+    std::fs::write(dir.join("raised.json"), raised.to_string()).unwrap();
+    let (license, scenario) = (fixture("license.json"), file(&dir, "scenario.json"));
+    let bundle = fixture("support_bundle.json");
+    let raised = file(&dir, "raised.json");
+    for command in [
+        vec![
+            "simulate",
+            "--bundle",
+            &bundle,
+            "--license",
+            &license,
+            "--scenario",
+            &scenario,
+        ],
+        vec![
+            "diff",
+            "--bundle",
+            &bundle,
+            "--against",
+            &raised,
+            "--license",
+            &license,
+            "--scenario",
+            &scenario,
+        ],
+    ] {
+        let mut native = command.clone();
+        native.extend_from_slice(&["--engine", "native"]);
+        let mut wasm = command.clone();
+        wasm.extend_from_slice(&["--module", &module]);
+        let (native, wasm) = (run(&native, ""), run(&wasm, ""));
+        assert_eq!(native.stdout, wasm.stdout, "{command:?}");
+        assert_eq!((native.status, wasm.status), (0, 0), "{}", native.stdout);
+        // A hard 100 GB: 90 counted, the next 20 refused; with 120 GB the 20
+        // are counted, so the refusal is the one difference.
+        assert!(
+            native.stdout.contains(
+                r#"{"at":"2026-11-17T09:00:00Z","kind":"usage_refused","metric":"storage_gb","amount":20,"reason":"quota_exceeded"}"#
+            ) || native.stdout.contains(r#""only_in":"bundle","at":"2026-11-17T09:00:00Z","kind":"usage_refused""#),
+            "{}",
+            native.stdout
+        );
+    }
+}
