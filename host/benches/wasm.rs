@@ -135,6 +135,30 @@ fn bench(c: &mut Criterion) {
     group.bench_function("wasm/business_time_add_one_year", |b| {
         b.iter(|| esc_wasm.evaluate(year.as_bytes()).unwrap())
     });
+    group.finish();
+
+    // A year replayed: 10,000 consuming events of 35 calls, about one every
+    // 53 minutes, against a soft 10,000-a-month quota, so each month runs
+    // into grace and then refusals; two checks watched.
+    let license_text = text(&read(&format!("{fixtures}/license.json")));
+    let year_scenario = year_request(&license_text);
+    let answer = esc_native.evaluate(year_scenario.as_bytes());
+    assert!(
+        answer.contains(r#""outcome":"ok""#),
+        "{}",
+        &answer[..answer.len().min(400)]
+    );
+    assert_eq!(esc_wasm.evaluate(year_scenario.as_bytes()).unwrap(), answer);
+    let mut replay = c.benchmark_group("replay");
+    replay.sample_size(10);
+    replay.bench_function("native/simulate_year_10000_events", |b| {
+        b.iter(|| esc_native.evaluate(year_scenario.as_bytes()))
+    });
+    replay.bench_function("wasm/simulate_year_10000_events", |b| {
+        b.iter(|| esc_wasm.evaluate(year_scenario.as_bytes()).unwrap())
+    });
+    replay.finish();
+    let mut group = c.benchmark_group("engine");
     // The crossing alone: a request refused at its first byte.
     group.bench_function("wasm/crossing_unknown_op", |b| {
         b.iter(|| wasm.evaluate(version.as_bytes()).unwrap())
@@ -180,6 +204,24 @@ fn escalate_request(license: &str) -> String {
     format!(
         r#"{{"op":"escalate","license":{license},"now":"{}","case":{{"case":"case-bench","category":"entitlement_mismatch","opened_at":"2026-11-16T10:00:00Z","bundle_version":"1.0.0","customer_time_zone":"Europe/London","impact":{{"seats_affected":5}},"evidence":["license_key"],"events":[{}]}}}}"#,
         at(minutes + 60),
+        events.join(",")
+    )
+}
+
+/// A `simulate` request replaying one year with 10,000 usage events.
+fn year_request(license: &str) -> String {
+    let start = chrono::DateTime::parse_from_rfc3339("2026-01-15T00:00:00Z").unwrap();
+    let events: Vec<String> = (0..10_000i64)
+        .map(|i| {
+            let at = (start + chrono::TimeDelta::seconds(60 + i * 3_153)).to_utc();
+            format!(
+                r#"{{"type":"usage","at":"{}","metric":"api_calls","amount":35}}"#,
+                at.format("%Y-%m-%dT%H:%M:%SZ")
+            )
+        })
+        .collect();
+    format!(
+        r#"{{"op":"simulate","license":{license},"scenario":{{"scenario":"a year","from":"2026-01-15T00:00:00Z","until":"2027-01-15T00:00:00Z","watch":{{"features":["audit_log"],"metrics":["api_calls"]}},"events":[{}]}}}}"#,
         events.join(",")
     )
 }
