@@ -88,8 +88,7 @@ proptest! {
             let last = timeline
                 .iter()
                 .filter(|e| e["kind"] == "decision" && e["subject"]["metric"] == "storage_gb")
-                .filter(|e| e["at"].as_str().unwrap() <= t.as_str())
-                .last()
+                .rfind(|e| e["at"].as_str().unwrap() <= t.as_str())
                 .unwrap();
             let expected = if used < LIMIT { "allow" } else { "deny" };
             prop_assert_eq!(&last["decision"], expected, "at {} with {} used", t, used);
