@@ -39,6 +39,10 @@ pub(crate) const OPS: &[(&str, &[&str])] = &[
         &["bundle", "license", "now", "keys", "case", "reevaluate"],
     ),
     (
+        "exception",
+        &["bundle", "license", "now", "keys", "request"],
+    ),
+    (
         "business_time",
         &[
             "action", "calendar", "bundle", "keys", "at", "seconds", "from", "to",
