@@ -65,6 +65,9 @@ enum Command {
     /// Where a support case stands: severity, level, owner, every SLA clock,
     /// the next action and message, and when to look again (docs/escalation.md).
     Escalate(EscalateArgs),
+    /// An exception request's intake, risk score, track, approvers, record and
+    /// lifecycle (docs/exceptions.md).
+    Exception(ExceptionArgs),
 }
 
 #[derive(Debug, Args)]
@@ -240,6 +243,15 @@ struct EscalateArgs {
 }
 
 #[derive(Debug, Args)]
+struct ExceptionArgs {
+    #[command(flatten)]
+    op: OpArgs,
+    /// The exception request, a JSON file or `-` for stdin.
+    #[arg(long, value_name = "FILE", conflicts_with = "request")]
+    exception_request: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 struct VersionArgs {
     /// Print a JSON object instead of lines.
     #[arg(long)]
@@ -321,6 +333,13 @@ fn execute(
                 extra.push(("reevaluate", Param::Json("--reevaluate", "true")));
             }
             ("escalate", escalate.op, extra)
+        }
+        Command::Exception(exception) => {
+            let extra = exception
+                .exception_request
+                .map(|file| vec![("request", Param::Document(file))])
+                .unwrap_or_default();
+            ("exception", exception.op, extra)
         }
         Command::Status(args) => ("status", args, Vec::new()),
         Command::Quote(args) => ("quote", args, Vec::new()),
