@@ -574,6 +574,8 @@ fn dispatch(
             let answer = crate::escalate::escalate(bundle, &license, &case, reevaluate, now)?;
             Ok(success(op, &answer, meta))
         }
+        "exception" => crate::exception::exception(bundle, &license, fields, now)
+            .map(|answer| success(op, &answer, meta)),
         other => Err(vec![Error::UnknownReference {
             path: root.key("op"),
             kind: RefKind::Operation,

@@ -62,6 +62,9 @@ pub struct Bundle {
     /// see `docs/escalation.md`.
     #[serde(default)]
     pub support: Option<crate::support::Support>,
+    /// Intake, risk weights, tracks and approvers for `exception`; see `docs/exceptions.md`.
+    #[serde(default)]
+    pub exception_policy: Option<crate::governance::ExceptionPolicy>,
 }
 
 /// Whether base and add-on prices are per month or per year.

@@ -554,11 +554,25 @@ pub enum Conflict {
     ResumeWithoutPause,
     /// A target whose calendar has no business time left to meet it.
     UnmeetableTarget,
+    /// Exception requests (docs/exceptions.md): a fact the policy requires is absent.
+    MissingFact,
+    /// An exception request longer than the policy's maximum.
+    DurationOverMaximum,
+    /// An exception request overlapping another exception on the same feature or metric.
+    OverlappingException,
+    /// An exception request for a feature the tier or an add-on already grants.
+    AlreadyGranted,
+    /// An approval or denial by a role the request's score does not require.
+    ApprovalNotRequired,
+    /// An exception request giving both `expires_at` and `duration_days`.
+    AmbiguousDuration,
+    /// Risk weights of the exception policy that do not add up to 100.
+    WeightsNotHundred,
 }
 
 impl Conflict {
     /// Every conflict code.
-    pub const ALL: [Conflict; 35] = [
+    pub const ALL: [Conflict; 42] = [
         Conflict::AddonFitsNoTier,
         Conflict::AddonNotForTier,
         Conflict::AmbiguousCheck,
@@ -594,6 +608,13 @@ impl Conflict {
         Conflict::RepeatBelowTop,
         Conflict::ResumeWithoutPause,
         Conflict::UnmeetableTarget,
+        Conflict::MissingFact,
+        Conflict::DurationOverMaximum,
+        Conflict::OverlappingException,
+        Conflict::AlreadyGranted,
+        Conflict::ApprovalNotRequired,
+        Conflict::AmbiguousDuration,
+        Conflict::WeightsNotHundred,
     ];
 
     /// How to resolve it.
@@ -614,7 +635,7 @@ impl Conflict {
             Conflict::UnmeetableTarget => {
                 "give the target's calendar business hours that its holidays leave open"
             }
-            _ => "make the two terms agree",
+            other => crate::governance::help(other).unwrap_or("make the two terms agree"),
         }
     }
 
@@ -656,6 +677,13 @@ impl Conflict {
             Conflict::RepeatBelowTop => "repeat_below_top",
             Conflict::ResumeWithoutPause => "resume_without_pause",
             Conflict::UnmeetableTarget => "unmeetable_target",
+            Conflict::MissingFact => "missing_fact",
+            Conflict::DurationOverMaximum => "duration_over_maximum",
+            Conflict::OverlappingException => "overlapping_exception",
+            Conflict::AlreadyGranted => "already_granted",
+            Conflict::ApprovalNotRequired => "approval_not_required",
+            Conflict::AmbiguousDuration => "ambiguous_duration",
+            Conflict::WeightsNotHundred => "weights_not_hundred",
         }
     }
 }

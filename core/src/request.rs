@@ -44,6 +44,10 @@ pub(crate) const OPS: &[(&str, &[&str])] = &[
         &["bundle", "against", "license", "keys", "scenario"],
     ),
     (
+        "exception",
+        &["bundle", "license", "now", "keys", "request"],
+    ),
+    (
         "business_time",
         &[
             "action", "calendar", "bundle", "keys", "at", "seconds", "from", "to",

@@ -51,6 +51,13 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
             &root.key("support"),
         ));
     }
+    if let Some(policy) = &bundle.exception_policy {
+        errors.extend(crate::governance::validate(
+            bundle,
+            policy,
+            &root.key("exception_policy"),
+        ));
+    }
     let mut ranks: BTreeMap<u32, &str> = BTreeMap::new();
     for (tier_id, tier) in &bundle.tiers {
         let at = root.key("tiers").key(tier_id.as_str());

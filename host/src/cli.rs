@@ -71,6 +71,9 @@ enum Command {
     Simulate(SimulateArgs),
     /// Replay a scenario under two bundles and list where they differ.
     Diff(DiffArgs),
+    /// An exception request's intake, risk score, track, approvers, record and
+    /// lifecycle (docs/exceptions.md).
+    Exception(ExceptionArgs),
 }
 
 /// Which engine answers.
@@ -186,6 +189,15 @@ struct DiffArgs {
 }
 
 #[derive(Debug, Args)]
+struct ExceptionArgs {
+    #[command(flatten)]
+    op: OpArgs,
+    /// The exception request, a JSON file or `-` for stdin.
+    #[arg(long, value_name = "FILE", conflicts_with = "request")]
+    exception_request: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 struct VersionArgs {
     /// Print a JSON object instead of lines.
     #[arg(long)]
@@ -284,6 +296,13 @@ fn execute(
                 extra.push(("scenario", Param::Document(path)));
             }
             ("diff", diff.simulate.op, extra)
+        }
+        Command::Exception(exception) => {
+            let extra = exception
+                .exception_request
+                .map(|file| vec![("request", Param::Document(file))])
+                .unwrap_or_default();
+            ("exception", exception.op, extra)
         }
         Command::Status(args) => ("status", args, Vec::new()),
         Command::Quote(args) => ("quote", args, Vec::new()),

@@ -445,3 +445,33 @@ fn simulate_and_diff_replay_a_scenario_on_both_engines() {
         );
     }
 }
+
+#[test]
+fn exception_reads_the_request_and_both_engines_agree() {
+    let module = module_path();
+    let (bundle, license) = (fixture("exception_bundle.json"), fixture("license.json"));
+    let request = std::fs::read_to_string(fixture("exception/request.json")).unwrap();
+    let docs = [
+        "exception",
+        "--bundle",
+        &bundle,
+        "--license",
+        &license,
+        "--exception-request",
+        "-",
+        "--now",
+        "2026-02-20T00:00:00Z",
+    ];
+    let mut native_args = docs.to_vec();
+    native_args.extend_from_slice(&["--engine", "native"]);
+    let mut wasm_args = docs.to_vec();
+    wasm_args.extend_from_slice(&["--module", &module]);
+    let (native, wasm) = (run(&native_args, &request), run(&wasm_args, &request));
+    assert_eq!(native.stdout, wasm.stdout);
+    assert_eq!((native.status, wasm.status), (0, 0), "{}", native.stderr);
+    let answer: serde_json::Value = serde_json::from_str(&native.stdout).unwrap();
+    // 20 × 40 + 30 × 25 = 1550, 15.5 rounded half up: fast, one approver.
+    assert_eq!(answer["result"]["risk"]["total"], 16);
+    assert_eq!(answer["result"]["track"], "fast");
+    assert_eq!(answer["result"]["state"], "requested");
+}
