@@ -62,6 +62,9 @@ pub struct Bundle {
     /// see `docs/escalation.md`.
     #[serde(default)]
     pub support: Option<crate::support::Support>,
+    /// Compliance scan detectors, for `scan`; see `docs/compliance.md`.
+    #[serde(default)]
+    pub compliance: Option<crate::compliance::Compliance>,
 }
 
 /// Whether base and add-on prices are per month or per year.

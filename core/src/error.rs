@@ -554,11 +554,15 @@ pub enum Conflict {
     ResumeWithoutPause,
     /// A target whose calendar has no business time left to meet it.
     UnmeetableTarget,
+    /// Usage points not in increasing order of their days.
+    PointsOutOfOrder,
+    /// An installation last seen before it was first seen.
+    LastSeenBeforeFirstSeen,
 }
 
 impl Conflict {
     /// Every conflict code.
-    pub const ALL: [Conflict; 35] = [
+    pub const ALL: [Conflict; 37] = [
         Conflict::AddonFitsNoTier,
         Conflict::AddonNotForTier,
         Conflict::AmbiguousCheck,
@@ -594,6 +598,8 @@ impl Conflict {
         Conflict::RepeatBelowTop,
         Conflict::ResumeWithoutPause,
         Conflict::UnmeetableTarget,
+        Conflict::PointsOutOfOrder,
+        Conflict::LastSeenBeforeFirstSeen,
     ];
 
     /// How to resolve it.
@@ -614,6 +620,8 @@ impl Conflict {
             Conflict::UnmeetableTarget => {
                 "give the target's calendar business hours that its holidays leave open"
             }
+            Conflict::PointsOutOfOrder => "list a series' points by day, one point per day",
+            Conflict::LastSeenBeforeFirstSeen => "give `first_seen` no later than `last_seen`",
             _ => "make the two terms agree",
         }
     }
@@ -656,6 +664,8 @@ impl Conflict {
             Conflict::RepeatBelowTop => "repeat_below_top",
             Conflict::ResumeWithoutPause => "resume_without_pause",
             Conflict::UnmeetableTarget => "unmeetable_target",
+            Conflict::PointsOutOfOrder => "points_out_of_order",
+            Conflict::LastSeenBeforeFirstSeen => "last_seen_before_first_seen",
         }
     }
 }

@@ -39,6 +39,12 @@ pub(crate) const OPS: &[(&str, &[&str])] = &[
         &["bundle", "license", "now", "keys", "case", "reevaluate"],
     ),
     (
+        "scan",
+        &[
+            "bundle", "licenses", "deployments", "telemetry", "events", "now", "keys",
+        ],
+    ),
+    (
         "business_time",
         &[
             "action", "calendar", "bundle", "keys", "at", "seconds", "from", "to",
@@ -55,6 +61,8 @@ pub(crate) struct Documents<'a> {
     pub usage: Usage,
     /// The instant of the request.
     pub now: Option<Timestamp>,
+    /// What a `scan` reads: licenses, deployments, telemetry, events.
+    pub inventory: Option<crate::inventory::Inventory>,
 }
 
 /// Reads the documents of a request, each with its own path so that
@@ -101,7 +109,8 @@ pub(crate) fn read_documents<'a>(
                 }
             }
         }
-        (None, _) => take::<License>(None, "license", required, errors).map(Cow::Owned),
+        (None, _) => take::<License>(None, "license", required && op != "scan", errors)
+            .map(Cow::Owned),
     };
     let usage = take::<Usage>(fields.remove("usage"), "usage", false, errors).map_or_else(
         Usage::default,
@@ -111,10 +120,13 @@ pub(crate) fn read_documents<'a>(
         },
     );
     let now = take::<Timestamp>(fields.remove("now"), "now", required, errors);
+    let inventory = (op == "scan")
+        .then(|| crate::inventory::read(fields, bundle, keys, now, errors));
     Documents {
         license,
         usage,
         now,
+        inventory,
     }
 }
 
