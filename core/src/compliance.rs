@@ -117,7 +117,10 @@ pub fn validate(bundle: &Bundle, compliance: &Compliance, root: &JsonPath) -> Ve
         ("spike", compliance.spike.as_ref().map(Spike::route)),
         (
             "over_deployment",
-            compliance.over_deployment.as_ref().map(OverDeployment::route),
+            compliance
+                .over_deployment
+                .as_ref()
+                .map(OverDeployment::route),
         ),
         (
             "undeclared",
@@ -172,10 +175,7 @@ pub fn validate(bundle: &Bundle, compliance: &Compliance, root: &JsonPath) -> Ve
         if !(1..=366).contains(&spike.window_days) {
             errors.push(Error::OutOfRange {
                 path: here.key("window_days"),
-                detail: format!(
-                    "`window_days` is {}, not 1 to 366",
-                    spike.window_days
-                ),
+                detail: format!("`window_days` is {}, not 1 to 366", spike.window_days),
             });
         }
         if spike.factor.value() <= Decimal::ONE {

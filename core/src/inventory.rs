@@ -147,7 +147,10 @@ pub fn read(
                 match read {
                     Ok((license, at)) => {
                         errors.extend(crate::validate::license(bundle, &license, &at));
-                        if licenses.iter().any(|l: &License| l.license == license.license) {
+                        if licenses
+                            .iter()
+                            .any(|l: &License| l.license == license.license)
+                        {
                             errors.push(Error::Duplicate {
                                 path: at.key("license"),
                                 what: "license".into(),
@@ -239,7 +242,11 @@ fn check(inventory: &Inventory, bundle: &Bundle, now: Timestamp, errors: &mut Ve
         let at = root.key("telemetry").key("usage").index(i);
         license_ref(&s.license, at.key("license"), errors);
         if !bundle.features.contains_key(&s.metric) {
-            errors.push(unknown(at.key("metric"), RefKind::Metric, s.metric.as_str()));
+            errors.push(unknown(
+                at.key("metric"),
+                RefKind::Metric,
+                s.metric.as_str(),
+            ));
         }
         if series.insert((&s.license, &s.metric), i).is_some() {
             errors.push(Error::Duplicate {

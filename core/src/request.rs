@@ -41,7 +41,13 @@ pub(crate) const OPS: &[(&str, &[&str])] = &[
     (
         "scan",
         &[
-            "bundle", "licenses", "deployments", "telemetry", "events", "now", "keys",
+            "bundle",
+            "licenses",
+            "deployments",
+            "telemetry",
+            "events",
+            "now",
+            "keys",
         ],
     ),
     (
@@ -109,8 +115,9 @@ pub(crate) fn read_documents<'a>(
                 }
             }
         }
-        (None, _) => take::<License>(None, "license", required && op != "scan", errors)
-            .map(Cow::Owned),
+        (None, _) => {
+            take::<License>(None, "license", required && op != "scan", errors).map(Cow::Owned)
+        }
     };
     let usage = take::<Usage>(fields.remove("usage"), "usage", false, errors).map_or_else(
         Usage::default,
@@ -120,8 +127,8 @@ pub(crate) fn read_documents<'a>(
         },
     );
     let now = take::<Timestamp>(fields.remove("now"), "now", required, errors);
-    let inventory = (op == "scan")
-        .then(|| crate::inventory::read(fields, bundle, keys, now, errors));
+    let inventory =
+        (op == "scan").then(|| crate::inventory::read(fields, bundle, keys, now, errors));
     Documents {
         license,
         usage,

@@ -145,7 +145,8 @@ pub(crate) fn spike<'a>(ctx: &Ctx<'a>, spike: &'a Spike) -> Result<Vec<Raw<'a>>,
             continue;
         }
         let lhs = Decimal::from(latest.value).checked_mul(Decimal::from(window));
-        let total_dec = Decimal::from_i128_with_scale(i128::try_from(total).unwrap_or(i128::MAX), 0);
+        let total_dec =
+            Decimal::from_i128_with_scale(i128::try_from(total).unwrap_or(i128::MAX), 0);
         let reaches = move |bar: Decimal| match (lhs, exact_mul(bar, total_dec)) {
             (Some(l), Some(r)) => l >= r,
             _ => false,
@@ -271,7 +272,11 @@ pub(crate) fn over_deployment<'a>(
             cost: remediation::free(ctx.bundle),
             resolves: true,
         });
-        options.extend(remediation::seat_true_up(ctx.bundle, &license.tier, excess)?);
+        options.extend(remediation::seat_true_up(
+            ctx.bundle,
+            &license.tier,
+            excess,
+        )?);
         raws.push(Raw {
             detector: Detector::OverDeployment,
             license: license.license.clone(),
@@ -326,7 +331,11 @@ pub(crate) fn undeclared<'a>(
             resolves: true,
         }];
         let needed = u64::from(count > license.seats);
-        options.extend(remediation::seat_true_up(ctx.bundle, &license.tier, needed)?);
+        options.extend(remediation::seat_true_up(
+            ctx.bundle,
+            &license.tier,
+            needed,
+        )?);
         raws.push(Raw {
             detector: Detector::Undeclared,
             license: inst.license.clone(),
