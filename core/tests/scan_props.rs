@@ -126,7 +126,7 @@ fn keys(answer: &Value) -> BTreeSet<(String, String, String)> {
 
 fn facts() -> impl Strategy<Value = (Vec<u64>, Vec<(usize, u32, u32, bool)>, Vec<Vec<u64>>)> {
     (
-        prop::collection::vec(0u64..4, 1..=3),
+        prop::collection::vec(1u64..4, 1..=3),
         prop::collection::vec((0usize..3, 0u32..15, 0u32..8, any::<bool>()), 0..10),
         prop::collection::vec(prop::collection::vec(0u64..50, 0..8), 3),
     )
