@@ -124,7 +124,11 @@ fn keys(answer: &Value) -> BTreeSet<(String, String, String)> {
         .collect()
 }
 
-fn facts() -> impl Strategy<Value = (Vec<u64>, Vec<(usize, u32, u32, bool)>, Vec<Vec<u64>>)> {
+/// Seats per license; per installation its license index, first day, days
+/// seen and whether it is declared; per license a usage series.
+type Facts = (Vec<u64>, Vec<(usize, u32, u32, bool)>, Vec<Vec<u64>>);
+
+fn facts() -> impl Strategy<Value = Facts> {
     (
         prop::collection::vec(1u64..4, 1..=3),
         prop::collection::vec((0usize..3, 0u32..15, 0u32..8, any::<bool>()), 0..10),
