@@ -512,6 +512,10 @@ fn dispatch(
             meta,
         ));
     }
+    if let (Some(inventory), Some(now)) = (&docs.inventory, docs.now) {
+        let answer = crate::scan::scan(bundle, inventory, now)?;
+        return Ok(success(op, &answer, meta));
+    }
     let (Some(license), Some(now)) = (docs.license, docs.now) else {
         return Err(vec![Error::MissingField {
             path: root.key("license"),

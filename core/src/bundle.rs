@@ -65,6 +65,9 @@ pub struct Bundle {
     /// Intake, risk weights, tracks and approvers for `exception`; see `docs/exceptions.md`.
     #[serde(default)]
     pub exception_policy: Option<crate::governance::ExceptionPolicy>,
+    /// Compliance scan detectors, for `scan`; see `docs/compliance.md`.
+    #[serde(default)]
+    pub compliance: Option<crate::compliance::Compliance>,
 }
 
 /// Whether base and add-on prices are per month or per year.

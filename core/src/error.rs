@@ -568,11 +568,15 @@ pub enum Conflict {
     AmbiguousDuration,
     /// Risk weights of the exception policy that do not add up to 100.
     WeightsNotHundred,
+    /// Usage points not in increasing order of their days.
+    PointsOutOfOrder,
+    /// An installation last seen before it was first seen.
+    LastSeenBeforeFirstSeen,
 }
 
 impl Conflict {
     /// Every conflict code.
-    pub const ALL: [Conflict; 42] = [
+    pub const ALL: [Conflict; 44] = [
         Conflict::AddonFitsNoTier,
         Conflict::AddonNotForTier,
         Conflict::AmbiguousCheck,
@@ -615,6 +619,8 @@ impl Conflict {
         Conflict::ApprovalNotRequired,
         Conflict::AmbiguousDuration,
         Conflict::WeightsNotHundred,
+        Conflict::PointsOutOfOrder,
+        Conflict::LastSeenBeforeFirstSeen,
     ];
 
     /// How to resolve it.
@@ -635,6 +641,8 @@ impl Conflict {
             Conflict::UnmeetableTarget => {
                 "give the target's calendar business hours that its holidays leave open"
             }
+            Conflict::PointsOutOfOrder => "list a series' points by day, one point per day",
+            Conflict::LastSeenBeforeFirstSeen => "give `first_seen` no later than `last_seen`",
             other => crate::governance::help(other).unwrap_or("make the two terms agree"),
         }
     }
@@ -684,6 +692,8 @@ impl Conflict {
             Conflict::ApprovalNotRequired => "approval_not_required",
             Conflict::AmbiguousDuration => "ambiguous_duration",
             Conflict::WeightsNotHundred => "weights_not_hundred",
+            Conflict::PointsOutOfOrder => "points_out_of_order",
+            Conflict::LastSeenBeforeFirstSeen => "last_seen_before_first_seen",
         }
     }
 }

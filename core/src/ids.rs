@@ -77,6 +77,10 @@ id_type!(
     LicenseId
 );
 id_type!(
+    /// An installation or host that telemetry reports.
+    InstallationId
+);
+id_type!(
     /// A customer.
     CustomerId
 );

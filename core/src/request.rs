@@ -48,6 +48,18 @@ pub(crate) const OPS: &[(&str, &[&str])] = &[
         &["bundle", "license", "now", "keys", "request"],
     ),
     (
+        "scan",
+        &[
+            "bundle",
+            "licenses",
+            "deployments",
+            "telemetry",
+            "events",
+            "now",
+            "keys",
+        ],
+    ),
+    (
         "business_time",
         &[
             "action", "calendar", "bundle", "keys", "at", "seconds", "from", "to",
@@ -64,6 +76,8 @@ pub(crate) struct Documents<'a> {
     pub usage: Usage,
     /// The instant of the request.
     pub now: Option<Timestamp>,
+    /// What a `scan` reads: licenses, deployments, telemetry, events.
+    pub inventory: Option<crate::inventory::Inventory>,
 }
 
 /// Reads the documents of a request, each with its own path so that
@@ -110,7 +124,9 @@ pub(crate) fn read_documents<'a>(
                 }
             }
         }
-        (None, _) => take::<License>(None, "license", required, errors).map(Cow::Owned),
+        (None, _) => {
+            take::<License>(None, "license", required && op != "scan", errors).map(Cow::Owned)
+        }
     };
     let usage = take::<Usage>(fields.remove("usage"), "usage", false, errors).map_or_else(
         Usage::default,
@@ -122,10 +138,13 @@ pub(crate) fn read_documents<'a>(
     // A replay's instants come from its scenario.
     let timed = required && !matches!(op, "simulate" | "diff");
     let now = take::<Timestamp>(fields.remove("now"), "now", timed, errors);
+    let inventory =
+        (op == "scan").then(|| crate::inventory::read(fields, bundle, keys, now, errors));
     Documents {
         license,
         usage,
         now,
+        inventory,
     }
 }
 

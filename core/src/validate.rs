@@ -58,6 +58,9 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
             &root.key("exception_policy"),
         ));
     }
+    if let Some(compliance) = &bundle.compliance {
+        errors.extend(crate::compliance::validate(bundle, compliance, root));
+    }
     let mut ranks: BTreeMap<u32, &str> = BTreeMap::new();
     for (tier_id, tier) in &bundle.tiers {
         let at = root.key("tiers").key(tier_id.as_str());

@@ -74,6 +74,9 @@ enum Command {
     /// An exception request's intake, risk score, track, approvers, record and
     /// lifecycle (docs/exceptions.md).
     Exception(ExceptionArgs),
+    /// Compliance findings: spikes, undeclared and over-deployed
+    /// installations, use after the end, with ranked remediation (docs/compliance.md).
+    Scan(ScanArgs),
 }
 
 /// Which engine answers.
@@ -198,6 +201,24 @@ struct ExceptionArgs {
 }
 
 #[derive(Debug, Args)]
+struct ScanArgs {
+    #[command(flatten)]
+    op: OpArgs,
+    /// The licenses scanned, a JSON list of licenses, a file or `-` for stdin.
+    #[arg(long, value_name = "FILE", conflicts_with = "request")]
+    licenses: Option<PathBuf>,
+    /// The declared deployments, a JSON list, a file or `-` for stdin.
+    #[arg(long, value_name = "FILE", conflicts_with = "request")]
+    deployments: Option<PathBuf>,
+    /// The telemetry (installations and usage series), a file or `-`.
+    #[arg(long, value_name = "FILE", conflicts_with = "request")]
+    telemetry: Option<PathBuf>,
+    /// The contract events, a JSON list, a file or `-` for stdin.
+    #[arg(long, value_name = "FILE", conflicts_with = "request")]
+    events: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
 struct VersionArgs {
     /// Print a JSON object instead of lines.
     #[arg(long)]
@@ -303,6 +324,18 @@ fn execute(
                 .map(|file| vec![("request", Param::Document(file))])
                 .unwrap_or_default();
             ("exception", exception.op, extra)
+        }
+        Command::Scan(scan) => {
+            let extra = [
+                ("licenses", scan.licenses),
+                ("deployments", scan.deployments),
+                ("telemetry", scan.telemetry),
+                ("events", scan.events),
+            ]
+            .into_iter()
+            .filter_map(|(field, path)| path.map(|p| (field, Param::Document(p))))
+            .collect();
+            ("scan", scan.op, extra)
         }
         Command::Status(args) => ("status", args, Vec::new()),
         Command::Quote(args) => ("quote", args, Vec::new()),
