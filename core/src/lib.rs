@@ -10,6 +10,7 @@ pub mod case;
 pub mod charge;
 pub mod check;
 pub mod compliance;
+mod conflict;
 pub mod error;
 pub mod escalate;
 pub mod escalation;

@@ -29,8 +29,12 @@ fn literals_after(source: &str, marker: &str) -> Vec<String> {
 fn every_error_code_is_documented() {
     use entitle_core::error::Conflict;
     let docs = include_str!("../../docs/errors.md");
-    // Every code lives in error.rs: the arms of `Error::code` and `Conflict::code`.
-    let source = include_str!("../src/error.rs");
+    // Every code lives in error.rs and conflict.rs: the arms of `Error::code`
+    // and `Conflict::code`.
+    let source = concat!(
+        include_str!("../src/error.rs"),
+        include_str!("../src/conflict.rs")
+    );
     let mut codes: BTreeSet<String> = literals_after(source, "=> \"").into_iter().collect();
     for kind in [
         "tier",
@@ -53,7 +57,7 @@ fn every_error_code_is_documented() {
     for conflict in Conflict::ALL {
         assert!(
             codes.contains(conflict.code()),
-            "{} not found in error.rs",
+            "{} not found in error.rs or conflict.rs",
             conflict.code()
         );
     }
