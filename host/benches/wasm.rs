@@ -157,6 +157,33 @@ fn bench(c: &mut Criterion) {
     replay.bench_function("wasm/simulate_year_10000_events", |b| {
         b.iter(|| esc_wasm.evaluate(year_scenario.as_bytes()).unwrap())
     });
+    // A scan of 10,000 installations on 100 enterprise licenses of 90 seats
+    // (100 installations each: every license over-deployed by 10, two per
+    // license undeclared) and ten 90-day usage series.
+    let mut compliance_bundle: serde_json::Value =
+        serde_json::from_slice(&read(&format!("{fixtures}/support_bundle.json"))).unwrap();
+    let merge: serde_json::Value =
+        serde_json::from_slice(&read(&format!("{fixtures}/compliance_bundle.json"))).unwrap();
+    compliance_bundle["compliance"] = merge["$merge"]["compliance"].clone();
+    let compliance_bytes = compliance_bundle.to_string().into_bytes();
+    let (scan_wasm, _) = module.load_bundle(&compliance_bytes).unwrap();
+    let mut scan_wasm = scan_wasm.expect("the compliance bundle loads");
+    let (scan_native, _) = Native::new().load_bundle(&compliance_bytes);
+    let scan_native = scan_native.expect("the compliance bundle loads");
+    let scan = scan_request(&license_text);
+    let answer = scan_native.evaluate(scan.as_bytes());
+    assert!(
+        answer.contains(r#""outcome":"ok""#),
+        "{}",
+        &answer[..answer.len().min(400)]
+    );
+    assert_eq!(scan_wasm.evaluate(scan.as_bytes()).unwrap(), answer);
+    replay.bench_function("native/scan_10000_installations", |b| {
+        b.iter(|| scan_native.evaluate(scan.as_bytes()))
+    });
+    replay.bench_function("wasm/scan_10000_installations", |b| {
+        b.iter(|| scan_wasm.evaluate(scan.as_bytes()).unwrap())
+    });
     replay.finish();
     let mut group = c.benchmark_group("engine");
     // The crossing alone: a request refused at its first byte.
@@ -206,6 +233,51 @@ fn escalate_request(license: &str) -> String {
         at(minutes + 60),
         events.join(",")
     )
+}
+
+/// A `scan` request: 100 licenses, 10,000 installations, ten 90-day series.
+fn scan_request(license: &str) -> String {
+    let base: serde_json::Value = serde_json::from_str(license).unwrap();
+    let mut licenses = Vec::new();
+    let mut deployments = Vec::new();
+    let mut installations = Vec::new();
+    for l in 0..100 {
+        let id = format!("lic-{l:03}");
+        let mut license = base.clone();
+        license["license"] = id.clone().into();
+        license["tier"] = "enterprise".into();
+        license["seats"] = 90.into();
+        licenses.push(license);
+        for i in 0..100 {
+            let installation = format!("{id}-host-{i:03}");
+            if i >= 2 {
+                deployments.push(serde_json::json!({"installation": installation, "license": id}));
+            }
+            installations.push(serde_json::json!({
+                "id": installation, "license": id,
+                "first_seen": "2026-09-01T00:00:00Z", "last_seen": "2026-11-19T00:00:00Z"
+            }));
+        }
+    }
+    let start = chrono::NaiveDate::from_ymd_opt(2026, 8, 22).unwrap();
+    let usage: Vec<serde_json::Value> = (0..10)
+        .map(|l| {
+            let points: Vec<serde_json::Value> = (0..90u64)
+                .map(|d| {
+                    let date = start + chrono::TimeDelta::days(i64::try_from(d).unwrap());
+                    serde_json::json!({"date": date.to_string(), "value": 1_000 + (d * 37) % 400})
+                })
+                .collect();
+            serde_json::json!({"license": format!("lic-{l:03}"), "metric": "api_calls", "points": points})
+        })
+        .collect();
+    serde_json::json!({
+        "op": "scan", "now": "2026-11-20T00:00:00Z", "licenses": licenses,
+        "deployments": deployments,
+        "telemetry": {"installations": installations, "usage": usage},
+        "events": []
+    })
+    .to_string()
 }
 
 /// A `simulate` request replaying one year with 10,000 usage events.
