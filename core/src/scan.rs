@@ -15,7 +15,7 @@ use crate::ids::{CategoryId, EvidenceId, LicenseId, RoleId, SeverityId};
 use crate::inventory::Inventory;
 use crate::remediation::{self, Remedy};
 use crate::support::Support;
-use crate::time::Timestamp;
+use crate::time::{Timestamp, Zone};
 
 /// The detector that raised a finding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -53,6 +53,10 @@ pub struct CaseDraft {
     pub bundle_version: String,
     /// The finding's impact.
     pub impact: Impact,
+    /// The license's zone, as the customer's: `escalate` needs it when the
+    /// bundle has quiet hours.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_time_zone: Option<Zone>,
     /// The evidence kinds the category requires that the scan provides.
     pub evidence: Vec<EvidenceId>,
     /// Always empty.
@@ -173,7 +177,7 @@ pub fn scan(bundle: &Bundle, inventory: &Inventory, now: Timestamp) -> Result<Sc
     }
     let findings = raws
         .into_iter()
-        .map(|raw| finish(bundle, support, raw, now))
+        .map(|raw| finish(bundle, support, inventory, raw, now))
         .collect();
     Ok(Scan {
         now,
@@ -192,7 +196,18 @@ fn detector_name(d: Detector) -> &'static str {
     }
 }
 
-fn finish(bundle: &Bundle, support: &Support, raw: Raw<'_>, now: Timestamp) -> Finding {
+fn finish(
+    bundle: &Bundle,
+    support: &Support,
+    inventory: &Inventory,
+    raw: Raw<'_>,
+    now: Timestamp,
+) -> Finding {
+    let zone = inventory
+        .licenses
+        .iter()
+        .find(|l| l.license == raw.license)
+        .map(|l| l.time_zone);
     let severity = compliance::severity(support, &raw.route, &raw.reaches);
     let queue = raw.route.queue.clone();
     let category = support.categories.get(&queue);
@@ -226,6 +241,7 @@ fn finish(bundle: &Bundle, support: &Support, raw: Raw<'_>, now: Timestamp) -> F
                 revenue_at_risk: revenue.amount().to_string(),
                 regulatory_exposure: false,
             },
+            customer_time_zone: zone,
             evidence: evidence_kinds,
             events: Vec::new(),
         },
