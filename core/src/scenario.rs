@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::bundle::{Bundle, FeatureKind};
 use crate::case::{self, Case};
 use crate::error::{Conflict, Error, JsonPath, RefKind};
-use crate::ids::FeatureId;
+use crate::ids::{FeatureId, InstallationId};
 use crate::license::{LicenseStatus, Usage};
 use crate::time::Timestamp;
 use crate::validate::{contradiction, unknown};
@@ -74,6 +74,24 @@ pub enum ScenarioEvent {
         /// The status from then on.
         status: LicenseStatus,
     },
+    /// An installation of the license is first seen; it stays seen until
+    /// `last_seen`, or to the end of the scenario.
+    Installation {
+        /// When it is first seen.
+        at: Timestamp,
+        /// Its id.
+        installation: InstallationId,
+        /// When it was last seen, if it goes away.
+        #[serde(default)]
+        last_seen: Option<Timestamp>,
+    },
+    /// The customer declares an installation from then on.
+    Deployment {
+        /// When.
+        at: Timestamp,
+        /// The installation declared.
+        installation: InstallationId,
+    },
     /// A support case opens at its `opened_at`; its own events follow it.
     Case {
         /// The case, with every event it will have in the scenario.
@@ -87,7 +105,9 @@ impl ScenarioEvent {
         match self {
             ScenarioEvent::Usage { at, .. }
             | ScenarioEvent::Seats { at, .. }
-            | ScenarioEvent::Contract { at, .. } => *at,
+            | ScenarioEvent::Contract { at, .. }
+            | ScenarioEvent::Installation { at, .. }
+            | ScenarioEvent::Deployment { at, .. } => *at,
             ScenarioEvent::Case { case } => case.opened_at,
         }
     }
@@ -128,6 +148,7 @@ pub fn check(bundle: &Bundle, scenario: &Scenario, at: &JsonPath) -> Vec<Error> 
     }
     let mut last = scenario.from;
     let mut ids = Vec::new();
+    let mut installations = Vec::new();
     for (i, event) in scenario.events.iter().enumerate() {
         let path = at.key("events").index(i);
         let t = event.at();
@@ -155,6 +176,29 @@ pub fn check(bundle: &Bundle, scenario: &Scenario, at: &JsonPath) -> Vec<Error> 
                     RefKind::Metric,
                     metric.as_str(),
                 ));
+            }
+            ScenarioEvent::Installation {
+                installation,
+                last_seen,
+                ..
+            } => {
+                if last_seen.is_some_and(|l| l < t) {
+                    errors.push(contradiction(
+                        path.key("last_seen"),
+                        Conflict::LastSeenBeforeFirstSeen,
+                        format!(
+                            "installation `{installation}` is last seen before it is first seen"
+                        ),
+                    ));
+                }
+                if installations.contains(&installation) {
+                    errors.push(Error::Duplicate {
+                        path: path.key("installation"),
+                        what: "installation".into(),
+                        value: installation.to_string(),
+                    });
+                }
+                installations.push(installation);
             }
             ScenarioEvent::Case { case } => {
                 let case_path = path.key("case");

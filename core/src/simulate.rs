@@ -6,6 +6,7 @@
 
 mod cases;
 mod diff;
+mod findings;
 mod op;
 
 use std::collections::BTreeMap;
@@ -16,14 +17,15 @@ use crate::bundle::Bundle;
 use crate::case::Case;
 use crate::check::{self, Ask};
 use crate::error::{Error, JsonPath};
-use crate::ids::{CaseId, FeatureId, PhaseId, RoleId};
+use crate::ids::{CaseId, CategoryId, FeatureId, PhaseId, RoleId, SeverityId};
 use crate::license::{License, LicenseStatus, MetricUsage};
 use crate::meter;
 use crate::reason::{Decision, Reason};
+use crate::scan::Detector;
 use crate::scenario::{Scenario, ScenarioEvent};
 use crate::sla::ClockState;
 use crate::support::{ClockKind, TemplateKind};
-use crate::time::Timestamp;
+use crate::time::{Date, Timestamp};
 
 pub use diff::{diff, Diff, Difference};
 pub use op::answer;
@@ -132,6 +134,26 @@ pub enum What {
         /// Which repeat, from 1.
         repeat: usize,
     },
+    /// A compliance finding appeared, or its severity changed.
+    Finding {
+        /// The detector.
+        detector: Detector,
+        /// What it is about.
+        subject: String,
+        /// Its severity.
+        severity: SeverityId,
+        /// The escalation category it goes to.
+        queue: CategoryId,
+        /// That category's owner.
+        owner: Option<RoleId>,
+    },
+    /// A compliance finding no longer holds.
+    FindingCleared {
+        /// The detector.
+        detector: Detector,
+        /// What it was about.
+        subject: String,
+    },
     /// A message to the customer became due.
     TemplateDue {
         /// The case.
@@ -152,6 +174,8 @@ pub fn simulate(
     let mut timeline: Vec<Entry> = Vec::new();
     let mut last: BTreeMap<Subject, (Decision, Reason)> = BTreeMap::new();
     let mut opened: Vec<&Case> = Vec::new();
+    let mut observed = findings::Observed::default();
+    let scans = bundle.compliance.is_some();
     let events = &scenario.events;
     let mut next_event = 0;
     let mut t = scenario.from;
@@ -169,6 +193,8 @@ pub fn simulate(
                         check::check(bundle, &license, &now, &ask, *at).map_err(|e| vec![e])?;
                     match answer.record {
                         Some(record) => {
+                            let day = Date(license.time_zone.local(*at).date());
+                            *observed.usage.entry((metric.clone(), day)).or_default() += amount;
                             usage.metrics.insert(
                                 record.metric.clone(),
                                 MetricUsage {
@@ -189,7 +215,18 @@ pub fn simulate(
                     }
                 }
                 ScenarioEvent::Seats { active, .. } => usage.active_seats = *active,
+                ScenarioEvent::Installation {
+                    at,
+                    installation,
+                    last_seen,
+                } => observed
+                    .installations
+                    .push((installation.clone(), *at, *last_seen)),
+                ScenarioEvent::Deployment { installation, .. } => {
+                    observed.declared.push(installation.clone());
+                }
                 ScenarioEvent::Contract { at, status } => {
+                    observed.contract.push((*at, *status));
                     license.status = *status;
                     timeline.push(Entry {
                         at: *at,
@@ -236,6 +273,21 @@ pub fn simulate(
             }
             if let Some(until) = answer.valid_until.filter(|v| *v > t) {
                 next = Some(next.map_or(until, |n| n.min(until)));
+            }
+        }
+        if scans {
+            timeline.extend(observed.evaluate(bundle, &license, t)?);
+            // Findings also change with the passing of days (an installation
+            // seen long enough, a grace after termination): look each local
+            // midnight.
+            let zone = license.time_zone;
+            let midnight = zone
+                .local(t)
+                .date()
+                .succ_opt()
+                .and_then(|d| zone.start_of(d));
+            if let Some(m) = midnight {
+                next = Some(next.map_or(m, |n| n.min(m)));
             }
         }
         match next {
