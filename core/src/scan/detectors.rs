@@ -303,12 +303,15 @@ pub(crate) fn undeclared<'a>(
     undeclared: &'a Undeclared,
 ) -> Result<Vec<Raw<'a>>, Error> {
     let mut raws = Vec::new();
+    // One lookup per installation, not a pass over every declaration.
+    let declared: std::collections::BTreeSet<_> = ctx
+        .inventory
+        .deployments
+        .iter()
+        .map(|d| (&d.installation, &d.license))
+        .collect();
     for (i, inst) in ctx.inventory.telemetry.installations.iter().enumerate() {
-        let declared = ctx
-            .inventory
-            .deployments
-            .iter()
-            .any(|d| d.installation == inst.id && d.license == inst.license);
+        let declared = declared.contains(&(&inst.id, &inst.license));
         let days_seen = days(inst.first_seen, inst.last_seen);
         let reaches = move |bar: Decimal| Decimal::from(days_seen) >= bar;
         if declared || !reaches(Decimal::from(undeclared.min_days_seen)) {
