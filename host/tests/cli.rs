@@ -475,3 +475,78 @@ fn exception_reads_the_request_and_both_engines_agree() {
     assert_eq!(answer["result"]["track"], "fast");
     assert_eq!(answer["result"]["state"], "requested");
 }
+
+#[test]
+fn scan_reads_the_inventory_files_and_both_engines_agree() {
+    let module = module_path();
+    let dir = documents("scan");
+    let mut bundle: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("support_bundle.json")).unwrap())
+            .unwrap();
+    let merge: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("compliance_bundle.json")).unwrap())
+            .unwrap();
+    bundle["compliance"] = merge["$merge"]["compliance"].clone();
+    let mut license: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("license.json")).unwrap()).unwrap();
+    license["seats"] = 2.into();
+    let installations: Vec<serde_json::Value> = (1..=3)
+        .map(|i| {
+            serde_json::json!({"id": format!("h{i}"), "license": "lic-1001",
+            "first_seen": "2026-11-18T00:00:00Z", "last_seen": "2026-11-19T00:00:00Z"})
+        })
+        .collect();
+    let deployments: Vec<serde_json::Value> = (1..=3)
+        .map(|i| serde_json::json!({"installation": format!("h{i}"), "license": "lic-1001"}))
+        .collect();
+    for (name, value) in [
+        ("compliance.json", bundle),
+        ("licenses.json", serde_json::json!([license])),
+        ("deployments.json", serde_json::json!(deployments)),
+        (
+            "telemetry.json",
+            serde_json::json!({"installations": installations}),
+        ),
+        ("events.json", serde_json::json!([])),
+    ] {
+        std::fs::write(dir.join(name), value.to_string()).unwrap();
+    }
+    let paths: Vec<String> = [
+        "compliance.json",
+        "licenses.json",
+        "deployments.json",
+        "telemetry.json",
+        "events.json",
+    ]
+    .iter()
+    .map(|n| file(&dir, n))
+    .collect();
+    let docs = [
+        "scan",
+        "--bundle",
+        &paths[0],
+        "--licenses",
+        &paths[1],
+        "--deployments",
+        &paths[2],
+        "--telemetry",
+        &paths[3],
+        "--events",
+        &paths[4],
+        "--now",
+        "2026-11-20T00:00:00Z",
+    ];
+    let mut native_args = docs.to_vec();
+    native_args.extend_from_slice(&["--engine", "native"]);
+    let mut wasm_args = docs.to_vec();
+    wasm_args.extend_from_slice(&["--module", &module]);
+    let (native, wasm) = (run(&native_args, ""), run(&wasm_args, ""));
+    assert_eq!(native.stdout, wasm.stdout);
+    assert_eq!((native.status, wasm.status), (0, 0), "{}", native.stdout);
+    let answer: serde_json::Value = serde_json::from_str(&native.stdout).unwrap();
+    // Three declared installations on two seats: 1 over, 100 x 1 >= 10 x 2.
+    let findings = answer["result"]["findings"].as_array().unwrap();
+    assert_eq!(findings.len(), 1, "{answer}");
+    assert_eq!(findings[0]["detector"], "over_deployment");
+    assert_eq!(findings[0]["measure"]["over"], 1);
+}
