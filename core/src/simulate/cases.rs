@@ -8,7 +8,7 @@ use std::collections::BTreeSet;
 use super::{Entry, What};
 use crate::bundle::Bundle;
 use crate::case::Case;
-use crate::error::Error;
+use crate::error::{Error, JsonPath};
 use crate::escalate::escalate;
 use crate::license::License;
 use crate::time::Timestamp;
@@ -113,5 +113,12 @@ pub fn timeline(
             _ => return Ok(entries),
         }
     }
-    Ok(entries)
+    Err(vec![Error::OutOfRange {
+        path: JsonPath::root().key("scenario"),
+        detail: format!(
+            "case `{}` needs more than {} evaluations to replay",
+            case.case,
+            super::MAX_STEPS
+        ),
+    }])
 }
