@@ -12,34 +12,14 @@
 
 use std::path::PathBuf;
 
-use entitle_host::cli;
-use serde_json::{json, Value};
+use common::module_path;
 
-fn module_path() -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .join("dist")
-        .join("entitle.wasm");
-    assert!(
-        path.is_file(),
-        "`{}` is missing: run `cargo xtask build-wasm` first",
-        path.display()
-    );
-    path.display().to_string()
-}
+mod common;
+use serde_json::{json, Value};
 
 /// Runs the CLI; its exit status, stdout and stderr.
 fn run(args: &[&str]) -> (u8, String, String) {
-    let mut argv = vec!["entitle"];
-    argv.extend_from_slice(args);
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let status = cli::run(argv, &mut &b""[..], &mut stdout, &mut stderr);
-    (
-        status,
-        String::from_utf8(stdout).unwrap(),
-        String::from_utf8(stderr).unwrap(),
-    )
+    common::entitle(args, "")
 }
 
 /// Runs `business-time` on both engines, checks they print the same bytes

@@ -11,7 +11,9 @@
 
 use std::path::{Path, PathBuf};
 
-use entitle_host::cli;
+use common::module_path;
+
+mod common;
 
 struct Run {
     status: u8,
@@ -20,31 +22,12 @@ struct Run {
 }
 
 fn run(args: &[&str], stdin: &str) -> Run {
-    let mut argv = vec!["entitle"];
-    argv.extend_from_slice(args);
-    let mut input = stdin.as_bytes();
-    let mut stdout = Vec::new();
-    let mut stderr = Vec::new();
-    let status = cli::run(argv, &mut input, &mut stdout, &mut stderr);
+    let (status, stdout, stderr) = common::entitle(args, stdin);
     Run {
         status,
-        stdout: String::from_utf8(stdout).unwrap(),
-        stderr: String::from_utf8(stderr).unwrap(),
+        stdout,
+        stderr,
     }
-}
-
-fn module_path() -> String {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .join("dist")
-        .join("entitle.wasm");
-    assert!(
-        path.is_file(),
-        "`{}` is missing: run `cargo xtask build-wasm` first",
-        path.display()
-    );
-    path.display().to_string()
 }
 
 /// A fresh directory for one test, holding small documents, a broken one,

@@ -16,7 +16,9 @@ use std::process::Command;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use entitle_host::{cli, Native, WasmModule};
+use entitle_host::{Native, WasmModule};
+
+mod common;
 use serde_json::{json, Value};
 
 fn root() -> PathBuf {
@@ -223,15 +225,7 @@ fn the_committed_fixtures_verify_with_openssl() {
 }
 
 fn cli(args: &[&str]) -> (u8, String, String) {
-    let mut argv = vec!["entitle"];
-    argv.extend_from_slice(args);
-    let (mut stdout, mut stderr) = (Vec::new(), Vec::new());
-    let status = cli::run(argv, &mut &b""[..], &mut stdout, &mut stderr);
-    (
-        status,
-        String::from_utf8(stdout).unwrap(),
-        String::from_utf8(stderr).unwrap(),
-    )
+    common::entitle(args, "")
 }
 
 #[test]
