@@ -1,8 +1,10 @@
-// A tiny read-only static server for the demo page:
+// A tiny read-only static server for the portal:
 //   node web/serve.mjs            (PORT=8080 by default)
 // Serves the repository root on 127.0.0.1 so that web/ can load dist/ and
 // examples/; `/` leads to the page. GET and HEAD only; no directory listings;
 // nothing outside the repository is reachable.
+// `/web/keys.json` is the portal's trusted key set: the file named by
+// ENTITLE_PORTAL_KEYS, else web/keys.json if there is one, else 204 (none).
 
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
@@ -54,6 +56,15 @@ async function handle(req, res) {
   }
   if (pathname === '/' || pathname === '/web') {
     res.writeHead(302, { location: '/web/' }).end();
+    return;
+  }
+  if (pathname === '/web/keys.json') {
+    const configured = process.env.ENTITLE_PORTAL_KEYS || path.join(ROOT, 'web', 'keys.json');
+    try {
+      send(res, 200, await readFile(configured), MIME['.json'], head);
+    } catch {
+      res.writeHead(204, { 'cache-control': 'no-store' }).end();
+    }
     return;
   }
   let file = path.resolve(ROOT, `.${pathname}`);

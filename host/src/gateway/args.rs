@@ -33,6 +33,15 @@ pub struct ServeArgs {
     /// Take unsigned documents: for development, never in front of customers.
     #[arg(long, conflicts_with = "keys")]
     allow_unsigned: bool,
+    /// A directory of support cases, one folder per license id
+    /// (`<license>/*.json`), which `/v1/status/{license}?documents=true`
+    /// hands to the portal.
+    #[arg(long, value_name = "DIR")]
+    cases: Option<PathBuf>,
+    /// An origin (`https://portal.example.com`) whose pages may read the
+    /// status and health endpoints; repeat for several, `*` for any.
+    #[arg(long = "cors-origin", value_name = "ORIGIN")]
+    cors_origins: Vec<String>,
     /// The meter database (SQLite, WAL mode); created if missing.
     #[arg(long, value_name = "FILE", default_value = "entitle-meter.db")]
     database: PathBuf,
@@ -79,7 +88,9 @@ impl ServeArgs {
                 bundle: self.bundle,
                 licenses: self.licenses,
                 keys: self.keys,
+                cases: self.cases,
             },
+            cors_origins: self.cors_origins,
             database: self.database,
             durability: self.durability,
             limits: Limits {

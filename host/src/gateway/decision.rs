@@ -14,6 +14,7 @@ use serde_json::{json, Map, Value};
 
 use super::generation::{Generation, Mode, Sources};
 use super::meter::{LicenseUsage, Meter, Record};
+use super::portal::Documents;
 use super::telemetry::Telemetry;
 use crate::error::HostError;
 use crate::limits::Limits;
@@ -342,15 +343,26 @@ impl Gateway {
 
     /// The status of a license with its metered usage.
     pub fn status(&self, license: &str) -> Decided {
+        self.status_with_documents(license, false).0
+    }
+
+    /// The license's status and, when asked, the documents it was decided on
+    /// (for the portal, which decides again in the browser).
+    pub fn status_with_documents(
+        &self,
+        license: &str,
+        documents: bool,
+    ) -> (Decided, Option<Documents>) {
         let generation = self.generation();
-        let usage = self.meter.usage(license);
+        let usage = json!({ "metrics": self.meter.usage(license).metrics });
+        let now = timestamp(Utc::now());
         let request = json!({
             "op": "status",
             "license": license,
-            "usage": { "metrics": usage.metrics },
-            "now": timestamp(Utc::now()),
+            "usage": usage,
+            "now": now,
         });
-        match generation.evaluate(request.to_string().as_bytes()) {
+        let decided = match generation.evaluate(request.to_string().as_bytes()) {
             Ok(envelope) => decided(envelope.into(), None),
             Err(error) => host_error(
                 &generation,
@@ -359,7 +371,19 @@ impl Gateway {
                 &error.to_string(),
                 "the module failed; the gateway keeps serving, retry",
             ),
-        }
+        };
+        let documents = documents
+            .then(|| {
+                Documents::of(
+                    &generation,
+                    license,
+                    usage,
+                    now,
+                    self.sources.cases.as_deref(),
+                )
+            })
+            .flatten();
+        (decided, documents)
     }
 
     fn cached(

@@ -25,6 +25,9 @@ pub struct Sources {
     /// The key set the bundle and every license must be signed with; `None`
     /// takes unsigned documents (development only).
     pub keys: Option<PathBuf>,
+    /// A directory of support cases, one folder per license id
+    /// (`<license>/*.json`), handed to the portal with its documents.
+    pub cases: Option<PathBuf>,
 }
 
 impl Sources {
@@ -144,6 +147,8 @@ pub struct Generation {
     bundle_bytes: Vec<u8>,
     keys: Option<Vec<u8>>,
     license_bytes: Vec<Vec<u8>>,
+    /// The index in `license_bytes` of each license's document, by id.
+    license_index: BTreeMap<String, usize>,
     pool: Mutex<Vec<WasmBundle>>,
 }
 
@@ -188,12 +193,14 @@ impl Generation {
 
         let mut licenses = BTreeMap::new();
         let mut license_bytes = Vec::new();
+        let mut license_index = BTreeMap::new();
         let mut refused = Vec::new();
         for path in license_files(&sources.licenses) {
             let bytes = std::fs::read(&path).map_err(|source| HostError::read(&path, source))?;
             let answer = first.load_license(&bytes)?;
             match crate::module::loaded_license_id(&answer) {
                 Some(license) => {
+                    license_index.insert(license.clone(), license_bytes.len());
                     licenses.insert(license, path);
                     license_bytes.push(bytes);
                 }
@@ -217,6 +224,7 @@ impl Generation {
             bundle_bytes,
             keys,
             license_bytes,
+            license_index,
             pool: Mutex::new(Vec::new()),
         };
         let mut pool = vec![first];
@@ -264,6 +272,25 @@ impl Generation {
             .unwrap_or_else(PoisonError::into_inner)
             .push(instance);
         answer
+    }
+
+    /// The bundle's document exactly as loaded (a signed envelope when the
+    /// gateway verifies).
+    pub fn bundle_document(&self) -> &[u8] {
+        &self.bundle_bytes
+    }
+
+    /// A loaded license's document exactly as loaded, by id.
+    pub fn license_document(&self, license: &str) -> Option<&[u8]> {
+        self.license_index
+            .get(license)
+            .and_then(|i| self.license_bytes.get(*i))
+            .map(Vec::as_slice)
+    }
+
+    /// Whether documents are verified against a key set.
+    pub fn verifies(&self) -> bool {
+        self.keys.is_some()
     }
 
     /// The failure mode for a feature, or the default when it is not known.

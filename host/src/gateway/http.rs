@@ -7,12 +7,13 @@ use std::time::Instant;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::Router;
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
+use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use super::decision::{host_error, Decided, Gateway};
 use super::telemetry::{DecisionLabels, EndpointLabels};
@@ -20,13 +21,14 @@ use super::telemetry::{DecisionLabels, EndpointLabels};
 /// The path of the forward-auth endpoint.
 pub const FORWARD_AUTH: &str = "/v1/forward-auth";
 
-/// Every endpoint, over the shared gateway.
-pub fn router(gateway: Arc<Gateway>) -> Router {
+/// Every endpoint, over the shared gateway. `cors` lets the listed
+/// origins' pages (the portal) read the status and health endpoints.
+pub fn router(gateway: Arc<Gateway>, cors: CorsLayer) -> Router {
     Router::new()
         .route("/v1/check", post(check))
         .route(FORWARD_AUTH, any(forward_auth))
-        .route("/v1/status/{license}", get(status))
-        .route("/healthz", get(healthz))
+        .route("/v1/status/{license}", get(status).layer(cors.clone()))
+        .route("/healthz", get(healthz).layer(cors))
         .route("/metrics", get(metrics))
         .with_state(gateway)
 }
@@ -180,11 +182,43 @@ async fn forward_auth(
     (status, headers).into_response()
 }
 
+/// The CORS layer for `origins`: none (no header is ever added), `*`, or a
+/// list; only `GET` is allowed. Fails on an origin that is not a header value.
+pub fn cors(origins: &[String]) -> Result<CorsLayer, String> {
+    let layer = CorsLayer::new().allow_methods([Method::GET]);
+    if origins.iter().any(|origin| origin == "*") {
+        return Ok(layer.allow_origin(AllowOrigin::any()));
+    }
+    let list = origins
+        .iter()
+        .map(|origin| {
+            HeaderValue::from_str(origin.trim_end_matches('/'))
+                .map_err(|_| format!("`{origin}` is not an origin"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(layer.allow_origin(AllowOrigin::list(list)))
+}
+
+/// The query of `/v1/status/{license}`.
+#[derive(Debug, Deserialize)]
+struct StatusQuery {
+    /// Also hand over the documents the status was decided on.
+    #[serde(default)]
+    documents: bool,
+}
+
 /// `GET /v1/status/{license}`: the license's status with its metered usage,
-/// for the portal. 404 for a license that is not loaded.
-async fn status(State(gateway): State<Arc<Gateway>>, Path(license): Path<String>) -> Response {
+/// for the portal. 404 for a license that is not loaded. With
+/// `?documents=true` the body is `{"status": <the answer>, "documents":
+/// {bundle, license, usage, now, signed, cases}}`, so the page can verify
+/// and decide again itself.
+async fn status(
+    State(gateway): State<Arc<Gateway>>,
+    Path(license): Path<String>,
+    Query(query): Query<StatusQuery>,
+) -> Response {
     let started = Instant::now();
-    let decided = gateway.status(&license);
+    let (decided, documents) = gateway.status_with_documents(&license, query.documents);
     let status = match decided.summary.errors.first().map(|e| e.code.as_str()) {
         None if decided.summary.outcome == "ok" => StatusCode::OK,
         Some("unknown_license") => StatusCode::NOT_FOUND,
@@ -200,7 +234,11 @@ async fn status(State(gateway): State<Arc<Gateway>>, Path(license): Path<String>
             endpoint: String::from("status"),
         })
         .observe(started.elapsed().as_secs_f64());
-    let mut response = (status, decided.envelope.to_string()).into_response();
+    let body = match documents {
+        Some(documents) => documents.body(&decided),
+        None => decided.envelope.to_string(),
+    };
+    let mut response = (status, body).into_response();
     json_type(&mut response);
     response
 }

@@ -10,6 +10,7 @@ mod decision;
 mod generation;
 mod http;
 mod meter;
+mod portal;
 mod server;
 mod telemetry;
 
@@ -18,5 +19,6 @@ pub use decision::{Decided, Gateway, Summary};
 pub use generation::{Generation, Mode, Sources};
 pub use http::{router, FORWARD_AUTH};
 pub use meter::{Count, Durability, LicenseUsage, Meter};
+pub use portal::Documents;
 pub use server::{serve, ServeOptions};
 pub use telemetry::Telemetry;

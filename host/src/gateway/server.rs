@@ -17,7 +17,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use super::decision::Gateway;
 use super::generation::Sources;
-use super::http::router;
+use super::http::{cors, router};
 use super::meter::{Durability, Meter};
 use crate::error::HostError;
 use crate::limits::Limits;
@@ -47,6 +47,8 @@ pub struct ServeOptions {
     pub max_body: usize,
     /// How long shutdown waits for requests in flight.
     pub drain: Duration,
+    /// Origins whose pages may read the status and health endpoints.
+    pub cors_origins: Vec<String>,
 }
 
 /// Runs the gateway until SIGTERM or Ctrl-C. Prints (to stderr, as a JSON
@@ -104,7 +106,8 @@ async fn run(options: ServeOptions) -> Result<(), HostError> {
     }
     tokio::spawn(prune_keys(Arc::clone(&gateway)));
 
-    let app = router(Arc::clone(&gateway))
+    let cors = cors(&options.cors_origins).map_err(HostError::Usage)?;
+    let app = router(Arc::clone(&gateway), cors)
         .layer(RequestBodyLimitLayer::new(options.max_body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
