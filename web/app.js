@@ -112,8 +112,10 @@ function render() {
   nowEl.dateTime = now;
   nowEl.textContent = nowPinned ? `${now} (pinned by ?now=)` : `${now} (this browser's clock)`;
   const whatIf = Object.keys(state.whatIf).length ? { what_if: state.whatIf } : {};
-  const { envelope, text, ms } = state.engine.evaluate(request('status', now, whatIf));
+  const statusRequest = request('status', now, whatIf);
+  const { envelope, text, ms } = state.engine.evaluate(statusRequest);
   window.entitle.lastStatusMs = ms;
+  window.entitle.lastStatusRequest = JSON.stringify(statusRequest);
   if (envelope.outcome !== 'ok') {
     if (whatIf.what_if && state.shown) {
       $('whatif-errors').replaceChildren(el('p', {}, 'The module cannot answer this what-if:'), errorList(envelope.errors));

@@ -88,7 +88,8 @@ export function fromText(text) {
 
 /** Fetches a license's documents from the gateway. */
 export async function fromGatewayUrl(base, license) {
-  const url = new URL(`v1/status/${encodeURIComponent(license)}?documents=true`, base.endsWith('/') ? base : `${base}/`);
+  const root = new URL(base.endsWith('/') ? base : `${base}/`, location.href);
+  const url = new URL(`v1/status/${encodeURIComponent(license)}?documents=true`, root);
   const response = await fetch(url, { cache: 'no-store' });
   const body = await response.json().catch(() => null);
   if (!body || !body.documents) {
@@ -99,7 +100,7 @@ export async function fromGatewayUrl(base, license) {
   const docs = fromGateway(empty(), body);
   docs.gateway.url = url.origin;
   try {
-    const health = await (await fetch(new URL('healthz', url), { cache: 'no-store' })).json();
+    const health = await (await fetch(new URL('healthz', root), { cache: 'no-store' })).json();
     docs.gateway.moduleSha256 = health.module_sha256;
   } catch {
     docs.gateway.moduleSha256 = null;

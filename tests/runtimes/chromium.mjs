@@ -1,5 +1,7 @@
 // Headless Chromium runtime for the conformance corpus:
-//   node tests/runtimes/chromium.mjs <batch.json> <report.json>
+//   node tests/runtimes/chromium.mjs <batch.json> <report.json> [portal]
+// With `portal`, the corpus runs inside the customer portal (web/) on the
+// module instance the portal itself loaded, instead of the bare harness page.
 // Serves the repository's dist/ and tests/runtimes/ on 127.0.0.1 (a free
 // port), drives Debian's /usr/bin/chromium through playwright-core to the
 // harness page, which fetches, hashes and instantiates dist/entitle.wasm,
@@ -26,9 +28,10 @@ const ARGS = [
 const TOTAL_MS = Number(process.env.ENTITLE_CHROMIUM_TIMEOUT_MS || 300_000);
 const STEP_MS = 120_000;
 const CHUNK_BYTES = 4 * 1024 * 1024;
-const SERVED = ['/dist/', '/tests/runtimes/'];
+const SERVED = ['/dist/', '/tests/runtimes/', '/web/'];
 const MIME = {
   '.html': 'text/html; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
   '.js': 'text/javascript; charset=utf-8',
   '.mjs': 'text/javascript; charset=utf-8',
   '.json': 'application/json',
@@ -37,7 +40,8 @@ const MIME = {
   '.ts': 'text/plain; charset=utf-8',
 };
 
-const [batchPath, reportPath] = process.argv.slice(2);
+const [batchPath, reportPath, pageName] = process.argv.slice(2);
+const IN_PORTAL = pageName === 'portal';
 if (!batchPath || !reportPath) {
   console.error('usage: node tests/runtimes/chromium.mjs <batch.json> <report.json>');
   process.exit(2);
@@ -97,6 +101,27 @@ function chunks(requests) {
   return out;
 }
 
+/**
+ * In the portal page: waits for the portal's own module, then exposes
+ * `runBatch` over that very instance (the evaluator of evaluate.mjs, as in
+ * the harness page).
+ */
+async function portalReady() {
+  try {
+    for (let i = 0; i < 600 && !(window.entitle && window.entitle.ready); i += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    if (!(window.entitle && window.entitle.ready)) throw new Error('the portal did not load its module');
+    const { engineVersion, fromBase64, makeEvaluator } = await import('/tests/runtimes/evaluate.mjs');
+    const engine = window.entitle.engine;
+    const evaluate = makeEvaluator(engine.glue, engine.exports);
+    window.runBatch = (requests) => requests.map((request) => evaluate(fromBase64(request.base64)));
+    return { ok: { sha256: engine.sha256, engine: engineVersion(engine.glue), contentType: engine.contentType, userAgent: navigator.userAgent } };
+  } catch (error) {
+    return { error: String(error && error.stack ? error.stack : error) };
+  }
+}
+
 async function run(state) {
   if (!existsSync(EXECUTABLE)) {
     throw new Error(`${EXECUTABLE} is missing: run \`bash tests/setup.sh\` (installs Debian's chromium)`);
@@ -119,8 +144,14 @@ async function run(state) {
   page.setDefaultTimeout(STEP_MS);
   page.on('pageerror', (error) => state.log.push(`page error: ${error.message}`));
   page.on('console', (message) => state.log.push(`console.${message.type()}: ${message.text()}`));
-  await page.goto(`http://127.0.0.1:${port}/tests/runtimes/harness.html`, { timeout: STEP_MS });
-  const ready = await bounded(page.evaluate(() => window.harnessReady), STEP_MS, 'loading the module');
+  let ready;
+  if (IN_PORTAL) {
+    await page.goto(`http://127.0.0.1:${port}/web/index.html?nosw`, { timeout: STEP_MS });
+    ready = await bounded(page.evaluate(portalReady), STEP_MS, 'loading the portal');
+  } else {
+    await page.goto(`http://127.0.0.1:${port}/tests/runtimes/harness.html`, { timeout: STEP_MS });
+    ready = await bounded(page.evaluate(() => window.harnessReady), STEP_MS, 'loading the module');
+  }
   if (ready.error) throw new Error(`the page could not load the module: ${ready.error}`);
   const outputs = [];
   for (const chunk of chunks(batch.requests)) {
@@ -137,7 +168,7 @@ async function run(state) {
   }
   const version = state.browser.version();
   return {
-    runtime: `chromium ${version} (headless, ${info.userAgent.includes('HeadlessChrome') ? 'HeadlessChrome' : 'Chrome'})`,
+    runtime: `chromium ${version} (headless, ${info.userAgent.includes('HeadlessChrome') ? 'HeadlessChrome' : 'Chrome'})${IN_PORTAL ? ', in the portal page' : ''}`,
     engine: info.engine,
     sha256: info.sha256,
     outputs,

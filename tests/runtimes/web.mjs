@@ -1,6 +1,6 @@
-// Checks the demo page the way a person sees it:
+// Checks the portal's demo the way a person sees it:
 //   node tests/runtimes/web.mjs <report.json> [screenshot.png]
-// Starts web/serve.mjs on a free port of 127.0.0.1, opens /web/?now=<fixed>
+// Starts web/serve.mjs on a free port of 127.0.0.1, opens /web/?demo&now=<fixed>
 // in headless Chromium, waits for the status to render, and writes what the
 // page shows: the module hashes, the license state, the sections, any error.
 // The server and the browser are shut down on every path; waits are bounded.
@@ -60,27 +60,25 @@ async function run(state) {
   page.on('console', (message) => {
     if (message.type() === 'error') problems.push(`console error: ${message.text()}`);
   });
-  await page.goto(`http://127.0.0.1:${port}/web/?now=${NOW}`, { timeout: 30_000 });
+  await page.goto(`http://127.0.0.1:${port}/web/?demo&nosw&now=${NOW}`, { timeout: 30_000 });
   await page.waitForFunction(
-    () => {
-      const progress = document.getElementById('progress');
-      return progress.classList.contains('done') || progress.classList.contains('failed');
-    },
+    () => ['shown', 'refused'].includes(document.body.dataset.state)
+      || document.getElementById('progress').classList.contains('failed'),
     null,
     { timeout: 60_000 },
   );
   if (screenshotPath) await page.screenshot({ path: screenshotPath, fullPage: true });
   const shown = await page.evaluate(() => ({
     progress: document.getElementById('progress').textContent,
-    failed: document.getElementById('progress').classList.contains('failed'),
+    failed: document.body.dataset.state !== 'shown',
     shaActual: document.getElementById('sha-actual').textContent.trim(),
     shaExpected: document.getElementById('sha-expected').textContent.trim(),
     shaVerdict: document.getElementById('sha-verdict').textContent.trim(),
-    headings: Array.from(document.querySelectorAll('#answer h2'), (h) => h.textContent.trim()),
-    licenseState: document.querySelector('#answer section .badge')?.textContent.trim() ?? null,
-    quotaRows: document.querySelectorAll('#answer table tbody tr').length,
-    request: document.getElementById('request-json').textContent,
-    answer: document.querySelector('#answer pre')?.textContent ?? null,
+    headings: Array.from(document.querySelectorAll('#views h2'), (h) => h.textContent.trim()),
+    licenseState: document.querySelector('#v-license .badge')?.dataset.code ?? null,
+    quotaRows: document.querySelectorAll('#v-quotas [data-metric]').length,
+    request: window.entitle.lastStatusRequest ?? '',
+    answer: document.getElementById('answer-json').textContent,
   }));
   return { now: NOW, problems, ...shown };
 }

@@ -48,6 +48,8 @@ struct ScriptOutput {
 pub struct JsRuntime {
     name: String,
     script: PathBuf,
+    /// Arguments after the batch and report paths.
+    args: Vec<String>,
     dist: Dist,
     sha256: Option<String>,
     description: String,
@@ -64,9 +66,18 @@ impl JsRuntime {
         Self::new("chromium", root, "tests/runtimes/chromium.mjs")
     }
 
+    /// The customer portal: `tests/runtimes/chromium.mjs … portal`, the
+    /// corpus run on the module instance `web/` loaded for itself.
+    pub fn portal(root: &Path) -> Self {
+        let mut runtime = Self::new("portal", root, "tests/runtimes/chromium.mjs");
+        runtime.args.push(String::from("portal"));
+        runtime
+    }
+
     fn new(name: &str, root: &Path, script: &str) -> Self {
         JsRuntime {
             name: name.to_string(),
+            args: Vec::new(),
             script: root.join(script),
             dist: Dist::new(root),
             sha256: None,
@@ -102,6 +113,7 @@ impl JsRuntime {
             .arg(&self.script)
             .arg(batch)
             .arg(report)
+            .args(&self.args)
             .current_dir(&self.dist.root)
             .env("FORCE_COLOR", "0")
             .env("NO_COLOR", "1")

@@ -30,7 +30,7 @@ pub fn conformance_dir() -> PathBuf {
 }
 
 /// Every runtime, in the order they run: native first (the reference).
-pub const ALL_RUNTIMES: [&str; 4] = ["native", "wasmtime", "node", "chromium"];
+pub const ALL_RUNTIMES: [&str; 5] = ["native", "wasmtime", "node", "chromium", "portal"];
 
 /// The runner for a runtime name, or `None` for an unknown name.
 pub fn runner_for(name: &str) -> Option<Box<dyn Runner>> {
@@ -40,6 +40,7 @@ pub fn runner_for(name: &str) -> Option<Box<dyn Runner>> {
         "wasmtime" => Some(Box::new(wasmtime::Wasmtime::new(Dist::new(&root)))),
         "node" => Some(Box::new(js::JsRuntime::node(&root))),
         "chromium" => Some(Box::new(js::JsRuntime::chromium(&root))),
+        "portal" => Some(Box::new(js::JsRuntime::portal(&root))),
         _ => None,
     }
 }
