@@ -91,7 +91,7 @@ server.on('error', (error) => {
   process.exit(1);
 });
 server.listen(PORT, HOST, () => {
-  console.log(`entitle demo page: http://${HOST}:${server.address().port}/web/  (Ctrl-C stops)`);
+  console.log(`entitle portal: http://${HOST}:${server.address().port}/web/  (Ctrl-C stops)`);
 });
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => server.close(() => process.exit(0)));

@@ -1,0 +1,71 @@
+// The portal's timings in headless Chromium, for the criterion bench
+// host/benches/portal.rs, which sends one command per line on stdin:
+//   nav <n>      n fresh navigations to the demo; answers the summed ms from
+//                navigation start to the first meters on screen
+//                (the page's `firstMetersAt`, on its own clock)
+//   status <n>   n `status` evaluations of the page's last request in the
+//                page; answers the summed ms
+//   native       the page's last status request, as JSON on one line
+// Each answer is one line. Serves web/ with web/serve.mjs on a free port.
+// HTTP caching is off (the server sends no-store) and the offline worker is
+// skipped, so every navigation fetches and compiles the module again.
+
+import { spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const NOW = '2026-11-22T10:00:00Z';
+const server = spawn(process.execPath, [path.join(ROOT, 'web', 'serve.mjs')], {
+  env: { ...process.env, PORT: '0', ENTITLE_PORTAL_KEYS: '/nonexistent' },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+const port = await new Promise((resolve, reject) => {
+  let out = '';
+  server.stdout.on('data', (chunk) => {
+    out += chunk;
+    const match = out.match(/127\.0\.0\.1:(\d+)\//);
+    if (match) resolve(Number(match[1]));
+  });
+  server.once('exit', () => reject(new Error(`web/serve.mjs exited: ${out}`)));
+});
+const { chromium } = await import('playwright-core');
+const browser = await chromium.launch({
+  executablePath: process.env.ENTITLE_CHROMIUM || '/usr/bin/chromium',
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
+});
+const page = await browser.newPage();
+const url = `http://127.0.0.1:${port}/web/?demo&nosw&now=${NOW}`;
+
+async function navigate() {
+  await page.goto(url);
+  await page.waitForFunction(() => typeof window.entitle?.firstMetersAt === 'number', null, { timeout: 30_000 });
+  return page.evaluate(() => window.entitle.firstMetersAt);
+}
+
+await navigate();
+const lines = createInterface({ input: process.stdin });
+for await (const line of lines) {
+  const [command, count] = line.trim().split(/\s+/);
+  const n = Number(count || 1);
+  if (command === 'nav') {
+    let total = 0;
+    for (let i = 0; i < n; i += 1) total += await navigate();
+    console.log(total);
+  } else if (command === 'status') {
+    console.log(await page.evaluate((times) => {
+      const { engine, lastStatusRequest } = window.entitle;
+      const request = JSON.parse(lastStatusRequest);
+      const started = performance.now();
+      for (let i = 0; i < times; i += 1) engine.glue.evaluateJson(JSON.stringify(request));
+      return performance.now() - started;
+    }, n));
+  } else if (command === 'native') {
+    console.log(await page.evaluate(() => window.entitle.lastStatusRequest));
+  } else {
+    break;
+  }
+}
+await browser.close();
+server.kill('SIGTERM');
