@@ -531,7 +531,7 @@ fn dispatch(
             Ok(success(op, &answer, meta))
         }
         "status" => {
-            let answer = status::status(bundle, &license, &usage, now).map_err(|e| vec![e])?;
+            let answer = status::respond(fields, bundle, &license, &usage, now)?;
             Ok(success(op, &answer, meta))
         }
         "quote" => {

@@ -196,7 +196,7 @@ pub fn check(
     let mut soft_exceeded_at = None;
     if metered && !sources.is_empty() {
         if let Some(quota) = terms.quota(feature) {
-            let counted = usage.metrics.get(feature).copied().unwrap_or_default();
+            let counted = usage.metrics.get(feature).cloned().unwrap_or_default();
             let period = Period::containing(quota.period, now, license)
                 .ok_or_else(|| out_of_range("$.now"))?;
             let amount = ask.amount();

@@ -93,11 +93,15 @@ pub enum Conflict {
     PointsOutOfOrder,
     /// An installation last seen before it was first seen.
     LastSeenBeforeFirstSeen,
+    /// Usage history readings not in strictly increasing order of `at`.
+    HistoryOutOfOrder,
+    /// A usage history reading later than the request's `now`.
+    HistoryAfterNow,
 }
 
 impl Conflict {
     /// Every conflict code.
-    pub const ALL: [Conflict; 44] = [
+    pub const ALL: [Conflict; 46] = [
         Conflict::AddonFitsNoTier,
         Conflict::AddonNotForTier,
         Conflict::AmbiguousCheck,
@@ -142,6 +146,8 @@ impl Conflict {
         Conflict::WeightsNotHundred,
         Conflict::PointsOutOfOrder,
         Conflict::LastSeenBeforeFirstSeen,
+        Conflict::HistoryOutOfOrder,
+        Conflict::HistoryAfterNow,
     ];
 
     /// How to resolve it.
@@ -164,6 +170,8 @@ impl Conflict {
             }
             Conflict::PointsOutOfOrder => "list a series' points by day, one point per day",
             Conflict::LastSeenBeforeFirstSeen => "give `first_seen` no later than `last_seen`",
+            Conflict::HistoryOutOfOrder => "list a metric's readings oldest first, one per instant",
+            Conflict::HistoryAfterNow => "leave out readings taken after the request's `now`",
             other => crate::governance::help(other).unwrap_or("make the two terms agree"),
         }
     }
@@ -215,6 +223,8 @@ impl Conflict {
             Conflict::WeightsNotHundred => "weights_not_hundred",
             Conflict::PointsOutOfOrder => "points_out_of_order",
             Conflict::LastSeenBeforeFirstSeen => "last_seen_before_first_seen",
+            Conflict::HistoryOutOfOrder => "history_out_of_order",
+            Conflict::HistoryAfterNow => "history_after_now",
         }
     }
 }

@@ -50,17 +50,12 @@ pub fn escalate(
     };
     let severity = escalation::severity(support, case);
     let policies = root.key("bundle").key("support").key("sla").key("policies");
-    let policy = support
-        .sla
-        .policies
-        .get(&license.tier)
-        .and_then(|by| by.get(&severity.severity))
-        .map(|p| {
-            let path = policies
-                .key(license.tier.as_str())
-                .key(severity.severity.as_str());
-            (p, path)
-        });
+    let policy = support.policy(&license.tier, &severity.severity).map(|p| {
+        let path = policies
+            .key(license.tier.as_str())
+            .key(severity.severity.as_str());
+        (p, path)
+    });
     let setup = Setup {
         support,
         calendars: &bundle.calendars,

@@ -17,6 +17,7 @@ pub mod escalation;
 pub mod exception;
 pub mod exception_request;
 pub mod governance;
+pub mod history;
 pub mod ids;
 mod intake;
 pub mod inventory;

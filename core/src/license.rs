@@ -167,7 +167,7 @@ pub struct Usage {
 }
 
 /// One metric's count in its current period.
-#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MetricUsage {
     /// Units consumed in the current period.
@@ -181,4 +181,18 @@ pub struct MetricUsage {
     /// meter store need not know when periods roll over.
     #[serde(default)]
     pub period_start: Option<Timestamp>,
+    /// Earlier readings of the count, oldest first, for the portal's plot;
+    /// checked by [`crate::history::check`], drawn by `status` only.
+    #[serde(default)]
+    pub history: Vec<Reading>,
+}
+
+/// One earlier reading of a metric's count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reading {
+    /// When the count was read.
+    pub at: Timestamp,
+    /// The count then.
+    pub used: u64,
 }

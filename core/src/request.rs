@@ -26,7 +26,10 @@ pub(crate) const OPS: &[(&str, &[&str])] = &[
             "bundle", "license", "usage", "now", "feature", "metric", "amount", "keys", "route",
         ],
     ),
-    ("status", &["bundle", "license", "usage", "now", "keys"]),
+    (
+        "status",
+        &["bundle", "license", "usage", "now", "keys", "what_if"],
+    ),
     ("quote", &["bundle", "license", "usage", "now", "keys"]),
     (
         "transition",
@@ -138,6 +141,7 @@ pub(crate) fn read_documents<'a>(
     // A replay's instants come from its scenario.
     let timed = required && !matches!(op, "simulate" | "diff");
     let now = take::<Timestamp>(fields.remove("now"), "now", timed, errors);
+    errors.extend(crate::history::check(&usage, now, &root.key("usage")));
     let inventory =
         (op == "scan").then(|| crate::inventory::read(fields, bundle, keys, now, errors));
     Documents {

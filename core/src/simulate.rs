@@ -201,6 +201,7 @@ pub fn simulate(
                                     used: record.used,
                                     soft_exceeded_at: record.soft_exceeded_at,
                                     period_start: Some(record.period.start),
+                                    history: Vec::new(),
                                 },
                             );
                         }

@@ -1,6 +1,20 @@
 //! `status`: the portal's view of a license — its state, every feature and
-//! quota with its source, overage and its projection, and the cheapest plan
-//! that would cover the current usage.
+//! quota with its source, overage and its projection, every tier as an
+//! option with the cheapest plan that would cover the current usage, the
+//! support targets of the tier, and all of it as if with another tier,
+//! add-ons or counts when the request asks `what_if`.
+
+mod plans;
+mod series;
+mod support;
+mod what_if;
+
+pub use plans::{
+    AddonView, EnforcementKind, Gap, OptionQuota, Plan, PlanAdvice, TierOption, Verdict,
+};
+pub use series::Series;
+pub use support::{SeverityTargets, SupportView, TargetView};
+pub use what_if::{Echo, WhatIf};
 
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -12,7 +26,7 @@ use crate::ids::{AddOnId, ControlId, FeatureId, TierId};
 use crate::license::{License, Usage};
 use crate::money::Money;
 use crate::period::Period;
-use crate::quote::{self, price_overage, LineItem};
+use crate::quote::{self, price_overage};
 use crate::reason::{Decision, Reason};
 use crate::standing::{LicenseState, Standing};
 use crate::tier::{Source, Terms};
@@ -20,10 +34,6 @@ use crate::time::Timestamp;
 
 /// Share of a limit from which a quota is `approaching`, in percent.
 pub const APPROACHING_PERCENT: u64 = 80;
-
-/// Most add-ons of one tier whose every combination is priced; past it only
-/// single add-ons are tried, which keeps the search bounded.
-const MAX_ADDONS_COMBINED: usize = 10;
 
 /// The portal's answer.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -40,6 +50,12 @@ pub struct Status {
     pub overage_total: Money,
     /// What the current plan costs this period and which plan would cover the usage for less.
     pub plans: PlanAdvice,
+    /// The SLA targets of the tier, when the bundle has a support section.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub support: Option<SupportView>,
+    /// What the request's `what_if` was taken to mean, when it had one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub what_if: Option<Echo>,
     /// The earliest instant at which any figure here could change.
     pub valid_until: Option<Timestamp>,
 }
@@ -142,44 +158,8 @@ pub struct QuotaView {
     pub projected_used: u64,
     /// Overage expected by the period's end, priced.
     pub projected_overage: quote::Overage,
-}
-
-/// One plan: a tier and add-ons.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Plan {
-    /// The tier.
-    pub tier: TierId,
-    /// The add-ons.
-    pub addons: Vec<AddOnId>,
-    /// Its bill for this period with the current usage.
-    pub total: Money,
-}
-
-/// Whether another plan covers the usage for less.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Verdict {
-    /// The current plan is the cheapest that covers the usage.
-    Stay,
-    /// Another plan covers the usage for less than the current bill.
-    Save,
-    /// The cheapest covering plan costs more than the current bill with overage.
-    CostsMore,
-    /// No plan covers the usage.
-    NoneCovers,
-}
-
-/// Plan advice.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct PlanAdvice {
-    /// The current plan, with overage.
-    pub current: Plan,
-    /// The cheapest plan whose quotas cover the current usage with no overage.
-    pub cheapest: Option<Plan>,
-    /// Current total minus the cheapest plan's: positive saves, negative costs more.
-    pub difference: Option<Money>,
-    /// The verdict.
-    pub verdict: Verdict,
+    /// The readings of this period, the count now and the projection, to plot.
+    pub series: Series,
 }
 
 /// The portal's view of a license at `now`.
@@ -231,8 +211,8 @@ pub fn status(
         let Some(quota) = terms.quota(metric) else {
             continue;
         };
-        let counted = usage.metrics.get(metric).copied().unwrap_or_default();
-        let used = counted.used;
+        let counted = usage.metrics.get(metric);
+        let used = counted.map_or(0, |c| c.used);
         let period = Period::containing(quota.period, now, license).ok_or_else(range)?;
         let answer = check(
             bundle,
@@ -296,10 +276,18 @@ pub fn status(
             overage,
             projected_used,
             projected_overage: price_overage(bundle, metric, projected_over)?,
+            series: series::series(
+                counted.map_or(&[], |c| c.history.as_slice()),
+                used,
+                projected_used,
+                &period,
+                now,
+            ),
         });
     }
 
-    let plans = advise(bundle, license, usage, now)?;
+    let plans = plans::advise(bundle, license, usage, now)?;
+    let support = support::view(bundle, &license.tier)?;
     Ok(Status {
         license: LicenseView {
             id: license.license.to_string(),
@@ -321,6 +309,8 @@ pub fn status(
         controls: terms.tier.controls.clone(),
         overage_total,
         plans,
+        support,
+        what_if: None,
         valid_until: bounds.into_iter().filter(|t| *t > now).min(),
     })
 }
@@ -339,119 +329,22 @@ pub fn project(used: u64, period: &Period, now: Timestamp) -> u64 {
     u64::try_from(scaled).unwrap_or(u64::MAX)
 }
 
-/// Compares the current bill with the cheapest plan (any tier, any add-ons
-/// that fit it) that keeps every feature the current plan grants and whose
-/// quotas cover every metric used, exceptions left out.
-/// Ties go to the lower rank, then to fewer add-ons.
-fn advise(
+/// The `status` operation: reads the request's optional `what_if`, applies
+/// it to copies of the documents already read and verified, and answers
+/// the status of the result, echoing what the `what_if` was taken to mean.
+pub fn respond(
+    fields: &mut serde_json::Map<String, serde_json::Value>,
     bundle: &Bundle,
     license: &License,
     usage: &Usage,
     now: Timestamp,
-) -> Result<PlanAdvice, Error> {
-    let current_quote = quote::quote(bundle, license, usage, now)?;
-    let mut current = Plan {
-        tier: license.tier.clone(),
-        addons: Terms::of_license(bundle, license, now)
-            .map(|t| t.addons.iter().map(|(id, _)| (*id).clone()).collect())
-            .unwrap_or_default(),
-        total: current_quote.total,
+) -> Result<Status, Vec<Error>> {
+    let Some(value) = fields.remove("what_if") else {
+        return status(bundle, license, usage, now).map_err(|e| vec![e]);
     };
-    current.addons.sort();
-    // A plan covers the customer when it keeps every feature the current
-    // standard plan grants and its quotas hold every metric used.
-    let kept: Vec<&FeatureId> = match Terms::of_license(bundle, license, now) {
-        Some(terms) => {
-            let standard = Terms::standard(terms.tier_id, terms.tier, terms.addons.clone());
-            bundle
-                .features
-                .keys()
-                .filter(|f| !standard.feature_sources(f).is_empty())
-                .collect()
-        }
-        None => Vec::new(),
-    };
-    let mut best: Option<(Money, u32, usize, Plan)> = None;
-    for (tier_id, tier) in &bundle.tiers {
-        let fitting: Vec<_> = bundle
-            .addons
-            .iter()
-            .filter(|(_, a)| a.tiers.contains(tier_id))
-            .collect();
-        for chosen in combinations(fitting.len()) {
-            let addons: Vec<_> = chosen
-                .iter()
-                .filter_map(|i| fitting.get(*i).copied())
-                .collect();
-            let terms = Terms::standard(tier_id, tier, addons);
-            let covers = kept.iter().all(|f| !terms.feature_sources(f).is_empty())
-                && usage
-                    .metrics
-                    .iter()
-                    .filter(|(_, m)| m.used > 0)
-                    .all(|(metric, m)| {
-                        terms
-                            .feature_sources(metric)
-                            .iter()
-                            .any(|s| matches!(s, Source::Tier(_)))
-                            && terms
-                                .quota(metric)
-                                .is_some_and(|q| q.limit.is_none_or(|l| m.used <= l))
-                    });
-            if !covers {
-                continue;
-            }
-            let lines: Vec<LineItem> = quote::plan_lines(bundle, &terms)?;
-            let total = quote::total(bundle.currency, &lines)?;
-            let plan = Plan {
-                tier: tier_id.clone(),
-                addons: terms.addons.iter().map(|(id, _)| (*id).clone()).collect(),
-                total,
-            };
-            let key = (total.minor, tier.rank, plan.addons.len());
-            let better = best
-                .as_ref()
-                .is_none_or(|(m, r, n, _)| key < (m.minor, *r, *n));
-            if better {
-                best = Some((total, tier.rank, plan.addons.len(), plan));
-            }
-        }
-    }
-    let cheapest = best.map(|(_, _, _, plan)| plan);
-    let (difference, verdict) = match &cheapest {
-        None => (None, Verdict::NoneCovers),
-        Some(plan) => {
-            let difference = current.total.checked_sub(plan.total, &JsonPath::root())?;
-            let verdict = if plan.tier == current.tier && plan.addons == current.addons {
-                Verdict::Stay
-            } else if difference.minor > 0 {
-                Verdict::Save
-            } else if difference.minor < 0 {
-                Verdict::CostsMore
-            } else {
-                Verdict::Stay
-            };
-            (Some(difference), verdict)
-        }
-    };
-    Ok(PlanAdvice {
-        current,
-        cheapest,
-        difference,
-        verdict,
-    })
-}
-
-/// Index sets to try: every subset when there are few add-ons, else the empty
-/// set and each single add-on.
-fn combinations(n: usize) -> Vec<Vec<usize>> {
-    if n <= MAX_ADDONS_COMBINED {
-        (0..(1u32 << n))
-            .map(|mask| (0..n).filter(|i| mask & (1 << i) != 0).collect())
-            .collect()
-    } else {
-        std::iter::once(Vec::new())
-            .chain((0..n).map(|i| vec![i]))
-            .collect()
-    }
+    let asked = what_if::read(value, bundle, license)?;
+    let (license, usage, echo) = what_if::apply(&asked, bundle, license, usage, now);
+    let mut answer = status(bundle, &license, &usage, now).map_err(|e| vec![e])?;
+    answer.what_if = Some(echo);
+    Ok(answer)
 }

@@ -295,4 +295,11 @@ impl Support {
     pub fn rank(&self, severity: &SeverityId) -> Option<usize> {
         self.severities.iter().position(|s| s == severity)
     }
+
+    /// The SLA targets a case of `severity` gets on `tier`: the tier's
+    /// policy for that severity, or none when the tier has no SLA. The one
+    /// lookup both `escalate` and `status` use, so they never disagree.
+    pub fn policy(&self, tier: &TierId, severity: &SeverityId) -> Option<&Policy> {
+        self.sla.policies.get(tier).and_then(|by| by.get(severity))
+    }
 }

@@ -1,0 +1,205 @@
+//! `what_if`: the status of a license as if it had another tier, other
+//! add-ons, other counts or other seats in use. The documents are read and
+//! verified as sent (a signed license cannot be edited by the page); the
+//! changes are applied to copies afterwards, so asking never needs a new
+//! signature and never alters what was verified.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::bundle::{Bundle, FeatureKind};
+use crate::error::{Conflict, Error, JsonPath, RefKind};
+use crate::ids::{AddOnId, FeatureId, TierId};
+use crate::license::{License, Usage};
+use crate::tier::Terms;
+use crate::time::Timestamp;
+
+/// The request's `what_if`; every member is optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WhatIf {
+    /// Another tier; absent keeps the license's.
+    #[serde(default)]
+    pub tier: Option<TierId>,
+    /// Exactly these add-ons; absent keeps the license's that fit the tier.
+    #[serde(default)]
+    pub addons: Option<Vec<AddOnId>>,
+    /// Counts used this period, per metric, replacing the usage's.
+    #[serde(default)]
+    pub usage: BTreeMap<FeatureId, u64>,
+    /// Seats in use, replacing the usage's.
+    #[serde(default)]
+    pub active_seats: Option<u64>,
+}
+
+/// What the answer echoes of a `what_if`: what it was taken to mean.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Echo {
+    /// The tier the status is computed for.
+    pub tier: TierId,
+    /// The add-ons it is computed with.
+    pub addons: Vec<AddOnId>,
+    /// The license's add-ons left out: those that do not fit the tier, or
+    /// that an explicit `addons` list does not name.
+    pub dropped_addons: Vec<AddOnId>,
+    /// The counts the request replaced.
+    pub usage: BTreeMap<FeatureId, u64>,
+    /// Seats in use, as computed with.
+    pub active_seats: u64,
+}
+
+/// Reads `what_if` and checks it against the bundle: a tier it declares,
+/// add-ons it declares that fit that tier (the license's tier when none is
+/// asked), each once, and metered features for counts. Every problem is
+/// reported, each at its path.
+pub fn read(
+    value: serde_json::Value,
+    bundle: &Bundle,
+    license: &License,
+) -> Result<WhatIf, Vec<Error>> {
+    let root = JsonPath::root().key("what_if");
+    let what_if: WhatIf = crate::json::typed(value, &root).map_err(|e| vec![e])?;
+    let mut errors = Vec::new();
+    let tier_known = match &what_if.tier {
+        Some(tier) if !bundle.tiers.contains_key(tier) => {
+            errors.push(Error::UnknownReference {
+                path: root.key("tier"),
+                kind: RefKind::Tier,
+                name: tier.to_string(),
+            });
+            false
+        }
+        _ => true,
+    };
+    if let Some(addons) = &what_if.addons {
+        for (i, id) in addons.iter().enumerate() {
+            let at = root.key("addons").index(i);
+            let Some(addon) = bundle.addons.get(id) else {
+                errors.push(Error::UnknownReference {
+                    path: at,
+                    kind: RefKind::AddOn,
+                    name: id.to_string(),
+                });
+                continue;
+            };
+            if addons.iter().take(i).any(|earlier| earlier == id) {
+                errors.push(Error::Duplicate {
+                    path: at,
+                    what: String::from("add-on"),
+                    value: id.to_string(),
+                });
+                continue;
+            }
+            // The tier it must fit: the asked one, else the license's.
+            let tier = what_if.tier.as_ref().unwrap_or(&license.tier);
+            if tier_known && !addon.tiers.contains(tier) {
+                errors.push(not_for_tier(at, id, tier));
+            }
+        }
+    }
+    for metric in what_if.usage.keys() {
+        let metered = bundle
+            .features
+            .get(metric)
+            .is_some_and(|f| f.kind == FeatureKind::Metered);
+        if !metered {
+            errors.push(Error::UnknownReference {
+                path: root.key("usage").key(metric.as_str()),
+                kind: RefKind::Metric,
+                name: metric.to_string(),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(what_if)
+    } else {
+        Err(errors)
+    }
+}
+
+fn not_for_tier(path: JsonPath, addon: &AddOnId, tier: &TierId) -> Error {
+    Error::Contradiction {
+        path,
+        detail: format!("add-on `{addon}` does not fit tier `{tier}`"),
+        code: Conflict::AddonNotForTier,
+    }
+}
+
+/// The license and usage as the `what_if` asks, and the echo. A count a
+/// `what_if` sets is taken as current (no `period_start`). Under the asked
+/// terms, a count over a soft limit keeps the crossing the usage recorded,
+/// or, when it recorded none, is taken to cross at `now`, as a consuming
+/// check would start grace; a count the `what_if` sets at or under its
+/// limit has no crossing. Counts the `what_if` leaves alone keep theirs.
+pub fn apply(
+    what_if: &WhatIf,
+    bundle: &Bundle,
+    license: &License,
+    usage: &Usage,
+    now: Timestamp,
+) -> (License, Usage, Echo) {
+    let mut asked = license.clone();
+    if let Some(tier) = &what_if.tier {
+        asked.tier = tier.clone();
+    }
+    // `read` checked that asked add-ons fit; the license's own are kept
+    // only where they fit the asked tier.
+    let addons: Vec<AddOnId> = match &what_if.addons {
+        Some(addons) => addons.clone(),
+        None => license
+            .addons
+            .iter()
+            .filter(|id| {
+                bundle
+                    .addons
+                    .get(*id)
+                    .is_some_and(|a| a.tiers.contains(&asked.tier))
+            })
+            .cloned()
+            .collect(),
+    };
+    let mut dropped: Vec<AddOnId> = license
+        .addons
+        .iter()
+        .filter(|id| !addons.contains(id))
+        .cloned()
+        .collect();
+    dropped.sort();
+    asked.addons = addons;
+
+    let mut counts = usage.clone();
+    if let Some(seats) = what_if.active_seats {
+        counts.active_seats = seats;
+    }
+    for (metric, used) in &what_if.usage {
+        let entry = counts.metrics.entry(metric.clone()).or_default();
+        entry.used = *used;
+        entry.period_start = None;
+    }
+    let counts = crate::meter::current(bundle, &asked, counts, now);
+    let mut counts_out = counts.clone();
+    if let Some(terms) = Terms::of_license(bundle, &asked, now) {
+        for (metric, counted) in &mut counts_out.metrics {
+            let Some(quota) = terms.quota(metric) else {
+                continue;
+            };
+            let over = quota.limit.is_some_and(|l| counted.used > l);
+            if over && quota.grace_hours.is_some() {
+                counted.soft_exceeded_at = counted.soft_exceeded_at.or(Some(now));
+            } else if !over && what_if.usage.contains_key(metric) {
+                counted.soft_exceeded_at = None;
+            }
+        }
+    }
+    let mut echo_addons = asked.addons.clone();
+    echo_addons.sort();
+    let echo = Echo {
+        tier: asked.tier.clone(),
+        addons: echo_addons,
+        dropped_addons: dropped,
+        usage: what_if.usage.clone(),
+        active_seats: counts_out.active_seats,
+    };
+    (asked, counts_out, echo)
+}
