@@ -149,10 +149,23 @@ fn the_portal_shows_what_the_cli_says_and_refuses_a_tampered_license() {
     let tampered_path = files.join("license-tampered.json");
     write_json(&tampered_path, &tampered(&signed_license));
     let usage_path = files.join("usage.json");
-    let soft = at(Utc::now().checked_sub_days(Days::new(1)).unwrap());
+    let ago = |hours: i64| at(Utc::now() - chrono::Duration::hours(hours));
+    // Readings for the plot; any before the period's start are left out by the module.
+    let history: Vec<Value> = [
+        (120, 52_000),
+        (96, 78_000),
+        (72, 97_500),
+        (48, 112_000),
+        (24, 121_000),
+        (6, 128_900),
+    ]
+    .iter()
+    .map(|(hours, used)| json!({"at": ago(*hours), "used": used}))
+    .collect();
     write_json(
         &usage_path,
-        &json!({"metrics": {"api_calls": {"used": 131_500, "soft_exceeded_at": soft}, "storage_gb": {"used": 64}}}),
+        &json!({"metrics": {"api_calls": {"used": 131_500, "soft_exceeded_at": ago(24), "history": history},
+                            "storage_gb": {"used": 64}}, "active_seats": 21}),
     );
     let screenshots = Path::new(env!("CARGO_TARGET_TMPDIR")).join("portal-screenshots");
     std::fs::create_dir_all(&screenshots).unwrap();
@@ -299,7 +312,7 @@ fn the_portal_shows_what_the_cli_says_and_refuses_a_tampered_license() {
     assert_eq!(refused["state"], "refused", "{refused:#}");
     assert_eq!(
         refused["errors"],
-        json!([{"code": "bad_signature", "path": "$.license"}]),
+        json!([{"code": "bad_signature", "path": "$.license.signature"}]),
         "{refused:#}"
     );
 

@@ -42,7 +42,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
             bail!("the entitle CLI could not load dist/entitle.wasm");
         }
     }
-    println!("\nthe portal, with the demo license: http://127.0.0.1:{port}/web/?demo  (Ctrl-C stops it)");
+    println!(
+        "\nthe portal, with the demo license: http://127.0.0.1:{port}/web/?demo  (Ctrl-C stops it)"
+    );
     let status = std::process::Command::new("node")
         .arg("web/serve.mjs")
         .env("PORT", &port)
