@@ -184,9 +184,9 @@ pub fn apply(
     let mut counts_out = counts.clone();
     let real = Terms::of_license(bundle, license, now);
     let over_soft = |terms: Option<&Terms<'_>>, metric: &FeatureId, used: u64| {
-        terms.and_then(|t| t.quota(metric)).is_some_and(|q| {
-            q.grace_hours.is_some() && q.limit.is_some_and(|l| used > l)
-        })
+        terms
+            .and_then(|t| t.quota(metric))
+            .is_some_and(|q| q.grace_hours.is_some() && q.limit.is_some_and(|l| used > l))
     };
     if let Some(terms) = Terms::of_license(bundle, &asked, now) {
         for (metric, counted) in &mut counts_out.metrics {
