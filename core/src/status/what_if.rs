@@ -128,10 +128,13 @@ fn not_for_tier(path: JsonPath, addon: &AddOnId, tier: &TierId) -> Error {
 
 /// The license and usage as the `what_if` asks, and the echo. A count a
 /// `what_if` sets is taken as current (no `period_start`). Under the asked
-/// terms, a count over a soft limit keeps the crossing the usage recorded,
-/// or, when it recorded none, is taken to cross at `now`, as a consuming
-/// check would start grace; a count the `what_if` sets at or under its
-/// limit has no crossing. Counts the `what_if` leaves alone keep theirs.
+/// terms, a count it sets over a soft limit keeps the crossing the usage
+/// recorded or, when it recorded none, is taken to cross at `now`, as a
+/// consuming check would start grace; a count it sets at or under its limit
+/// has no crossing. A count it leaves alone keeps its crossing, and gets
+/// `now` only when the asked tier or add-ons put it over a soft limit the
+/// real terms did not: real usage over a soft limit with no recorded
+/// crossing stays the `missing_field` error it is without `what_if`.
 pub fn apply(
     what_if: &WhatIf,
     bundle: &Bundle,
@@ -179,16 +182,25 @@ pub fn apply(
     }
     let counts = crate::meter::current(bundle, &asked, counts, now);
     let mut counts_out = counts.clone();
+    let real = Terms::of_license(bundle, license, now);
+    let over_soft = |terms: Option<&Terms<'_>>, metric: &FeatureId, used: u64| {
+        terms
+            .and_then(|t| t.quota(metric))
+            .is_some_and(|q| q.grace_hours.is_some() && q.limit.is_some_and(|l| used > l))
+    };
     if let Some(terms) = Terms::of_license(bundle, &asked, now) {
         for (metric, counted) in &mut counts_out.metrics {
-            let Some(quota) = terms.quota(metric) else {
-                continue;
-            };
-            let over = quota.limit.is_some_and(|l| counted.used > l);
-            if over && quota.grace_hours.is_some() {
+            let asked_over = over_soft(Some(&terms), metric, counted.used);
+            if what_if.usage.contains_key(metric) {
+                counted.soft_exceeded_at = if asked_over {
+                    counted.soft_exceeded_at.or(Some(now))
+                } else {
+                    None
+                };
+            } else if asked_over && !over_soft(real.as_ref(), metric, counted.used) {
+                // A count the asked terms push over a soft limit that the
+                // real terms did not: the crossing is the what-if's own.
                 counted.soft_exceeded_at = counted.soft_exceeded_at.or(Some(now));
-            } else if !over && what_if.usage.contains_key(metric) {
-                counted.soft_exceeded_at = None;
             }
         }
     }
