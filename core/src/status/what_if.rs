@@ -180,8 +180,7 @@ pub fn apply(
         entry.used = *used;
         entry.period_start = None;
     }
-    let counts = crate::meter::current(bundle, &asked, counts, now);
-    let mut counts_out = counts.clone();
+    let mut counts = crate::meter::current(bundle, &asked, counts, now);
     let real = Terms::of_license(bundle, license, now);
     let over_soft = |terms: Option<&Terms<'_>>, metric: &FeatureId, used: u64| {
         terms
@@ -189,7 +188,7 @@ pub fn apply(
             .is_some_and(|q| q.grace_hours.is_some() && q.limit.is_some_and(|l| used > l))
     };
     if let Some(terms) = Terms::of_license(bundle, &asked, now) {
-        for (metric, counted) in &mut counts_out.metrics {
+        for (metric, counted) in &mut counts.metrics {
             let asked_over = over_soft(Some(&terms), metric, counted.used);
             if what_if.usage.contains_key(metric) {
                 counted.soft_exceeded_at = if asked_over {
@@ -211,7 +210,7 @@ pub fn apply(
         addons: echo_addons,
         dropped_addons: dropped,
         usage: what_if.usage.clone(),
-        active_seats: counts_out.active_seats,
+        active_seats: counts.active_seats,
     };
-    (asked, counts_out, echo)
+    (asked, counts, echo)
 }
