@@ -57,6 +57,9 @@ fn bench(c: &mut Criterion) {
     group.bench_function("navigation to first meters", |b| {
         b.iter_custom(|iters| page.millis(&format!("nav {iters}")));
     });
+    group.bench_function("first navigation of a fresh browser", |b| {
+        b.iter_custom(|iters| page.millis(&format!("cold {iters}")));
+    });
     group.finish();
     let mut group = c.benchmark_group("portal status");
     group.bench_function("in the page (wasm, chromium)", |b| {

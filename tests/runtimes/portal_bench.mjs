@@ -3,6 +3,8 @@
 //   nav <n>      n fresh navigations to the demo; answers the summed ms from
 //                navigation start to the first meters on screen
 //                (the page's `firstMetersAt`, on its own clock)
+//   cold <n>     n fresh browser processes, each navigating once; the summed
+//                ms to the first meters (each on its page's own clock)
 //   status <n>   n `status` evaluations of the page's last request in the
 //                page; answers the summed ms
 //   native       the page's last status request, as JSON on one line
@@ -52,6 +54,17 @@ for await (const line of lines) {
   if (command === 'nav') {
     let total = 0;
     for (let i = 0; i < n; i += 1) total += await navigate();
+    console.log(total);
+  } else if (command === 'cold') {
+    let total = 0;
+    for (let i = 0; i < n; i += 1) {
+      const fresh = await chromium.launch({ executablePath: process.env.ENTITLE_CHROMIUM || '/usr/bin/chromium', args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+      const coldPage = await fresh.newPage();
+      await coldPage.goto(url);
+      await coldPage.waitForFunction(() => typeof window.entitle?.firstMetersAt === 'number', null, { timeout: 30_000 });
+      total += await coldPage.evaluate(() => window.entitle.firstMetersAt);
+      await fresh.close();
+    }
     console.log(total);
   } else if (command === 'status') {
     console.log(await page.evaluate((times) => {
