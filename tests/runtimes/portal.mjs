@@ -7,13 +7,11 @@
 // scenario and writes what the page shows; the Rust test judges it.
 // The server and the browser are shut down on every path; waits are bounded.
 
-import { spawn } from 'node:child_process';
+import { startPortalServer } from './serve_portal.mjs';
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const EXECUTABLE = process.env.ENTITLE_CHROMIUM || '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -25,26 +23,9 @@ if (!configPath || !reportPath) {
 const config = JSON.parse(readFileSync(configPath, 'utf8'));
 
 function startServer(state) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'web', 'serve.mjs')], {
-      env: { ...process.env, PORT: '0', ENTITLE_PORTAL_KEYS: config.keys },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    state.server = child;
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`web/serve.mjs did not start: ${out}`)), 10_000);
-    const onData = (chunk) => {
-      out += chunk;
-      const match = out.match(/http:\/\/127\.0\.0\.1:(\d+)\//);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`web/serve.mjs exited (${code}): ${out}`)));
-  });
+  const { child, listening } = startPortalServer({ ENTITLE_PORTAL_KEYS: config.keys });
+  state.server = child;
+  return listening;
 }
 
 /** Waits until the page shows a license or a refusal. */

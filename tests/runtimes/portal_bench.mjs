@@ -12,26 +12,12 @@
 // HTTP caching is off (the server sends no-store) and the offline worker is
 // skipped, so every navigation fetches and compiles the module again.
 
-import { spawn } from 'node:child_process';
+import { startPortalServer } from './serve_portal.mjs';
 import { createInterface } from 'node:readline';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const NOW = '2026-11-22T10:00:00Z';
-const server = spawn(process.execPath, [path.join(ROOT, 'web', 'serve.mjs')], {
-  env: { ...process.env, PORT: '0', ENTITLE_PORTAL_KEYS: '/nonexistent' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-const port = await new Promise((resolve, reject) => {
-  let out = '';
-  server.stdout.on('data', (chunk) => {
-    out += chunk;
-    const match = out.match(/127\.0\.0\.1:(\d+)\//);
-    if (match) resolve(Number(match[1]));
-  });
-  server.once('exit', () => reject(new Error(`web/serve.mjs exited: ${out}`)));
-});
+const { child: server, listening } = startPortalServer({ ENTITLE_PORTAL_KEYS: '/nonexistent' });
+const port = await listening;
 const { chromium } = await import('playwright-core');
 const browser = await chromium.launch({
   executablePath: process.env.ENTITLE_CHROMIUM || '/usr/bin/chromium',

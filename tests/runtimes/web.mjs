@@ -5,13 +5,10 @@
 // page shows: the module hashes, the license state, the sections, any error.
 // The server and the browser are shut down on every path; waits are bounded.
 
-import { spawn } from 'node:child_process';
+import { startPortalServer } from './serve_portal.mjs';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const EXECUTABLE = process.env.ENTITLE_CHROMIUM || '/usr/bin/chromium';
 const NOW = '2026-11-22T10:00:00Z';
 const [reportPath, screenshotPath] = process.argv.slice(2);
@@ -21,26 +18,9 @@ if (!reportPath) {
 }
 
 function startServer(state) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'web', 'serve.mjs')], {
-      env: { ...process.env, PORT: '0' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    state.server = child;
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`web/serve.mjs did not start: ${out}`)), 10_000);
-    const onData = (chunk) => {
-      out += chunk;
-      const match = out.match(/http:\/\/127\.0\.0\.1:(\d+)\//);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`web/serve.mjs exited (${code}): ${out}`)));
-  });
+  const { child, listening } = startPortalServer();
+  state.server = child;
+  return listening;
 }
 
 async function run(state) {
