@@ -30,7 +30,7 @@ fn answer(text: &str) -> Value {
 #[test]
 fn a_preloaded_bundle_names_its_calendars_without_carrying_them() {
     let mut bundle = example_bundle();
-    bundle["calendars"] = json!({"support": london()});
+    bundle["calendars"]["support"] = london();
     let loaded = LoadedBundle::load(bundle.to_string().as_bytes()).unwrap();
     // Friday 2026-11-20 17:00 GMT: 30 minutes to the close, then 30 from
     // Monday 2026-11-23 09:00 GMT, so 09:30Z.

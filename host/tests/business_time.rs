@@ -63,7 +63,7 @@ fn files(test: &str) -> (String, String) {
     let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/bundle.json");
     let mut bundle: Value =
         serde_json::from_str(&std::fs::read_to_string(examples).unwrap()).unwrap();
-    bundle["calendars"] = json!({"support": calendar()});
+    bundle["calendars"]["support"] = calendar();
     let bundle_path = dir.join("bundle.json");
     std::fs::write(&bundle_path, bundle.to_string()).unwrap();
     (
