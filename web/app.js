@@ -66,7 +66,7 @@ function showModule(engine, recorded) {
   $('sha-verdict').replaceChildren(recorded === null ? '' : badge(same ? 'ok' : 'refused', same ? 'matches' : 'differs'));
 }
 
-function showTrust(envelope) {
+function showTrust() {
   const trust = $('trust');
   const signed = sources.isSigned(state.docs);
   const items = [];
@@ -82,7 +82,6 @@ function showTrust(envelope) {
   }
   trust.replaceChildren(el('p', { class: 'trust' }, items));
   trust.hidden = items.length === 0;
-  void envelope;
 }
 
 function showAbout(envelope, text, now) {
@@ -127,6 +126,7 @@ function render() {
   $('whatif-errors').replaceChildren();
   $('refusal').hidden = true;
   const result = envelope.result;
+  // The license's instants in the browser's zone; a case's in its customer's.
   const zone = undefined;
   $('v-license').replaceChildren(licenseView(result, zone));
   $('v-features').replaceChildren(featuresView(result, zone));
@@ -140,7 +140,7 @@ function render() {
     }));
     const license = result.license?.id ?? 'license';
     $('v-exception').replaceChildren(exceptionForm(result, license, (req) => state.engine.evaluate(request('exception', currentNow(), { request: req })).envelope));
-    showTrust(envelope);
+    showTrust();
   }
   document.body.classList.toggle('what-if', Boolean(whatIf.what_if));
   showAbout(envelope, text, now);

@@ -298,3 +298,83 @@ fn serve_demands_a_key_set_or_an_explicit_opt_out() {
     assert_eq!(health["signed_by"], serde_json::Value::Null);
     assert_eq!(health["refused_licenses"], 3);
 }
+
+#[test]
+fn status_hands_the_portal_its_documents_and_cases_to_listed_origins_only() {
+    let dir = support::scratch("gw-portal");
+    write_documents(&dir, "1.0.0");
+    let cases = dir.join("cases");
+    std::fs::create_dir_all(cases.join("lic-pro")).unwrap();
+    std::fs::write(cases.join("lic-pro").join("a.json"), br#"{"case":"c-1"}"#).unwrap();
+    std::fs::write(cases.join("lic-pro").join("b.json"), b"not json").unwrap();
+    std::fs::write(cases.join("lic-pro").join("notes.txt"), b"ignored").unwrap();
+    let gw = Gateway::start(
+        &dir,
+        &support::module_path(),
+        &[
+            "--watch-ms",
+            "0",
+            "--cases",
+            cases.to_str().unwrap(),
+            "--cors-origin",
+            "http://portal.example",
+        ],
+    );
+    let http = agent();
+    let plain = get(&http, &gw.url("/v1/status/lic-pro"), &[]).unwrap();
+    assert_eq!(plain.status, 200);
+    assert_eq!(plain.header("access-control-allow-origin"), None);
+
+    let portal = "http://portal.example";
+    let with = get(
+        &http,
+        &gw.url("/v1/status/lic-pro?documents=true"),
+        &[("origin", portal)],
+    )
+    .unwrap();
+    assert_eq!(with.status, 200);
+    assert_eq!(with.header("access-control-allow-origin"), Some(portal));
+    // The module's answer comes first, as the module wrote it.
+    assert!(
+        with.body
+            .starts_with(r#"{"status":{"outcome":"ok","op":"status""#),
+        "{}",
+        with.body
+    );
+    let body = with.json();
+    let documents = &body["documents"];
+    // The documents exactly as loaded: the signed envelopes of the files.
+    let on_disk = |path: std::path::PathBuf| -> serde_json::Value {
+        serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap()
+    };
+    assert_eq!(documents["bundle"], on_disk(dir.join("bundle.json")));
+    assert_eq!(
+        documents["license"],
+        on_disk(dir.join("licenses/lic-pro.json"))
+    );
+    assert_eq!(documents["signed"], true);
+    assert_eq!(documents["usage"], json!({"metrics": {}}));
+    assert!(documents["now"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(
+        documents["cases"][0],
+        json!({"file": "a.json", "case": {"case": "c-1"}})
+    );
+    assert_eq!(documents["cases"][1]["file"], "b.json");
+    assert!(documents["cases"][1]["error"].is_string());
+    assert_eq!(documents["cases"].as_array().unwrap().len(), 2);
+
+    // Another origin gets no permission; an unknown license no documents.
+    let other = get(
+        &http,
+        &gw.url("/v1/status/lic-pro?documents=true"),
+        &[("origin", "http://elsewhere.example")],
+    )
+    .unwrap();
+    assert_eq!(other.header("access-control-allow-origin"), None);
+    let unknown = get(&http, &gw.url("/v1/status/nobody?documents=true"), &[]).unwrap();
+    assert_eq!(unknown.status, 404);
+    assert_eq!(unknown.json()["errors"][0]["code"], "unknown_license");
+    // A license without a case folder has no cases.
+    let basic = get(&http, &gw.url("/v1/status/lic-basic?documents=true"), &[]).unwrap();
+    assert_eq!(basic.json()["documents"]["cases"], json!([]));
+}
