@@ -166,6 +166,15 @@ pub struct Usage {
     pub active_seats: u64,
 }
 
+impl Usage {
+    /// The seats a tier must hold for `license`: those bought or those in
+    /// use, whichever is more. `transition` refuses a tier that holds fewer,
+    /// and plan advice never proposes one.
+    pub fn seats_needed(&self, license: &License) -> u64 {
+        license.seats.max(self.active_seats)
+    }
+}
+
 /// One metric's count in its current period.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

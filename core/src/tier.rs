@@ -163,6 +163,23 @@ impl<'a> Terms<'a> {
     }
 }
 
+/// An add-on with its id, as the bundle declares it.
+pub type Declared<'b> = (&'b AddOnId, &'b AddOn);
+
+/// A license's add-ons on `tier`: those that fit it (kept) and those that
+/// do not (dropped), as a change of tier keeps and drops them. Ids the
+/// bundle does not declare are left out; validation has refused them.
+pub fn fitting_addons<'b>(
+    bundle: &'b Bundle,
+    addons: &[AddOnId],
+    tier: &TierId,
+) -> (Vec<Declared<'b>>, Vec<Declared<'b>>) {
+    addons
+        .iter()
+        .filter_map(|id| bundle.addons.get_key_value(id))
+        .partition(|(_, addon)| addon.tiers.contains(tier))
+}
+
 /// Units a grace allowance adds to a limit; a percentage rounds down to whole
 /// units, so a 10% allowance on 15 units allows 1 more, not 1.5.
 pub fn allowance_units(allowance: GraceAllowance, limit: u64) -> u64 {

@@ -127,11 +127,7 @@ pub fn transition(
             });
         }
     }
-    let (kept, dropped): (Vec<_>, Vec<_>) = license
-        .addons
-        .iter()
-        .filter_map(|id| bundle.addons.get_key_value(id))
-        .partition(|(_, addon)| addon.tiers.contains(to));
+    let (kept, dropped) = crate::tier::fitting_addons(bundle, &license.addons, to);
     let terms = Terms::standard(to_id, to_tier, kept.clone());
     for (metric, counted) in usage.metrics.iter().filter(|(_, m)| m.used > 0) {
         match terms.quota(metric) {
@@ -151,7 +147,7 @@ pub fn transition(
         }
     }
     if let Some(max) = to_tier.max_seats {
-        let seats = license.seats.max(usage.active_seats);
+        let seats = usage.seats_needed(license);
         if seats > max {
             refusals.push(Refusal::SeatsExceedTarget { seats, max });
         }

@@ -8,7 +8,7 @@ use crate::bundle::{
     Bundle, ControlType, ControlValue, Enforcement, FeatureKind, GraceAllowance, Limit,
 };
 use crate::error::{Conflict, Error, JsonPath, RefKind};
-use crate::ids::FeatureId;
+use crate::ids::{AddOnId, FeatureId, TierId};
 use crate::license::{License, Usage};
 
 /// A contradiction between two terms, with its code.
@@ -329,6 +329,39 @@ fn grant_feature(bundle: &Bundle, f: &FeatureId, path: JsonPath, errors: &mut Ve
     }
 }
 
+/// Every problem of a list of add-ons at `root`: each declared, named once,
+/// and fitting `tier` when the tier is known (an unknown tier is reported
+/// on its own). The license's list and a `status` what-if's share it.
+pub(crate) fn addons(
+    bundle: &Bundle,
+    addons: &[AddOnId],
+    tier: Option<&TierId>,
+    root: &JsonPath,
+    errors: &mut Vec<Error>,
+) {
+    let mut seen = BTreeSet::new();
+    for (i, a) in addons.iter().enumerate() {
+        let path = root.index(i);
+        match bundle.addons.get(a) {
+            None => errors.push(unknown(path, RefKind::AddOn, a.as_str())),
+            Some(_) if !seen.insert(a) => errors.push(Error::Duplicate {
+                path,
+                what: "add-on".into(),
+                value: a.to_string(),
+            }),
+            Some(addon) => {
+                if let Some(tier) = tier.filter(|t| !addon.tiers.contains(t)) {
+                    errors.push(contradiction(
+                        path,
+                        Conflict::AddonNotForTier,
+                        format!("add-on `{a}` does not fit tier `{tier}`"),
+                    ));
+                }
+            }
+        }
+    }
+}
+
 /// Every problem of a license against its (valid) bundle.
 pub fn license(bundle: &Bundle, license: &License, root: &JsonPath) -> Vec<Error> {
     let mut errors = Vec::new();
@@ -340,26 +373,13 @@ pub fn license(bundle: &Bundle, license: &License, root: &JsonPath) -> Vec<Error
             license.tier.as_str(),
         ));
     }
-    let mut seen = BTreeSet::new();
-    for (i, a) in license.addons.iter().enumerate() {
-        let path = root.key("addons").index(i);
-        match bundle.addons.get(a) {
-            None => errors.push(unknown(path, RefKind::AddOn, a.as_str())),
-            Some(_) if !seen.insert(a) => errors.push(Error::Duplicate {
-                path,
-                what: "add-on".into(),
-                value: a.to_string(),
-            }),
-            Some(addon) if tier.is_some() && !addon.tiers.contains(&license.tier) => {
-                errors.push(contradiction(
-                    path,
-                    Conflict::AddonNotForTier,
-                    format!("add-on `{a}` does not fit tier `{}`", license.tier),
-                ))
-            }
-            Some(_) => {}
-        }
-    }
+    addons(
+        bundle,
+        &license.addons,
+        tier.map(|_| &license.tier),
+        &root.key("addons"),
+        &mut errors,
+    );
     if license.seats == 0 {
         errors.push(not_positive(root.key("seats"), "seats", "0"));
     }

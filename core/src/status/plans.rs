@@ -261,7 +261,7 @@ pub fn advise(
             .filter(|(_, m)| m.used > 0)
             .map(|(metric, m)| (metric, m.used))
             .collect(),
-        seats: license.seats.max(usage.active_seats),
+        seats: usage.seats_needed(license),
     };
 
     let mut tiers: Vec<(&TierId, &Tier)> = bundle.tiers.iter().collect();

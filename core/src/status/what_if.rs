@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::{Bundle, FeatureKind};
-use crate::error::{Conflict, Error, JsonPath, RefKind};
+use crate::error::{Error, JsonPath, RefKind};
 use crate::ids::{AddOnId, FeatureId, TierId};
 use crate::license::{License, Usage};
 use crate::tier::Terms;
@@ -73,30 +73,15 @@ pub fn read(
         _ => true,
     };
     if let Some(addons) = &what_if.addons {
-        for (i, id) in addons.iter().enumerate() {
-            let at = root.key("addons").index(i);
-            let Some(addon) = bundle.addons.get(id) else {
-                errors.push(Error::UnknownReference {
-                    path: at,
-                    kind: RefKind::AddOn,
-                    name: id.to_string(),
-                });
-                continue;
-            };
-            if addons.iter().take(i).any(|earlier| earlier == id) {
-                errors.push(Error::Duplicate {
-                    path: at,
-                    what: String::from("add-on"),
-                    value: id.to_string(),
-                });
-                continue;
-            }
-            // The tier it must fit: the asked one, else the license's.
-            let tier = what_if.tier.as_ref().unwrap_or(&license.tier);
-            if tier_known && !addon.tiers.contains(tier) {
-                errors.push(not_for_tier(at, id, tier));
-            }
-        }
+        // The tier they must fit: the asked one, else the license's.
+        let tier = what_if.tier.as_ref().unwrap_or(&license.tier);
+        crate::validate::addons(
+            bundle,
+            addons,
+            tier_known.then_some(tier),
+            &root.key("addons"),
+            &mut errors,
+        );
     }
     for metric in what_if.usage.keys() {
         let metered = bundle
@@ -115,14 +100,6 @@ pub fn read(
         Ok(what_if)
     } else {
         Err(errors)
-    }
-}
-
-fn not_for_tier(path: JsonPath, addon: &AddOnId, tier: &TierId) -> Error {
-    Error::Contradiction {
-        path,
-        detail: format!("add-on `{addon}` does not fit tier `{tier}`"),
-        code: Conflict::AddonNotForTier,
     }
 }
 
@@ -150,16 +127,10 @@ pub fn apply(
     // only where they fit the asked tier.
     let addons: Vec<AddOnId> = match &what_if.addons {
         Some(addons) => addons.clone(),
-        None => license
-            .addons
-            .iter()
-            .filter(|id| {
-                bundle
-                    .addons
-                    .get(*id)
-                    .is_some_and(|a| a.tiers.contains(&asked.tier))
-            })
-            .cloned()
+        None => crate::tier::fitting_addons(bundle, &license.addons, &asked.tier)
+            .0
+            .into_iter()
+            .map(|(id, _)| id.clone())
             .collect(),
     };
     let mut dropped: Vec<AddOnId> = license
