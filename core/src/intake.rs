@@ -232,8 +232,10 @@ fn overlap(
 ) {
     let Some(w) = window else { return };
     let clash = license.exceptions.iter().find(|e| {
-        let end = e.revoked_at.map_or(e.expires_at, |r| r.min(e.expires_at));
-        e.id != request.id && e.concerns(f) && e.starts_at < w.expires_at && w.starts_at < end
+        e.id != request.id
+            && e.concerns(f)
+            && e.starts_at < w.expires_at
+            && w.starts_at < e.ends_at()
     });
     if let Some(e) = clash {
         errors.push(contradiction(

@@ -139,6 +139,13 @@ impl Exception {
         }
     }
 
+    /// The instant the exception stops being in force: its expiry, or its
+    /// revocation when that comes first.
+    pub fn ends_at(&self) -> Timestamp {
+        self.revoked_at
+            .map_or(self.expires_at, |r| r.min(self.expires_at))
+    }
+
     /// The instants after which the exception's state can change.
     pub fn boundaries(&self) -> impl Iterator<Item = Timestamp> {
         [Some(self.starts_at), Some(self.expires_at), self.revoked_at]

@@ -152,6 +152,10 @@ pub struct QuotaView {
     pub next_reset: Timestamp,
     /// Every source of the limit.
     pub sources: Vec<Source>,
+    /// When exceptions in force raise this quota (extra units or grace
+    /// hours), the first instant one of them ends, after which the limit or
+    /// grace shown falls back; `null` when no exception raises it.
+    pub raised_until: Option<Timestamp>,
     /// Units past the limit and their charge.
     pub overage: quote::Overage,
     /// Units expected by the period's end at the daily rate so far.
@@ -187,7 +191,7 @@ pub fn status(
                 .exceptions
                 .iter()
                 .filter(|e| e.grants.features.contains(id))
-                .map(|e| e.revoked_at.map_or(e.expires_at, |r| r.min(e.expires_at)))
+                .map(|e| e.ends_at())
                 .max()
         } else {
             None
@@ -273,6 +277,15 @@ pub fn status(
             period,
             next_reset: period.end,
             sources: quota.sources.clone(),
+            raised_until: terms
+                .exceptions
+                .iter()
+                .filter(|e| {
+                    e.grants.quota_increments.contains_key(metric)
+                        || e.grants.grace_hours.contains_key(metric)
+                })
+                .map(|e| e.ends_at())
+                .min(),
             overage,
             projected_used,
             projected_overage: price_overage(bundle, metric, projected_over)?,

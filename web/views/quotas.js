@@ -1,7 +1,7 @@
 // One meter per metric: used against the limit and the grace allowance, the
 // state (approaching, over the soft limit, blocked), the next reset, the
 // overage so far with its charge, the projection to the period's end, and
-// the plot of the period.
+// the plot of the period, and until when an exception raises it.
 
 import { badge, DASH, el, money, num, section, time } from '../dom.js';
 import { usagePlot } from './plot.js';
@@ -42,7 +42,9 @@ function meter(q, zone, now) {
       [el('dt', {}, 'Next reset'), el('dd', {}, field('next_reset', time(q.next_reset, zone)))],
       [el('dt', {}, 'Overage so far'), el('dd', {}, field('overage_units', num(q.overage?.units)), `${unit}, `, field('overage_charge', money(q.overage?.charge)))],
       [el('dt', {}, 'Expected by period end'), el('dd', {}, field('projected_used', num(q.projected_used)), `${unit}, overage `, field('projected_charge', money(q.projected_overage?.charge)))],
-      [el('dt', {}, 'Limit from'), el('dd', {}, (q.sources ?? []).map((s) => `${s.kind} ${s.id}`).join(', ') || DASH)]),
+      [el('dt', {}, 'Limit from'), el('dd', {}, (q.sources ?? []).map((s) => `${s.kind} ${s.id}`).join(', ') || DASH)],
+      q.raised_until
+        ? [el('dt', {}, 'Raised until'), el('dd', {}, field('raised_until', time(q.raised_until, zone)), ', when an exception ends')] : null),
     usagePlot(q, now));
 }
 
