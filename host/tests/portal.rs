@@ -247,7 +247,14 @@ fn the_portal_shows_what_the_cli_says_and_refuses_a_tampered_license() {
             assert_eq!(digits(&shown["grace_limit"]), number(&quota["grace_limit"]));
         }
         assert_eq!(shown["plot"], true, "{metric} has no plot");
+        let raised = shown.get("raised_until").unwrap_or(&Value::Null);
+        assert_eq!(raised, &quota["raised_until"], "{metric}");
     }
+    // examples/license.json's launch-week exception raises the API calls until 30 November.
+    assert_eq!(
+        page["meters"]["api_calls"]["raised_until"],
+        "2026-11-30T00:00:00Z"
+    );
     // Worked by hand: 131,500 of 120,000 is over the soft limit, in grace up to 132,000.
     assert_eq!(page["meters"]["api_calls"]["state"], "over_soft");
     assert_eq!(
