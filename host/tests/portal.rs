@@ -105,7 +105,8 @@ fn the_portal_shows_what_the_cli_says_and_refuses_a_tampered_license() {
         serde_json::from_slice(&std::fs::read(root().join("examples/bundle.json")).unwrap())
             .unwrap();
     write_bundle(&dir, &bundle);
-    write_license(&dir, &license());
+    let license = license();
+    write_license(&dir, &license);
     let signed_license = dir.join("licenses").join(format!("{LICENSE}.json"));
     let cases = dir.join("cases");
     std::fs::create_dir_all(cases.join(LICENSE)).unwrap();
@@ -250,11 +251,12 @@ fn the_portal_shows_what_the_cli_says_and_refuses_a_tampered_license() {
         let raised = shown.get("raised_until").unwrap_or(&Value::Null);
         assert_eq!(raised, &quota["raised_until"], "{metric}");
     }
-    // examples/license.json's launch-week exception raises the API calls until 30 November.
+    // The launch-week exception raises the API calls until it expires.
     assert_eq!(
         page["meters"]["api_calls"]["raised_until"],
-        "2026-11-30T00:00:00Z"
+        license["exceptions"][0]["expires_at"]
     );
+    assert_eq!(page["meters"]["storage_gb"].get("raised_until"), None);
     // Worked by hand: 131,500 of 120,000 is over the soft limit, in grace up to 132,000.
     assert_eq!(page["meters"]["api_calls"]["state"], "over_soft");
     assert_eq!(
