@@ -378,3 +378,114 @@ fn status_hands_the_portal_its_documents_and_cases_to_listed_origins_only() {
     let basic = get(&http, &gw.url("/v1/status/lic-basic?documents=true"), &[]).unwrap();
     assert_eq!(basic.json()["documents"]["cases"], json!([]));
 }
+
+/// Sleeps until 50 ms past the next whole second and returns that second.
+fn next_second() -> i64 {
+    let now = chrono::Utc::now();
+    let wait = 1_050 - i64::from(now.timestamp_subsec_millis());
+    std::thread::sleep(std::time::Duration::from_millis(wait.unsigned_abs()));
+    chrono::Utc::now().timestamp()
+}
+
+fn second(at: &serde_json::Value) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(at.as_str().unwrap())
+        .unwrap()
+        .timestamp()
+}
+
+#[test]
+fn the_meter_keeps_a_reading_per_interval_for_the_portal_s_plot() {
+    let dir = support::scratch("gw-readings");
+    write_documents(&dir, "1.0.0");
+    let flags = ["--watch-ms", "0", "--reading-every", "1"];
+    let gw = Gateway::start(&dir, &support::module_path(), &flags);
+    let http = agent();
+    let consume = |amount: u64| {
+        let ask = json!({"license": "lic-pro", "metric": "api_calls", "amount": amount});
+        let answer = post(&http, &gw.url("/v1/check"), &ask, &[]).unwrap();
+        assert_eq!(
+            answer.json()["result"]["decision"],
+            "allow",
+            "{}",
+            answer.body
+        );
+    };
+    // 5 calls in one second; 7 and then 3 in a later one, of which only the
+    // count after both (15) is that second's reading.
+    let first = next_second();
+    consume(5);
+    let later = next_second();
+    consume(7);
+    consume(3);
+    next_second();
+
+    let status = |gw: &Gateway| {
+        get(&http, &gw.url("/v1/status/lic-pro?documents=true"), &[])
+            .unwrap()
+            .json()
+    };
+    let body = status(&gw);
+    let counted = &body["documents"]["usage"]["metrics"]["api_calls"];
+    assert_eq!(counted["used"], 15, "{counted}");
+    let history = counted["history"].as_array().unwrap();
+    let used: Vec<u64> = history
+        .iter()
+        .map(|r| r["used"].as_u64().unwrap())
+        .collect();
+    assert_eq!(used, [5, 15], "{counted}");
+    assert_eq!(second(&history[0]["at"]), first, "{counted}");
+    assert_eq!(second(&history[1]["at"]), later, "{counted}");
+    // The module plots them: the readings, then the count now.
+    let quota = &body["status"]["result"]["quotas"][0];
+    assert_eq!(quota["metric"], "api_calls");
+    let points: Vec<u64> = quota["series"]["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["used"].as_u64().unwrap())
+        .collect();
+    assert_eq!(points, [5, 15, 15], "{quota}");
+
+    // The readings are on disk: a restart hands over the same history.
+    gw.signal("TERM");
+    assert!(gw.wait().success());
+    let gw = Gateway::start(&dir, &support::module_path(), &flags);
+    let again = status(&gw);
+    assert_eq!(
+        again["documents"]["usage"]["metrics"]["api_calls"]["history"],
+        counted["history"]
+    );
+}
+
+#[test]
+fn readings_of_a_period_that_is_over_are_pruned_at_start() {
+    let dir = support::scratch("gw-prune");
+    write_documents(&dir, "1.0.0");
+    // Start once so the database and its tables exist, then stop.
+    let gw = Gateway::start(&dir, &support::module_path(), &["--watch-ms", "0"]);
+    gw.signal("TERM");
+    assert!(gw.wait().success());
+    let db = rusqlite::Connection::open(dir.join("meter.db")).unwrap();
+    // lic-basic counts day by day: 2 June is over once 3 June is counted.
+    db.execute_batch(
+        "INSERT INTO counts VALUES ('lic-basic', 'api_calls', '2026-06-02T00:00:00Z', 1780358400, 3, NULL);
+         INSERT INTO counts VALUES ('lic-basic', 'api_calls', '2026-06-03T00:00:00Z', 1780444800, 1, NULL);
+         INSERT INTO readings VALUES ('lic-basic', 'api_calls', 1780398000, '2026-06-02T00:00:00Z', 1780358400, '2026-06-02T11:00:05Z', 1780398005, 3);
+         INSERT INTO readings VALUES ('lic-basic', 'api_calls', 1780488000, '2026-06-03T00:00:00Z', 1780444800, '2026-06-03T12:00:05Z', 1780488005, 1);",
+    )
+    .unwrap();
+    let left = || -> Vec<String> {
+        let mut rows = db.prepare("SELECT at FROM readings ORDER BY at").unwrap();
+        rows.query_map([], |row| row.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(left().len(), 2);
+    let _gw = Gateway::start(&dir, &support::module_path(), &["--watch-ms", "0"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while left().len() == 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(left(), ["2026-06-03T12:00:05Z"]);
+}

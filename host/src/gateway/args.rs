@@ -49,6 +49,11 @@ pub struct ServeArgs {
     /// a power loss (an fsync per commit).
     #[arg(long, value_enum, default_value_t = Durability::Process)]
     durability: Durability,
+    /// How often the meter keeps a reading of each count, in seconds: the
+    /// last count of each interval, which the portal plots over the period.
+    #[arg(long, value_name = "SECS", default_value_t = 3600,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    reading_every: u32,
     /// Worker threads, and module instances made up front [default: CPUs].
     #[arg(long, value_name = "N")]
     workers: Option<usize>,
@@ -93,6 +98,7 @@ impl ServeArgs {
             cors_origins: self.cors_origins,
             database: self.database,
             durability: self.durability,
+            reading_every: self.reading_every,
             limits: Limits {
                 timeout: Duration::from_millis(self.call_timeout_ms),
                 memory_bytes: self.memory_mib.saturating_mul(1 << 20),

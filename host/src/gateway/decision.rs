@@ -3,7 +3,7 @@
 //! the cache, within `valid_until`), and the consumption it allows recorded
 //! before the answer leaves.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -354,8 +354,9 @@ impl Gateway {
         documents: bool,
     ) -> (Decided, Option<Documents>) {
         let generation = self.generation();
-        let usage = json!({ "metrics": self.meter.usage(license).metrics });
-        let now = timestamp(Utc::now());
+        let at = Utc::now();
+        let usage = self.usage_with_history(license, at);
+        let now = timestamp(at);
         let request = json!({
             "op": "status",
             "license": license,
@@ -384,6 +385,34 @@ impl Gateway {
             })
             .flatten();
         (decided, documents)
+    }
+
+    /// A license's metered usage with each count's readings of its period
+    /// as `history`, for `status` to plot. Without readings (the database
+    /// failed to answer) the counts alone still decide the same status.
+    fn usage_with_history(&self, license: &str, now: DateTime<Utc>) -> Value {
+        let counts = self.meter.usage(license);
+        let mut history = match self.meter.history(license, now.timestamp()) {
+            Ok(history) => history,
+            Err(error) => {
+                tracing::warn!(%error, license, "status without the meter's readings");
+                BTreeMap::new()
+            }
+        };
+        let metrics: Map<String, Value> = counts
+            .metrics
+            .iter()
+            .map(|(metric, count)| {
+                let mut value = json!(count);
+                if let (Some(fields), Some(readings)) =
+                    (value.as_object_mut(), history.remove(metric))
+                {
+                    fields.insert(String::from("history"), json!(readings));
+                }
+                (metric.clone(), value)
+            })
+            .collect();
+        json!({ "metrics": metrics })
     }
 
     fn cached(

@@ -12,6 +12,10 @@
 //! which commits every record waiting in one transaction (group commit) and
 //! only then releases their answers. If a commit fails, its answers are
 //! never sent and the counts in memory are reloaded from the database.
+//!
+//! Beside the counts, the meter keeps readings: the last count of each
+//! interval (an hour unless configured), in the same transaction, so the
+//! portal can plot the period's usage. Readings of past periods are pruned.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -45,6 +49,16 @@ pub struct Count {
     pub soft_exceeded_at: Option<String>,
     /// The start of the period the count belongs to.
     pub period_start: String,
+}
+
+/// One reading of a count: what it was at an instant, in the usage format's
+/// `history` shape.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Reading {
+    /// When the count was recorded.
+    pub at: String,
+    /// The count then.
+    pub used: u64,
 }
 
 /// What a check's `record` asks to store.
@@ -84,6 +98,8 @@ pub struct Meter {
 }
 
 struct Inner {
+    /// Seconds per reading interval (at least 1).
+    reading_every: i64,
     writes: Mutex<()>,
     db: Arc<Mutex<Connection>>,
     latest: Mutex<HashMap<String, Arc<LicenseUsage>>>,
@@ -94,6 +110,8 @@ struct Inner {
 
 /// One staged record on its way to the database.
 struct Write {
+    /// The start of the reading interval the record falls in.
+    interval_unix: i64,
     license: String,
     metric: String,
     period_start: String,
@@ -111,8 +129,13 @@ const GROUP: usize = 512;
 
 impl Meter {
     /// Opens (creating if needed) the database at `path` in WAL mode and
-    /// loads every license's latest counts.
-    pub fn open(path: &Path, durability: Durability) -> Result<Meter, HostError> {
+    /// loads every license's latest counts. Readings are kept one per
+    /// `reading_every` seconds of each count (0 is taken as 1).
+    pub fn open(
+        path: &Path,
+        durability: Durability,
+        reading_every: u32,
+    ) -> Result<Meter, HostError> {
         let db = Connection::open(path).map_err(|e| db_error(path, &e))?;
         let sync = match durability {
             Durability::Process => "NORMAL",
@@ -136,6 +159,17 @@ impl Meter {
                license TEXT NOT NULL,
                answer TEXT NOT NULL,
                at_unix INTEGER NOT NULL
+             );
+             CREATE TABLE IF NOT EXISTS readings (
+               license TEXT NOT NULL,
+               metric TEXT NOT NULL,
+               interval_unix INTEGER NOT NULL,
+               period_start TEXT NOT NULL,
+               period_start_unix INTEGER NOT NULL,
+               at TEXT NOT NULL,
+               at_unix INTEGER NOT NULL,
+               used INTEGER NOT NULL,
+               PRIMARY KEY (license, metric, interval_unix)
              );"
         ))
         .map_err(|e| db_error(path, &e))?;
@@ -151,6 +185,7 @@ impl Meter {
         let (writes_to_commit, staged) = std::sync::mpsc::channel();
         let meter = Meter {
             inner: Arc::new(Inner {
+                reading_every: i64::from(reading_every.max(1)),
                 writes: Mutex::new(()),
                 db: Arc::new(Mutex::new(db)),
                 latest: Mutex::new(latest),
@@ -174,6 +209,54 @@ impl Meter {
             .get(license)
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// The readings of a license's counts in their current periods, oldest
+    /// first, none after `now_unix`: per metric, the last count recorded in
+    /// each interval. Readings still on their way to the database are not
+    /// among them; the latest count is.
+    pub fn history(
+        &self,
+        license: &str,
+        now_unix: i64,
+    ) -> Result<BTreeMap<String, Vec<Reading>>, HostError> {
+        let usage = self.usage(license);
+        let db = lock(&self.inner.db);
+        let mut statement = db
+            .prepare_cached(
+                "SELECT at, used FROM readings
+                 WHERE license = ?1 AND metric = ?2 AND period_start = ?3 AND at_unix <= ?4
+                 ORDER BY at_unix, used",
+            )
+            .map_err(|e| store_error(&e))?;
+        let mut history = BTreeMap::new();
+        for (metric, count) in &usage.metrics {
+            let rows = statement
+                .query_map(
+                    params![license, metric, count.period_start, now_unix],
+                    |row| {
+                        let used: i64 = row.get(1)?;
+                        Ok(Reading {
+                            at: row.get(0)?,
+                            used: u64::try_from(used).unwrap_or_default(),
+                        })
+                    },
+                )
+                .map_err(|e| store_error(&e))?;
+            let mut readings: Vec<Reading> = Vec::new();
+            for row in rows {
+                let reading = row.map_err(|e| store_error(&e))?;
+                // The usage format wants instants strictly increasing. Two
+                // readings share one only if the interval changed between
+                // runs or the clock stepped back: keep the later count.
+                if readings.last().is_some_and(|r| r.at == reading.at) {
+                    readings.pop();
+                }
+                readings.push(reading);
+            }
+            history.insert(metric.clone(), readings);
+        }
+        Ok(history)
     }
 
     /// The answer already given to an idempotency key, if any.
@@ -218,6 +301,7 @@ impl Meter {
         })?;
         let (done, committed) = tokio::sync::oneshot::channel();
         let write = Write {
+            interval_unix: now_unix - now_unix.rem_euclid(self.inner.reading_every),
             license: license.to_string(),
             metric: record.metric.clone(),
             period_start: record.period.start.clone(),
@@ -254,6 +338,19 @@ impl Meter {
                 detail: String::from("the meter's writer thread has stopped"),
             })?;
         Ok(committed)
+    }
+
+    /// Forgets the readings of periods that are over: those older than the
+    /// latest period of their license and metric; how many.
+    pub fn prune_readings(&self) -> Result<usize, HostError> {
+        lock(&self.inner.db)
+            .execute(
+                "DELETE FROM readings WHERE period_start_unix < (
+                   SELECT MAX(period_start_unix) FROM counts c
+                   WHERE c.license = readings.license AND c.metric = readings.metric)",
+                [],
+            )
+            .map_err(|e| store_error(&e))
     }
 
     /// Forgets idempotency keys older than `before_unix`; how many.
@@ -329,6 +426,35 @@ fn commit(db: &mut Connection, group: &[Write]) -> rusqlite::Result<()> {
              ON CONFLICT (license, metric, period_start)
              DO UPDATE SET used = excluded.used, soft_exceeded_at = excluded.soft_exceeded_at",
         )?;
+        let mut reading_upsert = tx.prepare_cached(
+            "INSERT INTO readings (license, metric, interval_unix, period_start, period_start_unix, at, at_unix, used)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (license, metric, interval_unix)
+             DO UPDATE SET period_start = excluded.period_start,
+                           period_start_unix = excluded.period_start_unix,
+                           at = excluded.at, at_unix = excluded.at_unix, used = excluded.used",
+        )?;
+        // Records of one count in one interval: only the last is a reading.
+        let mut last: BTreeMap<(&str, &str, i64), &Write> = BTreeMap::new();
+        for w in group {
+            last.insert((&w.license, &w.metric, w.interval_unix), w);
+        }
+        for w in last.values() {
+            let at = chrono::DateTime::from_timestamp(w.now_unix, 0)
+                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+            if let Some(at) = at {
+                reading_upsert.execute(params![
+                    w.license,
+                    w.metric,
+                    w.interval_unix,
+                    w.period_start,
+                    w.start_unix,
+                    at,
+                    w.now_unix,
+                    w.used
+                ])?;
+            }
+        }
         for w in group {
             if let Some(key) = &w.key {
                 key_insert.execute(params![key, w.license, w.answer, w.now_unix])?;

@@ -33,6 +33,8 @@ pub struct ServeOptions {
     pub database: PathBuf,
     /// How hard commits are flushed.
     pub durability: Durability,
+    /// Seconds per meter reading (the portal's plot).
+    pub reading_every: u32,
     /// Budgets of every module call.
     pub limits: Limits,
     /// Worker threads; also the number of module instances made up front.
@@ -71,7 +73,7 @@ pub fn serve(options: ServeOptions) -> Result<(), HostError> {
 }
 
 async fn run(options: ServeOptions) -> Result<(), HostError> {
-    let meter = Meter::open(&options.database, options.durability)?;
+    let meter = Meter::open(&options.database, options.durability, options.reading_every)?;
     let gateway = Gateway::start(
         options.sources.clone(),
         options.limits,
@@ -104,7 +106,7 @@ async fn run(options: ServeOptions) -> Result<(), HostError> {
     if let Some(every) = options.watch {
         tokio::spawn(reload_on_change(Arc::clone(&gateway), every));
     }
-    tokio::spawn(prune_keys(Arc::clone(&gateway)));
+    tokio::spawn(prune(Arc::clone(&gateway)));
 
     let cors = cors(&options.cors_origins).map_err(HostError::Usage)?;
     let app = router(Arc::clone(&gateway), cors)
@@ -205,14 +207,18 @@ async fn reload(gateway: &Arc<Gateway>, cause: &'static str) {
     }
 }
 
-/// Forgets idempotency keys a day old, every hour.
-async fn prune_keys(gateway: Arc<Gateway>) {
+/// Forgets idempotency keys a day old and readings of periods that are
+/// over, every hour.
+async fn prune(gateway: Arc<Gateway>) {
     let mut ticks = tokio::time::interval(Duration::from_secs(3600));
     loop {
         ticks.tick().await;
         let before = chrono::Utc::now().timestamp() - 86_400;
         if let Err(error) = gateway.meter().prune_requests(before) {
             tracing::warn!(%error, "cannot prune idempotency keys");
+        }
+        if let Err(error) = gateway.meter().prune_readings() {
+            tracing::warn!(%error, "cannot prune past periods' readings");
         }
     }
 }
