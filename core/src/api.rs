@@ -535,7 +535,13 @@ fn dispatch(
             Ok(success(op, &answer, meta))
         }
         "quote" => {
-            let answer = quote::quote(bundle, &license, &usage, now).map_err(|e| vec![e])?;
+            let uptime = fields
+                .remove("uptime")
+                .map(|v| crate::credit::read_uptime(v, &root.key("uptime")))
+                .transpose()
+                .map_err(|e| vec![e])?;
+            let answer =
+                quote::quote(bundle, &license, &usage, now, uptime).map_err(|e| vec![e])?;
             Ok(success(op, &answer, meta))
         }
         "transition" => {

@@ -162,6 +162,13 @@ pub struct Tier {
     /// Most seats a license of this tier may hold, if bounded.
     #[serde(default)]
     pub max_seats: Option<u64>,
+    /// The support fee per billing period, billed as its own line.
+    #[serde(default)]
+    pub support_price: Option<Price>,
+    /// Service credits by measured uptime, highest threshold first; see
+    /// `docs/reasons.md` (quote).
+    #[serde(default)]
+    pub service_credits: Vec<crate::credit::CreditBand>,
 }
 
 /// How much of a metric a tier allows per period and how the limit is enforced.

@@ -97,11 +97,15 @@ pub enum Conflict {
     HistoryOutOfOrder,
     /// A usage history reading later than the request's `now`.
     HistoryAfterNow,
+    /// A tier's service-credit band whose threshold is not under the band before it.
+    CreditBandOrder,
+    /// A service-credit band that credits less than the band for better uptime.
+    CreditDecreases,
 }
 
 impl Conflict {
     /// Every conflict code.
-    pub const ALL: [Conflict; 46] = [
+    pub const ALL: [Conflict; 48] = [
         Conflict::AddonFitsNoTier,
         Conflict::AddonNotForTier,
         Conflict::AmbiguousCheck,
@@ -148,6 +152,8 @@ impl Conflict {
         Conflict::LastSeenBeforeFirstSeen,
         Conflict::HistoryOutOfOrder,
         Conflict::HistoryAfterNow,
+        Conflict::CreditBandOrder,
+        Conflict::CreditDecreases,
     ];
 
     /// How to resolve it.
@@ -172,6 +178,12 @@ impl Conflict {
             Conflict::LastSeenBeforeFirstSeen => "give `first_seen` no later than `last_seen`",
             Conflict::HistoryOutOfOrder => "list a metric's readings oldest first, one per instant",
             Conflict::HistoryAfterNow => "leave out readings taken after the request's `now`",
+            Conflict::CreditBandOrder => {
+                "list a tier's service-credit bands from the highest uptime threshold down"
+            }
+            Conflict::CreditDecreases => {
+                "give a band for worse uptime at least the credit of the band before it"
+            }
             other => crate::governance::help(other).unwrap_or("make the two terms agree"),
         }
     }
@@ -225,6 +237,8 @@ impl Conflict {
             Conflict::LastSeenBeforeFirstSeen => "last_seen_before_first_seen",
             Conflict::HistoryOutOfOrder => "history_out_of_order",
             Conflict::HistoryAfterNow => "history_after_now",
+            Conflict::CreditBandOrder => "credit_band_order",
+            Conflict::CreditDecreases => "credit_decreases",
         }
     }
 }

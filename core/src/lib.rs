@@ -11,6 +11,7 @@ pub mod charge;
 pub mod check;
 pub mod compliance;
 mod conflict;
+pub mod credit;
 pub mod error;
 pub mod escalate;
 pub mod escalation;

@@ -1,10 +1,12 @@
-//! `quote`: a billing period's line items — base, add-ons, overage per metric
-//! by its charge model — each rounded once to the currency's minor unit.
+//! `quote`: a billing period's line items — base, add-ons, support, overage
+//! per metric by its charge model, and a service credit for the period's
+//! uptime — each rounded once to the currency's minor unit.
 
 use serde::Serialize;
 
 use crate::bundle::{BillingPeriod, Bundle, PeriodKind};
 use crate::charge::ChargeLine;
+use crate::credit::{Percent, ServiceCredit};
 use crate::error::{Error, JsonPath};
 use crate::ids::FeatureId;
 use crate::license::{License, Usage};
@@ -21,8 +23,12 @@ pub enum LineKind {
     Base,
     /// An add-on's price.
     Addon,
+    /// The tier's support fee.
+    Support,
     /// Units past a quota, priced by the metric's charge model.
     Overage,
+    /// Taken off for uptime below the tier's schedule (a negative amount).
+    ServiceCredit,
 }
 
 /// One line of a bill.
@@ -30,7 +36,7 @@ pub enum LineKind {
 pub struct LineItem {
     /// What it bills.
     pub kind: LineKind,
-    /// The tier, add-on or metric billed.
+    /// The tier, add-on or metric billed (the tier, for support and credit).
     pub id: String,
     /// Overage units, for overage lines.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -49,10 +55,13 @@ pub struct Quote {
     pub period: Period,
     /// The currency of every amount.
     pub currency: Currency,
-    /// Base, add-ons, then overage per metric.
+    /// Base, add-ons, support, overage per metric, then the service credit.
     pub lines: Vec<LineItem>,
     /// The sum of the lines.
     pub total: Money,
+    /// With an `uptime` in the request: the band it falls in and its credit.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service_credit: Option<ServiceCredit>,
 }
 
 /// Overage of one metric in its current quota period.
@@ -99,7 +108,8 @@ pub fn overage_units(terms: &Terms<'_>, usage: &Usage, metric: &FeatureId) -> u6
     }
 }
 
-/// The fixed lines of a plan: the tier's price and each add-on's.
+/// The fixed lines of a plan: the tier's price, each add-on's, and the
+/// tier's support fee.
 pub fn plan_lines(bundle: &Bundle, terms: &Terms<'_>) -> Result<Vec<LineItem>, Error> {
     let mut lines = vec![LineItem {
         kind: LineKind::Base,
@@ -133,6 +143,23 @@ pub fn plan_lines(bundle: &Bundle, terms: &Terms<'_>) -> Result<Vec<LineItem>, E
             breakdown: None,
         });
     }
+    if let Some(price) = terms.tier.support_price {
+        lines.push(LineItem {
+            kind: LineKind::Support,
+            id: terms.tier_id.to_string(),
+            units: None,
+            amount: Money::from_price(
+                price,
+                bundle.currency,
+                &JsonPath::root()
+                    .key("bundle")
+                    .key("tiers")
+                    .key(terms.tier_id.as_str())
+                    .key("support_price"),
+            )?,
+            breakdown: None,
+        });
+    }
     Ok(lines)
 }
 
@@ -144,13 +171,15 @@ pub fn total(currency: Currency, lines: &[LineItem]) -> Result<Money, Error> {
 }
 
 /// The bill for the billing period containing `now`: the tier, the add-ons
-/// that fit it, and overage of every metric that has a charge model, counted
-/// in each quota's current period.
+/// that fit it, the tier's support fee, overage of every metric that has a
+/// charge model, counted in each quota's current period, and, given the
+/// period's measured `uptime`, the credit the tier's schedule grants for it.
 pub fn quote(
     bundle: &Bundle,
     license: &License,
     usage: &Usage,
     now: Timestamp,
+    uptime: Option<Percent>,
 ) -> Result<Quote, Error> {
     let terms = Terms::of_license(bundle, license, now).ok_or_else(|| Error::UnknownReference {
         path: JsonPath::root().key("license").key("tier"),
@@ -166,6 +195,7 @@ pub fn quote(
         detail: String::from("the instant is outside the supported range of dates"),
     })?;
     let mut lines = plan_lines(bundle, &terms)?;
+    let recurring = total(bundle.currency, &lines)?;
     for metric in bundle.charges.keys() {
         if terms.quota(metric).is_none() {
             continue;
@@ -179,12 +209,26 @@ pub fn quote(
             breakdown: Some(overage.breakdown),
         });
     }
+    let path = JsonPath::root().key("uptime");
+    let service_credit = uptime
+        .map(|u| crate::credit::credit(&terms.tier.service_credits, u, recurring, &path))
+        .transpose()?;
+    if let Some(earned) = service_credit.as_ref().filter(|c| c.credit.minor != 0) {
+        lines.push(LineItem {
+            kind: LineKind::ServiceCredit,
+            id: terms.tier_id.to_string(),
+            units: None,
+            amount: earned.credit.checked_neg(&path)?,
+            breakdown: None,
+        });
+    }
     let total = total(bundle.currency, &lines)?;
     Ok(Quote {
         period,
         currency: bundle.currency,
         lines,
         total,
+        service_credit,
     })
 }
 

@@ -30,7 +30,10 @@ pub(crate) const OPS: &[(&str, &[&str])] = &[
         "status",
         &["bundle", "license", "usage", "now", "keys", "what_if"],
     ),
-    ("quote", &["bundle", "license", "usage", "now", "keys"]),
+    (
+        "quote",
+        &["bundle", "license", "usage", "now", "keys", "uptime"],
+    ),
     (
         "transition",
         &["bundle", "license", "usage", "now", "to", "keys"],

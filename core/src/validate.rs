@@ -74,6 +74,10 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
         if tier.max_seats == Some(0) {
             errors.push(not_positive(at.key("max_seats"), "max_seats", "0"));
         }
+        errors.extend(crate::credit::validate(
+            &tier.service_credits,
+            &at.key("service_credits"),
+        ));
         let mut seen = BTreeSet::new();
         for (i, f) in tier.features.iter().enumerate() {
             let path = at.key("features").index(i);

@@ -231,7 +231,7 @@ pub fn advise(
     usage: &Usage,
     now: Timestamp,
 ) -> Result<PlanAdvice, Error> {
-    let current_quote = quote::quote(bundle, license, usage, now)?;
+    let current_quote = quote::quote(bundle, license, usage, now, None)?;
     let license_terms = Terms::of_license(bundle, license, now);
     let mut current = Plan {
         tier: license.tier.clone(),
