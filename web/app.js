@@ -11,6 +11,7 @@ import { Engine } from './engine.js';
 import * as sources from './sources.js';
 import { featuresView, licenseView } from './views/license.js';
 import { quotasView } from './views/quotas.js';
+import { billView } from './views/bill.js';
 import { plansView, whatIfControl } from './views/plans.js';
 import { supportView } from './views/support.js';
 import { exceptionForm } from './views/exception.js';
@@ -131,6 +132,9 @@ function render() {
   $('v-license').replaceChildren(licenseView(result, zone));
   $('v-features').replaceChildren(featuresView(result, zone));
   $('v-quotas').replaceChildren(quotasView(result, zone, now));
+  // The bill is the license's own; a what-if changes only the status figures.
+  $('v-bill').hidden = Boolean(whatIf.what_if);
+  if (!whatIf.what_if) $('v-bill').replaceChildren(billView(state.engine.evaluate(request('quote', now)).envelope, zone));
   $('v-plans').replaceChildren(plansView(result));
   $('v-support').replaceChildren(supportView(result, escalateCases(now), zone));
   if (!state.shown) {

@@ -3,11 +3,11 @@
 // copy kept from the last time they were fetched; the page, its scripts and
 // the module file are kept when the worker installs.
 
-const CACHE = 'entitle-portal-v1';
+const CACHE = 'entitle-portal-v2';
 const SHELL = [
   './', './index.html', './style.css', './app.js', './dom.js', './engine.js', './sources.js',
   './views/license.js', './views/quotas.js', './views/plot.js', './views/plans.js',
-  './views/support.js', './views/exception.js',
+  './views/support.js', './views/exception.js', './views/bill.js',
   '../dist/entitle.js', '../dist/entitle.wasm', '../dist/entitle.wasm.sha256',
 ];
 

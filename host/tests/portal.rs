@@ -59,10 +59,15 @@ fn tampered(signed: &Path) -> Value {
 }
 
 fn cli_status(dir: &Path, usage: &Value, now: &str) -> Value {
+    cli_answer("status", dir, usage, now)
+}
+
+/// The CLI's answer to `op` (wasm engine) for the test's signed documents.
+fn cli_answer(op: &str, dir: &Path, usage: &Value, now: &str) -> Value {
     let usage_path = dir.join("page-usage.json");
     write_json(&usage_path, usage);
     let out = Command::new(env!("CARGO_BIN_EXE_entitle"))
-        .args(["status", "--engine", "wasm", "--module"])
+        .args([op, "--engine", "wasm", "--module"])
         .arg(module_path())
         .arg("--bundle")
         .arg(dir.join("bundle.json"))
@@ -77,7 +82,7 @@ fn cli_status(dir: &Path, usage: &Value, now: &str) -> Value {
         .unwrap();
     let answer: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
-            "entitle status ({e}): {}",
+            "entitle {op} ({e}): {}",
             String::from_utf8_lossy(&out.stderr)
         )
     });
@@ -265,6 +270,31 @@ fn the_portal_shows_what_the_cli_says_and_refuses_a_tampered_license() {
     );
     let total = format!("{} USD", cli["overage_total"]["amount"].as_str().unwrap());
     assert_eq!(page["overageTotal"], total.as_str());
+
+    // The bill is the CLI's `quote`, line for line.
+    let quote = cli_answer("quote", &dir, usage, page["now"].as_str().unwrap());
+    let bill = &page["bill"];
+    let lines: Vec<Value> = quote["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| json!({"kind": l["kind"], "id": l["id"], "amount": l["amount"]["amount"]}))
+        .collect();
+    assert_eq!(bill["lines"], json!(lines), "{bill:#}");
+    let owed = format!("{} USD", quote["total"]["amount"].as_str().unwrap());
+    assert_eq!(bill["total"], owed.as_str());
+    // By hand: Team 99.00, the SSO pack 25.00 and 11,500 calls past 120,000
+    // at the example's charge model, 22.25: 146.25.
+    let line = |kind: &str, id: &str| {
+        lines
+            .iter()
+            .find(|l| l["kind"] == kind && l["id"] == id)
+            .map(|l| l["amount"].clone())
+    };
+    assert_eq!(line("base", "team"), Some(json!("99.00")));
+    assert_eq!(line("addon", "sso_pack"), Some(json!("25.00")));
+    assert_eq!(line("overage", "api_calls"), Some(json!("22.25")));
+    assert_eq!(bill["total"], "146.25 USD");
     assert_eq!(page["tier"], "team");
     // Team's SLA targets (4 severities) and the open case's three clocks.
     assert_eq!(page["supportTargets"], 4, "{page:#}");

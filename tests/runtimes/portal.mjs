@@ -78,6 +78,10 @@ async function fromGateway(browser, base, report) {
   result.shaGateway = await page.evaluate(() => document.getElementById('sha-gateway').textContent.trim());
   result.shaVerdict = await page.evaluate(() => document.getElementById('sha-verdict').textContent.trim());
   result.meters = await readMeters(page);
+  result.bill = await page.evaluate(() => ({
+    lines: [...document.querySelectorAll('#v-bill [data-line-kind]')].map((row) => ({ kind: row.dataset.lineKind, id: row.dataset.lineId, amount: row.dataset.amount })),
+    total: document.querySelector('[data-field=bill_total]')?.textContent.trim() ?? null,
+  }));
   result.overageTotal = await fieldText(page, 'overage_total');
   result.tier = await fieldText(page, 'tier');
   result.cheapest = await fieldText(page, 'cheapest_plan');
