@@ -17,6 +17,7 @@ use crate::runtime::{Runtime, RuntimeInfo};
 
 mod business_time;
 mod keys;
+mod replay;
 
 use keys::{new_key, sign, verify, KeysArgs, KeysCommand, SignArgs, VerifyArgs};
 
@@ -63,6 +64,9 @@ enum Command {
     BusinessTime(business_time::BusinessTimeArgs),
     /// The edge gateway: checks, forward-auth, metering (docs/gateway.md).
     Serve(crate::gateway::ServeArgs),
+    /// Give every decision of a gateway's decision log again and report any
+    /// answer that differs (docs/gateway.md).
+    Replay(replay::ReplayArgs),
     /// Where a support case stands: severity, level, owner, every SLA clock,
     /// the next action and message, and when to look again (docs/escalation.md).
     Escalate(EscalateArgs),
@@ -278,6 +282,7 @@ fn execute(
             crate::gateway::serve(args.options(module))?;
             return Ok(EXIT_OK);
         }
+        Command::Replay(args) => return replay::run(args, stdout),
         Command::Check(check) => {
             let mut extra = Vec::new();
             if let Some(feature) = check.feature {

@@ -489,3 +489,108 @@ fn readings_of_a_period_that_is_over_are_pruned_at_start() {
     }
     assert_eq!(left(), ["2026-06-03T12:00:05Z"]);
 }
+
+/// `entitle replay` on a decision log with the documents of `dir`.
+fn replay(dir: &std::path::Path, log: &std::path::Path) -> (i32, serde_json::Value) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_entitle"))
+        .arg("replay")
+        .arg("--log")
+        .arg(log)
+        .arg("--module")
+        .arg(support::module_path())
+        .arg("--bundle")
+        .arg(dir.join("bundle.json"))
+        .arg("--licenses")
+        .arg(dir.join("licenses"))
+        .arg("--keys")
+        .arg(support::keys_dir().join("keys.json"))
+        .output()
+        .unwrap();
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap(), report)
+}
+
+#[test]
+fn the_decision_log_holds_every_module_answer_and_replays_them() {
+    let dir = support::scratch("gw-decision-log");
+    write_documents(&dir, "1.0.0");
+    let log = dir.join("decisions.jsonl");
+    let gw = Gateway::start(
+        &dir,
+        &support::module_path(),
+        &["--watch-ms", "0", "--decision-log", log.to_str().unwrap()],
+    );
+    let http = agent();
+    let mut bodies = Vec::new();
+    let feature = json!({"license": "lic-pro", "feature": "reports"});
+    let first = post(&http, &gw.url("/v1/check"), &feature, &[]).unwrap();
+    bodies.push(first.json());
+    // The same question again is answered from the cache: not asked again.
+    let again = post(&http, &gw.url("/v1/check"), &feature, &[]).unwrap();
+    assert_eq!(again.body, first.body);
+    // Basic allows 3 calls a day: three allowed, the fourth denied.
+    for _ in 0..4 {
+        let ask = json!({"license": "lic-basic", "metric": "api_calls", "amount": 1});
+        bodies.push(post(&http, &gw.url("/v1/check"), &ask, &[]).unwrap().json());
+    }
+    assert_eq!(bodies[4]["result"]["decision"], "deny", "{}", bodies[4]);
+    bodies.push(
+        get(&http, &gw.url("/v1/status/lic-pro"), &[])
+            .unwrap()
+            .json(),
+    );
+    gw.signal("TERM");
+    assert!(gw.wait().success());
+
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let answers: Vec<&serde_json::Value> = lines.iter().map(|l| &l["answer"]).collect();
+    assert_eq!(answers, bodies.iter().collect::<Vec<_>>(), "{text}");
+    // Each request carries the gateway's clock and usage: the third call
+    // was decided on a count of 2.
+    assert_eq!(
+        lines[3]["request"]["usage"]["metrics"]["api_calls"]["used"],
+        2
+    );
+    assert!(lines[3]["request"]["now"].is_string());
+    let module = support::sha256_file(&support::module_path());
+    assert!(lines.iter().all(|l| l["module_sha256"] == module.as_str()));
+    let license = support::sha256_file(&dir.join("licenses/lic-basic.json"));
+    assert_eq!(lines[1]["license_sha256"], license.as_str());
+
+    // With the same documents, every answer comes back.
+    let (code, report) = replay(&dir, &log);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["decisions"], 6);
+    assert_eq!(report["reproduced"], 6);
+    assert_eq!(report["differ"], json!([]));
+
+    // A logged answer changed afterwards is found out.
+    let mut altered = lines.clone();
+    altered[2]["answer"]["result"]["remaining"] = json!(99);
+    let forged = dir.join("forged.jsonl");
+    let text: Vec<String> = altered.iter().map(|l| l.to_string()).collect();
+    std::fs::write(&forged, text.join("\n")).unwrap();
+    let (code, report) = replay(&dir, &forged);
+    assert_eq!(code, 1);
+    assert_eq!(report["reproduced"], 5);
+    assert_eq!(report["differ"][0]["line"], 3);
+    assert_eq!(report["differ"][0]["why"], "answer");
+    assert_eq!(report["differ"][0]["detail"]["given"], lines[2]["answer"]);
+
+    // Another license document than the one decided on is named, not replayed.
+    support::write_license(&dir, &support::license("lic-pro", "pro", 5, 365));
+    let (code, report) = replay(&dir, &log);
+    assert_eq!(code, 1);
+    let why: Vec<(u64, &str)> = report["differ"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["line"].as_u64().unwrap(), d["why"].as_str().unwrap()))
+        .collect();
+    assert_eq!(why, [(1, "license"), (6, "license")], "{report:#}");
+}

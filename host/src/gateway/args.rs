@@ -49,6 +49,11 @@ pub struct ServeArgs {
     /// a power loss (an fsync per commit).
     #[arg(long, value_enum, default_value_t = Durability::Process)]
     durability: Durability,
+    /// Append every answer the module gives, with the request and the
+    /// hashes of the documents it was decided on, to this file (JSON lines;
+    /// `entitle replay` gives them again).
+    #[arg(long, value_name = "FILE")]
+    decision_log: Option<PathBuf>,
     /// How often the meter keeps a reading of each count, in seconds: the
     /// last count of each interval, which the portal plots over the period.
     #[arg(long, value_name = "SECS", default_value_t = 3600,
@@ -99,6 +104,7 @@ impl ServeArgs {
             database: self.database,
             durability: self.durability,
             reading_every: self.reading_every,
+            decision_log: self.decision_log,
             limits: Limits {
                 timeout: Duration::from_millis(self.call_timeout_ms),
                 memory_bytes: self.memory_mib.saturating_mul(1 << 20),

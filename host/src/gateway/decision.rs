@@ -12,6 +12,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
+use super::audit::{Decision, DecisionLog};
 use super::generation::{Generation, Mode, Sources};
 use super::meter::{LicenseUsage, Meter, Record};
 use super::portal::Documents;
@@ -129,6 +130,7 @@ pub struct Gateway {
     pub sources: Sources,
     limits: Limits,
     instances: usize,
+    log: Option<DecisionLog>,
 }
 
 impl Gateway {
@@ -138,6 +140,7 @@ impl Gateway {
         limits: Limits,
         instances: usize,
         meter: Meter,
+        log: Option<DecisionLog>,
     ) -> Result<Gateway, HostError> {
         let first = Generation::load(1, &sources, limits, instances)?;
         let gateway = Gateway {
@@ -149,6 +152,7 @@ impl Gateway {
             sources,
             limits,
             instances,
+            log,
         };
         gateway.mark_served();
         Ok(gateway)
@@ -336,9 +340,33 @@ impl Gateway {
         request.insert(String::from("op"), json!("check"));
         request.insert(String::from("now"), json!(timestamp(now)));
         request.insert(String::from("usage"), json!({ "metrics": usage.metrics }));
+        let license = match request.get("license") {
+            Some(Value::String(id)) => Some(id.clone()),
+            _ => None,
+        };
         let bytes = Value::Object(request).to_string();
         let envelope = generation.evaluate(bytes.as_bytes())?;
+        self.log(generation, license.as_deref(), &bytes, &envelope);
         Ok(decided(envelope.into(), None))
+    }
+
+    /// Appends a module answer to the decision log, when there is one.
+    fn log(&self, generation: &Generation, license: Option<&str>, request: &str, answer: &str) {
+        if let Some(log) = &self.log {
+            log.record(&Decision {
+                generation,
+                license,
+                request,
+                answer,
+            });
+        }
+    }
+
+    /// Writes out the decision log's last lines; at shutdown.
+    pub fn close_log(&self) {
+        if let Some(log) = &self.log {
+            log.close();
+        }
     }
 
     /// The status of a license with its metered usage.
@@ -363,8 +391,12 @@ impl Gateway {
             "usage": usage,
             "now": now,
         });
-        let decided = match generation.evaluate(request.to_string().as_bytes()) {
-            Ok(envelope) => decided(envelope.into(), None),
+        let bytes = request.to_string();
+        let decided = match generation.evaluate(bytes.as_bytes()) {
+            Ok(envelope) => {
+                self.log(&generation, Some(license), &bytes, &envelope);
+                decided(envelope.into(), None)
+            }
             Err(error) => host_error(
                 &generation,
                 error.code(),

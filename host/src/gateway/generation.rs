@@ -149,6 +149,8 @@ pub struct Generation {
     license_bytes: Vec<Vec<u8>>,
     /// The index in `license_bytes` of each license's document, by id.
     license_index: BTreeMap<String, usize>,
+    /// The sha256 of each license's document as loaded, by id.
+    license_sha256: BTreeMap<String, String>,
     pool: Mutex<Vec<WasmBundle>>,
 }
 
@@ -194,12 +196,14 @@ impl Generation {
         let mut licenses = BTreeMap::new();
         let mut license_bytes = Vec::new();
         let mut license_index = BTreeMap::new();
+        let mut license_sha256 = BTreeMap::new();
         let mut refused = Vec::new();
         for path in license_files(&sources.licenses) {
             let bytes = std::fs::read(&path).map_err(|source| HostError::read(&path, source))?;
             let answer = first.load_license(&bytes)?;
             match crate::module::loaded_license_id(&answer) {
                 Some(license) => {
+                    license_sha256.insert(license.clone(), crate::module::sha256_hex(&bytes));
                     license_index.insert(license.clone(), license_bytes.len());
                     licenses.insert(license, path);
                     license_bytes.push(bytes);
@@ -225,6 +229,7 @@ impl Generation {
             keys,
             license_bytes,
             license_index,
+            license_sha256,
             pool: Mutex::new(Vec::new()),
         };
         let mut pool = vec![first];
@@ -286,6 +291,11 @@ impl Generation {
             .get(license)
             .and_then(|i| self.license_bytes.get(*i))
             .map(Vec::as_slice)
+    }
+
+    /// The sha256 of a loaded license's document, by id.
+    pub fn license_sha256(&self, license: &str) -> Option<&str> {
+        self.license_sha256.get(license).map(String::as_str)
     }
 
     /// Whether documents are verified against a key set.

@@ -6,6 +6,7 @@
 //! See `docs/gateway.md` for the endpoints, the headers and proxy set-ups.
 
 mod args;
+mod audit;
 mod decision;
 mod generation;
 mod http;
@@ -15,6 +16,7 @@ mod server;
 mod telemetry;
 
 pub use args::ServeArgs;
+pub use audit::{replay, DecisionLog, Replay};
 pub use decision::{Decided, Gateway, Summary};
 pub use generation::{Generation, Mode, Sources};
 pub use http::{router, FORWARD_AUTH};

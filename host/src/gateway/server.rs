@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
+use super::audit::DecisionLog;
 use super::decision::Gateway;
 use super::generation::Sources;
 use super::http::{cors, router};
@@ -35,6 +36,8 @@ pub struct ServeOptions {
     pub durability: Durability,
     /// Seconds per meter reading (the portal's plot).
     pub reading_every: u32,
+    /// Where to append the decision log, if anywhere.
+    pub decision_log: Option<PathBuf>,
     /// Budgets of every module call.
     pub limits: Limits,
     /// Worker threads; also the number of module instances made up front.
@@ -74,11 +77,17 @@ pub fn serve(options: ServeOptions) -> Result<(), HostError> {
 
 async fn run(options: ServeOptions) -> Result<(), HostError> {
     let meter = Meter::open(&options.database, options.durability, options.reading_every)?;
+    let log = options
+        .decision_log
+        .as_deref()
+        .map(DecisionLog::open)
+        .transpose()?;
     let gateway = Gateway::start(
         options.sources.clone(),
         options.limits,
         options.workers.max(1),
         meter,
+        log,
     )?;
     let gateway = Arc::new(gateway);
     let generation = gateway.generation();
@@ -153,6 +162,7 @@ async fn run(options: ServeOptions) -> Result<(), HostError> {
         () = graceful.shutdown() => tracing::info!("drained"),
         () = tokio::time::sleep(options.drain) => tracing::warn!("drain time over, closing"),
     }
+    gateway.close_log();
     Ok(())
 }
 
