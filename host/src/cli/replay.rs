@@ -10,7 +10,7 @@ use clap::Args;
 
 use super::{resolve_module, EXIT_ERROR_OUTCOME, EXIT_OK};
 use crate::error::HostError;
-use crate::gateway::{replay, Sources};
+use crate::gateway::{replay, DocumentArgs};
 use crate::limits::Limits;
 
 /// `entitle replay`.
@@ -19,31 +19,13 @@ pub(super) struct ReplayArgs {
     /// The decision log (`entitle serve --decision-log`).
     #[arg(long, value_name = "FILE")]
     log: PathBuf,
-    /// The module file [default: dist/entitle.wasm].
-    #[arg(long, value_name = "PATH", env = "ENTITLE_MODULE")]
-    module: Option<PathBuf>,
-    /// The bundle document the gateway served.
-    #[arg(long, value_name = "FILE")]
-    bundle: PathBuf,
-    /// The directory of license documents the gateway served.
-    #[arg(long, value_name = "DIR")]
-    licenses: PathBuf,
-    /// The key set the documents are signed with.
-    #[arg(long, value_name = "FILE", required_unless_present = "allow_unsigned")]
-    keys: Option<PathBuf>,
-    /// The documents are unsigned, as the gateway allowed.
-    #[arg(long, conflicts_with = "keys")]
-    allow_unsigned: bool,
+    #[command(flatten)]
+    documents: DocumentArgs,
 }
 
 pub(super) fn run(args: ReplayArgs, stdout: &mut dyn Write) -> Result<u8, HostError> {
-    let sources = Sources {
-        module: resolve_module(args.module.as_deref()),
-        bundle: args.bundle,
-        licenses: args.licenses,
-        keys: args.keys,
-        cases: None,
-    };
+    let module = resolve_module(args.documents.module());
+    let sources = args.documents.sources(module, None);
     let report = replay(&args.log, &sources, Limits::default())?;
     let text = serde_json::to_string_pretty(&report).map_err(|e| HostError::BadResponse {
         detail: format!("a report that does not serialize: {e}"),

@@ -1,4 +1,5 @@
-//! The flags of `entitle serve`.
+//! The flags of `entitle serve`, and the documents' flags `entitle replay`
+//! shares with it.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -11,12 +12,9 @@ use super::meter::Durability;
 use super::server::ServeOptions;
 use crate::limits::Limits;
 
-/// Flags of `entitle serve`.
+/// The module and documents a gateway serves.
 #[derive(Debug, Args)]
-pub struct ServeArgs {
-    /// Where to listen.
-    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8414")]
-    listen: SocketAddr,
+pub struct DocumentArgs {
     /// The module file [default: dist/entitle.wasm].
     #[arg(long, value_name = "PATH", env = "ENTITLE_MODULE")]
     module: Option<PathBuf>,
@@ -33,6 +31,34 @@ pub struct ServeArgs {
     /// Take unsigned documents: for development, never in front of customers.
     #[arg(long, conflicts_with = "keys")]
     allow_unsigned: bool,
+}
+
+impl DocumentArgs {
+    /// The module given, if any.
+    pub fn module(&self) -> Option<&std::path::Path> {
+        self.module.as_deref()
+    }
+
+    /// Where the documents are loaded from, with the module resolved.
+    pub fn sources(self, module: PathBuf, cases: Option<PathBuf>) -> Sources {
+        Sources {
+            module,
+            bundle: self.bundle,
+            licenses: self.licenses,
+            keys: self.keys,
+            cases,
+        }
+    }
+}
+
+/// Flags of `entitle serve`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Where to listen.
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8414")]
+    listen: SocketAddr,
+    #[command(flatten)]
+    documents: DocumentArgs,
     /// A directory of support cases, one folder per license id
     /// (`<license>/*.json`), which `/v1/status/{license}?documents=true`
     /// hands to the portal.
@@ -93,13 +119,7 @@ impl ServeArgs {
         });
         ServeOptions {
             listen: self.listen,
-            sources: Sources {
-                module,
-                bundle: self.bundle,
-                licenses: self.licenses,
-                keys: self.keys,
-                cases: self.cases,
-            },
+            sources: self.documents.sources(module, self.cases),
             cors_origins: self.cors_origins,
             database: self.database,
             durability: self.durability,
@@ -121,6 +141,6 @@ impl ServeArgs {
 
     /// The module given, if any.
     pub fn module(&self) -> Option<&std::path::Path> {
-        self.module.as_deref()
+        self.documents.module()
     }
 }

@@ -15,7 +15,7 @@ mod portal;
 mod server;
 mod telemetry;
 
-pub use args::ServeArgs;
+pub use args::{DocumentArgs, ServeArgs};
 pub use audit::{replay, DecisionLog, Replay};
 pub use decision::{Decided, Gateway, Summary};
 pub use generation::{Generation, Mode, Sources};
