@@ -56,6 +56,8 @@ pub(super) struct Options {
     pub(super) threads: u64,
     pub(super) workers: u64,
     pub(super) write: bool,
+    /// Serve with `--decision-log`, to measure what logging every answer costs.
+    pub(super) decision_log: bool,
 }
 
 impl Options {
@@ -66,6 +68,7 @@ impl Options {
             threads: 1,
             workers: 2,
             write: true,
+            decision_log: false,
         };
         let mut args = args.iter();
         while let Some(flag) = args.next() {
@@ -87,9 +90,10 @@ impl Options {
                 "--threads" => options.threads = number("--threads")?,
                 "--workers" => options.workers = number("--workers")?,
                 "--no-write" => options.write = false,
+                "--decision-log" => options.decision_log = true,
                 other => bail!(
                     "unknown argument `{other}` (expected --duration SECS, --connections N, \
-                     --threads N, --workers N, --no-write)"
+                     --threads N, --workers N, --no-write, --decision-log)"
                 ),
             }
         }

@@ -46,7 +46,12 @@ pub(super) fn write_documents(dir: &Path, entitle: &Path, root: &Path) -> anyhow
     let licenses = dir.join("licenses");
     fs::create_dir_all(&licenses)
         .with_context(|| format!("cannot create `{}`", licenses.display()))?;
-    for stale in ["meter.db", "meter.db-wal", "meter.db-shm"] {
+    for stale in [
+        "meter.db",
+        "meter.db-wal",
+        "meter.db-shm",
+        "decisions.jsonl",
+    ] {
         let path = dir.join(stale);
         if path.exists() {
             fs::remove_file(&path)
@@ -146,6 +151,14 @@ impl Server {
             .arg(dir.join("meter.db"))
             .args(["--workers", &options.workers.to_string()])
             .args(["--watch-ms", "0"])
+            .args(if options.decision_log {
+                vec![
+                    std::ffi::OsString::from("--decision-log"),
+                    dir.join("decisions.jsonl").into_os_string(),
+                ]
+            } else {
+                Vec::new()
+            })
             .env("ENTITLE_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
