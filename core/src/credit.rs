@@ -2,29 +2,59 @@
 //! the tier's schedule ("below 99.9 percent, credit 10 percent"), taken off
 //! the period's recurring charges (base, add-ons, support), never overage.
 
+use std::fmt;
+
 use rust_decimal::Decimal;
+use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::conflict::Conflict;
 use crate::error::{Error, JsonPath};
-use crate::json;
-use crate::money::{exact_mul, Money, Price};
+use crate::json::{self, coded};
+use crate::money::{exact_mul, Money, Price, PriceProblem};
 
-/// A percentage from 0 to 100, written as a plain decimal string (`"99.95"`).
-/// Read like a price (never negative, never in exponent notation); the upper
-/// bound is checked where it is used, with the field's path.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+/// A percentage from 0 to 100, written as a plain decimal string
+/// (`"99.95"`): read like a price (no exponent, never negative) and never
+/// above 100, so a value of this type is always a share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
 pub struct Percent(Price);
 
 impl Percent {
-    /// The value, 0 to 100 once checked.
+    /// The value, 0 to 100.
     pub fn value(self) -> Decimal {
         self.0.value()
     }
+}
 
-    fn over_hundred(self) -> bool {
-        self.value() > Decimal::ONE_HUNDRED
+impl<'de> Deserialize<'de> for Percent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Percent, D::Error> {
+        struct PercentVisitor;
+
+        impl Visitor<'_> for PercentVisitor {
+            type Value = Percent;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a percentage from 0 to 100 as a decimal string, e.g. \"99.9\"")
+            }
+
+            fn visit_str<E: de::Error>(self, text: &str) -> Result<Percent, E> {
+                match Price::read(text) {
+                    Ok(share) if share.value() <= Decimal::ONE_HUNDRED => Ok(Percent(share)),
+                    Ok(_) => Err(coded(
+                        "out_of_range",
+                        &format!("a percentage is at most 100, got `{text}`"),
+                    )),
+                    Err(PriceProblem::Invalid) => Err(coded("invalid_decimal", text)),
+                    Err(PriceProblem::Negative) => Err(coded(
+                        "out_of_range",
+                        &format!("a percentage is not negative, got `{text}`"),
+                    )),
+                }
+            }
+        }
+
+        deserializer.deserialize_str(PercentVisitor)
     }
 }
 
@@ -90,19 +120,12 @@ pub fn credit(
 
 /// Reads a request's `uptime`: a percentage from 0 to 100.
 pub fn read_uptime(value: serde_json::Value, path: &JsonPath) -> Result<Percent, Error> {
-    let uptime: Percent = json::typed(value, path)?;
-    if uptime.over_hundred() {
-        return Err(Error::OutOfRange {
-            path: path.clone(),
-            detail: format!("uptime is a percentage from 0 to 100, got `{}`", uptime.0),
-        });
-    }
-    Ok(uptime)
+    json::typed(value, path)
 }
 
 /// Every problem of a tier's schedule at `path`: thresholds and credits above
-/// zero and at most 100, thresholds strictly falling from band to band, and
-/// credits never falling as uptime gets worse.
+/// zero (reading keeps them at most 100), thresholds strictly falling from
+/// band to band, and credits never falling as uptime gets worse.
 pub fn validate(bands: &[CreditBand], path: &JsonPath) -> Vec<Error> {
     let mut errors = Vec::new();
     let mut before: Option<&CreditBand> = None;
@@ -117,11 +140,6 @@ pub fn validate(bands: &[CreditBand], path: &JsonPath) -> Vec<Error> {
                     path: at.key(field),
                     what: field.into(),
                     value: value.0.to_string(),
-                });
-            } else if value.over_hundred() {
-                errors.push(Error::OutOfRange {
-                    path: at.key(field),
-                    detail: format!("`{field}` is a percentage up to 100, got `{}`", value.0),
                 });
             }
         }

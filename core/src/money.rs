@@ -115,7 +115,7 @@ impl<'de> Deserialize<'de> for Currency {
 pub struct Price(Decimal);
 
 /// Why a price's text was refused.
-enum PriceProblem {
+pub(crate) enum PriceProblem {
     Invalid,
     Negative,
 }
@@ -149,7 +149,8 @@ impl Price {
         })
     }
 
-    fn read(text: &str) -> Result<Price, PriceProblem> {
+    /// Reads plain decimal notation that is not negative.
+    pub(crate) fn read(text: &str) -> Result<Price, PriceProblem> {
         let digits = text.strip_prefix('-').unwrap_or(text);
         let (whole, fraction) = match digits.split_once('.') {
             Some((whole, fraction)) => (whole, Some(fraction)),
