@@ -46,8 +46,8 @@ enum Command {
     Check(CheckArgs),
     /// The portal's view: license state, features, quotas, overage, best fit.
     Status(OpArgs),
-    /// A period's line items: base, add-ons, overage, total.
-    Quote(OpArgs),
+    /// A period's line items: base, add-ons, support, overage, service credit, total.
+    Quote(QuoteArgs),
     /// May this license move to another tier now?
     Transition(TransitionArgs),
     /// Every problem in a bundle or a license, each with its JSON path.
@@ -163,6 +163,15 @@ struct TransitionArgs {
     /// The tier to move to.
     #[arg(long, value_name = "TIER", conflicts_with = "request")]
     to: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct QuoteArgs {
+    #[command(flatten)]
+    op: OpArgs,
+    /// The period's measured uptime in percent (`99.95`), for service credits.
+    #[arg(long, value_name = "PERCENT", conflicts_with = "request")]
+    uptime: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -343,7 +352,13 @@ fn execute(
             ("scan", scan.op, extra)
         }
         Command::Status(args) => ("status", args, Vec::new()),
-        Command::Quote(args) => ("quote", args, Vec::new()),
+        Command::Quote(quote) => {
+            let extra = quote
+                .uptime
+                .map(|u| vec![("uptime", Param::String(u))])
+                .unwrap_or_default();
+            ("quote", quote.op, extra)
+        }
         Command::Validate(args) => ("validate", args, Vec::new()),
         Command::Transition(transition) => {
             let extra = transition

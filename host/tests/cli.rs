@@ -280,11 +280,13 @@ fn both_engines_print_the_same_bytes_and_status() {
             "--now",
             "2026-11-22T10:00:00Z",
         ];
-        let commands: [&[&str]; 6] = [
+        let commands: [&[&str]; 8] = [
             &["check", "--feature", "sso"],
             &["check", "--metric", "api_calls", "--amount", "3"],
             &["status"],
             &["quote"],
+            &["quote", "--uptime", "99.5"],
+            &["quote", "--uptime", "100.5"],
             &["transition", "--to", "enterprise"],
             &["validate"],
         ];
@@ -306,6 +308,50 @@ fn both_engines_print_the_same_bytes_and_status() {
             assert!(ok >= 1, "the demo documents must get some ok answers");
         }
     }
+}
+
+#[test]
+fn quote_passes_uptime_on_as_a_string() {
+    let dir = documents("quote-uptime");
+    let (bundle, license, usage) = (
+        file(&dir, "example-bundle.json"),
+        file(&dir, "example-license.json"),
+        file(&dir, "example-usage.json"),
+    );
+    let now = "2026-11-22T10:00:00Z";
+    let args = [
+        "quote",
+        "--bundle",
+        &bundle,
+        "--license",
+        &license,
+        "--usage",
+        &usage,
+        "--now",
+        now,
+        "--uptime",
+        "99.5",
+        "--engine",
+        "native",
+    ];
+    let text = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
+    let request = serde_json::json!({
+        "op": "quote",
+        "bundle": serde_json::from_str::<serde_json::Value>(&text("example-bundle.json")).unwrap(),
+        "license": serde_json::from_str::<serde_json::Value>(&text("example-license.json")).unwrap(),
+        "usage": serde_json::from_str::<serde_json::Value>(&text("example-usage.json")).unwrap(),
+        "now": now,
+        "uptime": "99.5",
+    });
+    let (expected, status) = expected_for(&request.to_string());
+    let got = run(&args, "");
+    assert_eq!(got.stdout, expected);
+    assert_eq!(got.status, status);
+    assert!(
+        got.stdout.contains(r#""service_credit":{"uptime":"99.5""#),
+        "{}",
+        got.stdout
+    );
 }
 
 fn fixture(name: &str) -> String {
