@@ -53,6 +53,9 @@ pub struct Status {
     /// The SLA targets of the tier, when the bundle has a support section.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub support: Option<SupportView>,
+    /// The tier's service credits by measured uptime, highest threshold
+    /// first; empty when the tier has none.
+    pub service_credits: Vec<crate::credit::CreditBand>,
     /// What the request's `what_if` was taken to mean, when it had one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub what_if: Option<Echo>,
@@ -323,6 +326,7 @@ pub fn status(
         overage_total,
         plans,
         support,
+        service_credits: terms.tier.service_credits.clone(),
         what_if: None,
         valid_until: bounds.into_iter().filter(|t| *t > now).min(),
     })

@@ -298,6 +298,12 @@ fn the_portal_shows_what_the_cli_says_and_refuses_a_tampered_license() {
     assert_eq!(page["tier"], "team");
     // Team's SLA targets (4 severities) and the open case's three clocks.
     assert_eq!(page["supportTargets"], 4, "{page:#}");
+    // Team's uptime commitment, as examples/bundle.json declares it.
+    assert_eq!(
+        page["credits"],
+        json!([["99.9%", "10%"], ["99.0%", "25%"]]),
+        "{page:#}"
+    );
     let clocks: Vec<&str> = page["clocks"]
         .as_array()
         .unwrap()

@@ -90,6 +90,8 @@ async function fromGateway(browser, base, report) {
     state: row.querySelector('.badge')?.dataset.code ?? null,
     due: row.querySelector('time')?.getAttribute('datetime') ?? null,
   })));
+  result.credits = await page.evaluate(() => [...document.querySelectorAll('#v-support [data-credit-below]')]
+    .map((row) => [...row.children].map((cell) => cell.textContent.trim())));
   result.supportTargets = await page.evaluate(() => document.querySelectorAll('#v-support table')[0]?.querySelectorAll('tbody tr').length ?? 0);
   result.screenshot = await shot(page, 'portal');
 

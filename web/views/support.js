@@ -1,4 +1,5 @@
-// Support: the SLA targets of this tier, and each open case as `escalate`
+// Support: the SLA targets of this tier, its uptime commitment (service
+// credits), and each open case as `escalate`
 // answers it now: severity, level, owner, every clock with its due time in
 // the customer's time zone, at risk or breached, and the next action.
 
@@ -19,6 +20,13 @@ function targetsTable(support) {
   return table(`SLA targets of the ${support.tier} tier (business time on the named calendar)`,
     [['Severity'], ['First response'], ['Updates every'], ['Resolution']],
     support.targets.map((t) => [[t.severity], [target(t.first_response)], [target(t.update)], [target(t.resolution)]]));
+}
+
+function creditsTable(bands) {
+  if (!bands || !bands.length) return null;
+  return table('Service credits: uptime in a billing period, and the share of its recurring charges credited back',
+    [['Uptime below'], ['Credit', 'num']],
+    bands.map((b) => ({ attrs: { 'data-credit-below': b.below }, cells: [[`${b.below}%`], [`${b.credit_percent}%`, 'num']] })));
 }
 
 function clockState(c) {
@@ -66,6 +74,7 @@ function caseCard(entry, zone) {
 export function supportView(result, cases, zone) {
   return section('support', 'Support',
     targetsTable(result.support),
+    creditsTable(result.service_credits),
     el('h3', {}, 'Your open cases'),
     cases.length ? el('div', { class: 'cases' }, cases.map((c) => caseCard(c, zone)))
       : el('p', { class: 'help' }, 'No support cases were loaded.'));
