@@ -101,8 +101,13 @@ pub fn credit(
     let credit = match band {
         None => Money::zero(basis.currency),
         Some(b) => {
-            let share = exact_mul(basis.amount(), b.credit_percent.value())
-                .map(|v| v / Decimal::ONE_HUNDRED)
+            // Percent to fraction by moving the decimal point, and an exact
+            // product: the one rounding is the half-up to minor units below.
+            let mut fraction = b.credit_percent.value();
+            let share = fraction
+                .set_scale(fraction.scale().saturating_add(2))
+                .ok()
+                .and_then(|()| exact_mul(basis.amount(), fraction))
                 .ok_or_else(|| Error::Overflow {
                     path: path.clone(),
                     what: String::from("a service credit"),

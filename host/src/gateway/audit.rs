@@ -11,7 +11,7 @@
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::sync::{Mutex, PoisonError};
 use std::thread::JoinHandle;
@@ -165,7 +165,7 @@ pub struct Difference {
 
 /// Gives every logged decision again with the documents of `sources` and
 /// compares answers.
-pub fn replay(log: &PathBuf, sources: &Sources, limits: Limits) -> Result<Replay, HostError> {
+pub fn replay(log: &Path, sources: &Sources, limits: Limits) -> Result<Replay, HostError> {
     let generation = Generation::load(0, sources, limits, 1)?;
     let file = File::open(log).map_err(|source| HostError::read(log, source))?;
     let mut report = Replay::default();

@@ -340,13 +340,10 @@ impl Gateway {
         request.insert(String::from("op"), json!("check"));
         request.insert(String::from("now"), json!(timestamp(now)));
         request.insert(String::from("usage"), json!({ "metrics": usage.metrics }));
-        let license = match request.get("license") {
-            Some(Value::String(id)) => Some(id.clone()),
-            _ => None,
-        };
         let bytes = Value::Object(request).to_string();
         let envelope = generation.evaluate(bytes.as_bytes())?;
-        self.log(generation, license.as_deref(), &bytes, &envelope);
+        let license = fields.get("license").and_then(Value::as_str);
+        self.log(generation, license, &bytes, &envelope);
         Ok(decided(envelope.into(), None))
     }
 
@@ -421,7 +418,8 @@ impl Gateway {
 
     /// A license's metered usage with each count's readings of its period
     /// as `history`, for `status` to plot. Without readings (the database
-    /// failed to answer) the counts alone still decide the same status.
+    /// failed to answer) the counts alone still give every figure; only the
+    /// plot loses its earlier points.
     fn usage_with_history(&self, license: &str, now: DateTime<Utc>) -> Value {
         let counts = self.meter.usage(license);
         let mut history = match self.meter.history(license, now.timestamp()) {
