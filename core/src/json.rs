@@ -71,16 +71,27 @@ fn locate(bytes: &[u8], root: &JsonPath) -> Error {
 /// Deserializes a typed document from a parsed value, reporting the first
 /// problem with its full path under `root`.
 pub fn typed<T: DeserializeOwned>(value: Value, root: &JsonPath) -> Result<T, Error> {
+    typed_ref(&value, root)
+}
+
+/// [`typed`] from a borrowed value, which the caller keeps (to read it
+/// again part by part when it fails: see `parts`).
+pub(crate) fn typed_ref<T: DeserializeOwned>(value: &Value, root: &JsonPath) -> Result<T, Error> {
     let trail = RefCell::new(Vec::new());
-    T::deserialize(Strict::new(&value, &trail)).map_err(|error| {
+    T::deserialize(Strict::new(value, &trail)).map_err(|error| {
+        let trail = trail.borrow();
         let mut path = root.clone();
-        for step in trail.borrow().iter() {
+        for step in trail.iter() {
             path = match step {
                 Step::Key(key) => path.key(key),
                 Step::Index(index) => path.index(*index),
             };
         }
-        classify(&error.to_string(), path)
+        let last_key = match trail.last() {
+            Some(Step::Key(key)) => Some(*key),
+            _ => None,
+        };
+        classify(&error.to_string(), path, last_key)
     })
 }
 
@@ -112,11 +123,13 @@ fn from_serde_json(error: &serde_json::Error, path: JsonPath) -> Error {
             ),
         };
     }
-    classify(&text, path)
+    classify(&text, path, None)
 }
 
-/// Turns a serde message into the typed error it describes.
-pub(crate) fn classify(message: &str, path: JsonPath) -> Error {
+/// Turns a serde message into the typed error it describes. `last_key` is
+/// the key `path` ends with, exactly as the document wrote it, if it ends
+/// with one.
+pub(crate) fn classify(message: &str, path: JsonPath, last_key: Option<&str>) -> Error {
     let message = match message.find(" at line ") {
         Some(at) => message.get(..at).unwrap_or(message),
         None => message,
@@ -163,15 +176,25 @@ pub(crate) fn classify(message: &str, path: JsonPath) -> Error {
             field,
         };
     }
-    if let Some(field) = backticked(message, "unknown field `") {
-        // Serde names the field in the path; a model's own check names only
-        // the object, so the field is added.
-        let path = if path.last_key() == Some(field.as_str()) {
-            path
-        } else {
-            path.key(&field)
+    // Serde fails on an unknown field as it reads the field's key, so the
+    // path names it already; a tagged enum fails once it has read the whole
+    // object, and the path names only the object.
+    if let Some(key) = last_key.filter(|key| {
+        message
+            .strip_prefix("unknown field `")
+            .and_then(|rest| rest.strip_prefix(*key))
+            .is_some_and(|rest| rest.starts_with('`'))
+    }) {
+        return Error::UnknownField {
+            path,
+            field: key.to_string(),
         };
-        return Error::UnknownField { path, field };
+    }
+    if let Some(field) = backticked(message, "unknown field `") {
+        return Error::UnknownField {
+            path: path.key(&field),
+            field,
+        };
     }
     if message.starts_with("number out of range") {
         return Error::OutOfRange {
@@ -401,6 +424,24 @@ mod tests {
     fn invalid_utf8_is_refused() {
         let e = parse(&[b'"', 0xff, b'"'], &JsonPath::root()).expect_err("fails");
         assert_eq!(e.code(), "invalid_utf8");
+    }
+
+    #[test]
+    fn unknown_keys_are_named_once_however_they_are_written() {
+        #[derive(Deserialize, Debug)]
+        #[serde(deny_unknown_fields)]
+        #[allow(dead_code)]
+        struct T {
+            a: u32,
+        }
+        for key in ["c", "a b", "x.y", "a\"b", "ü", "", "[0]"] {
+            let quoted = serde_json::to_string(key).unwrap();
+            let text = format!(r#"{{"a":1,{quoted}:0}}"#);
+            let v = parse(text.as_bytes(), &JsonPath::root()).unwrap();
+            let e = typed::<T>(v, &JsonPath::root().key("doc")).unwrap_err();
+            assert_eq!(e.code(), "unknown_field");
+            assert_eq!(e.path(), &JsonPath::root().key("doc").key(key), "{key:?}");
+        }
     }
 
     #[test]
