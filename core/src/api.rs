@@ -130,14 +130,13 @@ impl LoadedBundle {
     /// takes only licenses signed by a key of its key set.
     pub fn load_license(&mut self, license: &[u8]) -> String {
         let root = JsonPath::root().key("license");
-        let parsed = json::parse(license, &root).and_then(|v| {
-            let (document, at, _) =
-                signed::unwrap(v, self.keys.as_ref(), DocumentKind::License, &root)?;
-            json::typed::<License>(document, &at).map(|license| (license, at))
-        });
-        let (license, at) = match parsed {
+        let parsed = json::parse(license, &root)
+            .and_then(|v| signed::unwrap(v, self.keys.as_ref(), DocumentKind::License, &root));
+        let (license, at) = match parsed.map_err(|e| vec![e]).and_then(|(document, at, _)| {
+            crate::parts::license(&document, &at).map(|license| (license, at))
+        }) {
             Ok(read) => read,
-            Err(e) => return failure(vec![e], Some(&self.meta)),
+            Err(errors) => return failure(errors, Some(&self.meta)),
         };
         let errors = validate::license(&self.bundle, &license, &at);
         if !errors.is_empty() {
@@ -290,7 +289,7 @@ pub(crate) fn read_bundle(
         "sha256:{}",
         hex(&Sha256::digest(canonical(&value).as_bytes()))
     );
-    let bundle: Bundle = json::typed(value, root).map_err(|e| vec![e])?;
+    let bundle = crate::parts::bundle(&value, root)?;
     let errors = validate::bundle(&bundle, root);
     if !errors.is_empty() {
         return Err(errors);
@@ -457,6 +456,11 @@ fn run(request: &[u8], preloaded: Option<&LoadedBundle>) -> String {
             }
             Err(mut bundle_errors) => {
                 errors.append(&mut bundle_errors);
+                if *op == "validate" {
+                    // Every problem at once: the license's and the usage's
+                    // own, though nothing can be held to a broken bundle.
+                    request::read_alone(&mut fields, keys, &mut errors);
+                }
                 return failure(errors, None);
             }
         },
@@ -502,6 +506,9 @@ fn dispatch(
         let mut checked = vec!["bundle"];
         if docs.license.is_some() {
             checked.push("license");
+        }
+        if docs.usage_given {
+            checked.push("usage");
         }
         return Ok(success(
             op,

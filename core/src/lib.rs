@@ -28,6 +28,7 @@ mod lifecycle;
 pub mod meter;
 pub mod money;
 pub mod offline;
+mod parts;
 pub mod period;
 pub mod quote;
 pub mod reason;

@@ -80,6 +80,8 @@ pub(crate) struct Documents<'a> {
     pub license: Option<Cow<'a, License>>,
     /// The usage; none given is no usage at all.
     pub usage: Usage,
+    /// Whether the request carried a usage document (`validate` lists it as checked).
+    pub usage_given: bool,
     /// The instant of the request.
     pub now: Option<Timestamp>,
     /// What a `scan` reads: licenses, deployments, telemetry, events.
@@ -114,33 +116,26 @@ pub(crate) fn read_documents<'a>(
             }
         }
         // Inline, plain or signed (verified with `keys` when given).
-        (Some(value), _) => {
-            let read = signed::unwrap(value, keys, DocumentKind::License, &root.key("license"))
-                .and_then(|(document, at, _)| {
-                    json::typed::<License>(document, &at).map(|license| (license, at))
-                });
-            match read {
-                Ok((license, at)) => {
-                    errors.extend(validate::license(bundle, &license, &at));
-                    Some(Cow::Owned(license))
-                }
-                Err(e) => {
-                    errors.push(e);
-                    None
-                }
+        (Some(value), _) => match read_license(value, keys) {
+            Ok((license, at)) => {
+                errors.extend(validate::license(bundle, &license, &at));
+                Some(Cow::Owned(license))
             }
-        }
+            Err(mut read_errors) => {
+                errors.append(&mut read_errors);
+                None
+            }
+        },
         (None, _) => {
             take::<License>(None, "license", required && op != "scan", errors).map(Cow::Owned)
         }
     };
-    let usage = take::<Usage>(fields.remove("usage"), "usage", false, errors).map_or_else(
-        Usage::default,
-        |usage| {
-            errors.extend(validate::usage(bundle, &usage, &root.key("usage")));
-            usage
-        },
-    );
+    let usage_value = fields.remove("usage");
+    let usage_given = usage_value.is_some();
+    let usage = read_usage(usage_value, errors).map_or_else(Usage::default, |usage| {
+        errors.extend(validate::usage(bundle, &usage, &root.key("usage")));
+        usage
+    });
     // A replay's instants come from its scenario.
     let timed = required && !matches!(op, "simulate" | "diff");
     let now = take::<Timestamp>(fields.remove("now"), "now", timed, errors);
@@ -150,9 +145,47 @@ pub(crate) fn read_documents<'a>(
     Documents {
         license,
         usage,
+        usage_given,
         now,
         inventory,
     }
+}
+
+/// Reads an inline license, plain or signed (verified with `keys` when
+/// given): every problem of its parts, or the license and its path.
+fn read_license(value: Value, keys: Option<&KeySet>) -> Result<(License, JsonPath), Vec<Error>> {
+    let (document, at, _) = signed::unwrap(
+        value,
+        keys,
+        DocumentKind::License,
+        &JsonPath::root().key("license"),
+    )
+    .map_err(|e| vec![e])?;
+    crate::parts::license(&document, &at).map(|license| (license, at))
+}
+
+/// Reads a usage document, if given; every problem of its parts goes to `errors`.
+fn read_usage(value: Option<Value>, errors: &mut Vec<Error>) -> Option<Usage> {
+    let value = value?;
+    crate::parts::usage(&value, &JsonPath::root().key("usage"))
+        .map_err(|mut read_errors| errors.append(&mut read_errors))
+        .ok()
+}
+
+/// The problems of a request's license and usage on their own, without a
+/// bundle to hold them to: what `validate` still reports when the bundle
+/// itself does not read or does not hold.
+pub(crate) fn read_alone(
+    fields: &mut Map<String, Value>,
+    keys: Option<&KeySet>,
+    errors: &mut Vec<Error>,
+) {
+    if let Some(value) = fields.remove("license").filter(|v| !v.is_string()) {
+        if let Err(mut read_errors) = read_license(value, keys) {
+            errors.append(&mut read_errors);
+        }
+    }
+    read_usage(fields.remove("usage"), errors);
 }
 
 /// Reads an optional top-level field of a request, removing it; a problem
