@@ -31,6 +31,18 @@ fn caddy_binary() -> PathBuf {
 #[test]
 fn caddy_asks_the_gateway_and_keeps_refusals_and_forged_headers_from_the_upstream() {
     let caddy = caddy_binary();
+    proxies::assert_documented(
+        "Caddy",
+        "Caddyfile",
+        &[
+            ("PREFIX", String::from("/var/lib/caddy")),
+            ("LISTEN", String::from("api.example.com")),
+            ("GATEWAY", String::from("127.0.0.1:8414")),
+            ("UPSTREAM", String::from("127.0.0.1:8080")),
+        ],
+        "route {",
+        None,
+    );
     let dir = support::scratch("caddy");
     write_documents(&dir, "1.0.0");
     let gateway = Gateway::start(&dir, &support::module_path(), &["--watch-ms", "0"]);

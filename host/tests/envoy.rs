@@ -21,6 +21,17 @@ use support::{agent, get, post, write_documents, Gateway};
 #[test]
 fn envoy_ext_authz_asks_the_gateway_and_keeps_refusals_and_forged_headers_from_the_upstream() {
     let envoy = pip_binary("envoy/_bin/envoy", "envoy");
+    proxies::assert_documented(
+        "Envoy",
+        "envoy.yaml",
+        &[
+            ("LISTEN_PORT", String::from("80")),
+            ("GATEWAY_PORT", String::from("8414")),
+            ("UPSTREAM_PORT", String::from("8080")),
+        ],
+        "http_filters:",
+        None,
+    );
     let dir = support::scratch("envoy");
     write_documents(&dir, "1.0.0");
     let gateway = Gateway::start(&dir, &support::module_path(), &["--watch-ms", "0"]);

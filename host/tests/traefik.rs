@@ -19,6 +19,16 @@ use support::{write_documents, Gateway};
 #[test]
 fn traefik_forward_auth_asks_the_gateway_and_keeps_refusals_and_forged_headers_from_the_upstream() {
     let traefik = pip_binary("bin/traefik", "traefik");
+    proxies::assert_documented(
+        "Traefik",
+        "traefik.yml",
+        &[
+            ("GATEWAY", String::from("127.0.0.1:8414")),
+            ("UPSTREAM", String::from("127.0.0.1:8080")),
+        ],
+        "middlewares:",
+        Some("services:"),
+    );
     let dir = support::scratch("traefik");
     write_documents(&dir, "1.0.0");
     let gateway = Gateway::start(&dir, &support::module_path(), &["--watch-ms", "0"]);

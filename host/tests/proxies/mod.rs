@@ -173,6 +173,57 @@ pub fn render(template: &str, values: &[(&str, String)]) -> String {
     text
 }
 
+/// The lines that matter: no blank lines, no comments, trimmed.
+fn significant(text: &str) -> Vec<String> {
+    text.lines()
+        .map(|line| line.split(" # ").next().unwrap_or_default().trim())
+        .filter(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Checks that docs/gateway.md shows the configuration the test runs: the
+/// lines of `template` from the line `from` up to the line `until`
+/// (excluded), filled in with `values` (the addresses the
+/// docs use), appear in this order in the docs' section `heading`.
+pub fn assert_documented(
+    heading: &str,
+    template: &str,
+    values: &[(&str, String)],
+    from: &str,
+    until: Option<&str>,
+) {
+    let docs = std::fs::read_to_string(support::root().join("docs/gateway.md")).unwrap();
+    let start = docs
+        .find(&format!("\n## {heading}\n"))
+        .unwrap_or_else(|| panic!("docs/gateway.md has no `## {heading}`"));
+    let section = &docs[start + 1..];
+    let section = &section[..section[1..]
+        .find("\n## ")
+        .map_or(section.len(), |end| end + 1)];
+    let documented = significant(section);
+    let lines = significant(&render(template, values));
+    let first = lines
+        .iter()
+        .position(|line| line == from)
+        .unwrap_or_else(|| panic!("{template} has no `{from}`"));
+    let last = until.map_or(lines.len(), |until| {
+        lines
+            .iter()
+            .position(|line| line == until)
+            .unwrap_or_else(|| panic!("{template} has no `{until}`"))
+    });
+    let mut at = 0;
+    for line in &lines[first..last] {
+        match documented[at..].iter().position(|doc| doc == line) {
+            Some(found) => at += found + 1,
+            None => panic!(
+                "docs/gateway.md, `## {heading}`, does not show `{line}` of {template} (in its order)"
+            ),
+        }
+    }
+}
+
 /// A binary `tests/setup.sh` installs with pip into `tests/proxies/pylib`.
 pub fn pip_binary(relative: &str, name: &str) -> PathBuf {
     let path = support::root().join("tests/proxies/pylib").join(relative);
