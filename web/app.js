@@ -67,6 +67,18 @@ function showModule(engine, recorded) {
   $('sha-verdict').replaceChildren(recorded === null ? '' : badge(same ? 'ok' : 'refused', same ? 'matches' : 'differs'));
 }
 
+/** Says, at the top, that every figure is at a pinned instant, not the clock. */
+function showPinned() {
+  const live = new URL(location.href);
+  live.searchParams.delete('now');
+  $('pinned').replaceChildren(
+    'Every figure is as at ', el('time', { datetime: nowPinned }, nowPinned),
+    ', the instant pinned by ', el('code', {}, '?now='), ' in the address (',
+    el('code', {}, 'cargo xtask demo'), ' pins the one its example documents tell of), not this browser\'s clock. ',
+    el('a', { href: live.href }, 'Use this browser\'s clock'), '.');
+  $('pinned').hidden = false;
+}
+
 function showTrust() {
   const trust = $('trust');
   const signed = sources.isSigned(state.docs);
@@ -236,6 +248,7 @@ async function main() {
   state.engine = engine;
   state.keys = keys;
   showModule(engine, recorded);
+  if (nowPinned) showPinned();
   Object.assign(window.entitle, { engine, ready: true, render });
   wireLoading();
 

@@ -272,7 +272,9 @@ fn calendar_error(error: CalendarError, field: &str) -> Error {
     let root = JsonPath::root();
     match error {
         CalendarError::NoBusinessTime { .. } => error.into_error(root.key("calendar")),
-        CalendarError::OutOfRange => error.into_error(root.key(field)),
+        CalendarError::OutOfRange | CalendarError::PastLastInstant => {
+            error.into_error(root.key(field))
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 
 mod arith;
 mod format;
+mod stepwise;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -4,7 +4,7 @@
 
 use serde::Serialize;
 
-use crate::calendar::Calendar;
+use crate::calendar::{Calendar, CalendarError};
 use crate::case::{Case, Event, Impact};
 use crate::error::{Conflict, Error, JsonPath};
 use crate::ids::{PhaseId, RoleId, SeverityId, SignalId};
@@ -289,13 +289,22 @@ pub fn repeats(
     };
     let mut prev = entered;
     while answer.left > 0 {
-        let at = calendar.add(prev, every).map_err(|_| Error::Contradiction {
-            path: path.clone(),
-            detail: format!(
-                "the repeat every {} business minutes from `{prev}` can never come: its calendar has no business time left",
-                repeat.every_minutes
-            ),
-            code: Conflict::UnmeetableTarget,
+        let at = calendar.add(prev, every).map_err(|e| match e {
+            CalendarError::NoBusinessTime { .. } => Error::Contradiction {
+                path: path.clone(),
+                detail: format!(
+                    "the repeat every {} business minutes from `{prev}` can never come: its calendar has no business time left",
+                    repeat.every_minutes
+                ),
+                code: Conflict::UnmeetableTarget,
+            },
+            CalendarError::OutOfRange | CalendarError::PastLastInstant => Error::OutOfRange {
+                path: path.clone(),
+                detail: format!(
+                    "the repeat every {} business minutes from `{prev}` comes after 9999-12-31T23:59:59Z, the last instant an answer can hold",
+                    repeat.every_minutes
+                ),
+            },
         })?;
         let at = held(at, pauses);
         if resolved_at.is_some_and(|r| at >= r) {

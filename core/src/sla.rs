@@ -10,7 +10,7 @@
 
 use serde::Serialize;
 
-use crate::calendar::Calendar;
+use crate::calendar::{Calendar, CalendarError};
 use crate::error::{Conflict, Error, JsonPath};
 use crate::time::Timestamp;
 
@@ -137,9 +137,16 @@ impl<'a> Clock<'a> {
     }
 
     fn add(&self, from: Timestamp, seconds: u64) -> Result<Timestamp, Error> {
-        self.calendar
-            .add(from, seconds)
-            .map_err(|_| self.unmeetable(from))
+        self.calendar.add(from, seconds).map_err(|e| match e {
+            CalendarError::NoBusinessTime { .. } => self.unmeetable(from),
+            CalendarError::OutOfRange | CalendarError::PastLastInstant => Error::OutOfRange {
+                path: self.path.clone(),
+                detail: format!(
+                    "the target of {} business seconds counted from `{from}` ends after 9999-12-31T23:59:59Z, the last instant an answer can hold",
+                    self.target
+                ),
+            },
+        })
     }
 
     fn push(&mut self, at: Timestamp, state: ClockState) {

@@ -4,11 +4,36 @@
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{DateTime, LocalResult, NaiveDate, NaiveDateTime, SecondsFormat, TimeZone, Utc};
+use chrono::{
+    DateTime, LocalResult, NaiveDate, NaiveDateTime, Offset, SecondsFormat, TimeZone, Utc,
+};
 use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::json::coded;
+
+/// The first instant the engine reads or writes, `0000-01-01T00:00:00Z`,
+/// in seconds since the Unix epoch.
+pub const FIRST_INSTANT: i64 = -62_167_219_200;
+
+/// The last instant the engine reads or writes, `9999-12-31T23:59:59Z`:
+/// RFC 3339 has four-digit years, so an instant past it could not be read
+/// back. Arithmetic whose result falls later fails instead.
+pub const LAST_INSTANT: i64 = 253_402_300_799;
+
+/// Every change of offset of every zone lies between these two instants
+/// (1844-01-01 and 2100-01-01 UTC): chrono-tz's tables run from the first
+/// standard times of the 1840s to 2099, and each zone keeps its first and
+/// last offsets for ever outside them.
+const CHANGES_FROM: i64 = -3_976_214_400;
+/// See [`CHANGES_FROM`].
+const CHANGES_UNTIL: i64 = 4_102_444_800;
+
+/// A step shorter than the shortest time between two changes of offset of
+/// any zone (6.96 days, Asia/Gaza and Brazil's 2000 changes), so that offsets
+/// equal at both ends of a step mean no change in between. A unit test
+/// checks the tables against it.
+const SAMPLE_STEP: i64 = 5 * 86_400;
 
 /// An instant, written in documents as RFC 3339 with an offset and in
 /// answers as UTC with second precision (`2026-01-31T09:00:00Z`).
@@ -17,10 +42,19 @@ pub struct Timestamp(pub DateTime<Utc>);
 
 impl Timestamp {
     /// Parses RFC 3339; the offset is required so no instant is ever guessed.
+    /// The instant must lie in years 0000 to 9999 once in UTC (what the
+    /// engine writes back), so `9999-12-31T23:00:00-02:00` is refused.
     pub fn parse(text: &str) -> Option<Timestamp> {
         DateTime::parse_from_rfc3339(text)
             .ok()
             .map(|t| Timestamp(t.with_timezone(&Utc)))
+            .filter(|t| (FIRST_INSTANT..=LAST_INSTANT).contains(&t.0.timestamp()))
+    }
+
+    /// Whether the instant lies in years 0000 to 9999 in UTC, so that its
+    /// RFC 3339 form can be read back.
+    pub fn is_writable(self) -> bool {
+        (FIRST_INSTANT..=LAST_INSTANT).contains(&self.0.timestamp())
     }
 
     /// The instant a whole number of seconds later, or `None` past chrono's range.
@@ -69,7 +103,13 @@ impl Serialize for Date {
 impl<'de> Deserialize<'de> for Date {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        let strict = text.len() == 10;
+        // Exactly `YYYY-MM-DD`: chrono alone also takes a sign, one-digit
+        // fields and spaces (`+999-01-31`, ` 2026-1-31`).
+        let strict = text.len() == 10
+            && text.bytes().enumerate().all(|(i, b)| match i {
+                4 | 7 => b == b'-',
+                _ => b.is_ascii_digit(),
+            });
         match text.parse::<NaiveDate>() {
             Ok(date) if strict => Ok(Date(date)),
             _ => Err(coded("invalid_date", &text)),
@@ -129,6 +169,56 @@ impl Zone {
     pub fn start_of(&self, date: NaiveDate) -> Option<Timestamp> {
         self.instant(date.and_hms_opt(0, 0, 0)?)
     }
+
+    /// The zone's offset from UTC in seconds at an instant given in seconds
+    /// since the Unix epoch; `None` outside chrono's range.
+    pub fn offset_at(&self, unix: i64) -> Option<i64> {
+        let utc = DateTime::<Utc>::from_timestamp(unix, 0)?.naive_utc();
+        Some(i64::from(
+            self.0
+                .offset_from_utc_datetime(&utc)
+                .fix()
+                .local_minus_utc(),
+        ))
+    }
+
+    /// The first instant after `after` (seconds since the Unix epoch) at
+    /// which the zone's offset differs from its offset at `after`, or `None`
+    /// when it never changes again. Costs a lookup per five days up to the
+    /// change (none past 2099), then a bisection to the second.
+    pub fn next_change(&self, after: i64) -> Option<i64> {
+        let offset = self.offset_at(after)?;
+        let differs = |t: i64| self.offset_at(t).is_some_and(|o| o != offset);
+        let mut lo = after;
+        let mut hi = None;
+        if lo < CHANGES_FROM {
+            if differs(CHANGES_FROM) {
+                hi = Some(CHANGES_FROM);
+            } else {
+                lo = CHANGES_FROM;
+            }
+        }
+        while hi.is_none() && lo < CHANGES_UNTIL {
+            let next = lo.saturating_add(SAMPLE_STEP).min(CHANGES_UNTIL);
+            if differs(next) {
+                hi = Some(next);
+            } else {
+                lo = next;
+            }
+        }
+        // The offset at `lo` is the one at `after` and differs at `hi`,
+        // with one change in between: halve the step down to the second.
+        let mut hi = hi?;
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if differs(mid) {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        Some(hi)
+    }
 }
 
 #[cfg(test)]
@@ -169,6 +259,75 @@ mod tests {
             .start_of(NaiveDate::from_ymd_opt(2026, 9, 6).unwrap())
             .unwrap();
         assert_eq!(t.to_string(), "2026-09-06T04:00:00Z");
+    }
+
+    #[test]
+    fn offsets_change_only_inside_the_tables_and_never_twice_in_a_step() {
+        const DAY: i64 = 86_400;
+        for tz in chrono_tz::TZ_VARIANTS {
+            let zone = Zone(tz);
+            let at = |t: i64| zone.offset_at(t).unwrap();
+            // Before the tables: the first offset, back to year 0000.
+            let first = at(CHANGES_FROM);
+            let mut t = FIRST_INSTANT;
+            while t < CHANGES_FROM {
+                assert_eq!(at(t), first, "{tz} before 1844 at {t}");
+                t += 100 * DAY;
+            }
+            // After them: the last offset, sampled weekly for a century
+            // (any yearly rule would show) and then to 9999.
+            let last = at(CHANGES_UNTIL);
+            let mut t = CHANGES_UNTIL;
+            while t <= LAST_INSTANT {
+                assert_eq!(at(t), last, "{tz} after 2100 at {t}");
+                t += if t < CHANGES_UNTIL + 100 * 366 * DAY {
+                    7 * DAY
+                } else {
+                    300 * DAY
+                };
+            }
+            // Inside them, every day: two changes seen on days at least six
+            // days apart are more than five days (`SAMPLE_STEP`) apart.
+            let (mut offset, mut changed) = (first, None::<i64>);
+            let mut t = CHANGES_FROM;
+            while t <= CHANGES_UNTIL {
+                let now = at(t);
+                if now != offset {
+                    if let Some(before) = changed {
+                        assert!(
+                            t - before - DAY >= SAMPLE_STEP,
+                            "{tz}: changes at {before} and {t}"
+                        );
+                    }
+                    (offset, changed) = (now, Some(t));
+                }
+                t += DAY;
+            }
+        }
+    }
+
+    #[test]
+    fn next_change_finds_each_change_to_the_second() {
+        // London: 2026-03-29 01:00Z (GMT to BST), 2026-10-25 01:00Z (back).
+        let london = zone("Europe/London");
+        let spring = 1_774_746_000;
+        let autumn = 1_792_890_000;
+        assert_eq!(london.next_change(spring - 40 * 86_400), Some(spring));
+        assert_eq!(london.next_change(spring - 1), Some(spring));
+        assert_eq!(london.next_change(spring), Some(autumn));
+        // No change after 2099, nor ever for UTC.
+        assert_eq!(london.next_change(CHANGES_UNTIL), None);
+        assert_eq!(zone("UTC").next_change(FIRST_INSTANT), None);
+        // Before the tables: London's mean time ends on 1847-12-01 00:01:15Z.
+        assert_eq!(london.next_change(FIRST_INSTANT), Some(-3_852_662_325));
+    }
+
+    #[test]
+    fn only_instants_of_years_0000_to_9999_are_read() {
+        assert!(Timestamp::parse("9999-12-31T23:59:59Z").is_some());
+        assert!(Timestamp::parse("0000-01-01T00:00:00Z").is_some());
+        assert!(Timestamp::parse("9999-12-31T23:59:59-00:01").is_none());
+        assert!(Timestamp::parse("0000-01-01T00:00:00+00:01").is_none());
     }
 
     #[test]

@@ -11,7 +11,7 @@
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
 use entitle_core::calendar::Calendar;
-use entitle_core::time::Timestamp;
+use entitle_core::time::{Timestamp, LAST_INSTANT};
 use proptest::prelude::*;
 
 const ZONES: [&str; 6] = [
@@ -53,6 +53,12 @@ fn base() -> NaiveDate {
 
 impl Spec {
     fn json(&self) -> String {
+        self.json_in(ZONES[self.zone], base(), 1)
+    }
+
+    /// The calendar in another zone, its holidays counted from `from` with
+    /// each day number multiplied by `spread`.
+    fn json_in(&self, zone: &str, from: NaiveDate, spread: u32) -> String {
         let days: Vec<String> = self
             .weekly
             .iter()
@@ -68,8 +74,12 @@ impl Spec {
         let hols: Vec<String> = self
             .holidays
             .iter()
-            .map(|&(d, f, t)| {
-                let date = base() + chrono::TimeDelta::days(i64::from(d));
+            .filter_map(|&(d, f, t)| {
+                let date = from + chrono::TimeDelta::days(i64::from(d) * i64::from(spread));
+                // Dates are written with four-digit years.
+                (date.year() <= 9999).then_some((date, f, t))
+            })
+            .map(|(date, f, t)| {
                 format!(
                     "{{\"date\":\"{date}\",\"from\":\"{}\",\"to\":\"{}\"}}",
                     hhmm(f),
@@ -79,7 +89,7 @@ impl Spec {
             .collect();
         format!(
             "{{\"time_zone\":\"{}\",\"weekly\":{{{}}},\"holidays\":[{}]}}",
-            ZONES[self.zone],
+            zone,
             days.join(","),
             hols.join(",")
         )
@@ -280,5 +290,87 @@ proptest! {
         if let Some(first) = first {
             prop_assert_eq!(c.next_business(ts(t)).unwrap(), ts(first));
         }
+    }
+}
+
+/// Zones for the fast path: every kind of clock change, changes a week
+/// apart (Gaza), a skipped day (Apia), Ramadan suspensions (Casablanca),
+/// half-hour changes (Lord Howe), odd offsets, midnight changes (Santiago).
+const WIDE_ZONES: [&str; 14] = [
+    "UTC",
+    "Europe/London",
+    "America/New_York",
+    "Australia/Sydney",
+    "America/St_Johns",
+    "Asia/Gaza",
+    "Pacific/Apia",
+    "Africa/Casablanca",
+    "Australia/Lord_Howe",
+    "Europe/Moscow",
+    "America/Sao_Paulo",
+    "Pacific/Chatham",
+    "America/Santiago",
+    "Asia/Kathmandu",
+];
+
+/// A start instant (unix seconds) in one of the eras the fast path treats
+/// apart: before any clock change (before 1844), among them, around their
+/// end in 2099, far after, and close to the last instant.
+fn era_start() -> impl Strategy<Value = i64> {
+    let year = |y: i32| {
+        NaiveDate::from_ymd_opt(y, 1, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp()
+    };
+    let within = move |from: i32, to: i32| year(from)..year(to);
+    prop_oneof![
+        within(1820, 1850),
+        within(1850, 2000),
+        within(2000, 2090),
+        within(2090, 2110),
+        within(5000, 5010),
+        within(9985, 10_000),
+    ]
+}
+
+fn at(unix: i64) -> Timestamp {
+    Timestamp(DateTime::<Utc>::from_timestamp(unix, 0).unwrap())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(160))]
+
+    /// Whole weeks counted at once give what walking every date gives, over
+    /// spans of up to thirty years crossing clock changes and holidays.
+    #[test]
+    fn fast_path_agrees_with_the_date_walk(
+        s in spec(),
+        zone in 0..WIDE_ZONES.len(),
+        start in era_start(),
+        span in prop_oneof![0i64..(40 * 86_400), 0i64..(30 * 366 * 86_400)],
+        share in 0u64..=1000,
+        mid in 0i64..=1000,
+    ) {
+        let zone = WIDE_ZONES[zone];
+        // Holidays spread over the span (a day number times `spread`).
+        let from_date = at(start).0.date_naive();
+        let spread = u32::try_from(span / 86_400 / 1000).unwrap().max(1);
+        let c: Calendar = serde_json::from_str(&s.json_in(zone, from_date, spread)).unwrap();
+        let end = (start + span).min(LAST_INSTANT);
+        let (a, b) = (at(start), at(end));
+        let total = c.stepwise_elapsed(a, b);
+        prop_assert_eq!(c.elapsed(a, b), total, "elapsed {} {} {}", zone, a, b);
+        let m = at(start + (end - start) * mid / 1000);
+        prop_assert_eq!(c.elapsed(m, b), c.stepwise_elapsed(m, b), "elapsed from {}", m);
+        // A duration that ends inside the span, and one an hour longer.
+        let d = total * share / 1000;
+        prop_assert_eq!(c.add(a, d), c.stepwise_add(a, d), "add {} {}", a, d);
+        prop_assert_eq!(c.add(m, d), c.stepwise_add(m, d), "add {} {}", m, d);
+        let longer = d + 3_600;
+        prop_assert_eq!(c.add(a, longer), c.stepwise_add(a, longer), "add {} {}", a, longer);
+        prop_assert_eq!(c.next_business(m), c.stepwise_next_business(m));
     }
 }

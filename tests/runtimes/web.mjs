@@ -59,6 +59,7 @@ async function run(state) {
     quotaRows: document.querySelectorAll('#v-quotas [data-metric]').length,
     request: window.entitle.lastStatusRequest ?? '',
     answer: document.getElementById('answer-json').textContent,
+    pinned: document.getElementById('pinned').hidden ? null : document.getElementById('pinned').textContent,
   }));
   return { now: NOW, problems, ...shown };
 }

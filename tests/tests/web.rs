@@ -94,4 +94,11 @@ fn the_demo_page_shows_the_module_hash_and_the_status() {
     );
     let state = envelope["result"]["license"]["state"].as_str().unwrap();
     assert_eq!(text("licenseState"), state);
+
+    // `?now=` pins the instant, and the page says so where it is seen first.
+    let pinned = text("pinned");
+    assert!(
+        pinned.contains("2026-11-22T10:00:00Z") && pinned.contains("pinned"),
+        "the page does not say its instant is pinned: {pinned:?}"
+    );
 }

@@ -1,30 +1,75 @@
-//! `cargo xtask demo`: the module built, the CLI's answers for the demo
-//! documents printed, and the page served on localhost until interrupted.
+//! `cargo xtask demo`: the module and the CLI built (with cargo's progress
+//! shown), the CLI's answers for the demo documents printed, and the page
+//! served on localhost until interrupted.
+//!
+//! The demo documents tell of one instant: on 2026-11-22 at 10:00 UTC the
+//! Northwind license is in its grace period after launch week. The demo
+//! decides at that instant by default, in the CLI and on the page
+//! (`?now=`), so the story holds whenever it is run; `--live` uses the
+//! clock instead.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 
 use anyhow::{bail, Context};
 
 use crate::{build_wasm, workspace};
 
-/// Runs the task. `--port N` picks the page's port (default 8080).
+/// The instant the example documents tell of (README, `entitle check`).
+pub const EXAMPLES_NOW: &str = "2026-11-22T10:00:00Z";
+
+fn usage() -> String {
+    format!(
+        "usage: cargo xtask demo [--port N] [--live]\n\n  --port N  the page's port (default 8080)\n  --live    decide at the clock's instant instead of the examples' ({EXAMPLES_NOW})"
+    )
+}
+
+/// Runs the task. `--port N` picks the page's port (default 8080); `--live`
+/// decides at the clock's instant instead of [`EXAMPLES_NOW`].
 pub fn run(args: &[String]) -> anyhow::Result<()> {
-    let port = match args {
-        [] => String::from("8080"),
-        [flag, port] if flag == "--port" => port.clone(),
-        _ => bail!("usage: cargo xtask demo [--port N]"),
-    };
+    let mut port = String::from("8080");
+    let mut live = false;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        match arg.as_str() {
+            "--port" => match rest.next() {
+                Some(value) if value.parse::<u16>().is_ok() => port.clone_from(value),
+                _ => bail!("`--port` takes a port number\n\n{}", usage()),
+            },
+            "--live" => live = true,
+            other => bail!("unknown argument `{other}`\n\n{}", usage()),
+        }
+    }
+
+    println!("building the module (dist/entitle.wasm) with cargo; its progress follows");
     build_wasm::run(&[])?;
-    let now = chrono_now();
+    println!("\nbuilding the entitle CLI with cargo; its progress follows");
+    let entitle = build_cli()?;
+
+    let now = if live {
+        chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+    } else {
+        String::from(EXAMPLES_NOW)
+    };
+    if live {
+        println!("\ndeciding at the clock's instant, {now} (--live)");
+    } else {
+        println!(
+            "\ndeciding at {now}, the instant the example documents tell of (--live for the clock)"
+        );
+    }
     for op in [
         vec!["version"],
         vec!["check", "--feature", "sso"],
+        vec!["check", "--metric", "api_calls", "--amount", "100"],
         vec!["status"],
     ] {
-        let mut command = workspace::cargo();
-        command
-            .args(["run", "--quiet", "--release", "-p", "entitle-host", "--"])
-            .args(&op);
-        if op.len() > 1 || op.first() == Some(&"status") {
-            command.args([
+        let mut command = Command::new(&entitle);
+        command.args(&op).current_dir(workspace::root());
+        let mut shown = op.clone();
+        if op.first() != Some(&"version") {
+            let documents = [
                 "--bundle",
                 "examples/bundle.json",
                 "--license",
@@ -33,19 +78,27 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
                 "examples/usage.json",
                 "--now",
                 &now,
-                "--pretty",
-            ]);
+            ];
+            command.args(documents).arg("--pretty");
+            shown.extend(documents);
         }
-        println!("\n$ entitle {}", op.join(" "));
+        println!("\n$ entitle {}", shown.join(" "));
         let status = command.status().context("cannot run the entitle CLI")?;
         if !status.success() && op.first() == Some(&"version") {
             bail!("the entitle CLI could not load dist/entitle.wasm");
         }
     }
-    println!(
-        "\nthe portal, with the demo license: http://127.0.0.1:{port}/web/?demo  (Ctrl-C stops it)"
-    );
-    let status = std::process::Command::new("node")
+
+    let page = if live {
+        format!("http://127.0.0.1:{port}/web/?demo")
+    } else {
+        format!("http://127.0.0.1:{port}/web/?demo&now={now}")
+    };
+    println!("\nthe portal, with the demo license: {page}  (Ctrl-C stops it)");
+    if !live {
+        println!("(the page decides at {now} too; without `now` in the address it uses the browser's clock)");
+    }
+    let status = Command::new("node")
         .arg("web/serve.mjs")
         .env("PORT", &port)
         .current_dir(workspace::root())
@@ -57,8 +110,39 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Now, in RFC 3339: the demo passes the clock in, as every caller of the
-/// engine does.
-fn chrono_now() -> String {
-    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+/// Builds the `entitle` binary (the dev profile, which the tests build
+/// too) with cargo's progress on the terminal, and returns its path as
+/// cargo reports it.
+fn build_cli() -> anyhow::Result<PathBuf> {
+    let mut child = workspace::cargo()
+        .args(["build", "--package", "entitle-host", "--bin", "entitle"])
+        .arg("--message-format=json-render-diagnostics")
+        .stdout(Stdio::piped())
+        .spawn()
+        .context("cannot start cargo")?;
+    let stdout = child.stdout.take().context("cannot read cargo's output")?;
+    let mut executable = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.context("cannot read cargo's output")?;
+        if let Some(path) = entitle_executable(&line) {
+            executable = Some(path);
+        }
+    }
+    let status = child.wait().context("cargo did not finish")?;
+    if !status.success() {
+        bail!("cargo build of the entitle CLI failed ({status})");
+    }
+    executable.context("cargo built no `entitle` executable")
+}
+
+/// The `entitle` executable, from one line of cargo's JSON messages.
+fn entitle_executable(line: &str) -> Option<PathBuf> {
+    let message: serde_json::Value = serde_json::from_str(line).ok()?;
+    if message.get("reason")?.as_str()? != "compiler-artifact" {
+        return None;
+    }
+    if message.get("target")?.get("name")?.as_str()? != "entitle" {
+        return None;
+    }
+    message.get("executable")?.as_str().map(PathBuf::from)
 }

@@ -32,7 +32,7 @@ const TASKS: &[Task] = &[
     Task {
         name: "demo",
         help:
-            "build the module, print the CLI's answers for examples/, serve the page on localhost",
+            "build the module and the CLI, print the CLI's answers for examples/ at their instant (--live: the clock's), serve the page on localhost",
         run: demo::run,
     },
     Task {

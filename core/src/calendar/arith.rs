@@ -1,11 +1,16 @@
 //! Business-time arithmetic: the business intervals of each local date as
-//! pairs of UTC seconds, walked forward from an instant.
+//! pairs of UTC seconds, walked forward from an instant, with whole weeks
+//! that hold no holiday and no change of the zone's offset counted at once
+//! rather than walked. Its cost grows with the holidays and clock changes
+//! in the span, not with the span: clock changes stop after 2099 and come
+//! twice a year at most before. `stepwise` walks every date the plain way;
+//! both must give the same answers.
 
-use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, TimeDelta, Utc};
 
-use super::format::{Calendar, DAY};
+use super::format::{merge, Calendar, DAY};
 use crate::error::{Error, JsonPath};
-use crate::time::Timestamp;
+use crate::time::{Timestamp, LAST_INSTANT};
 
 /// The longest run of consecutive local dates without business time that a
 /// search walks before it gives up: five years.
@@ -28,6 +33,10 @@ pub enum CalendarError {
     /// The duration or the result lies outside the instants supported.
     #[error("the business duration or its result is out of the supported range")]
     OutOfRange,
+    /// The result would fall after `9999-12-31T23:59:59Z`, the last
+    /// instant the engine writes.
+    #[error("the result falls after 9999-12-31T23:59:59Z, the last instant an answer can hold")]
+    PastLastInstant,
 }
 
 impl CalendarError {
@@ -35,7 +44,7 @@ impl CalendarError {
     pub fn code(&self) -> &'static str {
         match self {
             CalendarError::NoBusinessTime { .. } => "no_business_time",
-            CalendarError::OutOfRange => "out_of_range",
+            CalendarError::OutOfRange | CalendarError::PastLastInstant => "out_of_range",
         }
     }
 
@@ -44,39 +53,158 @@ impl CalendarError {
         let detail = self.to_string();
         match self {
             CalendarError::NoBusinessTime { .. } => Error::NoBusinessTime { path, detail },
-            CalendarError::OutOfRange => Error::OutOfRange { path, detail },
+            CalendarError::OutOfRange | CalendarError::PastLastInstant => {
+                Error::OutOfRange { path, detail }
+            }
         }
     }
 }
 
-fn seconds(t: Timestamp) -> i64 {
+/// Seconds in a day and in a week.
+const DAY_SECONDS: i64 = 86_400;
+const WEEK: i64 = 7 * DAY_SECONDS;
+
+pub(super) fn seconds(t: Timestamp) -> i64 {
     t.0.timestamp()
 }
 
-fn instant(secs: i64) -> Result<Timestamp, CalendarError> {
+pub(super) fn instant(secs: i64) -> Result<Timestamp, CalendarError> {
     DateTime::<Utc>::from_timestamp(secs, 0)
         .map(Timestamp)
         .ok_or(CalendarError::OutOfRange)
 }
 
+/// The last local date a walk looks at: no zone's date after it begins
+/// before the last instant an answer can hold.
+pub(super) fn last_date() -> Result<NaiveDate, CalendarError> {
+    NaiveDate::from_ymd_opt(10_000, 1, 2).ok_or(CalendarError::OutOfRange)
+}
+
+/// The instant a walk found, as an answer: none found, or one past the
+/// last instant an answer can hold, is out of range.
+pub(super) fn result(found: Option<i64>) -> Result<Timestamp, CalendarError> {
+    match found {
+        Some(t) if t > LAST_INSTANT => Err(CalendarError::PastLastInstant),
+        Some(t) => instant(t),
+        None => Err(CalendarError::OutOfRange),
+    }
+}
+
+/// A local date's midnight read as if it were UTC, in seconds.
+fn midnight(date: NaiveDate) -> i64 {
+    date.and_time(NaiveTime::MIN).and_utc().timestamp()
+}
+
+/// What a walk does with the business time it meets.
+trait Visitor {
+    /// What ends the walk.
+    type Found;
+    /// Takes `[s, e)`, the next business interval (starting at or after the
+    /// walk's `from`); `Some` ends the walk.
+    fn visit(&mut self, s: i64, e: i64) -> Option<Self::Found>;
+    /// Offered `weeks` whole plain weeks from the instant `begin` (after
+    /// `from`), each holding `week` business seconds: how many it takes
+    /// without visiting them, knowing that its answer lies after them.
+    fn skip(&mut self, weeks: i64, begin: i64, week: i64) -> i64;
+}
+
+/// The first business instant.
+struct Next;
+
+impl Visitor for Next {
+    type Found = i64;
+    fn visit(&mut self, s: i64, _: i64) -> Option<i64> {
+        Some(s)
+    }
+    fn skip(&mut self, _: i64, _: i64, _: i64) -> i64 {
+        0
+    }
+}
+
+/// The instant `left` business seconds on.
+struct Add {
+    left: i64,
+}
+
+impl Visitor for Add {
+    type Found = i64;
+    fn visit(&mut self, s: i64, e: i64) -> Option<i64> {
+        if self.left <= e - s {
+            Some(s + self.left)
+        } else {
+            self.left -= e - s;
+            None
+        }
+    }
+    fn skip(&mut self, weeks: i64, _: i64, week: i64) -> i64 {
+        // Keep at least a second to count after the weeks taken, so the
+        // answer is never at the end of a skipped week.
+        if week <= 0 || self.left <= week {
+            return 0;
+        }
+        let taken = ((self.left - 1) / week).min(weeks);
+        self.left -= taken * week;
+        taken
+    }
+}
+
+/// The business seconds before `to`.
+struct Elapsed {
+    to: i64,
+    total: i64,
+}
+
+impl Visitor for Elapsed {
+    type Found = ();
+    fn visit(&mut self, s: i64, e: i64) -> Option<()> {
+        if s >= self.to {
+            return Some(());
+        }
+        self.total += e.min(self.to) - s;
+        None
+    }
+    fn skip(&mut self, weeks: i64, begin: i64, week: i64) -> i64 {
+        let taken = (self.to - begin).div_euclid(WEEK).clamp(0, weeks);
+        self.total += taken * week;
+        taken
+    }
+}
+
+/// A stretch of time over which the zone keeps one offset: from `from`
+/// until `until` (for ever when `None`).
+#[derive(Clone, Copy)]
+struct Steady {
+    from: i64,
+    offset: i64,
+    until: Option<i64>,
+}
+
 impl Calendar {
     /// The business intervals falling on a local date, sorted, disjoint and
-    /// non-empty, as `[start, end)` pairs of UTC seconds: the date's own
-    /// intervals up to midnight, the part after midnight of the previous
-    /// date's overnight intervals, less the date's holidays.
+    /// non-empty, as `[start, end)` pairs of UTC seconds: the weekday's
+    /// merged local intervals less the date's holidays.
     fn day(&self, date: NaiveDate) -> Result<Vec<(i64, i64)>, CalendarError> {
-        let mut local: Vec<(u32, u32)> = Vec::new();
-        for i in self.weekly.of(date.weekday()) {
-            local.push((i.start, i.end.min(DAY)));
+        let weekday = date.weekday().num_days_from_monday() as usize;
+        let mut local = self.days.get(weekday).cloned().unwrap_or_default();
+        if date.pred_opt().is_none() {
+            // No previous date, so no overnight part from it.
+            local = merge(
+                self.weekly
+                    .of(date.weekday())
+                    .iter()
+                    .map(|i| (i.start, i.end.min(DAY)))
+                    .collect(),
+            );
         }
-        if let Some(before) = date.pred_opt() {
-            for i in self.weekly.of(before.weekday()) {
-                if i.end > DAY {
-                    local.push((0, i.end - DAY));
-                }
-            }
-        }
-        for h in self.holidays.iter().filter(|h| h.date == date) {
+        let first = self.holidays.partition_point(|h| h.date < date);
+        let on_date = self
+            .holidays
+            .iter()
+            .skip(first)
+            .take_while(|h| h.date == date);
+        let mut cut = false;
+        for h in on_date {
+            cut = true;
             local = local
                 .into_iter()
                 .flat_map(|(s, e)| {
@@ -91,13 +219,8 @@ impl Calendar {
                 })
                 .collect();
         }
-        local.sort_unstable();
-        let mut merged: Vec<(u32, u32)> = Vec::with_capacity(local.len());
-        for (s, e) in local {
-            match merged.last_mut() {
-                Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                _ => merged.push((s, e)),
-            }
+        if cut {
+            local = merge(local);
         }
         let midnight = date.and_hms_opt(0, 0, 0).ok_or(CalendarError::OutOfRange)?;
         let at = |minutes: u32| -> Result<i64, CalendarError> {
@@ -109,8 +232,8 @@ impl Calendar {
                 .map(seconds)
                 .ok_or(CalendarError::OutOfRange)
         };
-        let mut out = Vec::with_capacity(merged.len());
-        for (s, e) in merged {
+        let mut out = Vec::with_capacity(local.len());
+        for (s, e) in local {
             let (s, e) = (at(s)?, at(e)?);
             // An interval wholly inside a DST gap maps to one instant.
             if s < e {
@@ -120,16 +243,75 @@ impl Calendar {
         Ok(out)
     }
 
+    /// How many whole weeks from `date` on are plain, and the zone's offset
+    /// over them: no holiday falls on them, they end by `last`, and the
+    /// zone keeps one offset from a day before their first midnight to a
+    /// day after their last. Offsets are less than a day, so no other
+    /// offset's local times reach theirs: each of their local times occurs
+    /// once, at the instant it reads less that offset. `None` when not one
+    /// week is.
+    fn plain_weeks(
+        &self,
+        date: NaiveDate,
+        last: NaiveDate,
+        steady: &mut Option<Steady>,
+    ) -> Option<(i64, i64)> {
+        if self.week <= 0 {
+            return None;
+        }
+        let start = midnight(date);
+        let probe = start - DAY_SECONDS;
+        let known = steady.filter(|s| s.from <= probe && s.until.is_none_or(|u| probe < u));
+        let zone = match known {
+            Some(zone) => zone,
+            None => {
+                let zone = Steady {
+                    from: probe,
+                    offset: self.time_zone.offset_at(probe)?,
+                    until: self.time_zone.next_change(probe),
+                };
+                *steady = Some(zone);
+                zone
+            }
+        };
+        let by_zone = zone
+            .until
+            .map_or(i64::MAX, |u| (u - DAY_SECONDS - start).div_euclid(WEEK));
+        let first = self.holidays.partition_point(|h| h.date < date);
+        let by_holiday = self
+            .holidays
+            .get(first)
+            .map_or(i64::MAX, |h| (h.date - date).num_days() / 7);
+        let by_end = (midnight(last) - start).div_euclid(WEEK);
+        let weeks = by_zone.min(by_holiday).min(by_end);
+        (weeks > 0).then_some((weeks, zone.offset))
+    }
+
+    /// How many dates before `date` in a row have no hours in a plain week.
+    fn empty_before(&self, date: NaiveDate) -> u32 {
+        let weekday = date.weekday().num_days_from_monday() as usize;
+        let mut count = 0;
+        for back in 1..=7 {
+            match self.days.get((weekday + 7 - back) % 7) {
+                Some(day) if day.is_empty() => count += 1,
+                _ => break,
+            }
+        }
+        count
+    }
+
     /// Walks business intervals forward from the local date before that of
-    /// `from`, calling `visit` with each interval that ends after `from`
-    /// until it returns `Some`. Gives up after [`HORIZON_DAYS`] dates in a
-    /// row without business time, or once a date starts after `until`.
-    fn walk<T>(
+    /// `from`, handing `visitor` each interval that ends after `from` until
+    /// it returns `Some`, and offering it each run of plain weeks first.
+    /// Gives up after [`HORIZON_DAYS`] dates in a row without business
+    /// time, once a date starts after `until`, or past the local date
+    /// 10000-01-02 (the result would be past the last instant).
+    fn walk<V: Visitor>(
         &self,
         from: i64,
         until: Option<i64>,
-        mut visit: impl FnMut(i64, i64) -> Option<T>,
-    ) -> Result<Option<T>, CalendarError> {
+        visitor: &mut V,
+    ) -> Result<Option<V::Found>, CalendarError> {
         let start = instant(from)?;
         let mut date = self
             .time_zone
@@ -137,14 +319,39 @@ impl Calendar {
             .date()
             .pred_opt()
             .ok_or(CalendarError::OutOfRange)?;
+        let last = last_date()?;
         let mut empty = 0u32;
+        let mut steady = None;
         loop {
+            if date > last {
+                return Err(CalendarError::PastLastInstant);
+            }
             if let Some(until) = until {
                 let begins = self.time_zone.start_of(date).map(seconds);
                 // A date whose midnight is a day past `until` holds nothing
                 // before it, even counting the previous date's overnight tail.
-                if begins.is_some_and(|b| b > until.saturating_add(2 * 86_400)) {
+                if begins.is_some_and(|b| b > until.saturating_add(2 * DAY_SECONDS)) {
                     return Ok(None);
+                }
+            }
+            // Plain weeks are skipped only after a date with business time,
+            // so the run of dates without any stays as a date walk counts it.
+            if empty == 0 {
+                if let Some((weeks, offset)) = self.plain_weeks(date, last, &mut steady) {
+                    let begin = midnight(date) - offset;
+                    let taken = if begin >= from {
+                        visitor.skip(weeks, begin, self.week)
+                    } else {
+                        0
+                    };
+                    let days = u64::try_from(taken * 7).unwrap_or(0);
+                    if days > 0 {
+                        date = date
+                            .checked_add_days(Days::new(days))
+                            .ok_or(CalendarError::OutOfRange)?;
+                        empty = self.empty_before(date);
+                        continue;
+                    }
                 }
             }
             let intervals = self.day(date)?;
@@ -161,7 +368,7 @@ impl Calendar {
             }
             for (s, e) in intervals {
                 if e > from {
-                    if let Some(found) = visit(s.max(from), e) {
+                    if let Some(found) = visitor.visit(s.max(from), e) {
                         return Ok(Some(found));
                     }
                 }
@@ -173,8 +380,7 @@ impl Calendar {
     /// The first business instant at or after `at` (second precision: a
     /// fraction of a second is dropped).
     pub fn next_business(&self, at: Timestamp) -> Result<Timestamp, CalendarError> {
-        let found = self.walk(seconds(at), None, |s, _| Some(s))?;
-        instant(found.ok_or(CalendarError::OutOfRange)?)
+        result(self.walk(seconds(at), None, &mut Next)?)
     }
 
     /// The instant `seconds` of business time after `start`.
@@ -183,21 +389,14 @@ impl Calendar {
     /// Adding zero gives the next business instant at or after `start`
     /// (the same as [`Calendar::next_business`]). A positive duration that
     /// uses up an interval exactly ends at that interval's end: the result
-    /// stays there and does not roll to the next opening.
+    /// stays there and does not roll to the next opening. A result after
+    /// `9999-12-31T23:59:59Z` is [`CalendarError::PastLastInstant`].
     pub fn add(&self, start: Timestamp, seconds_: u64) -> Result<Timestamp, CalendarError> {
         if seconds_ > MAX_ADD_SECONDS {
             return Err(CalendarError::OutOfRange);
         }
-        let mut left = i64::try_from(seconds_).map_err(|_| CalendarError::OutOfRange)?;
-        let found = self.walk(seconds(start), None, |s, e| {
-            if left <= e - s {
-                Some(s + left)
-            } else {
-                left -= e - s;
-                None
-            }
-        })?;
-        instant(found.ok_or(CalendarError::OutOfRange)?)
+        let left = i64::try_from(seconds_).map_err(|_| CalendarError::OutOfRange)?;
+        result(self.walk(seconds(start), None, &mut Add { left })?)
     }
 
     /// Business seconds in `[from, to)`; zero when `to` is not after `from`.
@@ -207,16 +406,9 @@ impl Calendar {
         if to <= from {
             return 0;
         }
-        let mut total: i64 = 0;
-        let walked = self.walk(from, Some(to), |s, e| {
-            if s >= to {
-                return Some(());
-            }
-            total += e.min(to) - s;
-            None
-        });
+        let mut visitor = Elapsed { to, total: 0 };
         // An error only means no further business time: what was counted stands.
-        let _ = walked;
-        u64::try_from(total).unwrap_or(0)
+        let _ = self.walk(from, Some(to), &mut visitor);
+        u64::try_from(visitor.total).unwrap_or(0)
     }
 }

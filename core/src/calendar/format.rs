@@ -81,6 +81,7 @@ impl<'de> Deserialize<'de> for Interval {
 
 /// Business hours per weekday; a weekday left out has none.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Weekly {
     /// Monday's intervals.
@@ -182,19 +183,97 @@ impl<'de> Deserialize<'de> for Holiday {
 
 /// A business calendar: an IANA time zone, weekly hours (or around the
 /// clock) and holidays.
+///
+/// Built by [`Calendar::new`] (or read from JSON), which also works out
+/// once what the arithmetic reads on every date: each weekday's hours as
+/// merged local intervals, the business seconds of a plain week, and the
+/// holidays in date order.
 #[derive(Debug, Clone)]
 pub struct Calendar {
     /// The zone whose local time the hours and holidays are written in.
     pub time_zone: Zone,
     /// Business hours per weekday.
-    pub weekly: Weekly,
+    pub(super) weekly: Weekly,
     /// Whether the calendar was declared around the clock.
     pub always: bool,
-    /// Dates or parts of dates without business time.
-    pub holidays: Vec<Holiday>,
+    /// Dates or parts of dates without business time, sorted by date
+    /// (holidays of one date keep their order).
+    pub(super) holidays: Vec<Holiday>,
+    /// Per weekday from Monday: the local intervals of a date without
+    /// holidays, in minutes from its midnight (its own hours up to
+    /// midnight and the previous day's hours past midnight), sorted and
+    /// merged.
+    pub(super) days: [Vec<(u32, u32)>; 7],
+    /// Business seconds of a week without holidays or clock changes.
+    pub(super) week: i64,
+}
+
+/// The weekdays from Monday, as [`Calendar::days`] is indexed.
+pub(super) const WEEKDAYS: [Weekday; 7] = [
+    Weekday::Mon,
+    Weekday::Tue,
+    Weekday::Wed,
+    Weekday::Thu,
+    Weekday::Fri,
+    Weekday::Sat,
+    Weekday::Sun,
+];
+
+/// Sorts local intervals and merges those that overlap or touch.
+pub(super) fn merge(mut local: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
+    local.sort_unstable();
+    let mut merged: Vec<(u32, u32)> = Vec::with_capacity(local.len());
+    for (s, e) in local {
+        match merged.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => merged.push((s, e)),
+        }
+    }
+    merged
 }
 
 impl Calendar {
+    /// A calendar from its parts; `always` only records how it was declared.
+    pub fn new(time_zone: Zone, weekly: Weekly, always: bool, mut holidays: Vec<Holiday>) -> Self {
+        holidays.sort_by_key(|h| h.date);
+        let days = WEEKDAYS.map(|day| {
+            let mut local: Vec<(u32, u32)> = weekly
+                .of(day)
+                .iter()
+                .map(|i| (i.start, i.end.min(DAY)))
+                .collect();
+            for i in weekly.of(day.pred()) {
+                if i.end > DAY {
+                    local.push((0, i.end - DAY));
+                }
+            }
+            merge(local)
+        });
+        let week = days
+            .iter()
+            .flatten()
+            .map(|&(s, e)| i64::from(e - s) * 60)
+            .sum();
+        Calendar {
+            time_zone,
+            weekly,
+            always,
+            holidays,
+            days,
+            week,
+        }
+    }
+
+    /// Business hours per weekday, as declared.
+    pub fn weekly(&self) -> &Weekly {
+        &self.weekly
+    }
+
+    /// The holidays, in date order.
+    pub fn holidays(&self) -> &[Holiday] {
+        &self.holidays
+    }
+
     /// The error for a calendar whose week has no business hours at all,
     /// found when it is read rather than by a search that would run to the
     /// horizon; `at` is the calendar's path.
@@ -244,11 +323,6 @@ impl<'de> Deserialize<'de> for Calendar {
             (None, true) => Weekly::always(),
             (None, false) => return Err(D::Error::missing_field("weekly")),
         };
-        Ok(Calendar {
-            time_zone: json.time_zone,
-            weekly,
-            always,
-            holidays: json.holidays,
-        })
+        Ok(Calendar::new(json.time_zone, weekly, always, json.holidays))
     }
 }

@@ -66,12 +66,7 @@ fn allowed(quiet: &QuietHours, zone: &Zone) -> Calendar {
         start: quiet.to.minutes(),
         end: quiet.from.minutes(),
     };
-    Calendar {
-        time_zone: *zone,
-        weekly: Weekly::every_day(&[open]),
-        always: false,
-        holidays: Vec::new(),
-    }
+    Calendar::new(*zone, Weekly::every_day(&[open]), false, Vec::new())
 }
 
 /// Builds the answer from a replayed case.
