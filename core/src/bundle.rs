@@ -16,6 +16,7 @@ use crate::route::{FailureMode, Gateway};
 /// The vendor's policy. Maps are keyed by id; ids are unique by construction
 /// and duplicate keys are refused when the JSON is read.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Bundle {
     /// The bundle's id, stable across versions.
@@ -72,6 +73,7 @@ pub struct Bundle {
 
 /// Whether base and add-on prices are per month or per year.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BillingPeriod {
     /// Billed monthly on the license's anchor day.
@@ -82,6 +84,7 @@ pub enum BillingPeriod {
 
 /// A feature: on or off, or metered in a unit.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Feature {
     /// Whether the feature is a switch or counts units.
@@ -100,6 +103,7 @@ pub struct Feature {
 
 /// Boolean or metered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FeatureKind {
     /// On or off.
@@ -129,6 +133,7 @@ pub enum ControlType {
 
 /// A value a tier gives a governance control.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum ControlValue {
     /// For boolean controls.
@@ -141,6 +146,7 @@ pub enum ControlValue {
 
 /// A tier of the catalog.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Tier {
     /// Order of the catalog: a higher rank is a higher tier; ranks are unique.
@@ -173,6 +179,7 @@ pub struct Tier {
 
 /// How much of a metric a tier allows per period and how the limit is enforced.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Quota {
     /// Units per period.
@@ -226,6 +233,7 @@ impl<'de> Deserialize<'de> for Limit {
 
 /// When a quota's count starts again from zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PeriodKind {
     /// Every local day, at midnight in the license's zone.
@@ -258,14 +266,22 @@ pub enum Enforcement {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "snake_case")]
 pub enum GraceAllowance {
-    /// A percentage of the limit, rounded down to whole units.
-    Percent(#[serde(with = "rust_decimal::serde::str")] Decimal),
+    /// A percentage of the limit, rounded down to whole units; a plain
+    /// decimal string, read like a price.
+    Percent(#[serde(deserialize_with = "plain_decimal")] Decimal),
     /// A number of units.
     Units(u64),
 }
 
+/// Reads a decimal as every decimal of a document is read: a string in
+/// plain notation (no exponent, `_` or `+`), never negative.
+fn plain_decimal<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Decimal, D::Error> {
+    Price::deserialize(deserializer).map(|price| price.value())
+}
+
 /// An add-on: features and quota increments for the tiers it fits, at a price.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct AddOn {
     /// A name for people.
@@ -285,6 +301,7 @@ pub struct AddOn {
 
 /// A declared move from one tier to another.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Transition {
     /// The current tier.
@@ -295,6 +312,7 @@ pub struct Transition {
 
 /// What a license keeps when its term ends, and for how long renewal is open.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExpiryPolicy {
     /// Days after the term's end during which everything still works, in grace.

@@ -13,6 +13,7 @@ use crate::validate::{contradiction as conflict, unknown};
 
 /// A support case.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Case {
     /// The case's id.
@@ -39,6 +40,7 @@ pub struct Case {
 
 /// A case's impact, as the severity rules read it.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Impact {
     /// The customer cannot use what they pay for.
@@ -57,6 +59,7 @@ pub struct Impact {
 
 /// One thing that happened on a case.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Event {
     /// The vendor answered the customer: a first response, an update, or

@@ -84,6 +84,7 @@ pub struct Band {
     pub to_value: Option<u64>,
     /// Price of each unit in the band.
     pub per_unit_amount: Price,
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
     /// Fee charged once when the band holds at least one unit; 0 when absent.
     #[serde(default)]
     pub flat_amount: Price,

@@ -16,6 +16,7 @@ use crate::validate::unknown;
 /// The compliance section of a bundle. A detector whose entry is absent
 /// does not run.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Compliance {
     /// Usage against its trailing baseline.
@@ -37,6 +38,7 @@ pub struct Compliance {
 
 /// A severity a finding takes once its measure reaches `at_least`.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Step {
     /// The lowest measure the step applies to (decimal text).
@@ -59,6 +61,7 @@ macro_rules! routed {
     ($name:ident { $($(#[$doc:meta])* $field:ident : $ty:ty),* $(,)? }) => {
         #[doc = concat!("The `", stringify!($name), "` detector's settings.")]
         #[derive(Debug, Clone, Deserialize)]
+        #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
         #[serde(deny_unknown_fields)]
         pub struct $name {
             $($(#[$doc])* pub $field: $ty,)*
@@ -86,9 +89,14 @@ macro_rules! routed {
 
 routed!(Spike {
     /// Days of baseline before the latest day (1 to 366).
+    #[cfg_attr(feature = "schema", schemars(range(min = 1, max = 366)))]
     window_days: u32,
     /// The latest day is a spike when it is at least this many times the
     /// baseline mean; more than 1.
+    #[cfg_attr(
+        feature = "schema",
+        schemars(extend("type" = "string", "pattern" = "^0*(?:1\\.[0-9]*[1-9][0-9]*|(?:[2-9]|[1-9][0-9]+)(?:\\.[0-9]+)?)$"))
+    )]
     factor: Price,
 });
 

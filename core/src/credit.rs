@@ -61,6 +61,7 @@ impl<'de> Deserialize<'de> for Percent {
 /// One band of a tier's schedule: uptime below `below` percent earns
 /// `credit_percent` percent of the period's recurring charges back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreditBand {
     /// Uptime under this share (exclusive) falls in the band.

@@ -13,6 +13,7 @@ use crate::time::Timestamp;
 
 /// An exception request, `$.request` of an `exception` operation.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExceptionRequest {
     /// The request's id; the exception it produces keeps it.
@@ -60,6 +61,7 @@ pub struct ExceptionRequest {
 
 /// One role's approval.
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Approval {
     /// The approving role.
@@ -70,6 +72,7 @@ pub struct Approval {
 
 /// A denial ends the request.
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Denial {
     /// The denying role.

@@ -15,6 +15,7 @@ use crate::validate::{contradiction, unknown};
 
 /// The `exception_policy` section of a bundle.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExceptionPolicy {
     /// Facts a request must give, beyond its grants and window.
@@ -41,6 +42,7 @@ pub struct ExceptionPolicy {
 
 /// A fact an exception request may be required to give.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Fact {
     /// Who asks for the exception.
@@ -67,6 +69,7 @@ impl Fact {
 
 /// Weight of each dimension, in percent of the total.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Weights {
     /// Revenue at risk.
@@ -81,6 +84,7 @@ pub struct Weights {
 
 /// The roles a total from `from_score` (up to the next band) requires.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ApproverBand {
     /// Lowest total of the band.

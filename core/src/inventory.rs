@@ -19,6 +19,7 @@ use crate::validate::unknown;
 
 /// An installation the customer declared.
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Deployment {
     /// The installation's id, as telemetry reports it.
@@ -29,6 +30,7 @@ pub struct Deployment {
 
 /// An installation or host telemetry saw.
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Installation {
     /// Its id.
@@ -43,6 +45,7 @@ pub struct Installation {
 
 /// One day's usage of a metric.
 #[derive(Debug, Clone, Copy, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Point {
     /// The day, in the license's time zone.
@@ -53,6 +56,7 @@ pub struct Point {
 
 /// The daily usage of one metric under one license.
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Series {
     /// The license.
@@ -65,6 +69,7 @@ pub struct Series {
 
 /// What telemetry saw.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Telemetry {
     /// Installations or hosts seen.
@@ -77,6 +82,7 @@ pub struct Telemetry {
 
 /// What happened to a contract.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     /// The vendor ended the license at `at`.
@@ -87,6 +93,7 @@ pub enum EventKind {
 
 /// A contract event.
 #[derive(Debug, Clone, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ContractEvent {
     /// What happened.

@@ -39,6 +39,8 @@ mod risk;
 pub mod route;
 pub mod scan;
 pub mod scenario;
+#[cfg(feature = "schema")]
+pub mod schema;
 pub mod signed;
 pub mod simulate;
 pub mod sla;

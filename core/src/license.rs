@@ -10,6 +10,7 @@ use crate::time::{Date, Timestamp, Zone};
 
 /// One customer's grant.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct License {
     /// The license's id.
@@ -48,6 +49,7 @@ pub struct License {
 /// like a term. Set by the vendor so that a copy kept offline stops working
 /// unless it is refreshed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OfflineWindow {
     /// First instant the license may be used offline.
@@ -58,6 +60,7 @@ pub struct OfflineWindow {
 
 /// A license's term: from `start` (inclusive) to `end` (exclusive).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Term {
     /// First instant of the term.
@@ -68,6 +71,7 @@ pub struct Term {
 
 /// The status the vendor sets; expiry is derived from the term, not stored.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LicenseStatus {
     /// In force.
@@ -81,6 +85,7 @@ pub enum LicenseStatus {
 /// A time-bound grant outside the standard terms, in force from `starts_at`
 /// (inclusive) to `expires_at` (exclusive) unless revoked earlier.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Exception {
     /// The exception's id.
@@ -102,6 +107,7 @@ pub struct Exception {
 
 /// What an exception grants.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Grants {
     /// Extra features.
@@ -163,6 +169,7 @@ impl Exception {
 
 /// Usage counted for a license in the current period of each quota.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Usage {
     /// Counts per metric; a metric left out has used nothing.
@@ -184,6 +191,7 @@ impl Usage {
 
 /// One metric's count in its current period.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct MetricUsage {
     /// Units consumed in the current period.
@@ -205,6 +213,7 @@ pub struct MetricUsage {
 
 /// One earlier reading of a metric's count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Reading {
     /// When the count was read.

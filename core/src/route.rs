@@ -14,6 +14,7 @@ use crate::ids::FeatureId;
 /// What a gateway does with a request when the module cannot answer (a trap,
 /// the deadline): refuse it, or let it through.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FailureMode {
     /// Refuse (the default): a fault never grants access.
@@ -25,6 +26,7 @@ pub enum FailureMode {
 
 /// The bundle's settings for gateways.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Gateway {
     /// The map from HTTP routes to what they use, checked in order of specificity.

@@ -15,6 +15,7 @@ use crate::validate::{contradiction, unknown};
 
 /// A scenario to replay.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Scenario {
     /// Its name, echoed in the answer.
@@ -37,6 +38,7 @@ pub struct Scenario {
 /// The checks a simulation follows: a feature check for each feature, and
 /// "may one more unit be consumed" for each metric.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Watch {
     /// Features, boolean or metered.
@@ -49,6 +51,7 @@ pub struct Watch {
 
 /// One thing that happens in a scenario.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ScenarioEvent {
     /// Units consumed through a consuming check: counted when allowed.

@@ -30,6 +30,7 @@ pub enum DocumentKind {
     /// A bundle: the vendor's policy, with a top-level `"bundle"` id.
     Bundle,
     /// A license: one customer's grant, with a top-level `"license"` id.
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
     License,
 }
 

@@ -19,6 +19,7 @@ pub use validate::validate;
 
 /// The support section of a bundle.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Support {
     /// Every severity, most severe first; the order is what `at_least` compares.
@@ -48,6 +49,7 @@ pub struct Support {
 
 /// A rule: when every condition holds, the case has at least this severity.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SeverityRule {
     /// The rule's name, reported when it sets the severity.
@@ -61,6 +63,7 @@ pub struct SeverityRule {
 /// Conditions on a case's impact; an absent condition always holds, and a
 /// rule must state at least one.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ImpactCondition {
     /// Holds when the case's `access_blocked` equals this.
@@ -79,6 +82,7 @@ pub struct ImpactCondition {
 
 /// SLA policies and the rules shared by every clock.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Sla {
     /// A running clock is at risk once this share (percent, 1 to 99) of its
@@ -92,6 +96,7 @@ pub struct Sla {
 
 /// What reopening a resolved case does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReopenRule {
     /// A new cycle: every clock starts again from the reopen instant.
@@ -103,6 +108,7 @@ pub enum ReopenRule {
 
 /// The three targets of one tier and severity.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Policy {
     /// From the start of a cycle to the first agent reply.
@@ -115,6 +121,7 @@ pub struct Policy {
 
 /// A duration of business time on a named calendar.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Target {
     /// Business minutes allowed.
@@ -125,6 +132,7 @@ pub struct Target {
 
 /// A kind of case.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Category {
     /// A name for people.
@@ -143,6 +151,7 @@ pub struct Category {
 
 /// A phase and the business time it should take.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Phase {
     /// The phase's name.
@@ -153,6 +162,7 @@ pub struct Phase {
 
 /// An escalation level.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Level {
     /// The role that owns the case at this level.
@@ -167,6 +177,7 @@ pub struct Level {
 
 /// What raises a case to a level.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "trigger", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Trigger {
     /// An SLA clock (a named one, or any) reaches its at-risk share.
@@ -201,6 +212,7 @@ pub enum Trigger {
 
 /// The SLA clocks a case runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ClockKind {
     /// Cycle start to the first agent reply.
@@ -222,6 +234,7 @@ impl ClockKind {
 
 /// Repeated escalation at the top level.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Repeat {
     /// Business minutes between repeats.
@@ -234,6 +247,7 @@ pub struct Repeat {
 
 /// Roles allowed to change what the rules decided.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Permissions {
     /// May reroute a case to another owner or set its severity.
@@ -247,6 +261,7 @@ pub struct Permissions {
 /// Local hours, in the customer's zone, when messages wait; `from` may be
 /// after `to` (overnight, the usual case).
 #[derive(Debug, Clone, Copy, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct QuietHours {
     /// When quiet hours begin.
@@ -257,6 +272,7 @@ pub struct QuietHours {
 
 /// The vendor's template for each message the rules call for.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Templates {
     /// Sent when a case (or a new cycle) opens, as the first response.

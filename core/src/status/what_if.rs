@@ -17,6 +17,7 @@ use crate::time::Timestamp;
 
 /// The request's `what_if`; every member is optional.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WhatIf {
     /// Another tier; absent keeps the license's.

@@ -14,7 +14,7 @@ use serde_json::{json, Map, Value};
 
 use super::audit::{Decision, DecisionLog};
 use super::generation::{Generation, Mode, Sources};
-use super::meter::{LicenseUsage, Meter, Record};
+use super::meter::{Earlier, Keyed, LicenseUsage, Meter, Record};
 use super::portal::Documents;
 use super::telemetry::Telemetry;
 use crate::error::HostError;
@@ -80,6 +80,19 @@ pub struct Decided {
     pub summary: Summary,
     /// The host error code when the module failed and the failure mode answered.
     pub failure: Option<&'static str>,
+    /// The HTTP status a refusal of the gateway's own demands (a reused
+    /// idempotency key: 422); `None` leaves it to the endpoint.
+    pub status: Option<u16>,
+}
+
+/// An idempotency key and where the client sent it, so a refusal names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyKey {
+    /// The key.
+    pub value: String,
+    /// Its JSON path in answers: `$.headers.idempotency-key`,
+    /// `$.headers.x-request-id` or `$.request_id`.
+    pub path: &'static str,
 }
 
 impl Decided {
@@ -209,9 +222,11 @@ impl Gateway {
 
     /// Decides a check. `fields` is the request as the client sent it (its
     /// `license`, and `feature`, `metric` with `amount`, or `route`); `key`
-    /// makes a consuming check idempotent. A consuming check's answer is
+    /// makes a consuming check idempotent within its license: the same
+    /// request again gets its first answer (see [`Gateway::replayed`]), any
+    /// other request with the key is refused. A consuming check's answer is
     /// returned only once its record is committed.
-    pub async fn check(&self, fields: Map<String, Value>, key: Option<&str>) -> Decided {
+    pub async fn check(&self, fields: Map<String, Value>, key: Option<&IdempotencyKey>) -> Decided {
         match self.decide_and_stage(&fields, key) {
             Step::Answered(answer) => answer,
             Step::Committing(answer, committed) => match committed.await {
@@ -228,7 +243,7 @@ impl Gateway {
     }
 
     /// Everything of a check but waiting for its commit; no lock outlives it.
-    fn decide_and_stage(&self, fields: &Map<String, Value>, key: Option<&str>) -> Step {
+    fn decide_and_stage(&self, fields: &Map<String, Value>, key: Option<&IdempotencyKey>) -> Step {
         let generation = self.generation();
         if let Some(field) = OWNED.iter().find(|f| fields.contains_key(**f)) {
             return Step::Answered(host_error(
@@ -248,12 +263,19 @@ impl Gateway {
         let now = Utc::now();
         let usage = self.usage(license.as_deref());
 
-        // A repeated key gets its first answer, whatever has happened since.
-        if let (true, Some(key)) = (may_consume, key) {
-            match self.meter.replay(key) {
-                Ok(Some(earlier)) => return Step::Answered(decided(earlier.into(), None)),
-                Ok(None) => {}
-                Err(error) => return Step::Answered(self.failed(&generation, fields, &error)),
+        // A key is scoped to its license and its first request; the license
+        // must be named for a key to mean anything.
+        let fingerprint = key.map(|_| fingerprint(fields));
+        let keyed = match (may_consume, key, license.as_deref(), fingerprint.as_deref()) {
+            (true, Some(key), Some(license), Some(fingerprint)) => {
+                Some((key, license, fingerprint))
+            }
+            _ => None,
+        };
+        if let Some((key, license, fingerprint)) = keyed {
+            if let Some(answer) = self.earlier(&generation, fields, key, license, fingerprint, now)
+            {
+                return Step::Answered(answer);
             }
         }
         // Answers that record nothing are cached under the usage they were
@@ -301,19 +323,21 @@ impl Gateway {
         let Some(record) = record_of(&answer) else {
             return Step::Answered(answer);
         };
-        if let Some(key) = key {
+        if let Some((key, license, fingerprint)) = keyed {
             // A concurrent request with this key may have been staged meanwhile.
-            match self.meter.replay(key) {
-                Ok(Some(earlier)) => return Step::Answered(decided(earlier.into(), None)),
-                Ok(None) => {}
-                Err(error) => return Step::Answered(self.failed(&generation, fields, &error)),
+            if let Some(answer) = self.earlier(&generation, fields, key, license, fingerprint, now)
+            {
+                return Step::Answered(answer);
             }
         }
         let staged = self.meter.stage(
             &guard,
             license,
             record,
-            key,
+            keyed.map(|(key, _, fingerprint)| Keyed {
+                key: &key.value,
+                fingerprint,
+            }),
             &answer.envelope,
             now.timestamp(),
         );
@@ -321,6 +345,54 @@ impl Gateway {
         match staged {
             Ok(committed) => Step::Committing(answer, committed),
             Err(error) => Step::Answered(self.failed(&generation, fields, &error)),
+        }
+    }
+
+    /// The answer to a key the license has used before, if it has: the
+    /// first answer to the same request ([`Gateway::replayed`]), or a
+    /// refusal for another request.
+    fn earlier(
+        &self,
+        generation: &Generation,
+        fields: &Map<String, Value>,
+        key: &IdempotencyKey,
+        license: &str,
+        fingerprint: &str,
+        now: DateTime<Utc>,
+    ) -> Option<Decided> {
+        match self.meter.earlier(license, &key.value) {
+            Ok(None) => None,
+            Ok(Some(Earlier {
+                fingerprint: Some(first),
+                answer,
+            })) if first == fingerprint => Some(self.replayed(generation, fields, answer, now)),
+            Ok(Some(_)) => Some(reused(generation, key)),
+            Err(error) => Some(self.failed(generation, fields, &error)),
+        }
+    }
+
+    /// A retried request: its units are counted already, so its first
+    /// answer is what the client gets, as long as the license may still use
+    /// what it asked for. That is decided afresh by the module on the
+    /// current bundle and license with no usage counted: a license suspended,
+    /// terminated or past its grace since, or a bundle that no longer grants
+    /// the feature, refuses the retry as it would refuse a new request (and
+    /// nothing is recorded); otherwise the first answer comes back unchanged,
+    /// under the bundle version it was decided with.
+    fn replayed(
+        &self,
+        generation: &Generation,
+        fields: &Map<String, Value>,
+        first: String,
+        now: DateTime<Utc>,
+    ) -> Decided {
+        match self.decide(generation, fields, &LicenseUsage::default(), now) {
+            Ok(current) if matches!(current.outcome(), "allow" | "allow_in_grace") => {
+                decided(first.into(), None)
+            }
+            // A refusal or an error: the rules record nothing for either.
+            Ok(refused) => refused,
+            Err(error) => self.failed(generation, fields, &error),
         }
     }
 
@@ -573,7 +645,71 @@ fn decided(envelope: Arc<str>, failure: Option<&'static str>) -> Decided {
         envelope,
         summary,
         failure,
+        status: None,
     }
+}
+
+/// The refusal of a key the license first used with another request.
+fn reused(generation: &Generation, key: &IdempotencyKey) -> Decided {
+    let mut refusal = host_error(
+        generation,
+        "idempotency_key_reused",
+        key.path,
+        &format!(
+            "the idempotency key `{}` was first sent with another request of this license",
+            clipped(&key.value)
+        ),
+        "send a new key with every new request; repeat a key only with the very request it was first sent with",
+    );
+    refusal.status = Some(422);
+    refusal
+}
+
+/// Input echoed in a message, kept short.
+fn clipped(text: &str) -> String {
+    const MOST: usize = 64;
+    match text.char_indices().nth(MOST) {
+        Some((end, _)) => format!("{}…", text.get(..end).unwrap_or_default()),
+        None => text.to_string(),
+    }
+}
+
+/// The fingerprint of a request: the sha256 of its fields written with
+/// every object's keys in order, so the same request sent with its fields in
+/// another order is the same request.
+fn fingerprint(fields: &Map<String, Value>) -> String {
+    fn write(value: &Value, out: &mut String) {
+        match value {
+            Value::Object(map) => {
+                let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+                entries.sort_by(|a, b| a.0.cmp(b.0));
+                out.push('{');
+                for (n, (name, value)) in entries.into_iter().enumerate() {
+                    if n > 0 {
+                        out.push(',');
+                    }
+                    out.push_str(&Value::String(name.clone()).to_string());
+                    out.push(':');
+                    write(value, out);
+                }
+                out.push('}');
+            }
+            Value::Array(items) => {
+                out.push('[');
+                for (n, item) in items.iter().enumerate() {
+                    if n > 0 {
+                        out.push(',');
+                    }
+                    write(item, out);
+                }
+                out.push(']');
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut text = String::new();
+    write(&Value::Object(fields.clone()), &mut text);
+    crate::sha256_hex(text.as_bytes())
 }
 
 /// RFC 3339 in UTC with milliseconds, as the rules read it.

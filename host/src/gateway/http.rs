@@ -15,7 +15,7 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use super::decision::{host_error, Decided, Gateway};
+use super::decision::{host_error, Decided, Gateway, IdempotencyKey};
 use super::telemetry::{DecisionLabels, EndpointLabels};
 
 /// The path of the forward-auth endpoint.
@@ -41,13 +41,16 @@ pub fn router(gateway: Arc<Gateway>, cors: CorsLayer) -> Router {
 /// once however often it is sent. 200 with the decision, 400 with the errors.
 async fn check(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: Bytes) -> Response {
     let started = Instant::now();
-    let mut key = header(&headers, "idempotency-key");
+    let mut key = idempotency_key(&headers, false);
     let decided = match serde_json::from_slice::<Value>(&body) {
         Ok(Value::Object(mut fields)) => {
             if let Some(Value::String(id)) = fields.remove("request_id") {
-                key.get_or_insert(id);
+                key.get_or_insert(IdempotencyKey {
+                    value: id,
+                    path: "$.request_id",
+                });
             }
-            gateway.check(fields, key.as_deref()).await
+            gateway.check(fields, key.as_ref()).await
         }
         // Not a JSON object: the module reports exactly what is wrong and where.
         _ => match gateway.generation().evaluate(&body) {
@@ -61,10 +64,10 @@ async fn check(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: By
             ),
         },
     };
-    let status = if decided.summary.outcome == "ok" {
-        StatusCode::OK
-    } else {
-        StatusCode::BAD_REQUEST
+    let status = match decided.status.and_then(|s| StatusCode::from_u16(s).ok()) {
+        Some(status) => status,
+        None if decided.summary.outcome == "ok" => StatusCode::OK,
+        None => StatusCode::BAD_REQUEST,
     };
     finish(&gateway, "check", started, &decided);
     let mut response = (
@@ -78,7 +81,7 @@ async fn check(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: By
 }
 
 /// The headers forward-auth reads.
-const ENTITLE_HEADERS: [&str; 9] = [
+const ENTITLE_HEADERS: [&str; 10] = [
     "x-entitle-license",
     "x-entitle-feature",
     "x-entitle-metric",
@@ -88,6 +91,7 @@ const ENTITLE_HEADERS: [&str; 9] = [
     "x-forwarded-method",
     "x-forwarded-uri",
     "idempotency-key",
+    "x-request-id",
 ];
 
 /// Options of the forward-auth endpoint.
@@ -174,9 +178,9 @@ async fn forward_auth(
             fields.insert(String::from("route"), route);
         }
     }
-    let key = header(&headers, "idempotency-key").or_else(|| header(&headers, "x-request-id"));
+    let key = idempotency_key(&headers, true);
     let decided = if fields.contains_key("license") {
-        gateway.check(fields, key.as_deref()).await
+        gateway.check(fields, key.as_ref()).await
     } else {
         host_error(
             &gateway.generation(),
@@ -188,10 +192,8 @@ async fn forward_auth(
     };
     finish(&gateway, "forward_auth", started, &decided);
     let wanted = decided
-        .summary
-        .result
-        .as_ref()
-        .and_then(|r| r.http_status)
+        .status
+        .or_else(|| decided.summary.result.as_ref().and_then(|r| r.http_status))
         .unwrap_or(403);
     let status = match deny_status {
         Some(deny) if wanted != 200 => deny,
@@ -357,6 +359,22 @@ fn put(headers: &mut HeaderMap, name: &'static str, value: &str) {
     }
 }
 
+/// Where an idempotency key may come from, in order, with its path.
+const KEY_HEADERS: [(&str, &str); 2] = [
+    ("idempotency-key", "$.headers.idempotency-key"),
+    ("x-request-id", "$.headers.x-request-id"),
+];
+
+/// The idempotency key a client sent in `Idempotency-Key`, or else (when
+/// `request_id` is set, as for forward-auth, where proxies pass the
+/// client's request id) in `X-Request-Id`.
+fn idempotency_key(headers: &HeaderMap, request_id: bool) -> Option<IdempotencyKey> {
+    KEY_HEADERS
+        .iter()
+        .take(if request_id { 2 } else { 1 })
+        .find_map(|(name, path)| header(headers, name).map(|value| IdempotencyKey { value, path }))
+}
+
 fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get(name)
@@ -376,5 +394,6 @@ fn decided_from(envelope: String) -> Decided {
         summary: serde_json::from_str(&envelope).unwrap_or_default(),
         envelope: envelope.into(),
         failure: None,
+        status: None,
     }
 }

@@ -5,6 +5,9 @@
 //! the same transaction as the request's idempotency key, and only then is
 //! the answer sent. So an acknowledged consumption is on disk, and a retried
 //! request (same key) gets its first answer back instead of counting again.
+//! A key belongs to one license: it is stored under the license with the
+//! fingerprint of the request it was first sent with, so the gateway can
+//! tell a retry from another request that reuses the key.
 //!
 //! The latest count of every `(license, metric)` is kept in memory: it is the
 //! usage every check is decided with. A consuming check decides and updates
@@ -91,6 +94,26 @@ pub struct LicenseUsage {
     pub version: u64,
 }
 
+/// What the meter holds for an idempotency key of a license: the
+/// fingerprint of the request it was first used with and the answer given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Earlier {
+    /// The first request's fingerprint; `None` for a key stored before
+    /// keys had fingerprints, which matches no request.
+    pub fingerprint: Option<String>,
+    /// The answer given to it.
+    pub answer: String,
+}
+
+/// An idempotency key as a consuming check stages it.
+#[derive(Debug, Clone, Copy)]
+pub struct Keyed<'a> {
+    /// The key the client sent.
+    pub key: &'a str,
+    /// The fingerprint of the request it came with.
+    pub fingerprint: &'a str,
+}
+
 /// The meter: the database and the in-memory latest counts.
 #[derive(Clone)]
 pub struct Meter {
@@ -103,8 +126,8 @@ struct Inner {
     writes: Mutex<()>,
     db: Arc<Mutex<Connection>>,
     latest: Mutex<HashMap<String, Arc<LicenseUsage>>>,
-    /// Keys staged but not yet committed, with their answers.
-    pending_keys: Mutex<HashMap<String, String>>,
+    /// Keys staged but not yet committed, by license and key.
+    pending_keys: Mutex<HashMap<(String, String), Earlier>>,
     writes_to_commit: std::sync::mpsc::Sender<Write>,
 }
 
@@ -118,7 +141,8 @@ struct Write {
     start_unix: i64,
     used: i64,
     soft_exceeded_at: Option<String>,
-    key: Option<String>,
+    /// The idempotency key and its request's fingerprint.
+    key: Option<(String, String)>,
     answer: String,
     now_unix: i64,
     done: tokio::sync::oneshot::Sender<Result<(), String>>,
@@ -154,11 +178,13 @@ impl Meter {
                soft_exceeded_at TEXT,
                PRIMARY KEY (license, metric, period_start)
              );
-             CREATE TABLE IF NOT EXISTS requests (
-               key TEXT PRIMARY KEY,
+             CREATE TABLE IF NOT EXISTS idempotency (
                license TEXT NOT NULL,
+               key TEXT NOT NULL,
+               fingerprint TEXT,
                answer TEXT NOT NULL,
-               at_unix INTEGER NOT NULL
+               at_unix INTEGER NOT NULL,
+               PRIMARY KEY (license, key)
              );
              CREATE TABLE IF NOT EXISTS readings (
                license TEXT NOT NULL,
@@ -181,6 +207,7 @@ impl Meter {
                 detail: format!("`{}` did not switch to WAL mode (`{mode}`)", path.display()),
             });
         }
+        migrate_keys(&db).map_err(|e| db_error(path, &e))?;
         let latest = load_latest(&db).map_err(|e| db_error(path, &e))?;
         let (writes_to_commit, staged) = std::sync::mpsc::channel();
         let meter = Meter {
@@ -259,16 +286,24 @@ impl Meter {
         Ok(history)
     }
 
-    /// The answer already given to an idempotency key, if any.
-    pub fn replay(&self, key: &str) -> Result<Option<String>, HostError> {
-        if let Some(answer) = lock(&self.inner.pending_keys).get(key) {
-            return Ok(Some(answer.clone()));
+    /// What a license's idempotency key was first used for, if it was:
+    /// staged or committed. Another license's use of the same key is none
+    /// of this license's business.
+    pub fn earlier(&self, license: &str, key: &str) -> Result<Option<Earlier>, HostError> {
+        let scoped = (license.to_string(), key.to_string());
+        if let Some(earlier) = lock(&self.inner.pending_keys).get(&scoped) {
+            return Ok(Some(earlier.clone()));
         }
         let db = lock(&self.inner.db);
         db.query_row(
-            "SELECT answer FROM requests WHERE key = ?1",
-            params![key],
-            |row| row.get(0),
+            "SELECT fingerprint, answer FROM idempotency WHERE license = ?1 AND key = ?2",
+            params![license, key],
+            |row| {
+                Ok(Earlier {
+                    fingerprint: row.get(0)?,
+                    answer: row.get(1)?,
+                })
+            },
         )
         .optional()
         .map_err(|e| store_error(&e))
@@ -284,7 +319,7 @@ impl Meter {
         _guard: &WriteGuard<'_>,
         license: &str,
         record: &Record,
-        key: Option<&str>,
+        key: Option<Keyed<'_>>,
         answer: &str,
         now_unix: i64,
     ) -> Result<tokio::sync::oneshot::Receiver<Result<(), String>>, HostError> {
@@ -308,13 +343,19 @@ impl Meter {
             start_unix,
             used,
             soft_exceeded_at: record.soft_exceeded_at.clone(),
-            key: key.map(String::from),
+            key: key.map(|k| (k.key.to_string(), k.fingerprint.to_string())),
             answer: answer.to_string(),
             now_unix,
             done,
         };
-        if let Some(key) = key {
-            lock(&self.inner.pending_keys).insert(key.to_string(), answer.to_string());
+        if let Some(keyed) = key {
+            lock(&self.inner.pending_keys).insert(
+                (license.to_string(), keyed.key.to_string()),
+                Earlier {
+                    fingerprint: Some(keyed.fingerprint.to_string()),
+                    answer: answer.to_string(),
+                },
+            );
         }
         {
             let mut latest = lock(&self.inner.latest);
@@ -357,7 +398,7 @@ impl Meter {
     pub fn prune_requests(&self, before_unix: i64) -> Result<usize, HostError> {
         lock(&self.inner.db)
             .execute(
-                "DELETE FROM requests WHERE at_unix < ?1",
+                "DELETE FROM idempotency WHERE at_unix < ?1",
                 params![before_unix],
             )
             .map_err(|e| store_error(&e))
@@ -395,8 +436,10 @@ fn write_staged(staged: &std::sync::mpsc::Receiver<Write>, meter: &std::sync::We
         let outcome = commit(&mut lock(&inner.db), &group).map_err(|e| e.to_string());
         {
             let mut pending = lock(&inner.pending_keys);
-            for key in group.iter().filter_map(|w| w.key.as_ref()) {
-                pending.remove(key);
+            for w in &group {
+                if let Some((key, _)) = &w.key {
+                    pending.remove(&(w.license.clone(), key.clone()));
+                }
             }
         }
         if let Err(error) = &outcome {
@@ -418,7 +461,8 @@ fn commit(db: &mut Connection, group: &[Write]) -> rusqlite::Result<()> {
     let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
     {
         let mut key_insert = tx.prepare_cached(
-            "INSERT INTO requests (key, license, answer, at_unix) VALUES (?1, ?2, ?3, ?4)",
+            "INSERT INTO idempotency (license, key, fingerprint, answer, at_unix)
+             VALUES (?1, ?2, ?3, ?4, ?5)",
         )?;
         let mut count_upsert = tx.prepare_cached(
             "INSERT INTO counts (license, metric, period_start, period_start_unix, used, soft_exceeded_at)
@@ -456,8 +500,8 @@ fn commit(db: &mut Connection, group: &[Write]) -> rusqlite::Result<()> {
             }
         }
         for w in group {
-            if let Some(key) = &w.key {
-                key_insert.execute(params![key, w.license, w.answer, w.now_unix])?;
+            if let Some((key, fingerprint)) = &w.key {
+                key_insert.execute(params![w.license, key, fingerprint, w.answer, w.now_unix])?;
             }
             count_upsert.execute(params![
                 w.license,
@@ -470,6 +514,28 @@ fn commit(db: &mut Connection, group: &[Write]) -> rusqlite::Result<()> {
         }
     }
     tx.commit()
+}
+
+/// Moves the keys of a meter written before keys were scoped to a license
+/// (one global `requests` table) under their licenses. Their requests'
+/// fingerprints were never stored, so they match no request: a retry of one
+/// across the upgrade is refused as a reused key, never allowed twice.
+fn migrate_keys(db: &Connection) -> rusqlite::Result<()> {
+    let legacy: i64 = db.query_row(
+        "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'requests'",
+        [],
+        |row| row.get(0),
+    )?;
+    if legacy == 0 {
+        return Ok(());
+    }
+    db.execute_batch(
+        "BEGIN IMMEDIATE;
+         INSERT OR IGNORE INTO idempotency (license, key, fingerprint, answer, at_unix)
+           SELECT license, key, NULL, answer, at_unix FROM requests;
+         DROP TABLE requests;
+         COMMIT;",
+    )
 }
 
 fn load_latest(db: &Connection) -> rusqlite::Result<HashMap<String, Arc<LicenseUsage>>> {

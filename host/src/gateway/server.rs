@@ -100,6 +100,7 @@ async fn run(options: ServeOptions) -> Result<(), HostError> {
     let local = listener
         .local_addr()
         .map_err(|e| serve_error(&options, &e))?;
+    let signals = Signals::listen();
     tracing::info!(
         listen = %local,
         module_sha256 = %generation.module_sha256,
@@ -111,7 +112,7 @@ async fn run(options: ServeOptions) -> Result<(), HostError> {
     );
     drop(generation);
 
-    tokio::spawn(reload_on_hangup(Arc::clone(&gateway)));
+    tokio::spawn(reload_on_hangup(Arc::clone(&gateway), signals.hangup));
     if let Some(every) = options.watch {
         tokio::spawn(reload_on_change(Arc::clone(&gateway), every));
     }
@@ -129,7 +130,7 @@ async fn run(options: ServeOptions) -> Result<(), HostError> {
         .header_read_timeout(options.header_timeout)
         .keep_alive(true);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
-    let shutdown = shutdown_signal();
+    let shutdown = shutdown_signal(signals.interrupt, signals.terminate);
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
@@ -166,21 +167,68 @@ async fn run(options: ServeOptions) -> Result<(), HostError> {
     Ok(())
 }
 
-/// Reloads on every SIGHUP.
-async fn reload_on_hangup(gateway: Arc<Gateway>) {
+/// One signal listened for; `None` where it cannot be (not unix, or the
+/// registration failed).
+#[cfg(unix)]
+type Listener = Option<tokio::signal::unix::Signal>;
+#[cfg(not(unix))]
+type Listener = Option<std::convert::Infallible>;
+
+/// SIGHUP, SIGINT and SIGTERM, listened for before the gateway logs that it
+/// is serving: a signal sent the moment it says so must not meet the
+/// default action, which ends the process.
+struct Signals {
+    hangup: Listener,
+    interrupt: Listener,
+    terminate: Listener,
+}
+
+impl Signals {
     #[cfg(unix)]
-    {
+    fn listen() -> Signals {
         use tokio::signal::unix::{signal, SignalKind};
-        let Ok(mut hangups) = signal(SignalKind::hangup()) else {
-            tracing::warn!("cannot listen for SIGHUP; reload by file change only");
-            return;
-        };
-        while hangups.recv().await.is_some() {
-            reload(&gateway, "sighup").await;
+        Signals {
+            hangup: signal(SignalKind::hangup()).ok(),
+            interrupt: signal(SignalKind::interrupt()).ok(),
+            terminate: signal(SignalKind::terminate()).ok(),
         }
     }
+
     #[cfg(not(unix))]
-    drop(gateway);
+    fn listen() -> Signals {
+        Signals {
+            hangup: None,
+            interrupt: None,
+            terminate: None,
+        }
+    }
+}
+
+/// Waits for the next delivery of a signal; never, without a listener.
+async fn received(listener: &mut Listener) {
+    match listener {
+        #[cfg(unix)]
+        Some(signal) => {
+            if signal.recv().await.is_none() {
+                std::future::pending::<()>().await;
+            }
+        }
+        #[cfg(not(unix))]
+        Some(never) => match *never {},
+        None => std::future::pending::<()>().await,
+    }
+}
+
+/// Reloads on every SIGHUP.
+async fn reload_on_hangup(gateway: Arc<Gateway>, mut hangups: Listener) {
+    if hangups.is_none() {
+        tracing::warn!("cannot listen for SIGHUP; reload by file change only");
+        return;
+    }
+    loop {
+        received(&mut hangups).await;
+        reload(&gateway, "sighup").await;
+    }
 }
 
 /// Reloads when a source file's size or modification time changes.
@@ -233,25 +281,10 @@ async fn prune(gateway: Arc<Gateway>) {
     }
 }
 
-async fn shutdown_signal() {
-    let interrupt = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                term.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
+async fn shutdown_signal(mut interrupt: Listener, mut terminate: Listener) {
     tokio::select! {
-        () = interrupt => {},
-        () = terminate => {},
+        () = received(&mut interrupt) => {},
+        () = received(&mut terminate) => {},
     }
 }
 
