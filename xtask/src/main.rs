@@ -6,6 +6,7 @@ mod build_wasm;
 mod demo;
 mod loadtest;
 mod module_check;
+mod schemas;
 mod test;
 mod workspace;
 
@@ -34,6 +35,11 @@ const TASKS: &[Task] = &[
         help:
             "build the module and the CLI, print the CLI's answers for examples/ at their instant (--live: the clock's), serve the page on localhost",
         run: demo::run,
+    },
+    Task {
+        name: "schemas",
+        help: "write the JSON Schema of every document to schemas/ (--check: fail if not current)",
+        run: schemas::run,
     },
     Task {
         name: "loadtest",
