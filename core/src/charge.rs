@@ -6,13 +6,24 @@
 //! line per band or package group, and [`Charge::to_money`] rounds that total
 //! half-up to the currency's minor unit, once per line item.
 //!
-//! Band bounds follow Lago's `from_value`/`to_value` convention: bounds are
-//! inclusive, the first band starts at `0`, each next band starts at the
-//! previous band's `to_value + 1`, every band but the last has a `to_value`
-//! greater than its `from_value`, and the last band is open (`to_value: null`).
-//! A first band `0..=100` prices units 1 to 100 (100 units) and the next band
-//! `101..=200` units 101 to 200; Lago's documentation tables show the same
-//! bands as "first unit 0, last unit 1,000; first unit 1,001, …".
+//! Band bounds follow Lago's `from_value`/`to_value` conventions, both of
+//! them. The first band starts at `0`, every band but the last has a
+//! `to_value` greater than its `from_value`, and the last band is open
+//! (`to_value: null`). A band's `to_value` is its last unit in both; where
+//! the next band starts tells them apart:
+//!
+//! - *inclusive*: each next band starts at the previous band's `to_value + 1`.
+//!   A first band `0..=100` prices units 1 to 100 and the next band `101..=200`
+//!   units 101 to 200, as Lago's documentation tables show them ("first unit
+//!   0, last unit 1,000; first unit 1,001, …").
+//! - *adjacent*: each next band starts at the previous band's `to_value`, as
+//!   Lago writes adjacent tiers. Bands `0–10, 10–20, 20–` price units 1 to
+//!   10, 11 to 20, and 21 on: a band holds the units above its `from_value`.
+//!
+//! The second band's `from_value` sets the convention for the whole list;
+//! a later band written the other way leaves a gap (`band_gap`) or an overlap
+//! (`band_overlap`) in it. Both conventions give the same figures for the
+//! same units per band. See `docs/charges.md`.
 
 use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
@@ -73,18 +84,21 @@ pub enum ChargeModel {
 
 /// One band of a graduated or volume model, in Lago's field names.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Band {
-    /// First unit of the band, inclusive: 0 for the first band (whose first
-    /// priced unit is unit 1), else the previous band's `to_value + 1`.
+    /// Where the band starts: 0 for the first band (whose first priced unit
+    /// is unit 1), else the previous band's `to_value + 1` (inclusive bands,
+    /// this is the band's first unit) or its `to_value` (adjacent bands, the
+    /// band's first unit is the next one); see the module doc.
     pub from_value: u64,
-    /// Last unit of the band, inclusive; `null` for the last band, which is
-    /// open. Required even when `null`, so an open band is always deliberate.
+    /// Last unit of the band, inclusive in both conventions; `null` for the
+    /// last band, which is open. Required even when `null`, so an open band
+    /// is always deliberate.
     #[serde(deserialize_with = "required")]
     pub to_value: Option<u64>,
     /// Price of each unit in the band.
     pub per_unit_amount: Price,
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
     /// Fee charged once when the band holds at least one unit; 0 when absent.
     #[serde(default)]
     pub flat_amount: Price,
@@ -277,6 +291,47 @@ fn band_bounds(path: JsonPath, detail: String) -> Error {
     Error::BandBounds { path, detail }
 }
 
+/// How a list of bands marks where each band after the first starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Convention {
+    /// At the previous band's `to_value + 1`: `0–100, 101–200, 201–`.
+    Inclusive,
+    /// At the previous band's `to_value`: `0–10, 10–20, 20–`.
+    Adjacent,
+}
+
+impl Convention {
+    /// The convention of `bands`, set by where the second band starts:
+    /// adjacent when at the first band's `to_value`, else inclusive.
+    fn of(bands: &[Band]) -> Convention {
+        let first_to = bands.first().and_then(|band| band.to_value);
+        let second_from = bands.get(1).map(|band| band.from_value);
+        if first_to.is_some_and(|to| to < u64::MAX) && first_to == second_from {
+            Convention::Adjacent
+        } else {
+            Convention::Inclusive
+        }
+    }
+
+    /// Where the band after one ending at `to` must start; `None` when no
+    /// unit is left for it (`to` is the last countable unit).
+    fn next_from(self, to: u64) -> Option<u64> {
+        match self {
+            Convention::Inclusive => to.checked_add(1),
+            Convention::Adjacent => (to < u64::MAX).then_some(to),
+        }
+    }
+
+    /// The first unit `band` prices: unit 1 for the first band, else its
+    /// `from_value` (inclusive) or the unit after it (adjacent).
+    fn first_unit(self, band: &Band) -> Option<u64> {
+        match self {
+            Convention::Inclusive => Some(band.from_value.max(1)),
+            Convention::Adjacent => band.from_value.checked_add(1),
+        }
+    }
+}
+
 /// Every problem with a list of bands, by Lago's rules (see the module doc).
 fn validate_bands(bands: &[Band], path: &JsonPath) -> Vec<Error> {
     let mut errors = Vec::new();
@@ -289,6 +344,7 @@ fn validate_bands(bands: &[Band], path: &JsonPath) -> Vec<Error> {
         return errors;
     }
     let last = bands.len() - 1;
+    let convention = Convention::of(bands);
     let mut previous: Option<&Band> = None;
     for (index, band) in bands.iter().enumerate() {
         let from = band.from_value;
@@ -300,7 +356,8 @@ fn validate_bands(bands: &[Band], path: &JsonPath) -> Vec<Error> {
             None => {}
             // Starting right after the band before is always in order, even
             // when that band's own bounds are wrong (reported on that band).
-            Some(before) if before.to_value.and_then(|to| to.checked_add(1)) == Some(from) => {}
+            Some(before)
+                if before.to_value.and_then(|to| convention.next_from(to)) == Some(from) => {}
             Some(before) if from <= before.from_value => errors.push(band_bounds(
                 at(index, "from_value"),
                 format!(
@@ -316,7 +373,10 @@ fn validate_bands(bands: &[Band], path: &JsonPath) -> Vec<Error> {
                 ..
             }) => {
                 let before_to = *before_to;
-                if before_to.checked_add(1).is_some_and(|next| from > next) {
+                if convention
+                    .next_from(before_to)
+                    .is_some_and(|next| from > next)
+                {
                     errors.push(Error::BandGap {
                         path: at(index, "from_value"),
                         previous_to: before_to.to_string(),
@@ -480,14 +540,13 @@ fn band_line(index: usize, band: &Band, units: u64, path: &JsonPath) -> Result<C
 }
 
 fn price_graduated(units: u64, bands: &[Band], path: &JsonPath) -> Result<Priced, Error> {
+    let convention = Convention::of(bands);
     let mut total = Decimal::ZERO;
     let mut lines = Vec::new();
     for (index, band) in bands.iter().enumerate() {
-        // `from_value` 0 stands for the first unit, unit 1.
-        let first = band.from_value.max(1);
-        if units < first {
+        let Some(first) = convention.first_unit(band).filter(|first| *first <= units) else {
             break;
-        }
+        };
         let last = band.to_value.map_or(units, |to| to.min(units));
         let Some(in_band) = last.checked_sub(first).and_then(|span| span.checked_add(1)) else {
             return Err(overflow(path.key("bands").index(index), "units in a band"));
@@ -504,10 +563,13 @@ fn price_volume(units: u64, bands: &[Band], path: &JsonPath) -> Result<Priced, E
     if units == 0 {
         return Ok((Decimal::ZERO, Vec::new()));
     }
-    let found = bands
-        .iter()
-        .enumerate()
-        .find(|(_, band)| band.from_value <= units && band.to_value.is_none_or(|to| units <= to));
+    let convention = Convention::of(bands);
+    let found = bands.iter().enumerate().find(|(_, band)| {
+        convention
+            .first_unit(band)
+            .is_some_and(|first| first <= units)
+            && band.to_value.is_none_or(|to| units <= to)
+    });
     let Some((index, band)) = found else {
         // Unreachable for a validated model, whose bands cover every unit.
         return Err(band_bounds(

@@ -14,6 +14,10 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::error::{Conflict, Error, JsonPath};
 use crate::json::coded;
 
+mod exact;
+
+pub use exact::{exact_add, exact_mul};
+
 /// The largest minor-unit exponent the engine accepts; ISO 4217's largest is 4
 /// (CLF, UYW). It keeps every `Money` representable as an exact [`Decimal`].
 const MAX_EXPONENT: u32 = 4;
@@ -206,25 +210,6 @@ impl<'de> Deserialize<'de> for Price {
 
         deserializer.deserialize_str(PriceVisitor)
     }
-}
-
-/// `a × b`, exactly, or `None`. The decimal type silently rounds a product
-/// whose digits do not fit; this refuses it instead, so an amount is never
-/// off by a rounding nobody asked for. Products needing more than 28 decimal
-/// places or more than 28 significant digits are refused.
-pub fn exact_mul(a: Decimal, b: Decimal) -> Option<Decimal> {
-    let product = a.checked_mul(b)?;
-    let scale = a.scale().checked_add(b.scale())?;
-    // A zero product is exact whatever scale the decimal type gives it
-    // (`0.0 × 3` comes back with scale 0).
-    (product.is_zero() || product.scale() == scale).then_some(product)
-}
-
-/// `a + b`, exactly, or `None` (see [`exact_mul`]: a sum the decimal type
-/// would round is refused).
-pub fn exact_add(a: Decimal, b: Decimal) -> Option<Decimal> {
-    let sum = a.checked_add(b)?;
-    (sum.scale() == a.scale().max(b.scale())).then_some(sum)
 }
 
 /// An amount of money in integer minor units of its currency: 4900 USD cents

@@ -21,33 +21,57 @@ fn price() -> impl Strategy<Value = Price> {
     })
 }
 
-/// A flat fee: zero half of the time, else up to 1000.00.
+/// A flat fee: zero half of the time, written with 0 to 6 decimals (`"0"`,
+/// `"0.00"`, `"0.000000"`), else up to 1000 with 0 to 5 decimals.
 fn flat() -> impl Strategy<Value = Price> {
     prop_oneof![
-        Just(Price::ZERO),
-        (0_i64..100_000).prop_map(|c| Price::new(Decimal::new(c, 2)).unwrap())
+        (0_u32..=6).prop_map(|scale| Price::new(Decimal::new(0, scale)).unwrap()),
+        (0_i64..100_000, 0_u32..=5).prop_map(|(c, scale)| {
+            Price::new(Decimal::new(c % 10_i64.pow(3 + scale), scale)).unwrap()
+        })
     ]
 }
 
-/// Valid bands by Lago's rules: from 0, contiguous, each bounded band at
-/// least one unit wide (`to > from`), the last open.
+/// Valid bands by Lago's rules, in either of Lago's conventions: from 0,
+/// each bounded band at least one unit wide (`to > from`), the last open,
+/// each next band starting at the previous `to_value + 1` (inclusive) or at
+/// the previous `to_value` (adjacent).
 fn bands() -> impl Strategy<Value = Vec<Band>> {
-    prop::collection::vec((1_u64..2_000, price(), flat()), 1..6).prop_map(|spec| {
-        let count = spec.len();
-        let mut from = 0;
-        let mut bands = Vec::new();
-        for (index, (width, per_unit_amount, flat_amount)) in spec.into_iter().enumerate() {
-            let to_value = (index + 1 < count).then(|| from + width);
-            bands.push(Band {
-                from_value: from,
-                to_value,
-                per_unit_amount,
-                flat_amount,
-            });
-            from = to_value.map_or(0, |to| to + 1);
-        }
-        bands
-    })
+    (
+        prop::collection::vec((1_u64..2_000, price(), flat()), 1..6),
+        any::<bool>(),
+    )
+        .prop_map(|(spec, adjacent)| {
+            let count = spec.len();
+            let mut from = 0;
+            let mut bands = Vec::new();
+            for (index, (width, per_unit_amount, flat_amount)) in spec.into_iter().enumerate() {
+                let to_value = (index + 1 < count).then(|| from + width);
+                bands.push(Band {
+                    from_value: from,
+                    to_value,
+                    per_unit_amount,
+                    flat_amount,
+                });
+                from = to_value.map_or(0, |to| if adjacent { to } else { to + 1 });
+            }
+            bands
+        })
+}
+
+/// The units each band holds, by its neighbours' `to_value` alone (so
+/// whatever the convention): the first unit after the previous band's
+/// `to_value` (unit 1 for the first band), up to its own `to_value`.
+fn edges(bands: &[Band]) -> Vec<(u64, Option<u64>)> {
+    let mut previous_to = 0;
+    bands
+        .iter()
+        .map(|band| {
+            let edge = (previous_to + 1, band.to_value);
+            previous_to = band.to_value.unwrap_or(u64::MAX);
+            edge
+        })
+        .collect()
 }
 
 fn model() -> impl Strategy<Value = ChargeModel> {
@@ -105,9 +129,8 @@ proptest! {
     /// Within one volume band, more units never cost less.
     #[test]
     fn volume_is_monotone_within_a_band(bands in bands(), pick in any::<prop::sample::Index>(), a in any::<u64>(), b in any::<u64>()) {
-        let band = &bands[pick.index(bands.len())];
-        let first = band.from_value.max(1);
-        let last = band.to_value.unwrap_or(first + 100_000);
+        let (first, to) = edges(&bands)[pick.index(bands.len())];
+        let last = to.unwrap_or(first + 100_000);
         let span = last - first + 1;
         let (low, high) = (first + a % span, first + b % span);
         let (low, high) = (low.min(high), low.max(high));
@@ -128,8 +151,9 @@ proptest! {
     /// band's price plus its flat fee (the first band's first unit is unit 1).
     #[test]
     fn volume_at_a_lower_edge(bands in bands(), pick in any::<prop::sample::Index>()) {
-        let band = &bands[pick.index(bands.len())];
-        let units = band.from_value.max(1);
+        let index = pick.index(bands.len());
+        let band = &bands[index];
+        let (units, _) = edges(&bands)[index];
         let expected = Decimal::from(units) * band.per_unit_amount.value() + band.flat_amount.value();
         prop_assert_eq!(total(&ChargeModel::Volume { bands: bands.clone() }, units), expected);
     }
@@ -140,6 +164,35 @@ proptest! {
         let billed = units.saturating_sub(free);
         let packages = billed.div_ceil(size);
         prop_assert_eq!(total(&model, units), Decimal::from(packages) * each.value());
+    }
+
+    /// Every band line's amount is exact, with the larger of the unit price's
+    /// and the flat fee's scales, zero fees of any scale included: worked out
+    /// in integers, `units × price + flat` at that common scale.
+    #[test]
+    fn band_amounts_are_exact_in_integers(bands in bands(), units in 0_u64..20_000, volume in any::<bool>()) {
+        let model = if volume {
+            ChargeModel::Volume { bands: bands.clone() }
+        } else {
+            ChargeModel::Graduated { bands: bands.clone() }
+        };
+        let charge = model.price(units).unwrap();
+        let mut total = 0_i128;
+        for line in &charge.lines {
+            let ChargeLine::Band { band, units, amount, .. } = line else {
+                panic!("not a band line: {line:?}");
+            };
+            let price = bands[*band].per_unit_amount.value();
+            let flat = bands[*band].flat_amount.value();
+            let scale = price.scale().max(flat.scale());
+            let at = |d: Decimal| d.mantissa() * 10_i128.pow(scale - d.scale());
+            let expected = i128::from(*units) * at(price) + at(flat);
+            prop_assert_eq!((amount.mantissa(), amount.scale()), (expected, scale));
+            total += expected * 10_i128.pow(6 - scale);
+        }
+        // Every scale here is at most 6: the total, at scale 6.
+        let total_at_6 = charge.total.mantissa() * 10_i128.pow(6 - charge.total.scale());
+        prop_assert_eq!(total_at_6, total);
     }
 
     /// Lines add up to the total, and the rounded amount is within half a

@@ -308,3 +308,82 @@ fn exact_arithmetic_refuses_what_it_would_round() {
     );
     assert_eq!(exact_add(Decimal::MAX, dec("1")), None);
 }
+
+/// Zero of any scale beside a value of another scale: the sum is the other
+/// value, written with the larger of the two scales.
+#[test]
+fn adding_zero_of_any_scale_is_exact() {
+    for (a, b, sum) in [
+        ("5", "0.00", "5.00"),
+        ("0.00", "5", "5.00"),
+        ("1", "0.0", "1.0"),
+        ("0.50", "0.000", "0.500"),
+        ("0.000", "0.50", "0.500"),
+        ("0", "0.000", "0.000"),
+        ("0.0000", "0", "0.0000"),
+        ("0.000", "5", "5.000"),
+    ] {
+        let got = exact_add(dec(a), dec(b));
+        assert_eq!(got, Some(dec(sum)), "{a} + {b}");
+        assert_eq!(got.unwrap().to_string(), sum, "{a} + {b} keeps the scale");
+    }
+}
+
+/// A product of zero, whatever the operands' scales, is zero with the sum of
+/// their scales (at most 28).
+#[test]
+fn multiplying_by_zero_of_any_scale_is_exact() {
+    for (a, b, product) in [
+        ("3", "0.000", "0.000"),
+        ("0.0", "3", "0.0"),
+        ("0.00", "0.000", "0.00000"),
+    ] {
+        let got = exact_mul(dec(a), dec(b));
+        assert_eq!(got.unwrap().to_string(), product, "{a} × {b}");
+    }
+}
+
+/// Exact results the decimal type writes with fewer decimals than the
+/// operands have (it sheds trailing zeros to make room) are still exact.
+#[test]
+fn exact_results_at_a_smaller_scale_are_kept() {
+    // 7922816251426433759354395033.5 + 0.5 = 7922816251426433759354395034,
+    // 28 digits: exact, though not at scale 1.
+    assert_eq!(
+        exact_add(dec("7922816251426433759354395033.5"), dec("0.5")),
+        Some(dec("7922816251426433759354395034"))
+    );
+    // 1.00000000000000000000 × 1.0000000000 = 1, with 30 decimals written:
+    // exact at 28.
+    assert_eq!(
+        exact_mul(dec("1.00000000000000000000"), dec("1.0000000000")),
+        Some(dec("1"))
+    );
+    // 0.0000000000000000000000000005 × 0.2 = 0.0000000000000000000000000001.
+    assert_eq!(
+        exact_mul(dec("0.0000000000000000000000000005"), dec("0.2")),
+        Some(dec("0.0000000000000000000000000001"))
+    );
+    // ... but a 29th decimal that is not zero is refused.
+    assert_eq!(
+        exact_mul(dec("0.0000000000000000000000000005"), dec("0.3")),
+        None
+    );
+    // 2^95 + 2^95 = 2^96 needs 97 bits: refused.
+    let half = Decimal::from_i128_with_scale(1_i128 << 95, 0);
+    assert_eq!(exact_add(half, half), None);
+    // Decimal::MAX plus a tenth needs 30 digits; a tenth of it is exact
+    // (the same 29 digits, one after the point), three tenths are not.
+    assert_eq!(exact_add(Decimal::MAX, dec("0.1")), None);
+    assert_eq!(exact_add(dec("-0.1"), Decimal::MIN), None);
+    assert_eq!(
+        exact_mul(Decimal::MAX, dec("0.1")),
+        Some(dec("7922816251426433759354395033.5"))
+    );
+    assert_eq!(exact_mul(Decimal::MAX, dec("0.3")), None);
+    // Signs.
+    assert_eq!(exact_add(dec("-1.5"), dec("0.25")), Some(dec("-1.25")));
+    assert_eq!(exact_add(dec("1.5"), dec("-1.50")), Some(dec("0.00")));
+    assert_eq!(exact_mul(dec("-1.5"), dec("0.2")), Some(dec("-0.30")));
+    assert_eq!(exact_mul(dec("-1.5"), dec("-2")), Some(dec("3.0")));
+}
