@@ -12,6 +12,24 @@ use crate::license::License;
 use crate::scenario::{self, Scenario};
 use crate::signed::KeySet;
 
+/// The longest window a scenario may replay: five years (5 x 366 days).
+/// A replay evaluates at least once a local day when the bundle scans for
+/// compliance, so a longer window is refused before any work is done.
+pub const MAX_WINDOW_DAYS: i64 = 5 * 366;
+
+/// The error for a window longer than [`MAX_WINDOW_DAYS`]; `at` is the
+/// scenario's path.
+fn window_too_long(scenario: &Scenario, at: &JsonPath) -> Option<Error> {
+    let days = (scenario.until.0 - scenario.from.0).num_seconds() / 86_400;
+    let longer = scenario.until.0 - scenario.from.0 > chrono::TimeDelta::days(MAX_WINDOW_DAYS);
+    longer.then(|| Error::OutOfRange {
+        path: at.key("until"),
+        detail: format!(
+            "a scenario's window is at most {MAX_WINDOW_DAYS} days (five years) from `from`; this one is {days} days"
+        ),
+    })
+}
+
 fn required(fields: &mut Map<String, Value>, field: &str) -> Result<Value, Vec<Error>> {
     fields.remove(field).ok_or_else(|| {
         vec![Error::MissingField {
@@ -49,6 +67,10 @@ pub fn answer(
     let scenario: Scenario =
         json::typed(required(fields, "scenario")?, &at).map_err(|e| vec![e])?;
     let mut errors = scenario::check(bundle, &scenario, &at);
+    if let Some(error) = window_too_long(&scenario, &at) {
+        // `until` is read before the watches and events the others name.
+        errors.insert(0, error);
+    }
     if let Some((other, _, _)) = &against {
         // The other bundle must know every name the scenario uses too.
         errors.extend(scenario::check(other, &scenario, &at));

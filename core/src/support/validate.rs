@@ -185,6 +185,12 @@ pub fn validate(bundle: &Bundle, support: &Support, at: &JsonPath) -> Vec<Error>
                 &path.key("repeat").key("every_minutes"),
                 &mut errors,
             );
+            if repeat.times > MAX_REPEATS {
+                errors.push(Error::OutOfRange {
+                    path: path.key("repeat").key("times"),
+                    detail: format!("at most {MAX_REPEATS} repeats, got `{}`", repeat.times),
+                });
+            }
             calendar(
                 bundle,
                 &repeat.calendar,
@@ -203,6 +209,11 @@ pub fn validate(bundle: &Bundle, support: &Support, at: &JsonPath) -> Vec<Error>
     }
     errors
 }
+
+/// The most repeats of the top level: each one is an instant `escalate`
+/// lists and `simulate` evaluates, so their number is bounded, not the
+/// span of time they cover.
+const MAX_REPEATS: u32 = 100;
 
 /// The longest target accepted: ten years of minutes, well inside the
 /// calendar's own limits.
