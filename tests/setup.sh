@@ -30,6 +30,12 @@ if ! command -v openssl >/dev/null 2>&1; then
   apt_install openssl
 fi
 
+# host/tests/cli_docs.rs renders `entitle man` with groff.
+if ! command -v groff >/dev/null 2>&1; then
+  echo "setup: installing Debian's groff-base"
+  apt_install groff-base
+fi
+
 # nginx for the gateway's auth_request test (host/tests/nginx.rs), which runs
 # its own nginx on a free port. The package's scripts would start the system
 # service: a policy-rc.d that refuses (unless one is already there) keeps it

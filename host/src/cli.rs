@@ -1,40 +1,74 @@
 //! The `entitle` command line: assembles a request from documents, hands it
 //! to an engine (the module in wasmtime, or core natively), prints the
-//! envelope. Exit status: 0 for `"outcome":"ok"`, 1 for `"outcome":"error"`,
-//! 2 for anything the host itself could not do (usage, files, the module).
+//! envelope. Exit status: 0 for `"outcome":"ok"`; 1 when the input is
+//! wrong: `"outcome":"error"` (explained on stderr in the command line's
+//! words) or a document that is not JSON; 2 when the command could not run:
+//! its flags, a file that cannot be read or written, the module.
 
 use std::ffi::OsString;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 
 use crate::error::HostError;
 use crate::module::WasmModule;
 use crate::native::Native;
 use crate::request::{self, RequestBuilder};
-use crate::runtime::{Runtime, RuntimeInfo};
+use crate::runtime::Runtime;
 
 mod business_time;
+mod docs;
+mod envelope;
 mod keys;
 mod replay;
+mod version;
+mod words;
 
+use envelope::{outcome_status, pretty};
 use keys::{new_key, sign, verify, KeysArgs, KeysCommand, SignArgs, VerifyArgs};
+use version::{version, VersionArgs};
+use words::Sources;
 
 /// The module loaded when `--module` is not given.
 pub const DEFAULT_MODULE: &str = "dist/entitle.wasm";
 
 /// Exit status for an answer with `"outcome":"ok"`.
 pub const EXIT_OK: u8 = 0;
-/// Exit status for an answer with `"outcome":"error"`.
+/// Exit status when the input is wrong: an answer with `"outcome":"error"`,
+/// or a document that is not JSON.
 pub const EXIT_ERROR_OUTCOME: u8 = 1;
-/// Exit status when the host could not get an answer.
+/// Exit status when the command could not run: its flags, a file that
+/// cannot be read or written, the module.
 pub const EXIT_FAILURE: u8 = 2;
+
+/// The exit statuses and what each means, as `--help` and the manual page
+/// give them.
+const EXIT_STATUSES: [(u8, &str); 3] = [
+    (EXIT_OK, "the answer is \"outcome\":\"ok\""),
+    (
+        EXIT_ERROR_OUTCOME,
+        "the input is wrong: the answer is \"outcome\":\"error\" (its errors are also told on stderr), or a document is not JSON",
+    ),
+    (
+        EXIT_FAILURE,
+        "the command could not run: its flags, a file that cannot be read or written, the module",
+    ),
+];
+
+/// `--help`'s last lines: the exit statuses.
+fn exit_status_help() -> String {
+    let mut text = String::from("Exit status:");
+    for (status, meaning) in EXIT_STATUSES {
+        text.push_str(&format!("\n  {status}  {meaning}"));
+    }
+    text
+}
 
 /// Decides what a license allows, what usage costs, and which tier fits,
 /// with the one entitle module (or natively).
 #[derive(Debug, Parser)]
-#[command(name = "entitle", version)]
+#[command(name = "entitle", version, after_help = exit_status_help())]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -81,6 +115,10 @@ enum Command {
     /// Compliance findings: spikes, undeclared and over-deployed
     /// installations, use after the end, with ranked remediation (docs/compliance.md).
     Scan(ScanArgs),
+    /// Print the completion script for a shell (bash, zsh, fish, elvish, powershell).
+    Completions(docs::CompletionsArgs),
+    /// Print the manual page, or write one per subcommand with `--out DIR`.
+    Man(docs::ManArgs),
 }
 
 /// Which engine answers.
@@ -231,13 +269,10 @@ struct ScanArgs {
     events: Option<PathBuf>,
 }
 
-#[derive(Debug, Args)]
-struct VersionArgs {
-    /// Print a JSON object instead of lines.
-    #[arg(long)]
-    json: bool,
-    #[command(flatten)]
-    engine: EngineArgs,
+/// The command line's definitions, as `run` parses them and as the
+/// completion scripts and manual pages describe them.
+pub fn command() -> clap::Command {
+    words::negative_numbers(Cli::command())
 }
 
 /// Runs the command line with these arguments (the first is the program
@@ -252,10 +287,15 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
-    let cli = match Cli::try_parse_from(args) {
+    let mut definitions = command();
+    let parsed = definitions
+        .try_get_matches_from_mut(args)
+        .and_then(|matches| Cli::from_arg_matches(&matches));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(error) => {
-            let text = error.render().to_string();
+            let error = error.format(&mut definitions);
+            let text = words::number_error(&error).unwrap_or_else(|| error.render().to_string());
             if error.use_stderr() {
                 let _ = stderr.write_all(text.as_bytes());
                 return EXIT_FAILURE;
@@ -264,11 +304,15 @@ where
             return EXIT_OK;
         }
     };
-    match execute(cli.command, stdin, stdout) {
+    match execute(cli.command, stdin, stdout, stderr) {
         Ok(status) => status,
         Err(error) => {
             let _ = writeln!(stderr, "entitle: {error}");
-            EXIT_FAILURE
+            match error {
+                // The user's document, not the host, is at fault.
+                HostError::InvalidDocument { .. } => EXIT_ERROR_OUTCOME,
+                _ => EXIT_FAILURE,
+            }
         }
     }
 }
@@ -277,15 +321,18 @@ fn execute(
     command: Command,
     stdin: &mut dyn Read,
     stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
 ) -> Result<u8, HostError> {
-    let (op, args, extra): (&str, OpArgs, Vec<(&str, Param)>) = match command {
+    let (op, args, extra): (&'static str, OpArgs, Vec<(&str, Param)>) = match command {
         Command::Version(args) => return version(&args, stdout),
         Command::Keys(KeysArgs {
             command: KeysCommand::New(args),
         }) => return new_key(&args, stdout),
         Command::Sign(args) => return sign(&args, stdin, stdout),
-        Command::Verify(args) => return verify(&args, stdin, stdout),
-        Command::BusinessTime(args) => return business_time::run(&args, stdin, stdout),
+        Command::Verify(args) => return verify(&args, stdin, stdout, stderr),
+        Command::BusinessTime(args) => return business_time::run(&args, stdin, stdout, stderr),
+        Command::Completions(args) => return docs::completions(&args, stdout),
+        Command::Man(args) => return docs::man(&args, stdout),
         Command::Serve(args) => {
             let module = resolve_module(args.module());
             crate::gateway::serve(args.options(module))?;
@@ -295,20 +342,20 @@ fn execute(
         Command::Check(check) => {
             let mut extra = Vec::new();
             if let Some(feature) = check.feature {
-                extra.push(("feature", Param::String(feature)));
+                extra.push(("feature", Param::String("--feature", feature)));
             }
             if let Some(metric) = check.metric {
-                extra.push(("metric", Param::String(metric)));
+                extra.push(("metric", Param::String("--metric", metric)));
             }
             if let Some(amount) = check.amount {
-                extra.push(("amount", Param::Number("--amount", amount)));
+                extra.push(("amount", Param::Count("--amount", "units", amount)));
             }
             ("check", check.op, extra)
         }
         Command::Escalate(escalate) => {
             let mut extra = Vec::new();
             if let Some(case) = escalate.case {
-                extra.push(("case", Param::Document(case)));
+                extra.push(("case", Param::Document("--case", case)));
             }
             if escalate.reevaluate {
                 extra.push(("reevaluate", Param::Json("--reevaluate", "true")));
@@ -318,36 +365,36 @@ fn execute(
         Command::Simulate(simulate) => {
             let extra = simulate
                 .scenario
-                .map(|path| vec![("scenario", Param::Document(path))])
+                .map(|path| vec![("scenario", Param::Document("--scenario", path))])
                 .unwrap_or_default();
             ("simulate", simulate.op, extra)
         }
         Command::Diff(diff) => {
             let mut extra = Vec::new();
             if let Some(path) = diff.against {
-                extra.push(("against", Param::Document(path)));
+                extra.push(("against", Param::Document("--against", path)));
             }
             if let Some(path) = diff.simulate.scenario {
-                extra.push(("scenario", Param::Document(path)));
+                extra.push(("scenario", Param::Document("--scenario", path)));
             }
             ("diff", diff.simulate.op, extra)
         }
         Command::Exception(exception) => {
             let extra = exception
                 .exception_request
-                .map(|file| vec![("request", Param::Document(file))])
+                .map(|file| vec![("request", Param::Document("--exception-request", file))])
                 .unwrap_or_default();
             ("exception", exception.op, extra)
         }
         Command::Scan(scan) => {
             let extra = [
-                ("licenses", scan.licenses),
-                ("deployments", scan.deployments),
-                ("telemetry", scan.telemetry),
-                ("events", scan.events),
+                ("licenses", "--licenses", scan.licenses),
+                ("deployments", "--deployments", scan.deployments),
+                ("telemetry", "--telemetry", scan.telemetry),
+                ("events", "--events", scan.events),
             ]
             .into_iter()
-            .filter_map(|(field, path)| path.map(|p| (field, Param::Document(p))))
+            .filter_map(|(field, flag, path)| path.map(|p| (field, Param::Document(flag, p))))
             .collect();
             ("scan", scan.op, extra)
         }
@@ -355,7 +402,7 @@ fn execute(
         Command::Quote(quote) => {
             let extra = quote
                 .uptime
-                .map(|u| vec![("uptime", Param::String(u))])
+                .map(|u| vec![("uptime", Param::String("--uptime", u))])
                 .unwrap_or_default();
             ("quote", quote.op, extra)
         }
@@ -363,25 +410,37 @@ fn execute(
         Command::Transition(transition) => {
             let extra = transition
                 .to
-                .map(|to| vec![("to", Param::String(to))])
+                .map(|to| vec![("to", Param::String("--to", to))])
                 .unwrap_or_default();
             ("transition", transition.op, extra)
         }
     };
-    let request = assemble(op, &args, extra, stdin)?;
-    answer(&request, &args.engine, args.pretty, stdout)
+    let mut sources = Sources::new(op);
+    let request = assemble(op, &args, extra, stdin, &mut sources)?;
+    let mut streams = Streams { stdout, stderr };
+    answer(&request, &args.engine, args.pretty, &sources, &mut streams)
 }
 
-/// Hands a request to the engine the flags name and prints its envelope.
+/// Where an answer goes: the envelope to stdout, its errors in the command
+/// line's words to stderr.
+struct Streams<'a> {
+    stdout: &'a mut dyn Write,
+    stderr: &'a mut dyn Write,
+}
+
+/// Hands a request to the engine the flags name, prints its envelope and
+/// tells its errors in the words of `sources`.
 fn answer(
     request: &[u8],
     engine: &EngineArgs,
     indent: bool,
-    stdout: &mut dyn Write,
+    sources: &Sources,
+    streams: &mut Streams<'_>,
 ) -> Result<u8, HostError> {
     let mut runtime = open(engine)?;
     let answer = runtime.evaluate(request)?;
-    print_answer(answer, indent, stdout)
+    words::explain(&answer, sources, streams.stderr);
+    print_answer(answer, indent, streams.stdout)
 }
 
 /// Prints an envelope; the exit status it calls for.
@@ -407,23 +466,31 @@ fn read_input(path: &Path, stdin: &mut dyn Read) -> Result<Vec<u8>, HostError> {
     std::fs::read(path).map_err(|source| HostError::read(path, source))
 }
 
-/// A parameter flag's value.
+/// A parameter flag's value, with the flag that gave it.
 enum Param {
-    String(String),
-    Number(&'static str, String),
+    String(&'static str, String),
+    /// A count of something (`units`), a whole number.
+    Count(&'static str, &'static str, String),
     /// A document read from a file, or stdin for `-`.
-    Document(PathBuf),
+    Document(&'static str, PathBuf),
     /// A JSON literal a flag stands for.
     Json(&'static str, &'static str),
 }
 
-/// Builds the request bytes from the flags, reading each file once.
+/// Builds the request bytes from the flags, reading each file once, and
+/// notes in `sources` where each field came from.
 fn assemble(
-    op: &str,
+    op: &'static str,
     args: &OpArgs,
     extra: Vec<(&str, Param)>,
     stdin: &mut dyn Read,
+    sources: &mut Sources,
 ) -> Result<Vec<u8>, HostError> {
+    for (_, param) in &extra {
+        if let Param::Count(flag, unit, text) = param {
+            words::whole_number(flag, unit, text).map_err(HostError::Usage)?;
+        }
+    }
     let mut stdin_used = false;
     let mut read = |path: &Path| -> Result<(String, Vec<u8>), HostError> {
         let name = path.display().to_string();
@@ -434,48 +501,49 @@ fn assemble(
                 )));
             }
             stdin_used = true;
-            let mut bytes = Vec::new();
-            stdin
-                .read_to_end(&mut bytes)
-                .map_err(|source| HostError::read(path, source))?;
-            return Ok((name, bytes));
         }
-        let bytes = std::fs::read(path).map_err(|source| HostError::read(path, source))?;
-        Ok((name, bytes))
+        read_input(path, stdin).map(|bytes| (name, bytes))
     };
     if let Some(path) = &args.request {
         let (name, bytes) = read(path)?;
+        sources.whole(&name);
         return request::with_op(op, &name, &bytes);
     }
     let mut builder = RequestBuilder::new(op);
-    for (field, path) in [
-        ("keys", &args.keys),
-        ("bundle", &args.bundle),
-        ("license", &args.license),
-        ("usage", &args.usage),
+    for (field, flag, path) in [
+        ("keys", "--keys", &args.keys),
+        ("bundle", "--bundle", &args.bundle),
+        ("license", "--license", &args.license),
+        ("usage", "--usage", &args.usage),
     ] {
         if let Some(path) = path {
             let (name, bytes) = read(path)?;
             builder.document(field, &name, &bytes)?;
+            sources.file(field, flag, &name);
         }
     }
     if let Some(now) = &args.now {
         builder.string("now", now);
+        sources.flag("now", "--now");
     }
     for (field, param) in extra {
         match param {
-            Param::String(value) => {
+            Param::String(flag, value) => {
                 builder.string(field, &value);
+                sources.flag(field, flag);
             }
-            Param::Number(flag, literal) => {
+            Param::Count(flag, _, literal) => {
                 builder.number(field, flag, &literal)?;
+                sources.flag(field, flag);
             }
-            Param::Document(path) => {
+            Param::Document(flag, path) => {
                 let (name, bytes) = read(&path)?;
                 builder.document(field, &name, &bytes)?;
+                sources.file(field, flag, &name);
             }
             Param::Json(flag, literal) => {
                 builder.document(field, flag, literal.as_bytes())?;
+                sources.flag(field, flag);
             }
         }
     }
@@ -511,72 +579,4 @@ fn open(args: &EngineArgs) -> Result<Box<dyn Runtime>, HostError> {
             Ok(Box::new(WasmModule::load(&path)?))
         }
     }
-}
-
-/// The exit status an envelope calls for.
-fn outcome_status(answer: &str) -> Result<u8, HostError> {
-    #[derive(serde::Deserialize)]
-    struct Envelope {
-        outcome: String,
-    }
-    match serde_json::from_str::<Envelope>(answer).map(|e| e.outcome) {
-        Ok(outcome) if outcome == "ok" => Ok(EXIT_OK),
-        Ok(outcome) if outcome == "error" => Ok(EXIT_ERROR_OUTCOME),
-        _ => Err(HostError::BadResponse {
-            detail: String::from("an answer without `\"outcome\":\"ok\"` or `\"error\"`"),
-        }),
-    }
-}
-
-/// The envelope indented by two spaces, keys in the engine's order.
-fn pretty(answer: &str) -> Result<String, HostError> {
-    let mut out = Vec::new();
-    let mut deserializer = serde_json::Deserializer::from_str(answer);
-    let mut serializer = serde_json::Serializer::pretty(&mut out);
-    serde_transcode::transcode(&mut deserializer, &mut serializer).map_err(|error| {
-        HostError::BadResponse {
-            detail: format!("an answer that is not json: {error}"),
-        }
-    })?;
-    String::from_utf8(out).map_err(|error| HostError::BadResponse {
-        detail: error.to_string(),
-    })
-}
-
-/// `entitle version`.
-fn version(args: &VersionArgs, stdout: &mut dyn Write) -> Result<u8, HostError> {
-    let runtime = open(&args.engine)?;
-    let info = runtime.info();
-    let text = if args.json {
-        version_json(&info)
-    } else {
-        version_lines(&info)
-    };
-    write!(stdout, "{text}").map_err(|source| HostError::Write { source })?;
-    Ok(EXIT_OK)
-}
-
-fn version_lines(info: &RuntimeInfo) -> String {
-    let mut text = format!(
-        "runtime {}\nengine {}\nabi {}\n",
-        info.runtime, info.engine_version, info.abi_version
-    );
-    if let Some(path) = &info.module_path {
-        text.push_str(&format!("module {}\n", path.display()));
-    }
-    if let Some(sha256) = &info.module_sha256 {
-        text.push_str(&format!("sha256 {sha256}\n"));
-    }
-    text
-}
-
-fn version_json(info: &RuntimeInfo) -> String {
-    let value = serde_json::json!({
-        "runtime": info.runtime,
-        "engine": info.engine_version,
-        "abi": info.abi_version,
-        "module": info.module_path.as_ref().map(|p| p.display().to_string()),
-        "sha256": info.module_sha256,
-    });
-    format!("{value}\n")
 }

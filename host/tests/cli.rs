@@ -89,7 +89,17 @@ fn check_assembles_the_request_and_prints_the_envelope() {
     );
     assert_eq!(run.stdout, expected);
     assert_eq!(run.status, status);
-    assert_eq!(run.stderr, "");
+    // The small bundle is refused: each of its errors is told on stderr,
+    // naming the file it is in.
+    let answer: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let errors = answer["errors"].as_array().unwrap();
+    assert_eq!(run.stderr.lines().count(), errors.len(), "{}", run.stderr);
+    let prefix = format!("entitle: `{}` (--bundle) at `$.", file(&dir, "bundle.json"));
+    assert!(
+        run.stderr.lines().all(|line| line.starts_with(&prefix)),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
@@ -161,7 +171,8 @@ fn host_failures_exit_2_with_a_plain_error() {
         ],
         "",
     );
-    assert_eq!(broken.status, 2);
+    // A document that is not JSON is the user's error, not the host's.
+    assert_eq!(broken.status, 1);
     assert!(
         broken.stderr.contains("broken.json` is not valid json"),
         "{}",

@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
 
-use super::{answer, EngineArgs};
+use super::words::Sources;
+use super::{answer, EngineArgs, Streams};
 use crate::error::HostError;
 use crate::request::RequestBuilder;
 
@@ -89,6 +90,7 @@ pub(super) fn run(
     args: &BusinessTimeArgs,
     stdin: &mut dyn Read,
     stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
 ) -> Result<u8, HostError> {
     let (name, calendar) = match &args.action {
         Action::Add(add) => ("add", &add.calendar),
@@ -97,6 +99,7 @@ pub(super) fn run(
     };
     let mut request = RequestBuilder::new("business_time");
     request.string("action", name);
+    let mut sources = Sources::new("business-time");
     let mut stdin_used = false;
     let mut read = |path: &Path| -> Result<(String, Vec<u8>), HostError> {
         let source = path.display().to_string();
@@ -110,18 +113,27 @@ pub(super) fn run(
         }
         super::read_input(path, stdin).map(|bytes| (source, bytes))
     };
-    for (field, path) in [("keys", &calendar.keys), ("bundle", &calendar.bundle)] {
+    if let Action::Add(AddArgs {
+        seconds: Some(seconds),
+        ..
+    }) = &args.action
+    {
+        super::words::whole_number("--seconds", "seconds", seconds).map_err(HostError::Usage)?;
+    }
+    for (field, flag, path) in [
+        ("keys", "--keys", &calendar.keys),
+        ("bundle", "--bundle", &calendar.bundle),
+        ("calendar", "--calendar", &calendar.calendar),
+    ] {
         if let Some(path) = path {
             let (source, bytes) = read(path)?;
             request.document(field, &source, &bytes)?;
+            sources.file(field, flag, &source);
         }
-    }
-    if let Some(path) = &calendar.calendar {
-        let (source, bytes) = read(path)?;
-        request.document("calendar", &source, &bytes)?;
     }
     if let Some(named) = &calendar.calendar_name {
         request.string("calendar", named);
+        sources.flag("calendar", "--calendar-name");
     }
     let instants = match &args.action {
         Action::Add(add) => [("at", &add.at), ("from", &None), ("to", &None)],
@@ -131,6 +143,7 @@ pub(super) fn run(
     for (field, value) in instants {
         if let Some(value) = value {
             request.string(field, value);
+            sources.flag(field, &format!("--{field}"));
         }
     }
     if let Action::Add(AddArgs {
@@ -139,6 +152,14 @@ pub(super) fn run(
     }) = &args.action
     {
         request.number("seconds", "--seconds", seconds)?;
+        sources.flag("seconds", "--seconds");
     }
-    answer(&request.finish(), &calendar.engine, calendar.pretty, stdout)
+    let mut streams = Streams { stdout, stderr };
+    answer(
+        &request.finish(),
+        &calendar.engine,
+        calendar.pretty,
+        &sources,
+        &mut streams,
+    )
 }

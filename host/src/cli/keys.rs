@@ -7,7 +7,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::{answer, outcome_status, print_answer, read_input, EngineArgs, EXIT_OK};
+use super::words::Sources;
+use super::{answer, outcome_status, print_answer, read_input, EngineArgs, Streams, EXIT_OK};
 use crate::error::HostError;
 use crate::native::Native;
 use crate::request::RequestBuilder;
@@ -23,7 +24,8 @@ pub(super) struct KeysArgs {
 #[derive(Debug, Subcommand)]
 pub(super) enum KeysCommand {
     /// Write ID.pem (PKCS#8 private key, mode 0600) and ID.pub.pem into DIR
-    /// and print the key set entry for the public key.
+    /// (created if missing), and print a key set holding the public key,
+    /// which `verify --keys` and `--keys` take (`> keys.json`).
     New(NewKeyArgs),
 }
 
@@ -32,7 +34,7 @@ pub(super) struct NewKeyArgs {
     /// The key id envelopes will name.
     #[arg(long, value_name = "ID")]
     id: String,
-    /// The folder to write the two files into.
+    /// The folder to write the two files into; created if missing.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
 }
@@ -94,8 +96,13 @@ pub(super) struct VerifyArgs {
 
 /// `entitle keys new`.
 pub(super) fn new_key(args: &NewKeyArgs, stdout: &mut dyn Write) -> Result<u8, HostError> {
+    std::fs::create_dir_all(&args.out).map_err(|source| HostError::WriteFile {
+        path: args.out.display().to_string(),
+        source,
+    })?;
     let made = signing::new_key(&args.id, &args.out)?;
-    writeln!(stdout, "{}", made.entry).map_err(|source| HostError::Write { source })?;
+    writeln!(stdout, r#"{{"keys":[{}]}}"#, made.entry)
+        .map_err(|source| HostError::Write { source })?;
     Ok(EXIT_OK)
 }
 
@@ -136,17 +143,34 @@ pub(super) fn verify(
     args: &VerifyArgs,
     stdin: &mut dyn Read,
     stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
 ) -> Result<u8, HostError> {
     let keys = std::fs::read(&args.keys).map_err(|source| HostError::read(&args.keys, source))?;
     let document = read_input(&args.file, stdin)?;
+    let mut sources = Sources::new("verify");
+    let (keys_name, document_name) = (
+        args.keys.display().to_string(),
+        args.file.display().to_string(),
+    );
     let mut request = RequestBuilder::new("verify");
-    request.document("keys", &args.keys.display().to_string(), &keys)?;
-    request.document("document", &args.file.display().to_string(), &document)?;
+    request.document("keys", &keys_name, &keys)?;
+    sources.file("keys", "--keys", &keys_name);
+    request.document("document", &document_name, &document)?;
+    sources.file("document", "<FILE>", &document_name);
     if let Some(kind) = args.kind {
         request.string("kind", DocumentKind::from(kind).as_str());
+        sources.flag("kind", "--kind");
     }
     if let Some(now) = &args.now {
         request.string("now", now);
+        sources.flag("now", "--now");
     }
-    answer(&request.finish(), &args.engine, args.pretty, stdout)
+    let mut streams = Streams { stdout, stderr };
+    answer(
+        &request.finish(),
+        &args.engine,
+        args.pretty,
+        &sources,
+        &mut streams,
+    )
 }

@@ -50,6 +50,18 @@ pub(crate) fn check_answer(command: &str, out: &Output, dir: &Path) {
                 "{stdout}"
             );
         }
+        ["entitle", "completions", "bash", ..] => {
+            assert!(
+                stdout.contains("_entitle()") && stdout.contains("complete -F _entitle"),
+                "{stdout}"
+            );
+        }
+        ["entitle", "man", ..] => {
+            assert!(
+                stdout.contains(".TH entitle 1") && stdout.contains("EXIT STATUS"),
+                "{stdout}"
+            );
+        }
         ["entitle", "keys", "new", ..] => {
             let id = flag(command, "--id").unwrap();
             let out_dir = flag(command, "--out").unwrap();
