@@ -253,11 +253,12 @@ pub(crate) fn success_with<T: Serialize>(
     })
 }
 
-/// The failure envelope.
+/// The failure envelope, listing at most [`crate::error::MAX_ERRORS`]
+/// errors (see [`ErrorReport::list`]).
 pub(crate) fn failure(errors: Vec<Error>, bundle: Option<&BundleMeta>) -> String {
     let envelope = Failure {
         outcome: "error",
-        errors: errors.iter().map(ErrorReport::from).collect(),
+        errors: ErrorReport::list(&errors),
         meta: Meta {
             engine: ENGINE_VERSION,
             bundle,

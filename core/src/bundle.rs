@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::calendar::Calendar;
 use crate::charge::ChargeModel;
@@ -315,12 +315,34 @@ pub struct Transition {
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ExpiryPolicy {
-    /// Days after the term's end during which everything still works, in grace.
+    /// Days after the term's end during which everything still works, in
+    /// grace; at most [`MAX_POLICY_DAYS`].
+    #[serde(deserialize_with = "policy_days")]
+    #[cfg_attr(feature = "schema", schemars(range(max = 36_500)))]
     pub renewal_grace_days: u32,
-    /// Days before the term's end from which the license is `expiring_soon`.
+    /// Days before the term's end from which the license is
+    /// `expiring_soon`; at most [`MAX_POLICY_DAYS`].
+    #[serde(deserialize_with = "policy_days")]
+    #[cfg_attr(feature = "schema", schemars(range(max = 36_500)))]
     pub expiring_soon_days: u32,
     /// What is left once renewal grace has passed.
     pub after_grace: AfterGrace,
+}
+
+/// The most days an expiry policy counts, 100 years: the instants it puts
+/// around any term stay within the dates the engine computes with, and a
+/// bundle that says more is refused where it says it.
+pub const MAX_POLICY_DAYS: u32 = 36_500;
+
+fn policy_days<'de, D: Deserializer<'de>>(deserializer: D) -> Result<u32, D::Error> {
+    let days = u32::deserialize(deserializer)?;
+    if days > MAX_POLICY_DAYS {
+        return Err(coded(
+            "out_of_range",
+            &format!("at most {MAX_POLICY_DAYS} days (100 years), got `{days}`"),
+        ));
+    }
+    Ok(days)
 }
 
 /// Access once the term and its renewal grace are over.

@@ -115,6 +115,31 @@ pub struct CheckAnswer {
     pub record: Option<MeterRecord>,
 }
 
+/// Where a check's own inputs sit in the request, so that an error names
+/// the field whose value caused it: a `check` request's `now`, `amount` and
+/// `usage`, or those of an event a simulation replays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    /// The instant of the check.
+    pub now: JsonPath,
+    /// The units asked for.
+    pub amount: JsonPath,
+    /// The usage counted so far.
+    pub usage: JsonPath,
+}
+
+impl Origin {
+    /// A `check` request's own fields: `$.now`, `$.amount`, `$.usage`.
+    pub fn request() -> Origin {
+        let root = JsonPath::root();
+        Origin {
+            now: root.key("now"),
+            amount: root.key("amount"),
+            usage: root.key("usage"),
+        }
+    }
+}
+
 /// Decides a check. Inputs are validated before this runs; the errors left
 /// are those that only the combination of documents can show.
 pub fn check(
@@ -124,9 +149,21 @@ pub fn check(
     ask: &Ask,
     now: Timestamp,
 ) -> Result<CheckAnswer, Error> {
+    check_at(bundle, license, usage, ask, now, &Origin::request())
+}
+
+/// [`check`] of inputs that sit where `origin` says in the request.
+pub fn check_at(
+    bundle: &Bundle,
+    license: &License,
+    usage: &Usage,
+    ask: &Ask,
+    now: Timestamp,
+    origin: &Origin,
+) -> Result<CheckAnswer, Error> {
     let feature = ask.feature();
     let standing =
-        Standing::of(license, &bundle.expiry, now).ok_or_else(|| out_of_range("$.now"))?;
+        Standing::of(license, &bundle.expiry, now).ok_or_else(|| out_of_range(&origin.now))?;
     let mut reasons = Vec::new();
     let mut bounds: Vec<Timestamp> = Vec::new();
     let mut decided_by = Vec::new();
@@ -198,13 +235,13 @@ pub fn check(
         if let Some(quota) = terms.quota(feature) {
             let counted = usage.metrics.get(feature).cloned().unwrap_or_default();
             let period = Period::containing(quota.period, now, license)
-                .ok_or_else(|| out_of_range("$.now"))?;
+                .ok_or_else(|| out_of_range(&origin.now))?;
             let amount = ask.amount();
             let wanted = counted
                 .used
                 .checked_add(ask.probe())
                 .ok_or_else(|| Error::Overflow {
-                    path: JsonPath::root().key("amount"),
+                    path: origin.amount.clone(),
                     what: String::from("used plus requested units"),
                 })?;
             // Grace starts when the limit is first crossed: the recorded instant
@@ -215,8 +252,8 @@ pub fn check(
                     Some(at) => Some(at),
                     None if counted.used > limit => {
                         return Err(Error::MissingField {
-                            path: JsonPath::root()
-                                .key("usage")
+                            path: origin
+                                .usage
                                 .key("metrics")
                                 .key(feature.as_str())
                                 .key("soft_exceeded_at"),
@@ -232,7 +269,7 @@ pub fn check(
                     grace_ends_at = Some(
                         started
                             .plus_seconds(seconds)
-                            .ok_or_else(|| out_of_range("$.usage"))?,
+                            .ok_or_else(|| out_of_range(&origin.usage))?,
                     );
                 }
             }
@@ -358,9 +395,9 @@ pub fn check(
     })
 }
 
-fn out_of_range(path: &str) -> Error {
+fn out_of_range(path: &JsonPath) -> Error {
     Error::OutOfRange {
-        path: JsonPath::root().join(path),
+        path: path.clone(),
         detail: String::from("the instant is outside the supported range of dates"),
     }
 }

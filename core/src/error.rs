@@ -7,6 +7,9 @@ use serde::Serialize;
 
 pub use crate::conflict::Conflict;
 pub use crate::rejection::Rejection;
+pub use report::{echo, ErrorReport, MAX_ECHO_CHARS, MAX_ERRORS, MAX_ERRORS_BYTES};
+
+mod report;
 
 /// A JSON path in the `$.a.b[3]` notation, naming the field an error is about.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -21,7 +24,11 @@ impl JsonPath {
 
     /// This path extended by an object key; keys that are not plain
     /// identifiers are written in the bracket form `$["a b"]`.
+    ///
+    /// A key longer than [`MAX_ECHO_CHARS`] is written cut, as [`echo`]
+    /// cuts it, in the bracket form.
     pub fn key(&self, key: &str) -> Self {
+        let key = echo(key);
         let plain = !key.is_empty()
             && key
                 .chars()
@@ -29,7 +36,7 @@ impl JsonPath {
         if plain {
             JsonPath(format!("{}.{key}", self.0))
         } else {
-            let quoted = serde_json::to_string(key).unwrap_or_default();
+            let quoted = serde_json::to_string(&key).unwrap_or_default();
             JsonPath(format!("{}[{quoted}]", self.0))
         }
     }
@@ -93,6 +100,29 @@ pub enum Error {
         path: JsonPath,
         /// What the parser saw.
         detail: String,
+    },
+    /// A list holds more entries than the engine reads; refused before any is read.
+    #[error("the {what} has `{count}` {items}, more than the {limit} accepted")]
+    TooMany {
+        /// The list.
+        path: JsonPath,
+        /// What holds the list, such as `key set`.
+        what: &'static str,
+        /// What the entries are, such as `keys`.
+        items: &'static str,
+        /// How many entries it has.
+        count: usize,
+        /// The most accepted.
+        limit: usize,
+    },
+    /// The errors an answer does not list: more than [`MAX_ERRORS`] were
+    /// found, or more than [`MAX_ERRORS_BYTES`] of them.
+    #[error("`{omitted}` more errors are not listed: an answer lists at most {MAX_ERRORS}")]
+    TooManyErrors {
+        /// Always `$`.
+        path: JsonPath,
+        /// How many errors are not listed.
+        omitted: usize,
     },
     /// The JSON nests deeper than the engine accepts.
     #[error("the document nests deeper than {limit} levels")]
@@ -358,6 +388,8 @@ impl Error {
             Error::TooLarge { .. } => "too_large",
             Error::InvalidJson { .. } => "invalid_json",
             Error::TooDeep { .. } => "too_deep",
+            Error::TooMany { .. } => "too_many",
+            Error::TooManyErrors { .. } => "too_many_errors",
             Error::WrongType { .. } => "wrong_type",
             Error::OutOfRange { .. } => "out_of_range",
             Error::MissingField { .. } => "missing_field",
@@ -404,6 +436,8 @@ impl Error {
             | Error::TooLarge { path, .. }
             | Error::InvalidJson { path, .. }
             | Error::TooDeep { path, .. }
+            | Error::TooMany { path, .. }
+            | Error::TooManyErrors { path, .. }
             | Error::WrongType { path, .. }
             | Error::OutOfRange { path, .. }
             | Error::MissingField { path, .. }
@@ -437,6 +471,10 @@ impl Error {
             Error::InvalidJson { .. } => "check the document with a json validator".into(),
             Error::TooDeep { .. } => {
                 "flatten the document; no field of the schema nests that deep".into()
+            }
+            Error::TooMany { items, limit, .. } => format!("send at most {limit} {items}"),
+            Error::TooManyErrors { .. } => {
+                "fix the errors listed and send the request again to see the rest".into()
             }
             Error::WrongType { .. } => "see the schema for this field's type".into(),
             Error::OutOfRange { .. } => "use a value inside the field's range".into(),
@@ -477,30 +515,6 @@ impl Error {
                 "load the bundle first and use the handle it returned".into()
             }
             Error::Signature { code, .. } => code.help().into(),
-        }
-    }
-}
-
-/// The JSON form of an error in the failure envelope.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ErrorReport {
-    /// Stable code.
-    pub code: &'static str,
-    /// JSON path of the offending field.
-    pub path: JsonPath,
-    /// What is wrong, lowercase, input in backticks.
-    pub message: String,
-    /// How to fix it.
-    pub help: String,
-}
-
-impl From<&Error> for ErrorReport {
-    fn from(error: &Error) -> Self {
-        ErrorReport {
-            code: error.code(),
-            path: error.path().clone(),
-            message: error.to_string(),
-            help: error.help(),
         }
     }
 }

@@ -190,7 +190,15 @@ pub(crate) fn classify(message: &str, path: JsonPath, last_key: Option<&str>) ->
             field: key.to_string(),
         };
     }
-    if let Some(field) = backticked(message, "unknown field `") {
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        // The field may hold backticks itself: it ends where the list of
+        // the fields expected (which holds no such text) begins.
+        let end = rest
+            .rfind("`, expected ")
+            .or_else(|| rest.rfind("`, there are no fields"))
+            .or_else(|| rest.find('`'))
+            .unwrap_or(rest.len());
+        let field = rest.get(..end).unwrap_or(rest).to_string();
         return Error::UnknownField {
             path: path.key(&field),
             field,

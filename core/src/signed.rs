@@ -23,14 +23,19 @@ pub const FORMAT: &str = "entitle-signed/1";
 /// Length of an Ed25519 signature in bytes.
 const SIGNATURE_LEN: usize = 64;
 
+/// The most keys a key set holds: enough to rotate keys for years, few
+/// enough that reading a set (each key's PEM decoded, each id compared with
+/// the others) stays a small part of a request's time.
+pub const MAX_KEYS: usize = 64;
+
 /// The two kinds of document that travel signed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum DocumentKind {
     /// A bundle: the vendor's policy, with a top-level `"bundle"` id.
     Bundle,
     /// A license: one customer's grant, with a top-level `"license"` id.
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
     License,
 }
 
@@ -110,7 +115,18 @@ impl KeySet {
     }
 
     /// Reads a key set from a parsed value, reporting every bad key at once.
+    /// A set of more than [`MAX_KEYS`] keys is refused before any is read.
     pub fn read(value: Value, root: &JsonPath) -> Result<KeySet, Vec<Error>> {
+        let count = value.get("keys").and_then(Value::as_array).map(Vec::len);
+        if let Some(count) = count.filter(|n| *n > MAX_KEYS) {
+            return Err(vec![Error::TooMany {
+                path: root.key("keys"),
+                what: "key set",
+                items: "keys",
+                count,
+                limit: MAX_KEYS,
+            }]);
+        }
         let json: KeySetJson = json::typed(value, root).map_err(|e| vec![e])?;
         let mut errors = Vec::new();
         let mut keys: Vec<TrustedKey> = Vec::new();

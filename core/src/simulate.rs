@@ -177,10 +177,25 @@ pub fn simulate(
     let mut observed = findings::Observed::default();
     let scans = bundle.compliance.is_some();
     let events = &scenario.events;
+    // An error of a check the replay makes names the input that caused it:
+    // the event's fields, or the watched feature or metric's.
+    let scenario_at = JsonPath::root().key("scenario");
+    let origin_of = |amount: JsonPath, now: JsonPath| check::Origin {
+        now,
+        amount,
+        usage: scenario_at.key("usage"),
+    };
+    let watch_at = scenario_at.key("watch");
+    let watched: Vec<check::Origin> = (0..scenario.watch.features.len())
+        .map(|i| watch_at.key("features").index(i))
+        .chain((0..scenario.watch.metrics.len()).map(|i| watch_at.key("metrics").index(i)))
+        .map(|amount| origin_of(amount, scenario_at.key("until")))
+        .collect();
     let mut next_event = 0;
     let mut t = scenario.from;
     for _ in 0..MAX_STEPS {
         while let Some(event) = events.get(next_event).filter(|e| e.at() <= t) {
+            let index = next_event;
             next_event += 1;
             match event {
                 ScenarioEvent::Usage { at, metric, amount } => {
@@ -189,8 +204,10 @@ pub fn simulate(
                         metric: metric.clone(),
                         amount: *amount,
                     };
-                    let answer =
-                        check::check(bundle, &license, &now, &ask, *at).map_err(|e| vec![e])?;
+                    let event_at = scenario_at.key("events").index(index);
+                    let origin = origin_of(event_at.key("amount"), event_at.key("at"));
+                    let answer = check::check_at(bundle, &license, &now, &ask, *at, &origin)
+                        .map_err(|e| vec![e])?;
                     match answer.record {
                         Some(record) => {
                             let day = Date(license.time_zone.local(*at).date());
@@ -251,7 +268,7 @@ pub fn simulate(
                     .map(|m| Subject::Metric(m.clone())),
             );
         let now = meter::current(bundle, &license, usage.clone(), t);
-        for subject in subjects {
+        for (subject, origin) in subjects.zip(&watched) {
             let ask = match &subject {
                 Subject::Feature(f) => Ask::Feature(f.clone()),
                 Subject::Metric(m) => Ask::Consume {
@@ -259,7 +276,8 @@ pub fn simulate(
                     amount: 1,
                 },
             };
-            let answer = check::check(bundle, &license, &now, &ask, t).map_err(|e| vec![e])?;
+            let answer =
+                check::check_at(bundle, &license, &now, &ask, t, origin).map_err(|e| vec![e])?;
             let decided = (answer.decision, answer.reason);
             if last.get(&subject) != Some(&decided) {
                 timeline.push(Entry {
