@@ -228,6 +228,27 @@ struct Read {
     paths: Vec<String>,
 }
 
+impl Read {
+    /// Whether every shape error is an instant the reader refuses for the
+    /// known difference `probes::at_the_ends` describes.
+    fn at_the_ends(&self) -> bool {
+        self.codes.iter().zip(&self.paths).all(|(code, path)| {
+            if !SHAPE_CODES.contains(&code.as_str()) {
+                return true;
+            }
+            let mut value = &self.request;
+            for step in support::steps(path) {
+                value = match value {
+                    Value::Array(items) => step.parse::<usize>().ok().and_then(|i| items.get(i)),
+                    other => other.get(&step),
+                }
+                .unwrap_or(&Value::Null);
+            }
+            code == "invalid_timestamp" && value.as_str().is_some_and(probes::at_the_ends)
+        })
+    }
+}
+
 fn corpus() -> Vec<Read> {
     let cases = Corpus::at(&conformance_dir()).load().unwrap();
     let mut read = Vec::new();
@@ -320,7 +341,7 @@ fn corpus_documents_validate() {
                     request.summary()
                 ));
             }
-        } else if shape && !listed {
+        } else if shape && !listed && !read.at_the_ends() {
             problems.push(format!(
                 "{}: the engine refuses it ({} at {}), the schema takes it; if no JSON Schema can say why, list it in NOT_EXPRESSIBLE with the reason",
                 read.name,

@@ -71,6 +71,8 @@ const LEAVES: &[Leaf] = &[
             " 2026-01-31T09:00:00Z",
             "2026-01-31T09:00:00Z ",
             "",
+            "9999-12-31T23:00:00-02:00",
+            "0000-01-01T00:30:00+01:00",
         ],
         alphabet: "0123456789-:Tt zZ+.,_",
     },
@@ -164,6 +166,8 @@ const LEAVES: &[Leaf] = &[
             "-1",
             "1e2",
             "000000000000000000000000000000099.9",
+            "12.345678901234567890123456789",
+            "12.3456789012345678901234567890",
             "",
         ],
         alphabet: "0123456789.-+e",
@@ -190,7 +194,20 @@ const GRACE: Leaf = Leaf {
     engine: grace,
     seeds: &["10", "12.5", "0.03", "150"],
     edges: &[
-        "0", "0.0", "-0", "-5", ".5", "5.", "1_000", "+3", "1e2", " 1", "", "00.10",
+        "0",
+        "0.0",
+        "-0",
+        "-5",
+        ".5",
+        "5.",
+        "1_000",
+        "+3",
+        "1e2",
+        " 1",
+        "",
+        "00.10",
+        "1.0000000000000000000000000001",
+        "1.00000000000000000000000000001",
     ],
     alphabet: "0123456789._+-e ",
 };
@@ -203,29 +220,48 @@ fn significant(text: &str) -> usize {
     digits.trim_start_matches('0').len()
 }
 
+/// Instants written on the first or the last day the engine reads.
+pub fn at_the_ends(text: &str) -> bool {
+    text.starts_with("9999-12-31") || text.starts_with("0000-01-01")
+}
+
 /// Decimals of 29 significant digits that still fit the engine's 96 bits.
 fn fits_96_bits(text: &str) -> bool {
     let plain = text.bytes().all(|b| b.is_ascii_digit() || b == b'.');
     plain && significant(text) == 29
 }
 
-/// Differences between the reader and the schema, each with its reason.
-const KNOWN: &[(&str, fn(&str) -> bool, &str)] = &[
-    (
-        "Decimal",
-        fits_96_bits,
-        "a mantissa of 29 digits is taken by the reader up to 2^96-1; the schema stops at 28 significant digits",
-    ),
-    (
-        "Percent",
-        fits_96_bits,
-        "as for Decimal",
-    ),
-    (
-        "GraceAllowance",
-        fits_96_bits,
-        "as for Decimal",
-    ),
+/// A difference between the reader and the schema, with its reason.
+struct Known {
+    def: &'static str,
+    applies: fn(&str) -> bool,
+    #[allow(dead_code)]
+    reason: &'static str,
+}
+
+/// Differences between the reader and the schema; each must be met by a
+/// probe, so the list never outlives what it excuses.
+const KNOWN: &[Known] = &[
+    Known {
+        def: "Timestamp",
+        applies: at_the_ends,
+        reason: "an instant written in year 9999 or 0000 whose offset carries it past them in UTC is refused by the reader (it could not be written back); a pattern cannot add an offset to a time",
+    },
+    Known {
+        def: "Decimal",
+        applies: fits_96_bits,
+        reason: "a mantissa of 29 digits is taken by the reader up to 2^96-1; the schema stops at 28 significant digits",
+    },
+    Known {
+        def: "Percent",
+        applies: fits_96_bits,
+        reason: "as for Decimal",
+    },
+    Known {
+        def: "GraceAllowance",
+        applies: fits_96_bits,
+        reason: "as for Decimal",
+    },
 ];
 
 /// A small deterministic generator (xorshift), so every run probes the same strings.
@@ -304,7 +340,7 @@ fn leaf_types_agree_with_the_reader() {
         }
         if let Some(i) = KNOWN
             .iter()
-            .position(|(d, applies, _)| d == def && applies(probe))
+            .position(|k| k.def == *def && (k.applies)(probe))
         {
             known_seen[i] += 1;
             continue;
@@ -327,7 +363,7 @@ fn leaf_types_agree_with_the_reader() {
         differences.join("\n")
     );
     eprintln!(
-        "{} probes agree; known differences: {known_seen:?}",
+        "{} probes agree; known differences met: {known_seen:?}",
         cases.len()
     );
 }
