@@ -476,7 +476,9 @@ impl Error {
             Error::TooManyErrors { .. } => {
                 "fix the errors listed and send the request again to see the rest".into()
             }
-            Error::WrongType { .. } => "see the schema for this field's type".into(),
+            Error::WrongType { .. } => {
+                "see the schema for this field's type: schemas/ (docs/errors.md)".into()
+            }
             Error::OutOfRange { .. } => "use a value inside the field's range".into(),
             Error::MissingField { field, .. } => format!("add the field `{field}`"),
             Error::UnknownField { .. } => "remove the field or fix its spelling".into(),

@@ -16,7 +16,7 @@ use crate::money::Price;
 
 use super::scalars::POSITIVE_DECIMAL;
 use crate::route::{Route, RouteAsk};
-use crate::signed::{DocumentKind, KeySet, FORMAT};
+use crate::signed::{DocumentKind, KeySet, FORMAT, MAX_KEYS};
 use crate::time::{Date, Zone};
 
 /// A property that the reader takes only absent or `null` here.
@@ -444,7 +444,10 @@ impl JsonSchema for KeySet {
         schema(object(
             "The public keys a signed document may be checked with; see docs/signing.md.",
             &["keys"],
-            vec![("keys", json!({"type": "array", "items": key}))],
+            vec![(
+                "keys",
+                json!({"type": "array", "items": key, "maxItems": MAX_KEYS}),
+            )],
         ))
     }
 }
