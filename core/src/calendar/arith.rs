@@ -106,6 +106,10 @@ trait Visitor {
     /// `from`), each holding `week` business seconds: how many it takes
     /// without visiting them, knowing that its answer lies after them.
     fn skip(&mut self, weeks: i64, begin: i64, week: i64) -> i64;
+    /// Offered one plain date from the instant `begin` (after `from`),
+    /// holding `seconds` of business time: whether it takes it without
+    /// visiting its intervals, knowing that its answer lies after them.
+    fn take_day(&mut self, begin: i64, seconds: i64) -> bool;
 }
 
 /// The first business instant.
@@ -118,6 +122,9 @@ impl Visitor for Next {
     }
     fn skip(&mut self, _: i64, _: i64, _: i64) -> i64 {
         0
+    }
+    fn take_day(&mut self, _: i64, seconds: i64) -> bool {
+        seconds == 0
     }
 }
 
@@ -146,6 +153,13 @@ impl Visitor for Add {
         self.left -= taken * week;
         taken
     }
+    fn take_day(&mut self, _: i64, seconds: i64) -> bool {
+        let taken = self.left > seconds;
+        if taken {
+            self.left -= seconds;
+        }
+        taken
+    }
 }
 
 /// The business seconds before `to`.
@@ -166,6 +180,13 @@ impl Visitor for Elapsed {
     fn skip(&mut self, weeks: i64, begin: i64, week: i64) -> i64 {
         let taken = (self.to - begin).div_euclid(WEEK).clamp(0, weeks);
         self.total += taken * week;
+        taken
+    }
+    fn take_day(&mut self, begin: i64, seconds: i64) -> bool {
+        let taken = begin + DAY_SECONDS <= self.to;
+        if taken {
+            self.total += seconds;
+        }
         taken
     }
 }
@@ -243,22 +264,18 @@ impl Calendar {
         Ok(out)
     }
 
-    /// How many whole weeks from `date` on are plain, and the zone's offset
-    /// over them: no holiday falls on them, they end by `last`, and the
-    /// zone keeps one offset from a day before their first midnight to a
-    /// day after their last. Offsets are less than a day, so no other
-    /// offset's local times reach theirs: each of their local times occurs
-    /// once, at the instant it reads less that offset. `None` when not one
-    /// week is.
-    fn plain_weeks(
+    /// How many dates from `date` on are plain, and the zone's offset over
+    /// them: no holiday falls on them, they end by `last`, and the zone
+    /// keeps one offset from a day before their first midnight to a day
+    /// after their last. Offsets are less than a day, so no other offset's
+    /// local times reach theirs: each of their local times occurs once, at
+    /// the instant it reads less that offset. `None` when not one date is.
+    fn plain_days(
         &self,
         date: NaiveDate,
         last: NaiveDate,
         steady: &mut Option<Steady>,
     ) -> Option<(i64, i64)> {
-        if self.week <= 0 {
-            return None;
-        }
         let start = midnight(date);
         let probe = start - DAY_SECONDS;
         let known = steady.filter(|s| s.from <= probe && s.until.is_none_or(|u| probe < u));
@@ -274,17 +291,25 @@ impl Calendar {
                 zone
             }
         };
-        let by_zone = zone
-            .until
-            .map_or(i64::MAX, |u| (u - DAY_SECONDS - start).div_euclid(WEEK));
+        let by_zone = zone.until.map_or(i64::MAX, |u| {
+            (u - DAY_SECONDS - start).div_euclid(DAY_SECONDS)
+        });
         let first = self.holidays.partition_point(|h| h.date < date);
         let by_holiday = self
             .holidays
             .get(first)
-            .map_or(i64::MAX, |h| (h.date - date).num_days() / 7);
-        let by_end = (midnight(last) - start).div_euclid(WEEK);
-        let weeks = by_zone.min(by_holiday).min(by_end);
-        (weeks > 0).then_some((weeks, zone.offset))
+            .map_or(i64::MAX, |h| (h.date - date).num_days());
+        let by_end = (last - date).num_days();
+        let days = by_zone.min(by_holiday).min(by_end);
+        (days > 0).then_some((days, zone.offset))
+    }
+
+    /// The business seconds of a plain date.
+    fn seconds_of(&self, date: NaiveDate) -> i64 {
+        let weekday = date.weekday().num_days_from_monday() as usize;
+        self.days.get(weekday).map_or(0, |day| {
+            day.iter().map(|&(s, e)| i64::from(e - s) * 60).sum()
+        })
     }
 
     /// How many dates before `date` in a row have no hours in a plain week.
@@ -326,7 +351,9 @@ impl Calendar {
             if date > last {
                 return Err(CalendarError::PastLastInstant);
             }
-            if let Some(until) = until {
+            // A date whose midnight reads no later than `until` begins less
+            // than two days after it (offsets and gaps are under a day).
+            if let Some(until) = until.filter(|u| midnight(date) > *u) {
                 let begins = self.time_zone.start_of(date).map(seconds);
                 // A date whose midnight is a day past `until` holds nothing
                 // before it, even counting the previous date's overnight tail.
@@ -334,24 +361,39 @@ impl Calendar {
                     return Ok(None);
                 }
             }
-            // Plain weeks are skipped only after a date with business time,
-            // so the run of dates without any stays as a date walk counts it.
-            if empty == 0 {
-                if let Some((weeks, offset)) = self.plain_weeks(date, last, &mut steady) {
-                    let begin = midnight(date) - offset;
-                    let taken = if begin >= from {
-                        visitor.skip(weeks, begin, self.week)
+            if let Some((days, offset)) = self.plain_days(date, last, &mut steady) {
+                let begin = midnight(date) - offset;
+                // Plain weeks are skipped only after a date with business
+                // time, so the run of dates without any stays as a date walk
+                // counts it.
+                let weeks = if begin >= from && empty == 0 && self.week > 0 {
+                    visitor.skip(days / 7, begin, self.week)
+                } else {
+                    0
+                };
+                if weeks > 0 {
+                    date = date
+                        .checked_add_days(Days::new(u64::try_from(weeks * 7).unwrap_or(0)))
+                        .ok_or(CalendarError::OutOfRange)?;
+                    empty = self.empty_before(date);
+                    continue;
+                }
+                let seconds = self.seconds_of(date);
+                if begin >= from && visitor.take_day(begin, seconds) {
+                    // Counted as a date walk counts it.
+                    if seconds > 0 {
+                        empty = 0;
                     } else {
-                        0
-                    };
-                    let days = u64::try_from(taken * 7).unwrap_or(0);
-                    if days > 0 {
-                        date = date
-                            .checked_add_days(Days::new(days))
-                            .ok_or(CalendarError::OutOfRange)?;
-                        empty = self.empty_before(date);
-                        continue;
+                        empty += 1;
+                        if empty > HORIZON_DAYS && until.is_none() {
+                            return Err(CalendarError::NoBusinessTime {
+                                from: start,
+                                days: HORIZON_DAYS,
+                            });
+                        }
                     }
+                    date = date.succ_opt().ok_or(CalendarError::OutOfRange)?;
+                    continue;
                 }
             }
             let intervals = self.day(date)?;
