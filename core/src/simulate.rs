@@ -191,9 +191,14 @@ pub fn simulate(
         .chain((0..scenario.watch.metrics.len()).map(|i| watch_at.key("metrics").index(i)))
         .map(|amount| origin_of(amount, scenario_at.key("until")))
         .collect();
+    // Each watched check's `valid_until` at its last evaluation: until then,
+    // and while no event comes, the same documents give it the same answer,
+    // so it is not asked again (a daily look at findings costs no checks).
+    let mut holds: BTreeMap<Subject, Option<Timestamp>> = BTreeMap::new();
     let mut next_event = 0;
     let mut t = scenario.from;
     for _ in 0..MAX_STEPS {
+        let before = next_event;
         while let Some(event) = events.get(next_event).filter(|e| e.at() <= t) {
             let index = next_event;
             next_event += 1;
@@ -267,8 +272,21 @@ pub fn simulate(
                     .iter()
                     .map(|m| Subject::Metric(m.clone())),
             );
-        let now = meter::current(bundle, &license, usage.clone(), t);
+        let unchanged = next_event == before;
+        let mut now = None;
         for (subject, origin) in subjects.zip(&watched) {
+            let held = match holds.get(&subject) {
+                Some(None) => true,
+                Some(Some(until)) => t < *until,
+                None => false,
+            };
+            if unchanged && held {
+                if let Some(Some(until)) = holds.get(&subject) {
+                    next = Some(next.map_or(*until, |n| n.min(*until)));
+                }
+                continue;
+            }
+            let now = now.get_or_insert_with(|| meter::current(bundle, &license, usage.clone(), t));
             let ask = match &subject {
                 Subject::Feature(f) => Ask::Feature(f.clone()),
                 Subject::Metric(m) => Ask::Consume {
@@ -277,7 +295,8 @@ pub fn simulate(
                 },
             };
             let answer =
-                check::check_at(bundle, &license, &now, &ask, t, origin).map_err(|e| vec![e])?;
+                check::check_at(bundle, &license, now, &ask, t, origin).map_err(|e| vec![e])?;
+            holds.insert(subject.clone(), answer.valid_until);
             let decided = (answer.decision, answer.reason);
             if last.get(&subject) != Some(&decided) {
                 timeline.push(Entry {
