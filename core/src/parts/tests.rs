@@ -167,15 +167,12 @@ fn the_first_problem_is_the_one_serde_reports() {
         );
         let mut all = Vec::new();
         paths(&document, Vec::new(), &mut all);
-        for steps in all {
-            let mut variants: Vec<Value> = wrong
-                .iter()
-                .map(|w| {
-                    let mut changed = document.clone();
-                    *at_mut(&mut changed, &steps) = w.clone();
-                    changed
-                })
-                .collect();
+        for (n, steps) in all.into_iter().enumerate() {
+            // One wrong value per subtree, taking each in turn, and the
+            // subtree removed.
+            let mut changed = document.clone();
+            *at_mut(&mut changed, &steps) = wrong[n % wrong.len()].clone();
+            let mut variants = vec![changed];
             if let Some((last, parent)) = steps.split_last() {
                 let mut without = document.clone();
                 match at_mut(&mut without, parent) {
@@ -197,7 +194,7 @@ fn the_first_problem_is_the_one_serde_reports() {
             }
         }
     }
-    assert!(broken > 1000, "only {broken} broken documents were tried");
+    assert!(broken > 500, "only {broken} broken documents were tried");
 }
 
 fn codes_and_paths(errors: &[Error]) -> Vec<(&'static str, String)> {
