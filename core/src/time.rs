@@ -187,18 +187,28 @@ impl Zone {
     /// when it never changes again. Costs a lookup per five days up to the
     /// change (none past 2099), then a bisection to the second.
     pub fn next_change(&self, after: i64) -> Option<i64> {
-        let offset = self.offset_at(after)?;
+        self.change_within(after, i64::MAX).ok()
+    }
+
+    /// [`Zone::next_change`], looking no further than about `limit`:
+    /// `Ok(change)`, or `Err(held)` when the offset at `after` holds up to
+    /// `held` (at least `limit`; `i64::MAX` when it never changes again, and
+    /// also past chrono's range).
+    pub fn change_within(&self, after: i64, limit: i64) -> Result<i64, i64> {
+        let Some(offset) = self.offset_at(after) else {
+            return Err(i64::MAX);
+        };
         let differs = |t: i64| self.offset_at(t).is_some_and(|o| o != offset);
         let mut lo = after;
         let mut hi = None;
-        if lo < CHANGES_FROM {
+        if lo < CHANGES_FROM && lo < limit {
             if differs(CHANGES_FROM) {
                 hi = Some(CHANGES_FROM);
             } else {
                 lo = CHANGES_FROM;
             }
         }
-        while hi.is_none() && lo < CHANGES_UNTIL {
+        while hi.is_none() && lo < CHANGES_UNTIL && lo < limit {
             let next = lo.saturating_add(SAMPLE_STEP).min(CHANGES_UNTIL);
             if differs(next) {
                 hi = Some(next);
@@ -208,7 +218,9 @@ impl Zone {
         }
         // The offset at `lo` is the one at `after` and differs at `hi`,
         // with one change in between: halve the step down to the second.
-        let mut hi = hi?;
+        let Some(mut hi) = hi else {
+            return Err(if lo >= CHANGES_UNTIL { i64::MAX } else { lo });
+        };
         while hi - lo > 1 {
             let mid = lo + (hi - lo) / 2;
             if differs(mid) {
@@ -217,7 +229,7 @@ impl Zone {
                 lo = mid;
             }
         }
-        Some(hi)
+        Ok(hi)
     }
 }
 

@@ -2,7 +2,7 @@
 //! their size: `escalate` at a `now` in 9999, `simulate` with a far `until`,
 //! `business_time` adding a huge duration on a calendar with one minute a
 //! week, or measuring from year 1 to 9999, and a sum that once answered the
-//! year 12100. Each gets its answer (worked out by hand in its comment) and
+//! year 12100, and repeats of an escalation without end. Each gets its answer (worked out by hand in its comment) and
 //! takes less than 50 ms natively; `cargo test -p entitle-core --test
 //! bounds_time -- --nocapture` prints the times measured.
 #![allow(
@@ -156,4 +156,31 @@ fn instants_outside_years_0000_to_9999_are_not_read() {
                          "at": "9999-12-31T23:30:00-01:00"});
     let got = answer("next at 10000-01-01T00:30Z", &request);
     error_at(&got, "invalid_timestamp", "$.at");
+}
+
+#[test]
+fn repeats_are_at_most_a_hundred() {
+    let mut bundle = doc(SUPPORT);
+    let repeat = &mut bundle["support"]["levels"][2]["repeat"];
+    repeat["times"] = json!(100);
+    let request = |bundle: &Value| {
+        json!({"op": "escalate", "bundle": bundle, "license": doc(LICENSE),
+               "case": doc(CASE), "now": "9999-12-31T23:59:59Z"})
+    };
+    // The director's level is entered when resolution breaches, Thursday
+    // 2026-11-19 10:00Z; it repeats every 120 minutes around the clock, so
+    // the hundredth repeat is 200 hours later, Friday 2026-11-27 18:00Z.
+    let got = answer("escalate 100 repeats", &request(&bundle));
+    let repeats = &got["result"]["escalation"]["repeats"];
+    assert_eq!(repeats["done"].as_array().unwrap().len(), 100, "{got}");
+    assert_eq!(repeats["done"][0], "2026-11-19T12:00:00Z");
+    assert_eq!(repeats["done"][99], "2026-11-27T18:00:00Z");
+    assert_eq!(repeats["left"], 0);
+    bundle["support"]["levels"][2]["repeat"]["times"] = json!(u32::MAX);
+    let got = answer("escalate 4294967295 repeats", &request(&bundle));
+    error_at(
+        &got,
+        "out_of_range",
+        "$.bundle.support.levels[2].repeat.times",
+    );
 }

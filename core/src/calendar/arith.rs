@@ -110,6 +110,10 @@ trait Visitor {
     /// holding `seconds` of business time: whether it takes it without
     /// visiting its intervals, knowing that its answer lies after them.
     fn take_day(&mut self, begin: i64, seconds: i64) -> bool;
+    /// How far past `begin` whole plain weeks could take it, when each
+    /// holds `week` business seconds: the walk looks for clock changes no
+    /// further.
+    fn reach(&self, begin: i64, week: i64) -> i64;
 }
 
 /// The first business instant.
@@ -125,6 +129,9 @@ impl Visitor for Next {
     }
     fn take_day(&mut self, _: i64, seconds: i64) -> bool {
         seconds == 0
+    }
+    fn reach(&self, begin: i64, _: i64) -> i64 {
+        begin
     }
 }
 
@@ -152,6 +159,10 @@ impl Visitor for Add {
         let taken = ((self.left - 1) / week).min(weeks);
         self.left -= taken * week;
         taken
+    }
+    fn reach(&self, begin: i64, week: i64) -> i64 {
+        let weeks = if week > 0 { self.left / week + 1 } else { 0 };
+        begin.saturating_add(weeks.saturating_mul(WEEK))
     }
     fn take_day(&mut self, _: i64, seconds: i64) -> bool {
         let taken = self.left > seconds;
@@ -182,6 +193,9 @@ impl Visitor for Elapsed {
         self.total += taken * week;
         taken
     }
+    fn reach(&self, _: i64, _: i64) -> i64 {
+        self.to
+    }
     fn take_day(&mut self, begin: i64, seconds: i64) -> bool {
         let taken = begin + DAY_SECONDS <= self.to;
         if taken {
@@ -192,13 +206,18 @@ impl Visitor for Elapsed {
 }
 
 /// A stretch of time over which the zone keeps one offset: from `from`
-/// until `until` (for ever when `None`).
+/// until `until` (for ever when `None`), the instant it changes when
+/// `exact`, else as far as it was looked at.
 #[derive(Clone, Copy)]
 struct Steady {
     from: i64,
     offset: i64,
     until: Option<i64>,
+    exact: bool,
 }
+
+/// How far ahead a walk looks for clock changes at the least: eight weeks.
+const LOOK_AHEAD: i64 = 8 * WEEK;
 
 impl Calendar {
     /// The business intervals falling on a local date, sorted, disjoint and
@@ -270,22 +289,38 @@ impl Calendar {
     /// after their last. Offsets are less than a day, so no other offset's
     /// local times reach theirs: each of their local times occurs once, at
     /// the instant it reads less that offset. `None` when not one date is.
+    /// Clock changes are looked for up to `reach` (and [`LOOK_AHEAD`]).
     fn plain_days(
         &self,
         date: NaiveDate,
         last: NaiveDate,
         steady: &mut Option<Steady>,
+        reach: i64,
     ) -> Option<(i64, i64)> {
         let start = midnight(date);
         let probe = start - DAY_SECONDS;
-        let known = steady.filter(|s| s.from <= probe && s.until.is_none_or(|u| probe < u));
+        let limit = reach
+            .max(start + LOOK_AHEAD)
+            .saturating_add(2 * DAY_SECONDS);
+        let known = steady.filter(|s| {
+            s.from <= probe && s.until.is_none_or(|u| probe < u && (s.exact || u >= limit))
+        });
         let zone = match known {
             Some(zone) => zone,
             None => {
+                // Look twice as far as needed, so a walk that moves on a day
+                // at a time does not look again every day.
+                let far = limit.saturating_add(limit.saturating_sub(probe));
+                let change = self.time_zone.change_within(probe, far);
                 let zone = Steady {
                     from: probe,
                     offset: self.time_zone.offset_at(probe)?,
-                    until: self.time_zone.next_change(probe),
+                    until: match change {
+                        Ok(at) => Some(at),
+                        Err(i64::MAX) => None,
+                        Err(held) => Some(held),
+                    },
+                    exact: change.is_ok(),
                 };
                 *steady = Some(zone);
                 zone
@@ -361,7 +396,8 @@ impl Calendar {
                     return Ok(None);
                 }
             }
-            if let Some((days, offset)) = self.plain_days(date, last, &mut steady) {
+            let reach = visitor.reach(midnight(date), self.week);
+            if let Some((days, offset)) = self.plain_days(date, last, &mut steady, reach) {
                 let begin = midnight(date) - offset;
                 // Plain weeks are skipped only after a date with business
                 // time, so the run of dates without any stays as a date walk
