@@ -96,6 +96,10 @@ pub struct Band {
     /// last band, which is open. Required even when `null`, so an open band
     /// is always deliberate.
     #[serde(deserialize_with = "required")]
+    #[cfg_attr(
+        feature = "schema",
+        schemars(required, extend("type" = ["integer", "null"]))
+    )]
     pub to_value: Option<u64>,
     /// Price of each unit in the band.
     pub per_unit_amount: Price,

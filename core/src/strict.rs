@@ -88,10 +88,20 @@ impl<'de> Deserializer<'de> for Strict<'de, '_> {
         self.value.deserialize_enum(name, variants, visitor)
     }
 
+    /// A name, such as an internally tagged enum's tag: a string only.
+    /// Serde would take a number as the variant's index (`"type": 0` for
+    /// the first kind of event).
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        match self.value {
+            Value::String(name) => visitor.visit_str(name),
+            other => Err(de::Error::invalid_type(unexpected(other), &visitor)),
+        }
+    }
+
     forward_to_deserialize_any! {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         bytes byte_buf unit unit_struct newtype_struct seq tuple tuple_struct
-        map identifier ignored_any
+        map ignored_any
     }
 }
 

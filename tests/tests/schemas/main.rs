@@ -20,6 +20,7 @@
     clippy::indexing_slicing
 )]
 
+mod mutations;
 mod probes;
 mod support;
 
