@@ -42,8 +42,11 @@ fn keys_shape_ok(value: &Value) -> bool {
     }
 }
 
+/// A document's reader, as far as shape goes.
+type Reader = fn(&Value) -> bool;
+
 /// An example file, the schema it has, and its reader.
-const DOCUMENTS: &[(&str, &str, fn(&Value) -> bool)] = &[
+const DOCUMENTS: &[(&str, &str, Reader)] = &[
     ("examples/bundle.json", "bundle", shape_ok::<Bundle>),
     ("examples/license.json", "license", shape_ok::<License>),
     ("examples/usage.json", "usage", shape_ok::<Usage>),
