@@ -177,12 +177,18 @@ pub(super) fn operations(
             .iter()
             .find(|(name, _)| name == op)
             .map(|(_, required)| *required)
-            .ok_or_else(|| format!("operation `{op}` has no required fields listed"))?;
+            .ok_or_else(|| {
+                format!(
+                    "operation `{op}` has no required fields listed in core/src/schema/request.rs"
+                )
+            })?;
         let mut properties = Map::new();
         properties.insert("op".into(), json!({"const": op}));
         for name in *allowed {
             let schema = field(op, name, generator)
-                .ok_or_else(|| format!("field `{name}` of operation `{op}` has no schema"))?;
+                .ok_or_else(|| {
+                    format!("field `{name}` of operation `{op}` has no schema in core/src/schema/request.rs")
+                })?;
             properties.insert((*name).to_string(), schema);
         }
         if let Some(missing) = required.iter().find(|r| !allowed.contains(r)) {
