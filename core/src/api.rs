@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 
 use crate::bundle::Bundle;
 use crate::check;
-use crate::error::{Conflict, Error, ErrorReport, JsonPath, RefKind};
+use crate::error::{push_capped, Conflict, Error, ErrorReport, JsonPath, RefKind};
 use crate::ids::{KeyId, LicenseId, TierId};
 use crate::json;
 use crate::license::License;
@@ -386,14 +386,13 @@ fn run(request: &[u8], preloaded: Option<&LoadedBundle>) -> String {
         };
         return failure(vec![e], preloaded_meta);
     };
-    let mut errors: Vec<Error> = fields
-        .keys()
-        .filter(|k| !allowed.contains(&k.as_str()))
-        .map(|k| Error::UnknownField {
+    let mut errors: Vec<Error> = Vec::new();
+    for k in fields.keys().filter(|k| !allowed.contains(&k.as_str())) {
+        push_capped(&mut errors, || Error::UnknownField {
             path: root.key(k),
             field: k.clone(),
-        })
-        .collect();
+        });
+    }
 
     // The key set: the one a preloaded bundle keeps (none unless it was
     // loaded signed), or the one a self-contained request carries.

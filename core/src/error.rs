@@ -7,7 +7,7 @@ use serde::Serialize;
 
 pub use crate::conflict::Conflict;
 pub use crate::rejection::Rejection;
-pub use report::{echo, ErrorReport, MAX_ECHO_CHARS, MAX_ERRORS, MAX_ERRORS_BYTES};
+pub use report::{echo, push_capped, ErrorReport, MAX_ECHO_CHARS, MAX_ERRORS, MAX_ERRORS_BYTES};
 
 mod report;
 
@@ -28,22 +28,50 @@ impl JsonPath {
     /// A key longer than [`MAX_ECHO_CHARS`] is written cut, as [`echo`]
     /// cuts it, in the bracket form.
     pub fn key(&self, key: &str) -> Self {
+        // Paths are built for every entry validation walks, most of them
+        // never reported: without the formatting machinery, and with one
+        // allocation.
         let key = echo(key);
         let plain = !key.is_empty()
             && key
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                .bytes()
+                .all(|c| c.is_ascii_alphanumeric() || c == b'_' || c == b'-');
+        let mut path = String::with_capacity(self.0.len() + key.len() + 5);
+        path.push_str(&self.0);
         if plain {
-            JsonPath(format!("{}.{key}", self.0))
+            path.push('.');
+            path.push_str(&key);
         } else {
-            let quoted = serde_json::to_string(&key).unwrap_or_default();
-            JsonPath(format!("{}[{quoted}]", self.0))
+            path.push('[');
+            path.push_str(&serde_json::to_string(&key).unwrap_or_default());
+            path.push(']');
         }
+        JsonPath(path)
     }
 
     /// This path extended by an array index.
     pub fn index(&self, index: usize) -> Self {
-        JsonPath(format!("{}[{index}]", self.0))
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut rest = index;
+        loop {
+            at -= 1;
+            if let Some(digit) = digits.get_mut(at) {
+                // `rest % 10` is a single digit.
+                *digit = b'0' + (rest % 10) as u8;
+            }
+            rest /= 10;
+            if rest == 0 || at == 0 {
+                break;
+            }
+        }
+        let digits = std::str::from_utf8(digits.get(at..).unwrap_or_default()).unwrap_or("0");
+        let mut path = String::with_capacity(self.0.len() + digits.len() + 2);
+        path.push_str(&self.0);
+        path.push('[');
+        path.push_str(digits);
+        path.push(']');
+        JsonPath(path)
     }
 
     /// The last object key of the path, if it ends in a plain key.

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::bundle::{
     Bundle, ControlType, ControlValue, Enforcement, FeatureKind, GraceAllowance, Limit,
 };
-use crate::error::{Conflict, Error, JsonPath, RefKind};
+use crate::error::{push_capped, Conflict, Error, JsonPath, RefKind};
 use crate::ids::{AddOnId, FeatureId, TierId};
 use crate::license::{License, Usage};
 
@@ -80,21 +80,25 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
         ));
         let mut seen = BTreeSet::new();
         for (i, f) in tier.features.iter().enumerate() {
-            let path = at.key("features").index(i);
+            let path = || at.key("features").index(i);
             if !seen.insert(f) {
-                errors.push(Error::Duplicate {
-                    path,
+                push_capped(&mut errors, || Error::Duplicate {
+                    path: path(),
                     what: "feature".into(),
                     value: f.to_string(),
                 });
             } else if !features.contains_key(f) {
-                errors.push(unknown(path, RefKind::Feature, f.as_str()));
+                push_capped(&mut errors, || {
+                    unknown(path(), RefKind::Feature, f.as_str())
+                });
             } else if is_metered(f) && !tier.quotas.contains_key(f) {
-                errors.push(contradiction(
-                    path,
-                    Conflict::MeteredWithoutQuota,
-                    format!("tier `{tier_id}` grants metered feature `{f}` without a quota"),
-                ));
+                push_capped(&mut errors, || {
+                    contradiction(
+                        path(),
+                        Conflict::MeteredWithoutQuota,
+                        format!("tier `{tier_id}` grants metered feature `{f}` without a quota"),
+                    )
+                });
             }
         }
         for (metric, quota) in &tier.quotas {
@@ -231,21 +235,25 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
     }
     let mut pairs = BTreeSet::new();
     for (i, t) in bundle.transitions.iter().enumerate() {
-        let at = root.key("transitions").index(i);
+        let at = || root.key("transitions").index(i);
         for (field, tier) in [("from", &t.from), ("to", &t.to)] {
             if !bundle.tiers.contains_key(tier) {
-                errors.push(unknown(at.key(field), RefKind::Tier, tier.as_str()));
+                push_capped(&mut errors, || {
+                    unknown(at().key(field), RefKind::Tier, tier.as_str())
+                });
             }
         }
         if t.from == t.to {
-            errors.push(contradiction(
-                at.key("to"),
-                Conflict::SelfTransition,
-                format!("a transition from `{}` to itself", t.from),
-            ));
+            push_capped(&mut errors, || {
+                contradiction(
+                    at().key("to"),
+                    Conflict::SelfTransition,
+                    format!("a transition from `{}` to itself", t.from),
+                )
+            });
         } else if !pairs.insert((&t.from, &t.to)) {
-            errors.push(Error::Duplicate {
-                path: at,
+            push_capped(&mut errors, || Error::Duplicate {
+                path: at(),
                 what: "transition".into(),
                 value: format!("{} -> {}", t.from, t.to),
             });
@@ -345,21 +353,25 @@ pub(crate) fn addons(
 ) {
     let mut seen = BTreeSet::new();
     for (i, a) in addons.iter().enumerate() {
-        let path = root.index(i);
+        // Every entry may be wrong: past the errors an answer lists, they
+        // are only counted (`push_capped`).
+        let path = || root.index(i);
         match bundle.addons.get(a) {
-            None => errors.push(unknown(path, RefKind::AddOn, a.as_str())),
-            Some(_) if !seen.insert(a) => errors.push(Error::Duplicate {
-                path,
+            None => push_capped(errors, || unknown(path(), RefKind::AddOn, a.as_str())),
+            Some(_) if !seen.insert(a) => push_capped(errors, || Error::Duplicate {
+                path: path(),
                 what: "add-on".into(),
                 value: a.to_string(),
             }),
             Some(addon) => {
                 if let Some(tier) = tier.filter(|t| !addon.tiers.contains(t)) {
-                    errors.push(contradiction(
-                        path,
-                        Conflict::AddonNotForTier,
-                        format!("add-on `{a}` does not fit tier `{tier}`"),
-                    ));
+                    push_capped(errors, || {
+                        contradiction(
+                            path(),
+                            Conflict::AddonNotForTier,
+                            format!("add-on `{a}` does not fit tier `{tier}`"),
+                        )
+                    });
                 }
             }
         }

@@ -22,6 +22,25 @@ pub const MAX_ECHO_CHARS: usize = 128;
 /// The longest message or help line, in characters, whatever it echoes.
 const MAX_MESSAGE_CHARS: usize = 1024;
 
+/// Adds the error `make` builds to `errors`, unless `errors` holds
+/// [`MAX_ERRORS`] already: then the error is only counted, in a last
+/// [`Error::TooManyErrors`] entry, and never built. For the loops over a
+/// document's lists, each of whose entries may be wrong, so that a list of
+/// 400,000 wrong entries costs a count, not 400,000 errors.
+pub fn push_capped(errors: &mut Vec<Error>, make: impl FnOnce() -> Error) {
+    if errors.len() < MAX_ERRORS {
+        errors.push(make());
+        return;
+    }
+    match errors.last_mut() {
+        Some(Error::TooManyErrors { omitted, .. }) => *omitted += 1,
+        _ => errors.push(Error::TooManyErrors {
+            path: JsonPath::root(),
+            omitted: 1,
+        }),
+    }
+}
+
 /// Input as an error echoes it: whole up to [`MAX_ECHO_CHARS`] characters,
 /// else its first [`MAX_ECHO_CHARS`] and `…`.
 pub fn echo(input: &str) -> Cow<'_, str> {
@@ -110,19 +129,32 @@ impl ErrorReport {
     /// they were found, at most [`MAX_ERRORS`] of them and at most
     /// [`MAX_ERRORS_BYTES`] of JSON, then, if any are left out, one
     /// [`Error::TooManyErrors`] counting them.
+    /// Errors [`push_capped`] only counted are counted with them.
     pub fn list(errors: &[Error]) -> Vec<ErrorReport> {
         let mut reports = Vec::new();
         let mut bytes = 0;
-        for error in errors.iter().take(MAX_ERRORS) {
+        let mut omitted = 0;
+        for error in errors {
+            if let Error::TooManyErrors {
+                omitted: counted, ..
+            } = error
+            {
+                omitted += counted;
+                continue;
+            }
+            if omitted > 0 || reports.len() == MAX_ERRORS {
+                omitted += 1;
+                continue;
+            }
             let report = ErrorReport::from(error);
             // Its JSON and the comma before the next.
             bytes += serde_json::to_string(&report).map_or(0, |json| json.len()) + 1;
             if bytes > MAX_ERRORS_BYTES {
-                break;
+                omitted += 1;
+                continue;
             }
             reports.push(report);
         }
-        let omitted = errors.len() - reports.len();
         if omitted > 0 {
             reports.push(ErrorReport::from(&Error::TooManyErrors {
                 path: JsonPath::root(),
@@ -140,6 +172,20 @@ mod tests {
 
     fn long(c: char, n: usize) -> String {
         c.to_string().repeat(n)
+    }
+
+    #[test]
+    fn paths_are_written_as_before() {
+        let root = JsonPath::root();
+        for (index, text) in [(0, "$[0]"), (9, "$[9]"), (10, "$[10]"), (12345, "$[12345]")] {
+            assert_eq!(root.index(index).as_str(), text);
+        }
+        assert_eq!(
+            root.index(usize::MAX).as_str(),
+            format!("$[{}]", usize::MAX)
+        );
+        assert_eq!(root.key("a_b-9").key("x y").as_str(), r#"$.a_b-9["x y"]"#);
+        assert_eq!(root.key("").key("é").as_str(), r#"$[""]["é"]"#);
     }
 
     #[test]
