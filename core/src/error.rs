@@ -7,7 +7,9 @@ use serde::Serialize;
 
 pub use crate::conflict::Conflict;
 pub use crate::rejection::Rejection;
-pub use report::{echo, push_capped, ErrorReport, MAX_ECHO_CHARS, MAX_ERRORS, MAX_ERRORS_BYTES};
+pub use report::{
+    count_capped, echo, push_capped, ErrorReport, MAX_ECHO_CHARS, MAX_ERRORS, MAX_ERRORS_BYTES,
+};
 
 mod report;
 

@@ -22,7 +22,7 @@ use crate::calendar::Calendar;
 use crate::charge::ChargeModel;
 use crate::compliance::Compliance;
 use crate::credit::CreditBand;
-use crate::error::{Error, JsonPath};
+use crate::error::{count_capped, Error, JsonPath, MAX_ERRORS};
 use crate::governance::ExceptionPolicy;
 use crate::ids::{
     AddOnId, BundleId, CalendarId, ControlId, CustomerId, FeatureId, LicenseId, TierId,
@@ -153,9 +153,14 @@ fn read<T: DeserializeOwned>(value: &Value, root: &JsonPath, parts: Read) -> Res
     })
 }
 
-/// A part read whole.
+/// A part read whole. Past the errors an answer lists, a part's problem
+/// is only counted, never located or described.
 fn leaf<T: DeserializeOwned>(value: &Value, at: &JsonPath, errors: &mut Vec<Error>) {
-    if let Err(error) = json::typed_ref::<T>(value, at) {
+    if errors.len() >= MAX_ERRORS {
+        if !json::reads::<T>(value) {
+            count_capped(errors);
+        }
+    } else if let Err(error) = json::typed_ref::<T>(value, at) {
         errors.push(error);
     }
 }

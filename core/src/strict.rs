@@ -8,6 +8,7 @@ use serde::de::{
     self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Visitor,
 };
 use std::cell::RefCell;
+use std::marker::PhantomData;
 
 use serde::forward_to_deserialize_any;
 use serde_json::{Map, Value};
@@ -26,35 +27,62 @@ pub enum Step<'a> {
 /// to the value that failed.
 pub type Trail<'a> = RefCell<Vec<Step<'a>>>;
 
-/// Reads a value strictly: see the module documentation.
-#[derive(Clone, Copy)]
-pub struct Strict<'de, 'p> {
+/// Reads a value strictly: see the module documentation. Its errors are
+/// `E`: serde_json's, which describe the problem, or a type that only says
+/// there is one and so costs nothing to make.
+pub struct Strict<'de, 'p, E = serde_json::Error> {
     value: &'de Value,
     trail: &'p Trail<'de>,
+    error: PhantomData<fn() -> E>,
 }
+
+impl<E> Clone for Strict<'_, '_, E> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<E> Copy for Strict<'_, '_, E> {}
 
 impl<'de, 'p> Strict<'de, 'p> {
     /// Reads `value`, recording the path of what it reads in `trail`.
     pub fn new(value: &'de Value, trail: &'p Trail<'de>) -> Self {
-        Strict { value, trail }
-    }
-
-    fn at(self, value: &'de Value) -> Self {
-        Strict {
-            value,
-            trail: self.trail,
-        }
+        Strict::with_errors(value, trail)
     }
 }
 
-impl<'de> Deserializer<'de> for Strict<'de, '_> {
-    type Error = serde_json::Error;
+impl<'de, 'p, E> Strict<'de, 'p, E> {
+    /// [`Strict::new`], failing with errors of type `E`.
+    pub fn with_errors(value: &'de Value, trail: &'p Trail<'de>) -> Self {
+        Strict {
+            value,
+            trail,
+            error: PhantomData,
+        }
+    }
+
+    fn at(self, value: &'de Value) -> Self {
+        Strict { value, ..self }
+    }
+}
+
+impl<'de, E: de::Error> Deserializer<'de> for Strict<'de, '_, E> {
+    type Error = E;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
+        // Scalars as serde_json's own reader of a value visits them.
         match self.value {
             Value::Array(items) => visitor.visit_seq(Items::new(self, items)),
             Value::Object(map) => visitor.visit_map(Entries::new(self, map)),
-            other => other.deserialize_any(visitor),
+            Value::Null => visitor.visit_unit(),
+            Value::Bool(b) => visitor.visit_bool(*b),
+            Value::String(text) => visitor.visit_borrowed_str(text),
+            Value::Number(n) => match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(u), _, _) => visitor.visit_u64(u),
+                (None, Some(i), _) => visitor.visit_i64(i),
+                (None, None, Some(f)) => visitor.visit_f64(f),
+                (None, None, None) => Err(de::Error::custom("a number no type holds")),
+            },
         }
     }
 
@@ -85,7 +113,9 @@ impl<'de> Deserializer<'de> for Strict<'de, '_> {
     ) -> Result<V::Value, Self::Error> {
         // Enum payloads in the schema are scalars, which serde_json reads
         // strictly already.
-        self.value.deserialize_enum(name, variants, visitor)
+        self.value
+            .deserialize_enum(name, variants, visitor)
+            .map_err(de::Error::custom)
     }
 
     /// A name, such as an internally tagged enum's tag: a string only.
@@ -121,14 +151,14 @@ fn unexpected(value: &Value) -> de::Unexpected<'_> {
     }
 }
 
-struct Items<'de, 'p> {
-    reader: Strict<'de, 'p>,
+struct Items<'de, 'p, E> {
+    reader: Strict<'de, 'p, E>,
     iter: std::slice::Iter<'de, Value>,
     index: usize,
 }
 
-impl<'de, 'p> Items<'de, 'p> {
-    fn new(reader: Strict<'de, 'p>, items: &'de [Value]) -> Self {
+impl<'de, 'p, E> Items<'de, 'p, E> {
+    fn new(reader: Strict<'de, 'p, E>, items: &'de [Value]) -> Self {
         Items {
             reader,
             iter: items.iter(),
@@ -137,8 +167,8 @@ impl<'de, 'p> Items<'de, 'p> {
     }
 }
 
-impl<'de> SeqAccess<'de> for Items<'de, '_> {
-    type Error = serde_json::Error;
+impl<'de, E: de::Error> SeqAccess<'de> for Items<'de, '_, E> {
+    type Error = E;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
@@ -159,14 +189,14 @@ impl<'de> SeqAccess<'de> for Items<'de, '_> {
     }
 }
 
-struct Entries<'de, 'p> {
-    reader: Strict<'de, 'p>,
+struct Entries<'de, 'p, E> {
+    reader: Strict<'de, 'p, E>,
     iter: serde_json::map::Iter<'de>,
     entry: Option<(&'de str, &'de Value)>,
 }
 
-impl<'de, 'p> Entries<'de, 'p> {
-    fn new(reader: Strict<'de, 'p>, map: &'de Map<String, Value>) -> Self {
+impl<'de, 'p, E> Entries<'de, 'p, E> {
+    fn new(reader: Strict<'de, 'p, E>, map: &'de Map<String, Value>) -> Self {
         Entries {
             reader,
             iter: map.iter(),
@@ -175,8 +205,8 @@ impl<'de, 'p> Entries<'de, 'p> {
     }
 }
 
-impl<'de> MapAccess<'de> for Entries<'de, '_> {
-    type Error = serde_json::Error;
+impl<'de, E: de::Error> MapAccess<'de> for Entries<'de, '_, E> {
+    type Error = E;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,

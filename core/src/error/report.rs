@@ -30,8 +30,15 @@ const MAX_MESSAGE_CHARS: usize = 1024;
 pub fn push_capped(errors: &mut Vec<Error>, make: impl FnOnce() -> Error) {
     if errors.len() < MAX_ERRORS {
         errors.push(make());
-        return;
+    } else {
+        count_capped(errors);
     }
+}
+
+/// Counts one more error in `errors` without building it, as
+/// [`push_capped`] does once `errors` holds [`MAX_ERRORS`]; for a caller
+/// that knows an entry is wrong before it has built the error.
+pub fn count_capped(errors: &mut Vec<Error>) {
     match errors.last_mut() {
         Some(Error::TooManyErrors { omitted, .. }) => *omitted += 1,
         _ => errors.push(Error::TooManyErrors {
