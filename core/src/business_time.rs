@@ -259,7 +259,7 @@ pub(crate) fn business_time(
 impl Answer<'_> {
     /// Sets the result, its local time and the zone it is written in.
     fn place(&mut self, calendar: &Calendar, result: Timestamp) {
-        let local = result.0.with_timezone(&calendar.time_zone.0);
+        let local = result.utc().with_timezone(&calendar.time_zone.0);
         self.result = Some(result);
         self.local = Some(local.to_rfc3339_opts(SecondsFormat::Secs, false));
         self.time_zone = Some(calendar.time_zone);
@@ -317,5 +317,8 @@ fn has_error_at(errors: &[Error], field: &str) -> bool {
 
 /// The instant without its fraction of a second, as the arithmetic counts.
 fn whole_second(t: Timestamp) -> Timestamp {
-    t.0.with_nanosecond(0).map_or(t, Timestamp)
+    t.utc()
+        .with_nanosecond(0)
+        .and_then(Timestamp::from_utc)
+        .unwrap_or(t)
 }

@@ -162,14 +162,14 @@ pub fn check_at(
     origin: &Origin,
 ) -> Result<CheckAnswer, Error> {
     let feature = ask.feature();
-    let standing =
-        Standing::of(license, &bundle.expiry, now).ok_or_else(|| out_of_range(&origin.now))?;
+    let standing = Standing::of(license, &bundle.expiry, now);
     let mut reasons = Vec::new();
     let mut bounds: Vec<Timestamp> = Vec::new();
     let mut decided_by = Vec::new();
 
     // License level: status, then term, then what the expiry policy leaves.
-    bounds.extend([license.term.start, license.term.end, standing.grace_ends_at]);
+    bounds.extend([license.term.start, license.term.end]);
+    bounds.extend(standing.grace_ends_at);
     match license.status {
         LicenseStatus::Terminated => reasons.push(Reason::LicenseTerminated),
         LicenseStatus::Suspended => reasons.push(Reason::LicenseSuspended),
@@ -234,8 +234,7 @@ pub fn check_at(
     if metered && !sources.is_empty() {
         if let Some(quota) = terms.quota(feature) {
             let counted = usage.metrics.get(feature).cloned().unwrap_or_default();
-            let period = Period::containing(quota.period, now, license)
-                .ok_or_else(|| out_of_range(&origin.now))?;
+            let period = Period::containing_at(quota.period, now, license, &origin.now)?;
             let amount = ask.amount();
             let wanted = counted
                 .used
@@ -266,11 +265,24 @@ pub fn check_at(
                 soft_exceeded_at = started;
                 if let Some(started) = started {
                     let seconds = i64::try_from(hours.saturating_mul(3600)).unwrap_or(i64::MAX);
-                    grace_ends_at = Some(
-                        started
-                            .plus_seconds(seconds)
-                            .ok_or_else(|| out_of_range(&origin.usage))?,
-                    );
+                    // Past 9999 the grace's end cannot be written: named at
+                    // the recorded crossing, or at `now` when this request crosses.
+                    let from = match counted.soft_exceeded_at {
+                        Some(_) => origin
+                            .usage
+                            .key("metrics")
+                            .key(feature.as_str())
+                            .key("soft_exceeded_at"),
+                        None => origin.now.clone(),
+                    };
+                    grace_ends_at = Some(started.plus_seconds(seconds).ok_or_else(|| {
+                        Error::OutOfRange {
+                            path: from,
+                            detail: format!(
+                                "the soft limit's grace of {hours} hours from `{started}` ends after `9999-12-31T23:59:59Z`, the last instant the engine writes"
+                            ),
+                        }
+                    })?);
                 }
             }
             let grace_over = grace_ends_at.is_some_and(|ends| now >= ends);
@@ -393,13 +405,6 @@ pub fn check_at(
         http_status,
         record,
     })
-}
-
-fn out_of_range(path: &JsonPath) -> Error {
-    Error::OutOfRange {
-        path: path.clone(),
-        detail: String::from("the instant is outside the supported range of dates"),
-    }
 }
 
 fn unknown_tier(license: &License) -> Error {

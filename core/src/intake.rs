@@ -165,9 +165,11 @@ fn window(
             match starts_at.plus_seconds(i64::from(days).saturating_mul(DAY)) {
                 Some(end) => (end, path),
                 None => {
-                    errors.push(Error::Overflow {
+                    errors.push(Error::OutOfRange {
                         path,
-                        what: "the expiry".into(),
+                        detail: format!(
+                            "{days} days from `{starts_at}` end after `9999-12-31T23:59:59Z`, the last instant the engine writes"
+                        ),
                     });
                     return None;
                 }
@@ -182,7 +184,7 @@ fn window(
         ));
         return None;
     }
-    let seconds = (expires_at.0 - starts_at.0).num_seconds();
+    let seconds = expires_at.seconds_since(starts_at);
     let days = u64::try_from(seconds.div_euclid(DAY) + i64::from(seconds.rem_euclid(DAY) > 0))
         .unwrap_or(u64::MAX);
     if days > u64::from(policy.max_duration_days) {

@@ -20,8 +20,9 @@ pub fn clock_skew(bundle: &Bundle) -> u32 {
 }
 
 /// The first instant at which a document issued at `issued_at` is no longer
-/// in the future, given `skew` seconds: `issued_at - skew`. `None` past
-/// the supported range of dates.
+/// in the future, given `skew` seconds: `issued_at - skew`. `None` when
+/// that falls before 0000-01-01T00:00:00Z: every `now` the engine reads
+/// is later, so the document is never in the future.
 fn acceptable_from(issued_at: Timestamp, skew: u32) -> Option<Timestamp> {
     issued_at.plus_seconds(-i64::from(skew))
 }
@@ -48,13 +49,12 @@ impl DocumentTimes {
     ) -> DocumentTimes {
         let mut times = DocumentTimes::default();
         if let Some(issued_at) = issued_at {
-            // Past the range of dates, the issue time is never acceptable.
             match acceptable_from(issued_at, skew) {
-                Some(from) if now >= from => {}
-                from => {
+                Some(from) if now < from => {
                     times.reasons.push(Reason::IssuedInFuture);
-                    times.bounds.extend(from);
+                    times.bounds.push(from);
                 }
+                _ => {}
             }
         }
         if let Some(window) = offline {

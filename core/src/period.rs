@@ -5,6 +5,7 @@ use chrono::{Datelike, Days, Months, NaiveDate};
 use serde::Serialize;
 
 use crate::bundle::PeriodKind;
+use crate::error::{Error, JsonPath};
 use crate::license::License;
 use crate::time::{Timestamp, Zone};
 
@@ -27,7 +28,9 @@ impl Period {
     /// 29th and March's on the 31st again); years start on the anchor's month
     /// and day, 29 February clamping to the 28th. Each period starts at local
     /// midnight in the license's zone, moved forward where midnight falls in
-    /// a daylight-saving gap. `None` only outside chrono's date range.
+    /// a daylight-saving gap. `None` when the period begins before
+    /// 0000-01-01T00:00:00Z or ends after 9999-12-31T23:59:59Z, instants the
+    /// engine cannot write.
     pub fn containing(kind: PeriodKind, now: Timestamp, license: &License) -> Option<Period> {
         let zone = license.time_zone;
         let anchor = license.anchor_date.0;
@@ -67,9 +70,44 @@ impl Period {
         Some(Period { kind, start, end })
     }
 
+    /// [`Period::containing`], or `out_of_range` at `at`, the path of `now`,
+    /// when the period begins before year 0000 or ends after year 9999 (a
+    /// monthly period containing 9999-12-20 ends in 10000): its bounds are
+    /// written in the answer and must be instants the engine reads back.
+    pub fn containing_at(
+        kind: PeriodKind,
+        now: Timestamp,
+        license: &License,
+        at: &JsonPath,
+    ) -> Result<Period, Error> {
+        Period::containing(kind, now, license).ok_or_else(|| {
+            let edge = if now.unix() < 0 {
+                "begins before `0000-01-01T00:00:00Z`, the first"
+            } else {
+                "ends after `9999-12-31T23:59:59Z`, the last"
+            };
+            Error::OutOfRange {
+                path: at.clone(),
+                detail: format!(
+                    "the {} period containing `{now}` {edge} instant the engine writes",
+                    kind_name(kind)
+                ),
+            }
+        })
+    }
+
     /// Length of the period in seconds.
     pub fn seconds(&self) -> i64 {
-        (self.end.0 - self.start.0).num_seconds()
+        self.end.seconds_since(self.start)
+    }
+}
+
+fn kind_name(kind: PeriodKind) -> &'static str {
+    match kind {
+        PeriodKind::Term => "term",
+        PeriodKind::Day => "daily",
+        PeriodKind::Month => "monthly",
+        PeriodKind::Year => "yearly",
     }
 }
 

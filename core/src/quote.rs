@@ -190,10 +190,7 @@ pub fn quote(
         BillingPeriod::Month => PeriodKind::Month,
         BillingPeriod::Year => PeriodKind::Year,
     };
-    let period = Period::containing(kind, now, license).ok_or_else(|| Error::OutOfRange {
-        path: JsonPath::root().key("now"),
-        detail: String::from("the instant is outside the supported range of dates"),
-    })?;
+    let period = Period::containing_at(kind, now, license, &JsonPath::root().key("now"))?;
     let mut lines = plan_lines(bundle, &terms)?;
     let recurring = total(bundle.currency, &lines)?;
     for metric in bundle.charges.keys() {

@@ -36,10 +36,13 @@ pub struct Standing {
     /// The state the term alone gives, whatever the vendor's status: one of
     /// not started, active, expiring soon, in grace or expired.
     pub term_state: LicenseState,
-    /// When renewal grace ends: `expiry.renewal_grace_days` local days after the term's end.
-    pub grace_ends_at: Timestamp,
-    /// When `expiring_soon` begins.
-    pub expiring_soon_at: Timestamp,
+    /// When renewal grace ends: `expiry.renewal_grace_days` local days after
+    /// the term's end; `None` when that falls after 9999-12-31T23:59:59Z,
+    /// the last instant the engine writes, so grace never ends within it.
+    pub grace_ends_at: Option<Timestamp>,
+    /// When `expiring_soon` begins; `None` when that falls before
+    /// 0000-01-01T00:00:00Z, so the license has been expiring soon all along.
+    pub expiring_soon_at: Option<Timestamp>,
     /// Whole local days left until the state's end (term end, or grace end
     /// in grace); `None` where no end applies.
     pub days_left: Option<i64>,
@@ -50,25 +53,30 @@ pub struct Standing {
 impl Standing {
     /// The standing of `license` at `now`. Days are counted in the license's
     /// zone, so a grace of 14 days ends at the same local time 14 days later
-    /// even across a daylight-saving change. `None` only outside chrono's range.
-    pub fn of(license: &License, expiry: &ExpiryPolicy, now: Timestamp) -> Option<Standing> {
+    /// even across a daylight-saving change. A grace that would end after
+    /// 9999 never ends within the instants the engine writes: the license
+    /// stays in grace, and its days left are counted to the grace's last
+    /// local date all the same.
+    pub fn of(license: &License, expiry: &ExpiryPolicy, now: Timestamp) -> Standing {
         let zone = license.time_zone;
         let end_local = zone.local(license.term.end);
-        let grace_ends_at =
-            zone.instant(end_local.checked_add_days(Days::new(expiry.renewal_grace_days.into()))?)?;
-        let expiring_soon_at =
-            zone.instant(end_local.checked_sub_days(Days::new(expiry.expiring_soon_days.into()))?)?;
-        let days_until = |end: Timestamp| -> i64 {
-            (zone.local(end).date() - zone.local(now).date()).num_days()
-        };
+        // Local dates run to year 262143, far past any instant: only the
+        // instant can fall outside years 0000 to 9999.
+        let grace_local = end_local.checked_add_days(Days::new(expiry.renewal_grace_days.into()));
+        let grace_ends_at = grace_local.and_then(|local| zone.instant(local));
+        let expiring_soon_at = end_local
+            .checked_sub_days(Days::new(expiry.expiring_soon_days.into()))
+            .and_then(|local| zone.instant(local));
+        let today = zone.local(now).date();
+        let days_until = |end: Timestamp| -> i64 { (zone.local(end).date() - today).num_days() };
         let term = license.term;
         let (term_state, days_left, changes_at) = if now < term.start {
             (LicenseState::NotStarted, None, Some(term.start))
-        } else if now < expiring_soon_at {
+        } else if expiring_soon_at.is_some_and(|at| now < at) {
             (
                 LicenseState::Active,
                 Some(days_until(term.end)),
-                Some(expiring_soon_at),
+                expiring_soon_at,
             )
         } else if now < term.end {
             (
@@ -76,12 +84,13 @@ impl Standing {
                 Some(days_until(term.end)),
                 Some(term.end),
             )
-        } else if now < grace_ends_at {
-            (
-                LicenseState::InGrace,
-                Some(days_until(grace_ends_at)),
-                Some(grace_ends_at),
-            )
+        } else if grace_ends_at.is_none_or(|at| now < at) {
+            let days = match (grace_ends_at, grace_local) {
+                (Some(at), _) => Some(days_until(at)),
+                (None, Some(local)) => Some((local.date() - today).num_days()),
+                (None, None) => None,
+            };
+            (LicenseState::InGrace, days, grace_ends_at)
         } else {
             (LicenseState::Expired, Some(0), None)
         };
@@ -91,13 +100,13 @@ impl Standing {
             LicenseStatus::Suspended => (LicenseState::Suspended, None, None),
             LicenseStatus::Active => (term_state, days_left, changes_at),
         };
-        Some(Standing {
+        Standing {
             state,
             term_state,
             grace_ends_at,
             expiring_soon_at,
             days_left,
             changes_at: changes_at.filter(|t| *t > now),
-        })
+        }
     }
 }

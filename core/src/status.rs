@@ -80,8 +80,9 @@ pub struct LicenseView {
     pub days_left: Option<i64>,
     /// The term.
     pub term: crate::license::Term,
-    /// When renewal grace ends.
-    pub renewal_grace_ends_at: Timestamp,
+    /// When renewal grace ends; `null` when that falls after
+    /// 9999-12-31T23:59:59Z, the last instant the engine writes.
+    pub renewal_grace_ends_at: Option<Timestamp>,
     /// Seats bought, in use, and the tier's maximum.
     pub seats: Seats,
 }
@@ -180,7 +181,7 @@ pub fn status(
         path: JsonPath::root().key("now"),
         detail: String::from("the instant is outside the supported range of dates"),
     };
-    let standing = Standing::of(license, &bundle.expiry, now).ok_or_else(range)?;
+    let standing = Standing::of(license, &bundle.expiry, now);
     let terms = Terms::of_license(bundle, license, now).ok_or_else(range)?;
     let mut bounds: Vec<Timestamp> = standing.changes_at.into_iter().collect();
 
@@ -220,7 +221,8 @@ pub fn status(
         };
         let counted = usage.metrics.get(metric);
         let used = counted.map_or(0, |c| c.used);
-        let period = Period::containing(quota.period, now, license).ok_or_else(range)?;
+        let period =
+            Period::containing_at(quota.period, now, license, &JsonPath::root().key("now"))?;
         let answer = check(
             bundle,
             license,
@@ -336,7 +338,7 @@ pub fn status(
 /// the period's length over the time elapsed, rounded down to whole units.
 /// At the very start of a period the rate is unknown and `used` is returned.
 pub fn project(used: u64, period: &Period, now: Timestamp) -> u64 {
-    let elapsed = (now.0 - period.start.0).num_seconds();
+    let elapsed = now.seconds_since(period.start);
     let length = period.seconds();
     if elapsed <= 0 || length <= 0 || elapsed >= length {
         return used;

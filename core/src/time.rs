@@ -37,8 +37,14 @@ const SAMPLE_STEP: i64 = 5 * 86_400;
 
 /// An instant, written in documents as RFC 3339 with an offset and in
 /// answers as UTC with second precision (`2026-01-31T09:00:00Z`).
+///
+/// It always lies in years 0000 to 9999 in UTC ([`FIRST_INSTANT`] to
+/// [`LAST_INSTANT`]): its field is private and every constructor checks, so
+/// every instant an answer holds is one the engine reads back. Arithmetic
+/// whose result would fall outside answers `None`, and the caller names the
+/// input that pushed it there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Timestamp(pub DateTime<Utc>);
+pub struct Timestamp(DateTime<Utc>);
 
 impl Timestamp {
     /// Parses RFC 3339; the offset is required so no instant is ever guessed.
@@ -47,21 +53,44 @@ impl Timestamp {
     pub fn parse(text: &str) -> Option<Timestamp> {
         DateTime::parse_from_rfc3339(text)
             .ok()
-            .map(|t| Timestamp(t.with_timezone(&Utc)))
-            .filter(|t| (FIRST_INSTANT..=LAST_INSTANT).contains(&t.0.timestamp()))
+            .and_then(|t| Timestamp::from_utc(t.with_timezone(&Utc)))
     }
 
-    /// Whether the instant lies in years 0000 to 9999 in UTC, so that its
-    /// RFC 3339 form can be read back.
-    pub fn is_writable(self) -> bool {
-        (FIRST_INSTANT..=LAST_INSTANT).contains(&self.0.timestamp())
+    /// The instant, or `None` outside years 0000 to 9999 in UTC.
+    pub fn from_utc(instant: DateTime<Utc>) -> Option<Timestamp> {
+        (FIRST_INSTANT..=LAST_INSTANT)
+            .contains(&instant.timestamp())
+            .then_some(Timestamp(instant))
     }
 
-    /// The instant a whole number of seconds later, or `None` past chrono's range.
+    /// The instant `seconds` after the Unix epoch, or `None` outside years
+    /// 0000 to 9999 in UTC.
+    pub fn from_unix(seconds: i64) -> Option<Timestamp> {
+        Timestamp::from_utc(DateTime::<Utc>::from_timestamp(seconds, 0)?)
+    }
+
+    /// The instant as a chrono UTC date and time.
+    pub fn utc(self) -> DateTime<Utc> {
+        self.0
+    }
+
+    /// Whole seconds since the Unix epoch (negative before 1970).
+    pub fn unix(self) -> i64 {
+        self.0.timestamp()
+    }
+
+    /// Whole seconds from `earlier` to this instant (negative when `earlier`
+    /// is later); never overflows, as both lie in years 0000 to 9999.
+    pub fn seconds_since(self, earlier: Timestamp) -> i64 {
+        (self.0 - earlier.0).num_seconds()
+    }
+
+    /// The instant a whole number of seconds later (earlier when negative),
+    /// or `None` outside years 0000 to 9999 in UTC.
     pub fn plus_seconds(self, seconds: i64) -> Option<Timestamp> {
         self.0
             .checked_add_signed(chrono::TimeDelta::try_seconds(seconds)?)
-            .map(Timestamp)
+            .and_then(Timestamp::from_utc)
     }
 }
 
@@ -142,16 +171,33 @@ impl Zone {
     /// A time that does not exist (the hour skipped when clocks go forward)
     /// moves forward to the first instant after the gap; a time that occurs
     /// twice (the hour repeated when clocks go back) takes the first occurrence.
+    /// `None` when the instant falls outside years 0000 to 9999 in UTC.
     pub fn instant(&self, local: NaiveDateTime) -> Option<Timestamp> {
+        Timestamp::from_utc(self.utc_of(local)?)
+    }
+
+    /// [`Zone::instant`] in seconds since the Unix epoch, for arithmetic
+    /// that runs past the instants an answer can hold (a calendar's last
+    /// day ends after 9999 in zones west of UTC) and converts its result
+    /// with [`Timestamp::from_unix`]; `None` only past chrono's range.
+    pub fn unix_of(&self, local: NaiveDateTime) -> Option<i64> {
+        self.utc_of(local).map(|t| t.timestamp())
+    }
+
+    /// [`Zone::start_of`] in seconds since the Unix epoch, as
+    /// [`Zone::unix_of`].
+    pub fn unix_start_of(&self, date: NaiveDate) -> Option<i64> {
+        self.unix_of(date.and_hms_opt(0, 0, 0)?)
+    }
+
+    fn utc_of(&self, local: NaiveDateTime) -> Option<DateTime<Utc>> {
         let mut probe = local;
         // Gaps are at most a few hours; step in minutes so that zones with
         // 30- and 45-minute transitions resolve to the exact end of the gap.
         for _ in 0..(26 * 60) {
             match self.0.from_local_datetime(&probe) {
-                LocalResult::Single(t) => return Some(Timestamp(t.with_timezone(&Utc))),
-                LocalResult::Ambiguous(first, _) => {
-                    return Some(Timestamp(first.with_timezone(&Utc)))
-                }
+                LocalResult::Single(t) => return Some(t.with_timezone(&Utc)),
+                LocalResult::Ambiguous(first, _) => return Some(first.with_timezone(&Utc)),
                 LocalResult::None => {
                     probe = probe.checked_add_signed(chrono::TimeDelta::minutes(1))?;
                 }
@@ -165,7 +211,8 @@ impl Zone {
         instant.0.with_timezone(&self.0).naive_local()
     }
 
-    /// The instant at which a local date begins (its first existing minute).
+    /// The instant at which a local date begins (its first existing minute);
+    /// `None` outside years 0000 to 9999 in UTC.
     pub fn start_of(&self, date: NaiveDate) -> Option<Timestamp> {
         self.instant(date.and_hms_opt(0, 0, 0)?)
     }

@@ -115,17 +115,16 @@ pub fn transition(
     {
         refusals.push(Refusal::TransitionNotDeclared);
     }
-    if let Some(standing) = Standing::of(license, &bundle.expiry, now) {
-        let active = license.status == LicenseStatus::Active
-            && matches!(
-                standing.state,
-                LicenseState::Active | LicenseState::ExpiringSoon | LicenseState::InGrace
-            );
-        if !active {
-            refusals.push(Refusal::LicenseNotActive {
-                state: standing.state,
-            });
-        }
+    let standing = Standing::of(license, &bundle.expiry, now);
+    let active = license.status == LicenseStatus::Active
+        && matches!(
+            standing.state,
+            LicenseState::Active | LicenseState::ExpiringSoon | LicenseState::InGrace
+        );
+    if !active {
+        refusals.push(Refusal::LicenseNotActive {
+            state: standing.state,
+        });
     }
     let (kept, dropped) = crate::tier::fitting_addons(bundle, &license.addons, to);
     let terms = Terms::standard(to_id, to_tier, kept.clone());

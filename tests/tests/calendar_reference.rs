@@ -24,7 +24,7 @@ use std::io::ErrorKind;
 use std::path::PathBuf;
 use std::process::Command;
 
-use chrono::{DateTime, Datelike, NaiveDate, Timelike};
+use chrono::{Datelike, NaiveDate, Timelike};
 use entitle_core::calendar::Calendar;
 use entitle_core::time::{Timestamp, Zone};
 use serde::Deserialize;
@@ -68,7 +68,7 @@ struct Case {
 }
 
 fn ts(unix: i64) -> Timestamp {
-    Timestamp(DateTime::from_timestamp(unix, 0).unwrap())
+    Timestamp::from_unix(unix).unwrap()
 }
 
 fn hms(seconds: i64) -> String {

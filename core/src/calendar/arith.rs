@@ -6,7 +6,7 @@
 //! twice a year at most before. `stepwise` walks every date the plain way;
 //! both must give the same answers.
 
-use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveTime, TimeDelta, Utc};
+use chrono::{Datelike, Days, NaiveDate, NaiveTime, TimeDelta};
 
 use super::format::{merge, Calendar, DAY};
 use crate::error::{Error, JsonPath};
@@ -65,13 +65,11 @@ const DAY_SECONDS: i64 = 86_400;
 const WEEK: i64 = 7 * DAY_SECONDS;
 
 pub(super) fn seconds(t: Timestamp) -> i64 {
-    t.0.timestamp()
+    t.unix()
 }
 
 pub(super) fn instant(secs: i64) -> Result<Timestamp, CalendarError> {
-    DateTime::<Utc>::from_timestamp(secs, 0)
-        .map(Timestamp)
-        .ok_or(CalendarError::OutOfRange)
+    Timestamp::from_unix(secs).ok_or(CalendarError::OutOfRange)
 }
 
 /// The last local date a walk looks at: no zone's date after it begins
@@ -268,8 +266,7 @@ impl Calendar {
                 .checked_add_signed(TimeDelta::minutes(i64::from(minutes)))
                 .ok_or(CalendarError::OutOfRange)?;
             self.time_zone
-                .instant(local)
-                .map(seconds)
+                .unix_of(local)
                 .ok_or(CalendarError::OutOfRange)
         };
         let mut out = Vec::with_capacity(local.len());
@@ -389,7 +386,7 @@ impl Calendar {
             // A date whose midnight reads no later than `until` begins less
             // than two days after it (offsets and gaps are under a day).
             if let Some(until) = until.filter(|u| midnight(date) > *u) {
-                let begins = self.time_zone.start_of(date).map(seconds);
+                let begins = self.time_zone.unix_start_of(date);
                 // A date whose midnight is a day past `until` holds nothing
                 // before it, even counting the previous date's overnight tail.
                 if begins.is_some_and(|b| b > until.saturating_add(2 * DAY_SECONDS)) {

@@ -55,8 +55,7 @@ impl Calendar {
                 .checked_add_signed(TimeDelta::minutes(i64::from(minutes)))
                 .ok_or(CalendarError::OutOfRange)?;
             self.time_zone
-                .instant(local)
-                .map(seconds)
+                .unix_of(local)
                 .ok_or(CalendarError::OutOfRange)
         };
         let mut out = Vec::with_capacity(merged.len());
@@ -95,7 +94,7 @@ impl Calendar {
                 return Err(CalendarError::PastLastInstant);
             }
             if let Some(until) = until {
-                let begins = self.time_zone.start_of(date).map(seconds);
+                let begins = self.time_zone.unix_start_of(date);
                 // A date whose midnight is a day past `until` holds nothing
                 // before it, even counting the previous date's overnight tail.
                 if begins.is_some_and(|b| b > until.saturating_add(2 * 86_400)) {

@@ -23,7 +23,8 @@ use crate::time::{Timestamp, Zone};
 fn local(zone: Option<&Zone>, at: Option<Timestamp>) -> Option<String> {
     let (zone, at) = (zone?, at?);
     Some(
-        at.0.with_timezone(&zone.0)
+        at.utc()
+            .with_timezone(&zone.0)
             .to_rfc3339_opts(SecondsFormat::Secs, false),
     )
 }

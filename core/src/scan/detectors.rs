@@ -109,15 +109,12 @@ fn installations_of<'a>(
 }
 
 fn days(from: Timestamp, to: Timestamp) -> i64 {
-    to.0.signed_duration_since(from.0).num_days()
+    to.seconds_since(from) / DAY
 }
 
-fn plus_days(at: Timestamp, n: u32) -> Result<Timestamp, Error> {
+/// `n` days after `at`, or `None` after 9999-12-31T23:59:59Z.
+fn plus_days(at: Timestamp, n: u32) -> Option<Timestamp> {
     at.plus_seconds(i64::from(n).saturating_mul(DAY))
-        .ok_or_else(|| Error::Overflow {
-            path: JsonPath::root().key("now"),
-            what: "an instant".into(),
-        })
 }
 
 /// The latest day of each series against the mean of the `window_days`
@@ -158,7 +155,15 @@ pub(crate) fn spike<'a>(ctx: &Ctx<'a>, spike: &'a Spike) -> Result<Vec<Raw<'a>>,
         let total = u64::try_from(total).unwrap_or(u64::MAX);
         let window_u = u64::from(spike.window_days);
         let cap = total.div_ceil(window_u);
-        let until = plus_days(ctx.now, spike.window_days)?;
+        // The downgrade's end is written in the answer: past 9999 it is `now`
+        // that pushed it there.
+        let until = plus_days(ctx.now, spike.window_days).ok_or_else(|| Error::OutOfRange {
+            path: JsonPath::root().key("now"),
+            detail: format!(
+                "a downgrade of {} days from `{}` ends after `9999-12-31T23:59:59Z`, the last instant the engine writes",
+                spike.window_days, ctx.now
+            ),
+        })?;
         let mut options = vec![Choice {
             action: Action::TemporaryDowngrade {
                 metric: series.metric.clone(),
@@ -419,7 +424,10 @@ pub(crate) fn after_termination<'a>(
     let mut raws = Vec::new();
     for (k, license) in ctx.inventory.licenses.iter().enumerate() {
         for span in spans(ctx, k, license) {
-            let from = plus_days(span.ended_at, after.grace_days)?;
+            // A grace ending after 9999 leaves no use past it to find.
+            let Some(from) = plus_days(span.ended_at, after.grace_days) else {
+                continue;
+            };
             let before_until = |t: Timestamp| span.until.is_none_or(|u| t < u);
             let mut evidence = vec![(span.source, "contract_terms")];
             let mut last_use: Option<Timestamp> = None;

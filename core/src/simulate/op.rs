@@ -20,8 +20,8 @@ pub const MAX_WINDOW_DAYS: i64 = 5 * 366;
 /// The error for a window longer than [`MAX_WINDOW_DAYS`]; `at` is the
 /// scenario's path.
 fn window_too_long(scenario: &Scenario, at: &JsonPath) -> Option<Error> {
-    let days = (scenario.until.0 - scenario.from.0).num_seconds() / 86_400;
-    let longer = scenario.until.0 - scenario.from.0 > chrono::TimeDelta::days(MAX_WINDOW_DAYS);
+    let days = scenario.until.seconds_since(scenario.from) / 86_400;
+    let longer = scenario.until.seconds_since(scenario.from) > MAX_WINDOW_DAYS * 86_400;
     longer.then(|| Error::OutOfRange {
         path: at.key("until"),
         detail: format!(

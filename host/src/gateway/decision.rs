@@ -540,7 +540,7 @@ impl Gateway {
         let valid_until = match result.valid_until.as_deref() {
             None => None,
             Some(text) => match entitle_core::time::Timestamp::parse(text) {
-                Some(t) => Some(t.0),
+                Some(t) => Some(t.utc()),
                 None => return,
             },
         };

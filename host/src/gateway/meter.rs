@@ -324,7 +324,7 @@ impl Meter {
         now_unix: i64,
     ) -> Result<tokio::sync::oneshot::Receiver<Result<(), String>>, HostError> {
         let start_unix = entitle_core::time::Timestamp::parse(&record.period.start)
-            .map(|t| t.0.timestamp())
+            .map(|t| t.unix())
             .ok_or_else(|| HostError::Store {
                 detail: format!(
                     "a record with a period start `{}` that is not a timestamp",
