@@ -253,14 +253,14 @@ fn compare(case: &Case) -> Result<(), String> {
             let n = case.seconds.expect("an add case has seconds");
             let ours = calendar
                 .add(start, n)
-                .map(|t| t.0.timestamp())
+                .map(|t| t.unix())
                 .map_err(|e| e.to_string());
             (ours, format!("seconds:  {n} ({})", hms(n as i64)))
         }
         "next_business" => {
             let ours = calendar
                 .next_business(start)
-                .map(|t| t.0.timestamp())
+                .map(|t| t.unix())
                 .map_err(|e| e.to_string());
             (ours, String::new())
         }
