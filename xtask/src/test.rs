@@ -42,7 +42,9 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
 
     step("cargo test --workspace");
     let mut child = workspace::cargo()
-        .args(["test", "--workspace", "--locked"])
+        // Every test binary runs even after one fails, so one run shows
+        // every failure; the run still fails.
+        .args(["test", "--workspace", "--locked", "--no-fail-fast"])
         .args(args)
         .stdout(Stdio::piped())
         .spawn()
