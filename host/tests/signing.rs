@@ -245,7 +245,10 @@ fn what_the_cli_makes_and_signs_openssl_reads_and_verifies() {
     // openssl reads the private key and derives the same public key.
     let derived = run("openssl", &["pkey", "-in", path(&private), "-pubout"]);
     assert_eq!(derived, std::fs::read(&public).unwrap());
-    let entry: Value = serde_json::from_str(&entry).unwrap();
+    // What it prints is a key set of the one new key.
+    let set: Value = serde_json::from_str(&entry).unwrap();
+    assert_eq!(set["keys"].as_array().map(Vec::len), Some(1), "{set}");
+    let entry = &set["keys"][0];
     assert_eq!(entry["id"], "vendor-2026-11");
     assert_eq!(
         entry["public_key"],
