@@ -264,6 +264,7 @@ fn the_readme_demo_runs_and_pins_the_examples_instant() {
     std::fs::create_dir_all(&logs).unwrap();
     let log = logs.join("cargo.log");
     let mut child = bash(&format!("exec cargo xtask demo --port {port}"), &root())
+        .env("ENTITLE_DEMO_CLI", env!("CARGO_BIN_EXE_entitle"))
         .stdout(Stdio::piped())
         .stderr(std::fs::File::create(&log).unwrap())
         .process_group(0)
