@@ -64,6 +64,23 @@ impl CalendarError {
 const DAY_SECONDS: i64 = 86_400;
 const WEEK: i64 = 7 * DAY_SECONDS;
 
+/// Local-minute intervals less a holiday's `[from, to)`.
+pub(super) fn without(local: Vec<(u32, u32)>, from: u32, to: u32) -> Vec<(u32, u32)> {
+    local
+        .into_iter()
+        .flat_map(|(s, e)| {
+            let mut kept = Vec::with_capacity(2);
+            if s < from.min(e) {
+                kept.push((s, from.min(e)));
+            }
+            if to.max(s) < e {
+                kept.push((to.max(s), e));
+            }
+            kept
+        })
+        .collect()
+}
+
 pub(super) fn seconds(t: Timestamp) -> i64 {
     t.unix()
 }
@@ -243,23 +260,22 @@ impl Calendar {
         let mut cut = false;
         for h in on_date {
             cut = true;
-            local = local
-                .into_iter()
-                .flat_map(|(s, e)| {
-                    let mut kept = Vec::with_capacity(2);
-                    if s < h.from.min(e) {
-                        kept.push((s, h.from.min(e)));
-                    }
-                    if h.to.max(s) < e {
-                        kept.push((h.to.max(s), e));
-                    }
-                    kept
-                })
-                .collect();
+            local = without(local, h.from, h.to);
         }
         if cut {
             local = merge(local);
         }
+        self.instants(date, local)
+    }
+
+    /// A date's sorted, disjoint intervals in local minutes as `[start,
+    /// end)` pairs of UTC seconds; an interval wholly inside a DST gap maps
+    /// to one instant and is dropped.
+    pub(super) fn instants(
+        &self,
+        date: NaiveDate,
+        local: Vec<(u32, u32)>,
+    ) -> Result<Vec<(i64, i64)>, CalendarError> {
         let midnight = date.and_hms_opt(0, 0, 0).ok_or(CalendarError::OutOfRange)?;
         let at = |minutes: u32| -> Result<i64, CalendarError> {
             let local = midnight
@@ -272,7 +288,6 @@ impl Calendar {
         let mut out = Vec::with_capacity(local.len());
         for (s, e) in local {
             let (s, e) = (at(s)?, at(e)?);
-            // An interval wholly inside a DST gap maps to one instant.
             if s < e {
                 out.push((s, e));
             }

@@ -3,9 +3,9 @@
 //! tested against (`core/tests/calendar_props.rs`). Its work grows with the
 //! span of time walked, so the engine itself never calls it.
 
-use chrono::{Datelike, NaiveDate, TimeDelta};
+use chrono::{Datelike, NaiveDate};
 
-use super::arith::{instant, last_date, result, seconds, CalendarError, HORIZON_DAYS};
+use super::arith::{instant, last_date, result, seconds, without, CalendarError, HORIZON_DAYS};
 use super::format::{Calendar, DAY};
 use crate::time::Timestamp;
 
@@ -27,19 +27,7 @@ impl Calendar {
             }
         }
         for h in self.holidays.iter().filter(|h| h.date == date) {
-            local = local
-                .into_iter()
-                .flat_map(|(s, e)| {
-                    let mut kept = Vec::with_capacity(2);
-                    if s < h.from.min(e) {
-                        kept.push((s, h.from.min(e)));
-                    }
-                    if h.to.max(s) < e {
-                        kept.push((h.to.max(s), e));
-                    }
-                    kept
-                })
-                .collect();
+            local = without(local, h.from, h.to);
         }
         local.sort_unstable();
         let mut merged: Vec<(u32, u32)> = Vec::with_capacity(local.len());
@@ -49,24 +37,7 @@ impl Calendar {
                 _ => merged.push((s, e)),
             }
         }
-        let midnight = date.and_hms_opt(0, 0, 0).ok_or(CalendarError::OutOfRange)?;
-        let at = |minutes: u32| -> Result<i64, CalendarError> {
-            let local = midnight
-                .checked_add_signed(TimeDelta::minutes(i64::from(minutes)))
-                .ok_or(CalendarError::OutOfRange)?;
-            self.time_zone
-                .unix_of(local)
-                .ok_or(CalendarError::OutOfRange)
-        };
-        let mut out = Vec::with_capacity(merged.len());
-        for (s, e) in merged {
-            let (s, e) = (at(s)?, at(e)?);
-            // An interval wholly inside a DST gap maps to one instant.
-            if s < e {
-                out.push((s, e));
-            }
-        }
-        Ok(out)
+        self.instants(date, merged)
     }
 
     /// Walks business intervals forward from the local date before that of
