@@ -61,18 +61,28 @@ fn bench(c: &mut Criterion) {
     group.finish();
 
     // The rules alone, on documents already parsed: what JSON costs is the rest.
-    let bundle_doc: entitle_core::bundle::Bundle = serde_json::from_value(bundle.clone()).unwrap();
-    let license_doc: entitle_core::license::License =
+    let bundle_doc: entitle_core::model::bundle::Bundle =
+        serde_json::from_value(bundle.clone()).unwrap();
+    let license_doc: entitle_core::model::license::License =
         serde_json::from_value(license.clone()).unwrap();
-    let usage_doc: entitle_core::license::Usage = serde_json::from_value(usage.clone()).unwrap();
-    let now = entitle_core::time::Timestamp::parse(now).unwrap();
-    let ask = entitle_core::check::Ask::Consume {
+    let usage_doc: entitle_core::model::license::Usage =
+        serde_json::from_value(usage.clone()).unwrap();
+    let now = entitle_core::model::time::Timestamp::parse(now).unwrap();
+    let ask = entitle_core::entitlement::check::Ask::Consume {
         metric: serde_json::from_value(json!("api_calls")).unwrap(),
         amount: 1,
     };
     let mut rules = c.benchmark_group("rules");
     rules.bench_function("check_metric", |b| {
-        b.iter(|| entitle_core::check::check(&bundle_doc, &license_doc, &usage_doc, &ask, now))
+        b.iter(|| {
+            entitle_core::entitlement::check::check(
+                &bundle_doc,
+                &license_doc,
+                &usage_doc,
+                &ask,
+                now,
+            )
+        })
     });
     rules.finish();
 }

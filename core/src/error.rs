@@ -5,12 +5,14 @@ use std::fmt;
 
 use serde::Serialize;
 
-pub use crate::conflict::Conflict;
-pub use crate::rejection::Rejection;
+pub use crate::error::conflict::Conflict;
+pub use crate::error::rejection::Rejection;
 pub use report::{
     count_capped, echo, push_capped, ErrorReport, MAX_ECHO_CHARS, MAX_ERRORS, MAX_ERRORS_BYTES,
 };
 
+pub mod conflict;
+pub mod rejection;
 mod report;
 
 /// A JSON path in the `$.a.b[3]` notation, naming the field an error is about.

@@ -12,13 +12,13 @@ use schemars::generate::SchemaSettings;
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{json, Map, Value};
 
-use crate::bundle::Bundle;
-use crate::calendar::Calendar;
-use crate::case::Case;
-use crate::inventory::{ContractEvent, Deployment, Telemetry};
-use crate::license::{License, Usage};
-use crate::scenario::Scenario;
-use crate::signed::KeySet;
+use crate::compliance::inventory::{ContractEvent, Deployment, Telemetry};
+use crate::model::bundle::Bundle;
+use crate::model::license::{License, Usage};
+use crate::reading::signed::KeySet;
+use crate::simulate::scenario::Scenario;
+use crate::support::calendar::Calendar;
+use crate::support::case::Case;
 
 pub use scalars::{DATE, DECIMAL, ID, PERCENT, POSITIVE_DECIMAL, TIMESTAMP, TIME_OF_DAY};
 pub use shapes::SignedEnvelope;

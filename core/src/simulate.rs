@@ -8,24 +8,25 @@ mod cases;
 mod diff;
 mod findings;
 mod op;
+pub mod scenario;
 
 use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::bundle::Bundle;
-use crate::case::Case;
-use crate::check::{self, Ask};
+use crate::compliance::scan::Detector;
+use crate::entitlement::check::{self, Ask};
+use crate::entitlement::reason::{Decision, Reason};
 use crate::error::{Error, JsonPath};
-use crate::ids::{CaseId, CategoryId, FeatureId, PhaseId, RoleId, SeverityId};
-use crate::license::{License, LicenseStatus, MetricUsage};
-use crate::meter;
-use crate::reason::{Decision, Reason};
-use crate::scan::Detector;
-use crate::scenario::{Scenario, ScenarioEvent};
-use crate::sla::ClockState;
-use crate::support::{ClockKind, TemplateKind};
-use crate::time::{Date, Timestamp};
+use crate::metering::meter;
+use crate::model::bundle::Bundle;
+use crate::model::ids::{CaseId, CategoryId, FeatureId, PhaseId, RoleId, SeverityId};
+use crate::model::license::{License, LicenseStatus, MetricUsage};
+use crate::model::time::{Date, Timestamp};
+use crate::simulate::scenario::{Scenario, ScenarioEvent};
+use crate::support::case::Case;
+use crate::support::policy::{ClockKind, TemplateKind};
+use crate::support::sla::ClockState;
 
 pub use diff::{diff, Diff, Difference};
 pub use op::answer;

@@ -10,8 +10,8 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, Timelike, Utc};
 use chrono_tz::Tz;
-use entitle_core::calendar::Calendar;
-use entitle_core::time::{Timestamp, LAST_INSTANT};
+use entitle_core::model::time::{Timestamp, LAST_INSTANT};
+use entitle_core::support::calendar::Calendar;
 use proptest::prelude::*;
 
 const ZONES: [&str; 6] = [

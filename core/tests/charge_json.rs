@@ -8,10 +8,10 @@
     clippy::indexing_slicing
 )]
 
-use entitle_core::charge::ChargeModel;
+use entitle_core::billing::charge::ChargeModel;
 use entitle_core::error::{Error, JsonPath};
-use entitle_core::json::{parse, typed};
-use entitle_core::money::{Currency, Money, Price};
+use entitle_core::model::money::{Currency, Money, Price};
+use entitle_core::reading::json::{parse, typed};
 
 fn read<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Error> {
     let root = JsonPath::root().key("charges").key("api_calls");

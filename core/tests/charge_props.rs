@@ -8,9 +8,9 @@
     clippy::indexing_slicing
 )]
 
-use entitle_core::charge::{Band, ChargeLine, ChargeModel};
+use entitle_core::billing::charge::{Band, ChargeLine, ChargeModel};
 use entitle_core::error::JsonPath;
-use entitle_core::money::{Currency, Price};
+use entitle_core::model::money::{Currency, Price};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 

@@ -33,7 +33,7 @@ fn every_error_code_is_documented() {
     // and `Conflict::code`.
     let source = concat!(
         include_str!("../src/error.rs"),
-        include_str!("../src/conflict.rs")
+        include_str!("../src/error/conflict.rs")
     );
     let mut codes: BTreeSet<String> = literals_after(source, "=> \"").into_iter().collect();
     for kind in [
@@ -62,7 +62,7 @@ fn every_error_code_is_documented() {
         );
     }
     // The codes of signed documents refused live in rejection.rs.
-    let rejections = include_str!("../src/rejection.rs");
+    let rejections = include_str!("../src/error/rejection.rs");
     for rejection in entitle_core::error::Rejection::ALL {
         assert!(
             rejections.contains(&format!("=> \"{}\"", rejection.code())),
@@ -85,9 +85,9 @@ fn every_error_code_is_documented() {
 
 #[test]
 fn every_reason_code_is_documented_in_precedence_order() {
-    use entitle_core::reason::Reason;
+    use entitle_core::entitlement::reason::Reason;
     let docs = include_str!("../../docs/reasons.md");
-    let all = entitle_core::reason::ALL;
+    let all = entitle_core::entitlement::reason::ALL;
     let mut last = 0;
     for (i, reason) in all.iter().enumerate() {
         let code = serde_json::to_value(reason).unwrap();

@@ -13,7 +13,7 @@
 
 use chrono::{Datelike, Days, NaiveDate};
 use entitle_core::api::evaluate;
-use entitle_core::time::{Timestamp, FIRST_INSTANT, LAST_INSTANT};
+use entitle_core::model::time::{Timestamp, FIRST_INSTANT, LAST_INSTANT};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 

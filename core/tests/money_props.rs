@@ -10,7 +10,7 @@
     clippy::indexing_slicing
 )]
 
-use entitle_core::money::{exact_add, exact_mul};
+use entitle_core::model::money::{exact_add, exact_mul};
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 

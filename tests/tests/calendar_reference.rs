@@ -7,7 +7,7 @@
 //! changes of 2025-2028, lunch breaks, whole-day holidays, starts outside
 //! hours and at openings and closings, spans up to a year) and answers each
 //! case with the package. This test computes the same cases with
-//! `entitle_core::calendar` and requires every answer to be equal. The
+//! `entitle_core::support::calendar` and requires every answer to be equal. The
 //! cases the two define differently are left out by the generator; each such
 //! choice is listed in `docs/calendars.md` ("Checked against an independent
 //! implementation"). To see the cases one of them keeps out, set
@@ -25,8 +25,8 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use chrono::{Datelike, NaiveDate, Timelike};
-use entitle_core::calendar::Calendar;
-use entitle_core::time::{Timestamp, Zone};
+use entitle_core::model::time::{Timestamp, Zone};
+use entitle_core::support::calendar::Calendar;
 use serde::Deserialize;
 
 const SEED: u64 = 20_261_101;

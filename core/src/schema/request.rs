@@ -1,5 +1,5 @@
 //! The request envelope's schema: for each operation, the fields it takes
-//! (the reader's own list, [`crate::request::OPS`]), those it requires, and
+//! (the reader's own list, [`crate::api::request::OPS`]), those it requires, and
 //! the choices it makes between fields (a check asks for a `feature`, a
 //! `metric` with an `amount`, or a `route`; `business_time`'s fields follow
 //! its `action`).
@@ -7,20 +7,20 @@
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{json, Map, Value};
 
-use crate::bundle::Bundle;
-use crate::calendar::{Calendar, MAX_ADD_SECONDS};
-use crate::case::Case;
-use crate::credit::Percent;
-use crate::exception_request::ExceptionRequest;
-use crate::ids::{FeatureId, TierId};
-use crate::inventory::{ContractEvent, Deployment, Telemetry};
-use crate::license::{License, Usage};
-use crate::request::OPS;
-use crate::route::RouteAsk;
-use crate::scenario::Scenario;
-use crate::signed::{DocumentKind, KeySet};
-use crate::status::WhatIf;
-use crate::time::Timestamp;
+use crate::api::request::OPS;
+use crate::billing::credit::Percent;
+use crate::compliance::inventory::{ContractEvent, Deployment, Telemetry};
+use crate::entitlement::status::WhatIf;
+use crate::exceptions::request::ExceptionRequest;
+use crate::model::bundle::Bundle;
+use crate::model::ids::{FeatureId, TierId};
+use crate::model::license::{License, Usage};
+use crate::model::route::RouteAsk;
+use crate::model::time::Timestamp;
+use crate::reading::signed::{DocumentKind, KeySet};
+use crate::simulate::scenario::Scenario;
+use crate::support::calendar::{Calendar, MAX_ADD_SECONDS};
+use crate::support::case::Case;
 
 use super::shapes::SignedEnvelope;
 

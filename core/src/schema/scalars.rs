@@ -7,12 +7,12 @@ use std::borrow::Cow;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde_json::Value;
 
-use crate::calendar::TimeOfDay;
-use crate::credit::Percent;
+use crate::billing::credit::Percent;
 use crate::error::JsonPath;
-use crate::ids;
-use crate::money::{Currency, Price};
-use crate::time::{Date, Timestamp, Zone};
+use crate::model::ids;
+use crate::model::money::{Currency, Price};
+use crate::model::time::{Date, Timestamp, Zone};
+use crate::support::calendar::TimeOfDay;
 
 /// An id: 1 to 128 ASCII letters, digits, `_`, `-`, `.` or `:`.
 pub const ID: &str = "^[A-Za-z0-9_.:-]{1,128}$";

@@ -8,16 +8,16 @@ use std::borrow::Cow;
 use schemars::{json_schema, JsonSchema, Schema, SchemaGenerator};
 use serde_json::{json, Map, Value};
 
-use crate::bundle::{AfterGrace, ControlType, Enforcement, GraceAllowance, Limit};
-use crate::calendar::{Calendar, Holiday, Interval, TimeOfDay, Weekly};
-use crate::charge::{Band, ChargeModel};
-use crate::ids::{FeatureId, KeyId};
-use crate::money::Price;
+use crate::billing::charge::{Band, ChargeModel};
+use crate::model::bundle::{AfterGrace, ControlType, Enforcement, GraceAllowance, Limit};
+use crate::model::ids::{FeatureId, KeyId};
+use crate::model::money::Price;
+use crate::support::calendar::{Calendar, Holiday, Interval, TimeOfDay, Weekly};
 
 use super::scalars::POSITIVE_DECIMAL;
-use crate::route::{Route, RouteAsk};
-use crate::signed::{DocumentKind, KeySet, FORMAT, MAX_KEYS};
-use crate::time::{Date, Zone};
+use crate::model::route::{Route, RouteAsk};
+use crate::model::time::{Date, Zone};
+use crate::reading::signed::{DocumentKind, KeySet, FORMAT, MAX_KEYS};
 
 /// A property that the reader takes only absent or `null` here.
 fn null() -> Value {

@@ -6,12 +6,12 @@
 use std::collections::BTreeSet;
 
 use super::{Entry, What};
-use crate::bundle::Bundle;
-use crate::case::Case;
 use crate::error::{Error, JsonPath};
-use crate::escalate::escalate;
-use crate::license::License;
-use crate::time::Timestamp;
+use crate::model::bundle::Bundle;
+use crate::model::license::License;
+use crate::model::time::Timestamp;
+use crate::support::case::Case;
+use crate::support::escalate::escalate;
 
 /// The entries of one case, up to (not including) `until`.
 pub fn timeline(

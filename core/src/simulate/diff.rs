@@ -4,10 +4,10 @@
 use serde::Serialize;
 
 use super::{simulate, Entry, Simulation};
-use crate::bundle::Bundle;
 use crate::error::Error;
-use crate::license::License;
-use crate::scenario::Scenario;
+use crate::model::bundle::Bundle;
+use crate::model::license::License;
+use crate::simulate::scenario::Scenario;
 
 /// An entry one bundle's timeline has and the other's does not.
 #[derive(Debug, Clone, Serialize)]

@@ -5,15 +5,15 @@
 
 use std::collections::BTreeMap;
 
-use crate::bundle::Bundle;
-use crate::error::Error;
-use crate::ids::{FeatureId, InstallationId, SeverityId};
-use crate::inventory::{
+use crate::compliance::inventory::{
     ContractEvent, Deployment, EventKind, Installation, Inventory, Point, Series, Telemetry,
 };
-use crate::license::{License, LicenseStatus};
-use crate::scan::{scan, Detector};
-use crate::time::{Date, Timestamp};
+use crate::compliance::scan::{scan, Detector};
+use crate::error::Error;
+use crate::model::bundle::Bundle;
+use crate::model::ids::{FeatureId, InstallationId, SeverityId};
+use crate::model::license::{License, LicenseStatus};
+use crate::model::time::{Date, Timestamp};
 
 use super::{Entry, What};
 

@@ -5,12 +5,12 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::api::{read_bundle_field, success_with, BundleMeta};
-use crate::bundle::Bundle;
 use crate::error::{Error, JsonPath};
-use crate::json;
-use crate::license::License;
-use crate::scenario::{self, Scenario};
-use crate::signed::KeySet;
+use crate::model::bundle::Bundle;
+use crate::model::license::License;
+use crate::reading::json;
+use crate::reading::signed::KeySet;
+use crate::simulate::scenario::{self, Scenario};
 
 /// The longest window a scenario may replay: five years (5 x 366 days).
 /// A replay evaluates at least once a local day when the bundle scans for

@@ -13,7 +13,7 @@ use crate::error::HostError;
 use crate::native::Native;
 use crate::request::RequestBuilder;
 use crate::signing;
-use entitle_core::signed::DocumentKind;
+use entitle_core::reading::signed::DocumentKind;
 
 #[derive(Debug, Args)]
 pub(super) struct KeysArgs {

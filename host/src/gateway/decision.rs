@@ -486,7 +486,7 @@ impl Gateway {
         // An answer that cannot say until when it holds is not kept.
         let valid_until = match result.valid_until.as_deref() {
             None => None,
-            Some(text) => match entitle_core::time::Timestamp::parse(text) {
+            Some(text) => match entitle_core::model::time::Timestamp::parse(text) {
                 Some(t) => Some(t.utc()),
                 None => return,
             },

@@ -323,7 +323,7 @@ impl Meter {
         answer: &str,
         now_unix: i64,
     ) -> Result<tokio::sync::oneshot::Receiver<Result<(), String>>, HostError> {
-        let start_unix = entitle_core::time::Timestamp::parse(&record.period.start)
+        let start_unix = entitle_core::model::time::Timestamp::parse(&record.period.start)
             .map(|t| t.unix())
             .ok_or_else(|| HostError::Store {
                 detail: format!(

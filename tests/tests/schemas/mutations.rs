@@ -7,14 +7,14 @@
 //! that is not Ed25519) exactly when the schema does, but for [`KNOWN`].
 
 use entitle_conformance::repo_root;
-use entitle_core::bundle::Bundle;
-use entitle_core::calendar::Calendar;
-use entitle_core::case::Case;
+use entitle_core::compliance::inventory::{ContractEvent, Deployment, Telemetry};
 use entitle_core::error::JsonPath;
-use entitle_core::inventory::{ContractEvent, Deployment, Telemetry};
-use entitle_core::license::{License, Usage};
-use entitle_core::scenario::Scenario;
-use entitle_core::signed::KeySet;
+use entitle_core::model::bundle::Bundle;
+use entitle_core::model::license::{License, Usage};
+use entitle_core::reading::signed::KeySet;
+use entitle_core::simulate::scenario::Scenario;
+use entitle_core::support::calendar::Calendar;
+use entitle_core::support::case::Case;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
@@ -29,7 +29,7 @@ fn about_shape(code: &str) -> bool {
 /// Whether the reader takes `value` as far as its shape goes: read, or
 /// refused with a code that is not about shape.
 fn shape_ok<T: DeserializeOwned>(value: &Value) -> bool {
-    match entitle_core::json::typed::<T>(value.clone(), &JsonPath::root()) {
+    match entitle_core::reading::json::typed::<T>(value.clone(), &JsonPath::root()) {
         Ok(_) => true,
         Err(e) => !about_shape(e.code()),
     }

@@ -3,13 +3,13 @@
 //! engine and validated by ajv against the type's `$defs` entry; the two
 //! must agree, but for the differences [`KNOWN`] lists with their reason.
 
-use entitle_core::bundle::GraceAllowance;
-use entitle_core::calendar::TimeOfDay;
-use entitle_core::credit::Percent;
+use entitle_core::billing::credit::Percent;
 use entitle_core::error::JsonPath;
-use entitle_core::ids::FeatureId;
-use entitle_core::money::{Currency, Price};
-use entitle_core::time::{Date, Timestamp, Zone};
+use entitle_core::model::bundle::GraceAllowance;
+use entitle_core::model::ids::FeatureId;
+use entitle_core::model::money::{Currency, Price};
+use entitle_core::model::time::{Date, Timestamp, Zone};
+use entitle_core::support::calendar::TimeOfDay;
 use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 
@@ -17,14 +17,14 @@ use super::support::{ajv, Check};
 
 /// Whether the engine's reader takes `value` as a `T`.
 fn reads<T: DeserializeOwned>(value: &Value) -> bool {
-    entitle_core::json::typed::<T>(value.clone(), &JsonPath::root()).is_ok()
+    entitle_core::reading::json::typed::<T>(value.clone(), &JsonPath::root()).is_ok()
 }
 
 /// A grace percentage: read, and above zero as the bundle's validation
 /// requires.
 fn grace(value: &Value) -> bool {
     let wrapped = json!({ "percent": value });
-    match entitle_core::json::typed::<GraceAllowance>(wrapped, &JsonPath::root()) {
+    match entitle_core::reading::json::typed::<GraceAllowance>(wrapped, &JsonPath::root()) {
         Ok(GraceAllowance::Percent(p)) => p.is_sign_positive() && !p.is_zero(),
         _ => false,
     }

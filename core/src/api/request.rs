@@ -1,0 +1,323 @@
+//! Reading a request: which operation it names, the fields that operation
+//! takes, and its documents, each with the path of every problem.
+
+use std::borrow::Cow;
+use std::collections::BTreeMap;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::entitlement::check::Ask;
+use crate::error::{Conflict, Error, JsonPath, RefKind};
+use crate::model::bundle::Bundle;
+use crate::model::ids::{FeatureId, LicenseId};
+use crate::model::license::{License, Usage};
+use crate::model::route::{self, RouteAsk, RouteUse};
+use crate::model::time::Timestamp;
+use crate::reading::json;
+use crate::reading::signed::{self, DocumentKind, KeySet};
+use crate::reading::validate;
+
+/// The operations a request may name in `op`, with the fields each accepts.
+pub(crate) const OPS: &[(&str, &[&str])] = &[
+    (
+        "check",
+        &[
+            "bundle", "license", "usage", "now", "feature", "metric", "amount", "keys", "route",
+        ],
+    ),
+    (
+        "status",
+        &["bundle", "license", "usage", "now", "keys", "what_if"],
+    ),
+    (
+        "quote",
+        &["bundle", "license", "usage", "now", "keys", "uptime"],
+    ),
+    (
+        "transition",
+        &["bundle", "license", "usage", "now", "to", "keys"],
+    ),
+    ("validate", &["bundle", "license", "usage", "keys"]),
+    ("verify", &["keys", "document", "kind", "now"]),
+    (
+        "escalate",
+        &["bundle", "license", "now", "keys", "case", "reevaluate"],
+    ),
+    ("simulate", &["bundle", "license", "keys", "scenario"]),
+    (
+        "diff",
+        &["bundle", "against", "license", "keys", "scenario"],
+    ),
+    (
+        "exception",
+        &["bundle", "license", "now", "keys", "request"],
+    ),
+    (
+        "scan",
+        &[
+            "bundle",
+            "licenses",
+            "deployments",
+            "telemetry",
+            "events",
+            "now",
+            "keys",
+        ],
+    ),
+    (
+        "business_time",
+        &[
+            "action", "calendar", "bundle", "keys", "at", "seconds", "from", "to",
+        ],
+    ),
+];
+
+/// A request's documents, each read with its own path so that problems in
+/// several documents are all reported at once.
+pub(crate) struct Documents<'a> {
+    /// The license, inline or preloaded.
+    pub license: Option<Cow<'a, License>>,
+    /// The usage; none given is no usage at all.
+    pub usage: Usage,
+    /// Whether the request carried a usage document (`validate` lists it as checked).
+    pub usage_given: bool,
+    /// The instant of the request.
+    pub now: Option<Timestamp>,
+    /// What a `scan` reads: licenses, deployments, telemetry, events.
+    pub inventory: Option<crate::compliance::inventory::Inventory>,
+}
+
+/// Reads the documents of a request, each with its own path so that
+/// problems in several documents are all reported at once.
+pub(crate) fn read_documents<'a>(
+    op: &str,
+    fields: &mut Map<String, Value>,
+    bundle: &Bundle,
+    licenses: Option<&'a BTreeMap<LicenseId, License>>,
+    keys: Option<&KeySet>,
+    errors: &mut Vec<Error>,
+) -> Documents<'a> {
+    let root = JsonPath::root();
+    let required = op != "validate";
+    let license = match (fields.remove("license"), licenses) {
+        // A license loaded into a preloaded bundle, named by its id.
+        (Some(Value::String(id)), Some(loaded)) => {
+            match loaded.iter().find(|(k, _)| k.as_str() == id) {
+                Some((_, license)) => Some(Cow::Borrowed(license)),
+                None => {
+                    errors.push(Error::UnknownReference {
+                        path: root.key("license"),
+                        kind: RefKind::License,
+                        name: id,
+                    });
+                    None
+                }
+            }
+        }
+        // Inline, plain or signed (verified with `keys` when given).
+        (Some(value), _) => match read_license(value, keys) {
+            Ok((license, at)) => {
+                errors.extend(validate::license(bundle, &license, &at));
+                Some(Cow::Owned(license))
+            }
+            Err(mut read_errors) => {
+                errors.append(&mut read_errors);
+                None
+            }
+        },
+        (None, _) => {
+            take::<License>(None, "license", required && op != "scan", errors).map(Cow::Owned)
+        }
+    };
+    let usage_value = fields.remove("usage");
+    let usage_given = usage_value.is_some();
+    let usage = read_usage(usage_value, errors).map_or_else(Usage::default, |usage| {
+        errors.extend(validate::usage(bundle, &usage, &root.key("usage")));
+        usage
+    });
+    // A replay's instants come from its scenario.
+    let timed = required && !matches!(op, "simulate" | "diff");
+    let now = take::<Timestamp>(fields.remove("now"), "now", timed, errors);
+    errors.extend(crate::metering::history::check(
+        &usage,
+        now,
+        &root.key("usage"),
+    ));
+    let inventory = (op == "scan")
+        .then(|| crate::compliance::inventory::read(fields, bundle, keys, now, errors));
+    Documents {
+        license,
+        usage,
+        usage_given,
+        now,
+        inventory,
+    }
+}
+
+/// Reads an inline license, plain or signed (verified with `keys` when
+/// given): every problem of its parts, or the license and its path.
+fn read_license(value: Value, keys: Option<&KeySet>) -> Result<(License, JsonPath), Vec<Error>> {
+    let (document, at, _) = signed::unwrap(
+        value,
+        keys,
+        DocumentKind::License,
+        &JsonPath::root().key("license"),
+    )
+    .map_err(|e| vec![e])?;
+    crate::reading::parts::license(&document, &at).map(|license| (license, at))
+}
+
+/// Reads a usage document, if given; every problem of its parts goes to `errors`.
+fn read_usage(value: Option<Value>, errors: &mut Vec<Error>) -> Option<Usage> {
+    let value = value?;
+    crate::reading::parts::usage(&value, &JsonPath::root().key("usage"))
+        .map_err(|mut read_errors| errors.append(&mut read_errors))
+        .ok()
+}
+
+/// The problems of a request's license and usage on their own, without a
+/// bundle to hold them to: what `validate` still reports when the bundle
+/// itself does not read or does not hold.
+pub(crate) fn read_alone(
+    fields: &mut Map<String, Value>,
+    keys: Option<&KeySet>,
+    errors: &mut Vec<Error>,
+) {
+    if let Some(value) = fields.remove("license").filter(|v| !v.is_string()) {
+        if let Err(mut read_errors) = read_license(value, keys) {
+            errors.append(&mut read_errors);
+        }
+    }
+    read_usage(fields.remove("usage"), errors);
+}
+
+/// Reads an optional top-level field of a request, removing it; a problem
+/// goes to `errors`.
+pub(crate) fn optional<T: DeserializeOwned>(
+    fields: &mut Map<String, Value>,
+    field: &str,
+    errors: &mut Vec<Error>,
+) -> Option<T> {
+    take(fields.remove(field), field, false, errors)
+}
+
+/// Reads one top-level field of a request: its problem, or its absence when
+/// it is required, goes to `errors`.
+fn take<T: DeserializeOwned>(
+    value: Option<Value>,
+    field: &str,
+    required: bool,
+    errors: &mut Vec<Error>,
+) -> Option<T> {
+    let path = JsonPath::root().key(field);
+    match value {
+        Some(value) => json::typed::<T>(value, &path)
+            .map_err(|e| errors.push(e))
+            .ok(),
+        None if required => {
+            errors.push(Error::MissingField {
+                path,
+                field: field.to_string(),
+            });
+            None
+        }
+        None => None,
+    }
+}
+
+/// Reads what a check asks: exactly one of `feature`, `metric` with
+/// `amount`, or a `route` the bundle's gateway map resolves to one of those.
+pub(crate) fn read_ask(
+    fields: &mut Map<String, Value>,
+    bundle: &Bundle,
+) -> Result<Ask, Vec<Error>> {
+    let root = JsonPath::root();
+    if let Some(value) = fields.remove("route") {
+        if let Some(other) = ["feature", "metric", "amount"]
+            .into_iter()
+            .find(|f| fields.contains_key(*f))
+        {
+            return Err(vec![Error::Contradiction {
+                path: root.key(other),
+                detail: String::from("ask for a `route`, or for what it uses, not both"),
+                code: Conflict::AmbiguousCheck,
+            }]);
+        }
+        let ask = json::typed::<RouteAsk>(value, &root.key("route")).map_err(|e| vec![e])?;
+        let route = route::resolve(&bundle.gateway, &ask).map_err(|e| vec![e])?;
+        return Ok(match &route.uses {
+            RouteUse::Feature(feature) => Ask::Feature(feature.clone()),
+            RouteUse::Consume { metric, amount } => Ask::Consume {
+                metric: metric.clone(),
+                amount: *amount,
+            },
+        });
+    }
+    let mut errors = Vec::new();
+    let mut read_id = |field: &str, kind: RefKind| -> Option<FeatureId> {
+        let value = fields.remove(field)?;
+        match json::typed::<FeatureId>(value, &root.key(field)) {
+            Ok(id) if bundle.features.contains_key(&id) => Some(id),
+            Ok(id) => {
+                errors.push(Error::UnknownReference {
+                    path: root.key(field),
+                    kind,
+                    name: id.to_string(),
+                });
+                None
+            }
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        }
+    };
+    let feature = read_id("feature", RefKind::Feature);
+    let metric = read_id("metric", RefKind::Metric);
+    let amount = match fields.remove("amount") {
+        Some(value) => match json::typed::<u64>(value, &root.key("amount")) {
+            Ok(amount) => Some(amount),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        },
+        None => None,
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let metered = |id: &FeatureId| {
+        bundle
+            .features
+            .get(id)
+            .is_some_and(|f| f.kind == crate::model::bundle::FeatureKind::Metered)
+    };
+    match (feature, metric, amount) {
+        (Some(feature), None, None) => Ok(Ask::Feature(feature)),
+        (None, Some(metric), Some(amount)) if metered(&metric) => {
+            Ok(Ask::Consume { metric, amount })
+        }
+        (None, Some(metric), Some(_)) => Err(vec![Error::Contradiction {
+            path: root.key("metric"),
+            detail: format!("feature `{metric}` is boolean: check it with `feature`"),
+            code: Conflict::NotMetered,
+        }]),
+        (None, Some(_), None) => Err(vec![Error::MissingField {
+            path: root.key("amount"),
+            field: String::from("amount"),
+        }]),
+        (None, None, _) => Err(vec![Error::MissingField {
+            path: root.key("feature"),
+            field: String::from("feature"),
+        }]),
+        (Some(_), _, _) => Err(vec![Error::Contradiction {
+            path: root.key("feature"),
+            detail: String::from(
+                "ask for a `feature`, or for a `metric` with an `amount`, not both",
+            ),
+            code: Conflict::AmbiguousCheck,
+        }]),
+    }
+}
