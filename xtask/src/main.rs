@@ -7,6 +7,7 @@ mod demo;
 mod loadtest;
 mod module_check;
 mod schemas;
+mod shape;
 mod test;
 mod workspace;
 
@@ -45,6 +46,11 @@ const TASKS: &[Task] = &[
         name: "loadtest",
         help: "load entitle serve with wrk, print requests/s and latency, update BENCHMARKS.md",
         run: loadtest::run,
+    },
+    Task {
+        name: "shape",
+        help: "check the code's shape: no import cycle in core, no op name spelled outside the op table",
+        run: shape::run,
     },
 ];
 
