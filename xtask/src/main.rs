@@ -3,6 +3,7 @@
 //! Each task lives in its own module; `main` only dispatches.
 
 mod build_wasm;
+mod ci;
 mod demo;
 mod loadtest;
 mod module_check;
@@ -30,6 +31,11 @@ const TASKS: &[Task] = &[
         name: "test",
         help: "install what the tests need, build the module, run every test on every runtime",
         run: test::run,
+    },
+    Task {
+        name: "ci",
+        help: "what CI runs, in order: fmt, clippy (native and wasm32), shape, core's rustdoc, then `test` (args go to it)",
+        run: ci::run,
     },
     Task {
         name: "demo",
