@@ -3,20 +3,22 @@
 
 use std::fmt;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 pub use crate::error::conflict::Conflict;
 pub use crate::error::rejection::Rejection;
+pub use code::{ErrorCode, ErrorKind};
 pub use report::{
     count_capped, echo, push_capped, ErrorReport, MAX_ECHO_CHARS, MAX_ERRORS, MAX_ERRORS_BYTES,
 };
 
+mod code;
 pub mod conflict;
 pub mod rejection;
 mod report;
 
 /// A JSON path in the `$.a.b[3]` notation, naming the field an error is about.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct JsonPath(String);
 
@@ -414,49 +416,49 @@ impl fmt::Display for RefKind {
 
 impl Error {
     /// The stable, documented code of this error.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            Error::InvalidUtf8 { .. } => "invalid_utf8",
-            Error::TooLarge { .. } => "too_large",
-            Error::InvalidJson { .. } => "invalid_json",
-            Error::TooDeep { .. } => "too_deep",
-            Error::TooMany { .. } => "too_many",
-            Error::TooManyErrors { .. } => "too_many_errors",
-            Error::WrongType { .. } => "wrong_type",
-            Error::OutOfRange { .. } => "out_of_range",
-            Error::MissingField { .. } => "missing_field",
-            Error::UnknownField { .. } => "unknown_field",
-            Error::DuplicateKey { .. } => "duplicate_key",
-            Error::InvalidTimestamp { .. } => "invalid_timestamp",
-            Error::InvalidDate { .. } => "invalid_date",
-            Error::UnknownTimeZone { .. } => "unknown_time_zone",
-            Error::InvalidDecimal { .. } => "invalid_decimal",
-            Error::UnknownCurrency { .. } => "unknown_currency",
+            Error::InvalidUtf8 { .. } => ErrorCode::InvalidUtf8,
+            Error::TooLarge { .. } => ErrorCode::TooLarge,
+            Error::InvalidJson { .. } => ErrorCode::InvalidJson,
+            Error::TooDeep { .. } => ErrorCode::TooDeep,
+            Error::TooMany { .. } => ErrorCode::TooMany,
+            Error::TooManyErrors { .. } => ErrorCode::TooManyErrors,
+            Error::WrongType { .. } => ErrorCode::WrongType,
+            Error::OutOfRange { .. } => ErrorCode::OutOfRange,
+            Error::MissingField { .. } => ErrorCode::MissingField,
+            Error::UnknownField { .. } => ErrorCode::UnknownField,
+            Error::DuplicateKey { .. } => ErrorCode::DuplicateKey,
+            Error::InvalidTimestamp { .. } => ErrorCode::InvalidTimestamp,
+            Error::InvalidDate { .. } => ErrorCode::InvalidDate,
+            Error::UnknownTimeZone { .. } => ErrorCode::UnknownTimeZone,
+            Error::InvalidDecimal { .. } => ErrorCode::InvalidDecimal,
+            Error::UnknownCurrency { .. } => ErrorCode::UnknownCurrency,
             Error::UnknownReference { kind, .. } => match kind {
-                RefKind::Tier => "unknown_tier",
-                RefKind::Feature => "unknown_feature",
-                RefKind::Metric => "unknown_metric",
-                RefKind::AddOn => "unknown_addon",
-                RefKind::Operation => "unknown_operation",
-                RefKind::Control => "unknown_control",
-                RefKind::License => "unknown_license",
-                RefKind::Route => "unknown_route",
-                RefKind::Calendar => "unknown_calendar",
-                RefKind::Severity => "unknown_severity",
-                RefKind::Category => "unknown_category",
-                RefKind::Phase => "unknown_phase",
-                RefKind::Evidence => "unknown_evidence",
+                RefKind::Tier => ErrorCode::UnknownTier,
+                RefKind::Feature => ErrorCode::UnknownFeature,
+                RefKind::Metric => ErrorCode::UnknownMetric,
+                RefKind::AddOn => ErrorCode::UnknownAddon,
+                RefKind::Operation => ErrorCode::UnknownOperation,
+                RefKind::Control => ErrorCode::UnknownControl,
+                RefKind::License => ErrorCode::UnknownLicense,
+                RefKind::Route => ErrorCode::UnknownRoute,
+                RefKind::Calendar => ErrorCode::UnknownCalendar,
+                RefKind::Severity => ErrorCode::UnknownSeverity,
+                RefKind::Category => ErrorCode::UnknownCategory,
+                RefKind::Phase => ErrorCode::UnknownPhase,
+                RefKind::Evidence => ErrorCode::UnknownEvidence,
             },
-            Error::NotPositive { .. } => "not_positive",
-            Error::Negative { .. } => "negative",
-            Error::BandGap { .. } => "band_gap",
-            Error::BandOverlap { .. } => "band_overlap",
-            Error::BandBounds { .. } => "band_bounds",
+            Error::NotPositive { .. } => ErrorCode::NotPositive,
+            Error::Negative { .. } => ErrorCode::Negative,
+            Error::BandGap { .. } => ErrorCode::BandGap,
+            Error::BandOverlap { .. } => ErrorCode::BandOverlap,
+            Error::BandBounds { .. } => ErrorCode::BandBounds,
             Error::Contradiction { code, .. } => code.code(),
-            Error::Duplicate { .. } => "duplicate",
-            Error::Overflow { .. } => "overflow",
-            Error::NoBusinessTime { .. } => "no_business_time",
-            Error::UnknownBundleHandle { .. } => "unknown_bundle_handle",
+            Error::Duplicate { .. } => ErrorCode::Duplicate,
+            Error::Overflow { .. } => ErrorCode::Overflow,
+            Error::NoBusinessTime { .. } => ErrorCode::NoBusinessTime,
+            Error::UnknownBundleHandle { .. } => ErrorCode::UnknownBundleHandle,
             Error::Signature { code, .. } => code.code(),
         }
     }

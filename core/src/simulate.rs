@@ -7,7 +7,6 @@
 mod cases;
 mod diff;
 mod findings;
-mod op;
 pub mod scenario;
 
 use std::collections::BTreeMap;
@@ -29,7 +28,6 @@ use crate::support::policy::{ClockKind, TemplateKind};
 use crate::support::sla::ClockState;
 
 pub use diff::{diff, Diff, Difference};
-pub use op::answer;
 
 /// The most instants a replay evaluates before it gives up: a scenario
 /// whose decisions change more often than this is refused, not walked.

@@ -21,7 +21,7 @@ fn read<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, Error> {
 
 fn refused(text: &str) -> (&'static str, String) {
     let error = read::<ChargeModel>(text).unwrap_err();
-    (error.code(), error.path().as_str().to_string())
+    (error.code().as_str(), error.path().as_str().to_string())
 }
 
 fn at(path: &str) -> String {
@@ -176,7 +176,7 @@ fn currencies_and_money_read_with_paths() {
     assert_eq!(usd.minor_units(), 2);
     let error = read::<Currency>(r#""EURO""#).unwrap_err();
     assert_eq!(
-        (error.code(), error.path().as_str()),
+        (error.code().as_str(), error.path().as_str()),
         ("unknown_currency", "$.charges.api_calls")
     );
     let error = read::<Currency>("978").unwrap_err();

@@ -9,7 +9,9 @@ use chrono::{SecondsFormat, Timelike};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::api::{failure, read_bundle_field, success_with, BundleMeta};
+use super::envelope::{failure, success, BundleMeta};
+use super::op::Op;
+use super::read_bundle_field;
 use crate::error::{Conflict, Error, JsonPath, RefKind};
 use crate::model::bundle::Bundle;
 use crate::model::time::{Timestamp, Zone};
@@ -254,7 +256,7 @@ pub(crate) fn business_time(
         }
     };
     match computed {
-        Ok(()) => success_with("business_time", &answer, meta),
+        Ok(()) => success(Op::BusinessTime, &answer, meta),
         Err(e) => failure(vec![e], meta),
     }
 }

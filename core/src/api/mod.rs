@@ -2,7 +2,10 @@
 //! The wasm module and the host both call these functions and nothing else.
 
 pub(crate) mod business_time;
+pub mod envelope;
+pub mod op;
 pub(crate) mod request;
+pub(crate) mod simulate;
 pub(crate) mod verify;
 
 use std::collections::BTreeMap;
@@ -14,7 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::billing::quote;
 use crate::entitlement::check;
 use crate::entitlement::{status, transition};
-use crate::error::{push_capped, Conflict, Error, ErrorReport, JsonPath, RefKind};
+use crate::error::{push_capped, Conflict, Error, JsonPath, RefKind};
 use crate::model::bundle::Bundle;
 use crate::model::ids::{KeyId, LicenseId, TierId};
 use crate::model::license::License;
@@ -22,13 +25,13 @@ use crate::model::route::FailureMode;
 use crate::reading::json;
 use crate::reading::signed::{self, DocumentKind, KeySet};
 use crate::reading::validate;
-use request::{read_documents, Documents, OPS};
+use envelope::{failure, success};
+pub use envelope::{BundleMeta, ENGINE_VERSION};
+use op::Op;
+use request::{read_documents, Documents};
 
 /// Version of the plain byte ABI the wasm module exports.
 pub const ABI_VERSION: u32 = 1;
-
-/// Version of the rules engine, reported in every answer.
-pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Evaluates one self-contained request (the bundle travels inside it) and
 /// returns the JSON envelope `{"outcome":"ok",...}` or `{"outcome":"error",...}`.
@@ -121,7 +124,7 @@ impl LoadedBundle {
             key_id: self.signed_by.as_ref(),
             on_failure,
         };
-        success("load", &described, &self.meta)
+        success(Op::Load, &described, Some(&self.meta))
     }
 
     /// Evaluates a request against this bundle; the request must not carry its own `bundle`.
@@ -159,7 +162,7 @@ impl LoadedBundle {
             license: &id,
             loaded: self.licenses.len(),
         };
-        success("load_license", &answer, &self.meta)
+        success(Op::LoadLicense, &answer, Some(&self.meta))
     }
 
     /// Forgets a loaded license; returns whether it was loaded.
@@ -192,86 +195,6 @@ pub fn not_json(detail: &str) -> String {
         }],
         None,
     )
-}
-
-/// Identifies the bundle an answer was computed under.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct BundleMeta {
-    /// The bundle's id.
-    pub id: String,
-    /// The version the vendor published.
-    pub version: String,
-    /// `sha256:` and the hex digest of the bundle's canonical JSON (keys
-    /// sorted, no insignificant white space), so the same policy hashes the
-    /// same however it was formatted.
-    pub hash: String,
-}
-
-#[derive(Serialize)]
-struct Meta<'a> {
-    engine: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    bundle: Option<&'a BundleMeta>,
-}
-
-#[derive(Serialize)]
-struct Success<'a, T> {
-    outcome: &'static str,
-    op: &'a str,
-    result: &'a T,
-    meta: Meta<'a>,
-}
-
-#[derive(Serialize)]
-struct Failure<'a> {
-    outcome: &'static str,
-    errors: Vec<ErrorReport>,
-    meta: Meta<'a>,
-}
-
-fn success<T: Serialize>(op: &str, result: &T, bundle: &BundleMeta) -> String {
-    success_with(op, result, Some(bundle))
-}
-
-/// The success envelope, with the bundle's identity in `meta` when there is one.
-pub(crate) fn success_with<T: Serialize>(
-    op: &str,
-    result: &T,
-    bundle: Option<&BundleMeta>,
-) -> String {
-    let envelope = Success {
-        outcome: "ok",
-        op,
-        result,
-        meta: Meta {
-            engine: ENGINE_VERSION,
-            bundle,
-        },
-    };
-    serde_json::to_string(&envelope).unwrap_or_else(|e| {
-        failure(
-            vec![Error::WrongType {
-                path: JsonPath::root(),
-                detail: format!("the answer could not be written: {e}"),
-            }],
-            bundle,
-        )
-    })
-}
-
-/// The failure envelope, listing at most [`crate::error::MAX_ERRORS`]
-/// errors (see [`ErrorReport::list`]).
-pub(crate) fn failure(errors: Vec<Error>, bundle: Option<&BundleMeta>) -> String {
-    let envelope = Failure {
-        outcome: "error",
-        errors: ErrorReport::list(&errors),
-        meta: Meta {
-            engine: ENGINE_VERSION,
-            bundle,
-        },
-    };
-    // Error reports hold only strings and codes, which always serialize.
-    serde_json::to_string(&envelope).unwrap_or_default()
 }
 
 /// Reads a bundle given plain or signed (verified with `keys` when given),
@@ -384,7 +307,7 @@ fn run(request: &[u8], preloaded: Option<&LoadedBundle>) -> String {
             return failure(vec![e], preloaded_meta);
         }
     };
-    let Some((op, allowed)) = OPS.iter().find(|(name, _)| *name == op) else {
+    let Some(op) = Op::parse(&op) else {
         let e = Error::UnknownReference {
             path: root.key("op"),
             kind: RefKind::Operation,
@@ -393,7 +316,10 @@ fn run(request: &[u8], preloaded: Option<&LoadedBundle>) -> String {
         return failure(vec![e], preloaded_meta);
     };
     let mut errors: Vec<Error> = Vec::new();
-    for k in fields.keys().filter(|k| !allowed.contains(&k.as_str())) {
+    for k in fields
+        .keys()
+        .filter(|k| !op.accepts().contains(&k.as_str()))
+    {
         push_capped(&mut errors, || Error::UnknownField {
             path: root.key(k),
             field: k.clone(),
@@ -427,11 +353,11 @@ fn run(request: &[u8], preloaded: Option<&LoadedBundle>) -> String {
         },
         (None, None) => None,
     };
-    if *op == "verify" {
+    if op == Op::Verify {
         let preloaded = preloaded.map(|p| (&p.bundle, &p.meta));
         return verify::verify(&mut fields, keys, preloaded, errors);
     }
-    if *op == "business_time" {
+    if op == Op::BusinessTime {
         let preloaded = preloaded.map(|p| (&p.bundle, &p.meta));
         return business_time::business_time(&mut fields, keys, preloaded, errors);
     }
@@ -462,7 +388,7 @@ fn run(request: &[u8], preloaded: Option<&LoadedBundle>) -> String {
             }
             Err(mut bundle_errors) => {
                 errors.append(&mut bundle_errors);
-                if *op == "validate" {
+                if op == Op::Validate {
                     // Every problem at once: the license's and the usage's
                     // own, though nothing can be held to a broken bundle.
                     request::read_alone(&mut fields, keys, &mut errors);
@@ -483,9 +409,9 @@ fn run(request: &[u8], preloaded: Option<&LoadedBundle>) -> String {
     if !errors.is_empty() {
         return failure(errors, Some(meta));
     }
-    if matches!(*op, "simulate" | "diff") {
+    if matches!(op, Op::Simulate | Op::Diff) {
         let license = docs.license.as_deref();
-        return crate::simulate::answer(op, &mut fields, bundle, meta, license, keys)
+        return simulate::answer(op, &mut fields, bundle, meta, license, keys)
             .unwrap_or_else(|errors| failure(errors, Some(meta)));
     }
     let answer = dispatch(op, &mut fields, bundle, docs, meta);
@@ -496,14 +422,14 @@ fn run(request: &[u8], preloaded: Option<&LoadedBundle>) -> String {
 }
 
 fn dispatch(
-    op: &str,
+    op: Op,
     fields: &mut Map<String, Value>,
     bundle: &Bundle,
     docs: Documents,
     meta: &BundleMeta,
 ) -> Result<String, Vec<Error>> {
     let root = JsonPath::root();
-    if op == "validate" {
+    if op == Op::Validate {
         #[derive(Serialize)]
         struct Valid {
             valid: bool,
@@ -522,12 +448,12 @@ fn dispatch(
                 valid: true,
                 checked,
             },
-            meta,
+            Some(meta),
         ));
     }
-    if let (Some(inventory), Some(now)) = (&docs.inventory, docs.now) {
+    if let (Op::Scan, Some(inventory), Some(now)) = (op, &docs.inventory, docs.now) {
         let answer = crate::compliance::scan::scan(bundle, inventory, now)?;
-        return Ok(success(op, &answer, meta));
+        return Ok(success(op, &answer, Some(meta)));
     }
     let (Some(license), Some(now)) = (docs.license, docs.now) else {
         return Err(vec![Error::MissingField {
@@ -538,16 +464,16 @@ fn dispatch(
     // Counts recorded in a past period count as nothing now.
     let usage = crate::metering::meter::current(bundle, &license, docs.usage, now);
     match op {
-        "check" => {
+        Op::Check => {
             let ask = request::read_ask(fields, bundle)?;
             let answer = check::check(bundle, &license, &usage, &ask, now).map_err(|e| vec![e])?;
-            Ok(success(op, &answer, meta))
+            Ok(success(op, &answer, Some(meta)))
         }
-        "status" => {
+        Op::Status => {
             let answer = status::respond(fields, bundle, &license, &usage, now)?;
-            Ok(success(op, &answer, meta))
+            Ok(success(op, &answer, Some(meta)))
         }
-        "quote" => {
+        Op::Quote => {
             let uptime = fields
                 .remove("uptime")
                 .map(|v| crate::billing::credit::read_uptime(v, &root.key("uptime")))
@@ -555,9 +481,9 @@ fn dispatch(
                 .map_err(|e| vec![e])?;
             let answer =
                 quote::quote(bundle, &license, &usage, now, uptime).map_err(|e| vec![e])?;
-            Ok(success(op, &answer, meta))
+            Ok(success(op, &answer, Some(meta)))
         }
-        "transition" => {
+        Op::Transition => {
             let to: TierId = match fields.remove("to") {
                 Some(value) => json::typed(value, &root.key("to")).map_err(|e| vec![e])?,
                 None => {
@@ -576,9 +502,9 @@ fn dispatch(
             }
             let answer =
                 transition::transition(bundle, &license, &usage, &to, now).map_err(|e| vec![e])?;
-            Ok(success(op, &answer, meta))
+            Ok(success(op, &answer, Some(meta)))
         }
-        "escalate" => {
+        Op::Escalate => {
             let case: crate::support::case::Case = match fields.remove("case") {
                 Some(value) => json::typed(value, &root.key("case")).map_err(|e| vec![e])?,
                 None => {
@@ -596,14 +522,14 @@ fn dispatch(
             };
             let answer =
                 crate::support::escalate::escalate(bundle, &license, &case, reevaluate, now)?;
-            Ok(success(op, &answer, meta))
+            Ok(success(op, &answer, Some(meta)))
         }
-        "exception" => crate::exceptions::assess::exception(bundle, &license, fields, now)
-            .map(|answer| success(op, &answer, meta)),
+        Op::Exception => crate::exceptions::assess::exception(bundle, &license, fields, now)
+            .map(|answer| success(op, &answer, Some(meta))),
         other => Err(vec![Error::UnknownReference {
             path: root.key("op"),
             kind: RefKind::Operation,
-            name: other.to_string(),
+            name: other.name().to_string(),
         }]),
     }
 }

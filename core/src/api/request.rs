@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use super::op::{Need, Op};
 use crate::entitlement::check::Ask;
 use crate::error::{Conflict, Error, JsonPath, RefKind};
 use crate::model::bundle::Bundle;
@@ -17,61 +18,6 @@ use crate::model::time::Timestamp;
 use crate::reading::json;
 use crate::reading::signed::{self, DocumentKind, KeySet};
 use crate::reading::validate;
-
-/// The operations a request may name in `op`, with the fields each accepts.
-pub(crate) const OPS: &[(&str, &[&str])] = &[
-    (
-        "check",
-        &[
-            "bundle", "license", "usage", "now", "feature", "metric", "amount", "keys", "route",
-        ],
-    ),
-    (
-        "status",
-        &["bundle", "license", "usage", "now", "keys", "what_if"],
-    ),
-    (
-        "quote",
-        &["bundle", "license", "usage", "now", "keys", "uptime"],
-    ),
-    (
-        "transition",
-        &["bundle", "license", "usage", "now", "to", "keys"],
-    ),
-    ("validate", &["bundle", "license", "usage", "keys"]),
-    ("verify", &["keys", "document", "kind", "now"]),
-    (
-        "escalate",
-        &["bundle", "license", "now", "keys", "case", "reevaluate"],
-    ),
-    ("simulate", &["bundle", "license", "keys", "scenario"]),
-    (
-        "diff",
-        &["bundle", "against", "license", "keys", "scenario"],
-    ),
-    (
-        "exception",
-        &["bundle", "license", "now", "keys", "request"],
-    ),
-    (
-        "scan",
-        &[
-            "bundle",
-            "licenses",
-            "deployments",
-            "telemetry",
-            "events",
-            "now",
-            "keys",
-        ],
-    ),
-    (
-        "business_time",
-        &[
-            "action", "calendar", "bundle", "keys", "at", "seconds", "from", "to",
-        ],
-    ),
-];
 
 /// A request's documents, each read with its own path so that problems in
 /// several documents are all reported at once.
@@ -91,7 +37,7 @@ pub(crate) struct Documents<'a> {
 /// Reads the documents of a request, each with its own path so that
 /// problems in several documents are all reported at once.
 pub(crate) fn read_documents<'a>(
-    op: &str,
+    op: Op,
     fields: &mut Map<String, Value>,
     bundle: &Bundle,
     licenses: Option<&'a BTreeMap<LicenseId, License>>,
@@ -99,7 +45,7 @@ pub(crate) fn read_documents<'a>(
     errors: &mut Vec<Error>,
 ) -> Documents<'a> {
     let root = JsonPath::root();
-    let required = op != "validate";
+    let license_needed = op.license() == Need::Required;
     let license = match (fields.remove("license"), licenses) {
         // A license loaded into a preloaded bundle, named by its id.
         (Some(Value::String(id)), Some(loaded)) => {
@@ -126,9 +72,7 @@ pub(crate) fn read_documents<'a>(
                 None
             }
         },
-        (None, _) => {
-            take::<License>(None, "license", required && op != "scan", errors).map(Cow::Owned)
-        }
+        (None, _) => take::<License>(None, "license", license_needed, errors).map(Cow::Owned),
     };
     let usage_value = fields.remove("usage");
     let usage_given = usage_value.is_some();
@@ -136,15 +80,16 @@ pub(crate) fn read_documents<'a>(
         errors.extend(validate::usage(bundle, &usage, &root.key("usage")));
         usage
     });
-    // A replay's instants come from its scenario.
-    let timed = required && !matches!(op, "simulate" | "diff");
+    // The table says which operations decide at `now`: a replay takes its
+    // instants from its scenario, `validate` decides at no instant.
+    let timed = op.now() == Need::Required;
     let now = take::<Timestamp>(fields.remove("now"), "now", timed, errors);
     errors.extend(crate::metering::history::check(
         &usage,
         now,
         &root.key("usage"),
     ));
-    let inventory = (op == "scan")
+    let inventory = (op == Op::Scan)
         .then(|| crate::compliance::inventory::read(fields, bundle, keys, now, errors));
     Documents {
         license,

@@ -6,7 +6,9 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::api::{failure, read_bundle, success_with, BundleMeta};
+use super::envelope::{failure, success, BundleMeta};
+use super::op::Op;
+use super::read_bundle;
 use crate::entitlement::offline::{clock_skew, DocumentTimes, DEFAULT_CLOCK_SKEW_SECONDS};
 use crate::entitlement::reason::Reason;
 use crate::error::{Error, JsonPath, Rejection};
@@ -114,7 +116,7 @@ pub(crate) fn verify(
                 DocumentTimes::of(bundle.issued_at, None, clock_skew(&bundle), now).reasons
             });
             // The answer is about this bundle: its identity goes in `meta`.
-            success_with("verify", &answer, Some(&bundle_meta))
+            success(Op::Verify, &answer, Some(&bundle_meta))
         }
         DocumentKind::License => {
             let license: License = match json::typed(body, &payload) {
@@ -134,7 +136,7 @@ pub(crate) fn verify(
             answer.reasons = now.map(|now| {
                 DocumentTimes::of(license.issued_at, license.offline.as_ref(), skew, now).reasons
             });
-            success_with("verify", &answer, meta)
+            success(Op::Verify, &answer, meta)
         }
     }
 }

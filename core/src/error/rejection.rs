@@ -1,6 +1,8 @@
 //! The stable codes of signed documents refused: a bad envelope, an
 //! unknown or unsuitable key, a signature that does not match.
 
+use crate::error::ErrorCode;
+
 /// Why a signed document (or a key of the key set) is refused; each variant
 /// is a stable, documented code. See `docs/signing.md`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -43,18 +45,18 @@ impl Rejection {
     ];
 
     /// The stable code.
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> ErrorCode {
         match self {
-            Rejection::UnknownEnvelopeFormat => "unknown_envelope_format",
-            Rejection::InvalidBase64 => "invalid_base64",
-            Rejection::InvalidSignatureLength => "invalid_signature_length",
-            Rejection::InvalidPublicKey => "invalid_public_key",
-            Rejection::UnknownKeyId => "unknown_key_id",
-            Rejection::KeyNotAllowedForKind => "key_not_allowed_for_kind",
-            Rejection::BadSignature => "bad_signature",
-            Rejection::WrongDocumentKind => "wrong_document_kind",
-            Rejection::SignatureRequired => "signature_required",
-            Rejection::KeysRequired => "keys_required",
+            Rejection::UnknownEnvelopeFormat => ErrorCode::UnknownEnvelopeFormat,
+            Rejection::InvalidBase64 => ErrorCode::InvalidBase64,
+            Rejection::InvalidSignatureLength => ErrorCode::InvalidSignatureLength,
+            Rejection::InvalidPublicKey => ErrorCode::InvalidPublicKey,
+            Rejection::UnknownKeyId => ErrorCode::UnknownKeyId,
+            Rejection::KeyNotAllowedForKind => ErrorCode::KeyNotAllowedForKind,
+            Rejection::BadSignature => ErrorCode::BadSignature,
+            Rejection::WrongDocumentKind => ErrorCode::WrongDocumentKind,
+            Rejection::SignatureRequired => ErrorCode::SignatureRequired,
+            Rejection::KeysRequired => ErrorCode::KeysRequired,
         }
     }
 

@@ -3,9 +3,9 @@
 
 use std::borrow::Cow;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::{Error, JsonPath};
+use super::{Error, ErrorCode, JsonPath};
 
 /// The most errors one answer lists; the others are counted in a last
 /// entry, [`Error::TooManyErrors`].
@@ -106,10 +106,10 @@ fn shorten(message: &str) -> String {
 }
 
 /// The JSON form of an error in the failure envelope.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ErrorReport {
     /// Stable code.
-    pub code: &'static str,
+    pub code: ErrorCode,
     /// JSON path of the offending field.
     pub path: JsonPath,
     /// What is wrong, lowercase, input in backticks.

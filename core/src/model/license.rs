@@ -206,7 +206,7 @@ pub struct MetricUsage {
     #[serde(default)]
     pub period_start: Option<Timestamp>,
     /// Earlier readings of the count, oldest first, for the portal's plot;
-    /// checked by [`crate::metering::history::check`], drawn by `status` only.
+    /// each after the one before and none after `now`; drawn by `status` only.
     #[serde(default)]
     pub history: Vec<Reading>,
 }

@@ -473,15 +473,27 @@ mod tests {
         }
         let v = parse(br#"{"a":1,"b":[1,"x"]}"#, &JsonPath::root()).unwrap();
         let e = typed::<T>(v, &JsonPath::root().key("doc")).unwrap_err();
-        assert_eq!((e.code(), e.path().as_str()), ("wrong_type", "$.doc.b[1]"));
+        assert_eq!(
+            (e.code().as_str(), e.path().as_str()),
+            ("wrong_type", "$.doc.b[1]")
+        );
         let v = parse(br#"{"a":1}"#, &JsonPath::root()).unwrap();
         let e = typed::<T>(v, &JsonPath::root()).unwrap_err();
-        assert_eq!((e.code(), e.path().as_str()), ("missing_field", "$.b"));
+        assert_eq!(
+            (e.code().as_str(), e.path().as_str()),
+            ("missing_field", "$.b")
+        );
         let v = parse(br#"{"a":1,"b":[],"c":0}"#, &JsonPath::root()).unwrap();
         let e = typed::<T>(v, &JsonPath::root()).unwrap_err();
-        assert_eq!((e.code(), e.path().as_str()), ("unknown_field", "$.c"));
+        assert_eq!(
+            (e.code().as_str(), e.path().as_str()),
+            ("unknown_field", "$.c")
+        );
         let v = parse(br#"{"a":-1,"b":[]}"#, &JsonPath::root()).unwrap();
         let e = typed::<T>(v, &JsonPath::root()).unwrap_err();
-        assert_eq!((e.code(), e.path().as_str()), ("out_of_range", "$.a"));
+        assert_eq!(
+            (e.code().as_str(), e.path().as_str()),
+            ("out_of_range", "$.a")
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! The request envelope's schema: for each operation, the fields it takes
-//! (the reader's own list, [`crate::api::request::OPS`]), those it requires, and
+//! (the operation table's, [`crate::api::op::OPS`]), those it requires, and
 //! the choices it makes between fields (a check asks for a `feature`, a
 //! `metric` with an `amount`, or a `route`; `business_time`'s fields follow
 //! its `action`).
@@ -7,7 +7,7 @@
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{json, Map, Value};
 
-use crate::api::request::OPS;
+use crate::api::op::{Op, OPS};
 use crate::billing::credit::Percent;
 use crate::compliance::inventory::{ContractEvent, Deployment, Telemetry};
 use crate::entitlement::status::WhatIf;
@@ -24,29 +24,6 @@ use crate::support::case::Case;
 
 use super::shapes::SignedEnvelope;
 
-/// The section of the bundle an operation needs (`null` is absent).
-const SECTION: &[(&str, &str)] = &[
-    ("escalate", "support"),
-    ("exception", "exception_policy"),
-    ("scan", "compliance"),
-];
-
-/// The fields each operation cannot do without.
-const REQUIRED: &[(&str, &[&str])] = &[
-    ("check", &["bundle", "license", "now"]),
-    ("status", &["bundle", "license", "now"]),
-    ("quote", &["bundle", "license", "now"]),
-    ("transition", &["bundle", "license", "now", "to"]),
-    ("validate", &["bundle"]),
-    ("verify", &["keys", "document"]),
-    ("escalate", &["bundle", "license", "now", "case"]),
-    ("simulate", &["bundle", "license", "scenario"]),
-    ("diff", &["bundle", "against", "license", "scenario"]),
-    ("exception", &["bundle", "license", "now", "request"]),
-    ("scan", &["bundle", "now", "licenses"]),
-    ("business_time", &["action", "calendar"]),
-];
-
 fn sub<T: JsonSchema>(generator: &mut SchemaGenerator) -> Value {
     generator.subschema_for::<T>().to_value()
 }
@@ -61,16 +38,16 @@ fn plain_or_signed<T: JsonSchema>(generator: &mut SchemaGenerator) -> Value {
 }
 
 /// The schema of a request field as `op` reads it.
-fn field(op: &str, name: &str, generator: &mut SchemaGenerator) -> Option<Value> {
+fn field(op: Op, name: &str, generator: &mut SchemaGenerator) -> Option<Value> {
     Some(match name {
-        "bundle" | "against" => match SECTION.iter().find(|(name, _)| *name == op) {
-            Some((_, section)) => json!({"anyOf": [
+        "bundle" | "against" => match op.spec().and_then(|spec| spec.section) {
+            Some(section) => json!({"anyOf": [
                 {"allOf": [
                     sub::<Bundle>(generator),
                     {
                         "type": "object",
                         "required": [section],
-                        "properties": {*section: {"not": {"type": "null"}}},
+                        "properties": {section: {"not": {"type": "null"}}},
                     },
                 ]},
                 sub::<SignedEnvelope>(generator),
@@ -81,7 +58,7 @@ fn field(op: &str, name: &str, generator: &mut SchemaGenerator) -> Option<Value>
         "licenses" => array(plain_or_signed::<License>(generator)),
         "usage" => sub::<Usage>(generator),
         "now" | "at" | "from" => sub::<Timestamp>(generator),
-        "to" if op == "business_time" => sub::<Timestamp>(generator),
+        "to" if op == Op::BusinessTime => sub::<Timestamp>(generator),
         "to" => sub::<TierId>(generator),
         "feature" | "metric" => sub::<FeatureId>(generator),
         "amount" => sub::<u64>(generator),
@@ -131,19 +108,19 @@ fn window() -> Value {
 }
 
 /// The choices an operation makes between its fields, beyond presence.
-fn choices(op: &str) -> Option<Value> {
+fn choices(op: Op) -> Option<Value> {
     let absent = |fields: &[&str]| {
         let any: Vec<Value> = fields.iter().map(|f| json!({"required": [f]})).collect();
         json!({"not": {"anyOf": any}})
     };
     let only = |required: &[&str], forbidden: &[&str]| json!({"allOf": [{"required": required}, absent(forbidden)]});
     match op {
-        "check" => Some(json!({"oneOf": [
+        Op::Check => Some(json!({"oneOf": [
             only(&["feature"], &["metric", "amount", "route"]),
             only(&["metric", "amount"], &["feature", "route"]),
             only(&["route"], &["feature", "metric", "amount"]),
         ]})),
-        "business_time" => {
+        Op::BusinessTime => {
             let action = |name: &str, required: &[&str], forbidden: &[&str]| {
                 json!({
                     "if": {"properties": {"action": {"const": name}}},
@@ -172,19 +149,11 @@ pub(super) fn operations(
     let mut defs = Map::new();
     let mut dispatch = Vec::new();
     let mut names = Vec::new();
-    for (op, allowed) in OPS {
-        let required = REQUIRED
-            .iter()
-            .find(|(name, _)| name == op)
-            .map(|(_, required)| *required)
-            .ok_or_else(|| {
-                format!(
-                    "operation `{op}` has no required fields listed in core/src/schema/request.rs"
-                )
-            })?;
+    for spec in &OPS {
+        let (op, allowed, required) = (spec.op, spec.accepts, spec.requires);
         let mut properties = Map::new();
-        properties.insert("op".into(), json!({"const": op}));
-        for name in *allowed {
+        properties.insert("op".into(), json!({"const": op.name()}));
+        for name in allowed {
             let schema = field(op, name, generator)
                 .ok_or_else(|| {
                     format!("field `{name}` of operation `{op}` has no schema in core/src/schema/request.rs")
@@ -208,7 +177,7 @@ pub(super) fn operations(
         if let (Some(extra), Some(object)) = (choices(op), schema.as_object_mut()) {
             object.insert("allOf".into(), json!([extra]));
         }
-        let name = format!("{}Operation", camel(op));
+        let name = format!("{}Operation", camel(op.name()));
         if defs.insert(name.clone(), schema).is_some() {
             return Err(format!("two definitions are named `{name}`"));
         }
@@ -216,7 +185,7 @@ pub(super) fn operations(
             "if": {"properties": {"op": {"const": op}}},
             "then": {"$ref": format!("#/$defs/{name}")},
         }));
-        names.push(*op);
+        names.push(op);
     }
     let root = json!({
         "type": "object",

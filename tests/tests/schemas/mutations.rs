@@ -31,14 +31,14 @@ fn about_shape(code: &str) -> bool {
 fn shape_ok<T: DeserializeOwned>(value: &Value) -> bool {
     match entitle_core::reading::json::typed::<T>(value.clone(), &JsonPath::root()) {
         Ok(_) => true,
-        Err(e) => !about_shape(e.code()),
+        Err(e) => !about_shape(e.code().as_str()),
     }
 }
 
 fn keys_shape_ok(value: &Value) -> bool {
     match KeySet::read(value.clone(), &JsonPath::root()) {
         Ok(_) => true,
-        Err(errors) => errors.iter().all(|e| !about_shape(e.code())),
+        Err(errors) => errors.iter().all(|e| !about_shape(e.code().as_str())),
     }
 }
 

@@ -366,7 +366,10 @@ fn huge_units_give_figures_or_overflow_never_a_panic() {
     }
     .price(max)
     .unwrap_err();
-    assert_eq!((e.code(), e.path().as_str()), ("overflow", "$.unit_price"));
+    assert_eq!(
+        (e.code().as_str(), e.path().as_str()),
+        ("overflow", "$.unit_price")
+    );
     // Graduated: 150 + (max − 200) × 0.10 = 1844674407370955291.5 dollars.
     let charge = lago_graduated().price(max).unwrap();
     assert_eq!(charge.total, dec("1844674407370955291.5"));
@@ -391,7 +394,7 @@ fn huge_units_give_figures_or_overflow_never_a_panic() {
     .price_at(max, &root.key("charges").key("api_calls"))
     .unwrap_err();
     assert_eq!(
-        (e.code(), e.path().as_str()),
+        (e.code().as_str(), e.path().as_str()),
         ("overflow", "$.charges.api_calls.package_price")
     );
     // Package with every unit free but one short.
@@ -408,7 +411,7 @@ fn huge_units_give_figures_or_overflow_never_a_panic() {
     .price(1)
     .unwrap_err();
     assert_eq!(
-        (e.code(), e.path().as_str()),
+        (e.code().as_str(), e.path().as_str()),
         ("overflow", "$.bands[0].flat_amount")
     );
 }
@@ -417,7 +420,7 @@ fn problems(model: &ChargeModel) -> Vec<(&'static str, String)> {
     model
         .validate(&JsonPath::root().key("charges").key("api_calls"))
         .iter()
-        .map(|e| (e.code(), e.path().as_str().to_string()))
+        .map(|e| (e.code().as_str(), e.path().as_str().to_string()))
         .collect()
 }
 

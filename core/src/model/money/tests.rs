@@ -256,7 +256,7 @@ fn prices_read_from_plain_decimal_strings_only() {
     ] {
         let e = Price::parse(text, &p).unwrap_err();
         assert_eq!(
-            (e.code(), e.path().as_str()),
+            (e.code().as_str(), e.path().as_str()),
             ("invalid_decimal", "$.price"),
             "{text:?}"
         );

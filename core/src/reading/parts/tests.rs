@@ -203,7 +203,7 @@ fn the_first_problem_is_the_one_serde_reports() {
 fn codes_and_paths(errors: &[Error]) -> Vec<(&'static str, String)> {
     errors
         .iter()
-        .map(|e| (e.code(), e.path().to_string()))
+        .map(|e| (e.code().as_str(), e.path().to_string()))
         .collect()
 }
 

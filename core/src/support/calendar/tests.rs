@@ -291,7 +291,7 @@ fn bad_calendars_name_the_field() {
     for (json, code, path) in rows {
         let err = read(json).unwrap_err();
         assert_eq!(
-            (err.code(), err.path().as_str()),
+            (err.code().as_str(), err.path().as_str()),
             (*code, *path),
             "{json}: {err}"
         );

@@ -4,7 +4,9 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::api::{read_bundle_field, success_with, BundleMeta};
+use super::envelope::{success, BundleMeta};
+use super::op::Op;
+use super::read_bundle_field;
 use crate::error::{Error, JsonPath};
 use crate::model::bundle::Bundle;
 use crate::model::license::License;
@@ -41,7 +43,7 @@ fn required(fields: &mut Map<String, Value>, field: &str) -> Result<Value, Vec<E
 
 /// Answers a `simulate` or `diff` request whose bundle and license are read.
 pub fn answer(
-    op: &str,
+    op: Op,
     fields: &mut Map<String, Value>,
     bundle: &Bundle,
     meta: &BundleMeta,
@@ -56,7 +58,7 @@ pub fn answer(
         }]);
     };
     let against = match op {
-        "diff" => Some(read_bundle_field(
+        Op::Diff => Some(read_bundle_field(
             required(fields, "against")?,
             keys,
             &root.key("against"),
@@ -81,22 +83,22 @@ pub fn answer(
     }
     match against {
         None => {
-            let simulation = super::simulate(bundle, license, &scenario)?;
-            Ok(success_with(op, &simulation, Some(meta)))
+            let simulation = crate::simulate::simulate(bundle, license, &scenario)?;
+            Ok(success(op, &simulation, Some(meta)))
         }
         Some((other, other_meta, _)) => {
             #[derive(Serialize)]
             struct Compared<'a> {
                 against_bundle: &'a BundleMeta,
                 #[serde(flatten)]
-                diff: super::diff::Diff,
+                diff: crate::simulate::Diff,
             }
-            let diff = super::diff(bundle, &other, license, &scenario)?;
+            let diff = crate::simulate::diff(bundle, &other, license, &scenario)?;
             let answer = Compared {
                 against_bundle: &other_meta,
                 diff,
             };
-            Ok(success_with(op, &answer, Some(meta)))
+            Ok(success(op, &answer, Some(meta)))
         }
     }
 }
