@@ -15,3 +15,8 @@ pub mod reading;
 pub mod schema;
 pub mod simulate;
 pub mod support;
+
+pub use api::envelope::{BundleMeta, Envelope, Failure, Meta, Success, ENGINE_VERSION};
+pub use api::op::{Need, Op, OpSpec, OPS};
+pub use entitlement::check::CheckAnswer;
+pub use error::{ErrorCode, ErrorKind, ErrorReport};
