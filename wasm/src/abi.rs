@@ -82,6 +82,12 @@ pub mod calls {
         )
     }
 
+    /// The operation table as JSON: one object per operation with `op`,
+    /// `accepts`, `requires`, `license`, `now` and `section`.
+    pub fn ops() -> String {
+        entitle_core::api::op::table_json()
+    }
+
     /// Evaluates a self-contained request.
     pub fn evaluate(request: &[u8]) -> String {
         api::evaluate(request)
@@ -199,6 +205,12 @@ mod exports {
     #[no_mangle]
     pub extern "C" fn entitle_version() -> u64 {
         respond(calls::version())
+    }
+
+    /// The operation table (see `calls::ops`) as a response.
+    #[no_mangle]
+    pub extern "C" fn entitle_ops() -> u64 {
+        respond(calls::ops())
     }
 
     /// Allocates `len` bytes for the caller; `0` when memory is exhausted.

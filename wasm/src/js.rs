@@ -5,6 +5,7 @@
 //! import init, { version, evaluate, evaluateJson, Bundle } from "./entitle.js";
 //! await init({ module_or_path: wasmBytesOrUrl });
 //! version();                          // { engine: "0.1.0", abi: 1 }
+//! ops();                              // [{ op: "check", accepts: [...], requires: [...], license, now, section }, ...]
 //! evaluate({ op: "check", bundle, license, usage, now, feature: "sso" }); // envelope object
 //! evaluateJson('{"op":"check",...}'); // envelope JSON text, byte-identical to every other host
 //! const b = new Bundle(bundleJsonText); // throws Error(message = error envelope JSON)
@@ -40,6 +41,19 @@ pub fn version() -> JsValue {
         abi: api::ABI_VERSION,
     };
     version
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .unwrap_or(JsValue::NULL)
+}
+
+/// The operation table: one object per operation a request may name, with
+/// the fields it `accepts` and `requires`, whether it takes a `license` and a
+/// `now` (`required`, `optional`, `never`) and the bundle `section` it needs.
+/// The page and the packages read it instead of keeping their own list.
+#[wasm_bindgen]
+pub fn ops() -> JsValue {
+    let table: serde_json::Value =
+        serde_json::from_str(&entitle_core::api::op::table_json()).unwrap_or_default();
+    table
         .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .unwrap_or(JsValue::NULL)
 }
