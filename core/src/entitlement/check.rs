@@ -1,6 +1,6 @@
 //! `check`: may this license use a feature, or consume units of a metric, now?
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::entitlement::period::Period;
 use crate::entitlement::reason::{Decision, Reason};
@@ -53,7 +53,7 @@ impl Ask {
 }
 
 /// What decided an answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Basis {
     /// The license's status, term or offline validity.
@@ -68,7 +68,7 @@ pub enum Basis {
 }
 
 /// A quota as it stood for this check.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuotaUse {
     /// Units used in the period before this request.
     pub used: u64,
@@ -85,7 +85,7 @@ pub struct QuotaUse {
 }
 
 /// The answer to a check.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckAnswer {
     /// Allow, allow in grace or deny.
     pub decision: Decision,

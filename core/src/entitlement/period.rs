@@ -2,7 +2,7 @@
 //! license's anchor date in its time zone, with month-end clamping.
 
 use chrono::{Datelike, Days, Months, NaiveDate};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, JsonPath};
 use crate::model::bundle::PeriodKind;
@@ -10,7 +10,7 @@ use crate::model::license::License;
 use crate::model::time::{Timestamp, Zone};
 
 /// One period: from `start` (inclusive) to `end` (exclusive).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Period {
     /// What kind of period it is.
     pub kind: PeriodKind,

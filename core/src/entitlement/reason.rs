@@ -2,10 +2,10 @@
 //! is the documented precedence: when several apply, the first one listed is
 //! the reason given, and every one that applies is listed after it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What a check answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Decision {
     /// Allowed under the standard terms.
@@ -17,7 +17,7 @@ pub enum Decision {
 }
 
 /// A stable reason code. Variants are in precedence order, highest first.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
     /// The license or the bundle was issued later than `now` plus the

@@ -1,7 +1,7 @@
 //! Entitlements: what a license's tier, add-ons and exceptions in force grant
 //! at an instant, each grant with the source that gave it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::bundle::{AddOn, Bundle, Enforcement, GraceAllowance, Limit, PeriodKind, Tier};
 use crate::model::ids::{AddOnId, ExceptionId, FeatureId, TierId};
@@ -9,7 +9,7 @@ use crate::model::license::{Exception, ExceptionState, License};
 use crate::model::time::Timestamp;
 
 /// Where a grant comes from.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 pub enum Source {
     /// The license's tier.

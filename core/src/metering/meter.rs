@@ -6,7 +6,7 @@
 //! count back unchanged; the rules decide whether it still applies, so the
 //! host never computes a period itself.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::entitlement::period::Period;
 use crate::entitlement::terms::Terms;
@@ -18,7 +18,7 @@ use crate::model::time::Timestamp;
 /// What a host records after an allowed consuming check: the metric's count
 /// in its period once this request's units are added. Recording it replaces
 /// the count kept for `(license, metric, period.start)`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MeterRecord {
     /// The metric consumed.
     pub metric: FeatureId,
