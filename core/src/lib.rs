@@ -1,22 +1,60 @@
-//! The rules of entitle: every decision is a pure function of the bundle, the
-//! license, the usage and `now`, all passed in. Nothing here reads a clock, a
-//! file or the network, so the same inputs give the same bytes on every runtime.
+#![doc = include_str!("../README.md")]
+#![deny(missing_docs)]
+// Without `internals`, what exists for the project's own tests (the
+// brute-force calendar oracle, lists of every code, re-exports the tests
+// name) goes unused; with it, as before the modules went private, every
+// public item counts as used.
+#![cfg_attr(not(feature = "internals"), allow(dead_code, unused_imports))]
+
+/// Declares the engine's internal modules: private to the crate, unless the
+/// `internals` feature asks for them. The project's own tests, benches and
+/// schema generator enable it; nothing else should, as nothing in them is
+/// promised to stay.
+macro_rules! internal {
+    ($($(#[$attr:meta])* $name:ident),* $(,)?) => {
+        $(
+            $(#[$attr])*
+            #[cfg(feature = "internals")]
+            #[doc(hidden)]
+            pub mod $name;
+            $(#[$attr])*
+            #[cfg(not(feature = "internals"))]
+            pub(crate) mod $name;
+        )*
+    };
+}
 
 pub mod api;
-pub mod billing;
-pub mod compliance;
-pub mod entitlement;
-pub mod error;
-pub mod exceptions;
-pub mod metering;
-pub mod model;
-pub mod reading;
+
+internal! {
+    billing,
+    compliance,
+    entitlement,
+    error,
+    exceptions,
+    metering,
+    model,
+    reading,
+    simulate,
+    support,
+}
+
+/// The JSON Schema of every document and of the request, for
+/// `cargo xtask schemas`; never in the module.
 #[cfg(feature = "schema")]
+#[doc(hidden)]
 pub mod schema;
-pub mod simulate;
-pub mod support;
 
 pub use api::envelope::{BundleMeta, Envelope, Failure, Meta, Success, ENGINE_VERSION};
 pub use api::op::{Need, Op, OpSpec, OPS};
-pub use entitlement::check::CheckAnswer;
-pub use error::{ErrorCode, ErrorKind, ErrorReport};
+pub use api::{evaluate, LoadedBundle, Rejected, ValidLicense, ValidUsage};
+pub use entitlement::check::{Ask, Basis, CheckAnswer, QuotaUse};
+pub use entitlement::period::Period;
+pub use entitlement::reason::{Decision, Reason};
+pub use entitlement::status::Status as StatusAnswer;
+pub use entitlement::terms::Source;
+pub use error::{ErrorCode, ErrorKind, ErrorReport, JsonPath};
+pub use metering::meter::MeterRecord;
+pub use model::ids::{FeatureId, LicenseId, TierId};
+pub use model::time::Timestamp;
+pub use reading::signed::{DocumentKind, FORMAT as SIGNED_FORMAT};

@@ -12,7 +12,7 @@ use base64::Engine as _;
 use ed25519_dalek::pkcs8::spki::der::pem::LineEnding;
 use ed25519_dalek::pkcs8::{DecodePrivateKey, EncodePrivateKey, EncodePublicKey, KeypairBytes};
 use ed25519_dalek::{Signer, SigningKey};
-use entitle_core::reading::signed::{DocumentKind, FORMAT};
+use entitle_core::{DocumentKind, SIGNED_FORMAT as FORMAT};
 
 use crate::error::HostError;
 

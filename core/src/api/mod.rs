@@ -6,6 +6,7 @@ pub mod envelope;
 pub mod op;
 pub(crate) mod request;
 pub(crate) mod simulate;
+mod typed;
 pub(crate) mod verify;
 
 use std::collections::BTreeMap;
@@ -29,12 +30,23 @@ use envelope::{failure, success};
 pub use envelope::{BundleMeta, ENGINE_VERSION};
 use op::Op;
 use request::{read_documents, Documents};
+pub use typed::{Rejected, ValidLicense, ValidUsage};
 
 /// Version of the plain byte ABI the wasm module exports.
 pub const ABI_VERSION: u32 = 1;
 
 /// Evaluates one self-contained request (the bundle travels inside it) and
 /// returns the JSON envelope `{"outcome":"ok",...}` or `{"outcome":"error",...}`.
+///
+/// ```
+/// use entitle_core::{evaluate, Envelope, ErrorKind};
+///
+/// let answer = evaluate(br#"{"op": "check", "feature": "sso"}"#);
+/// let read: Envelope<'_, serde_json::Value> = serde_json::from_str(&answer).unwrap();
+/// let first = &read.errors()[0];
+/// assert_eq!((first.code.as_str(), first.path.as_str()), ("missing_field", "$.bundle"));
+/// assert_eq!(first.code.kind(), ErrorKind::Shape);
+/// ```
 pub fn evaluate(request: &[u8]) -> String {
     run(request, None)
 }
@@ -62,14 +74,19 @@ impl LoadedBundle {
         let value = json::parse(bundle, &root).map_err(|e| failure(vec![e], None))?;
         // A signed bundle needs its keys: `load_signed`.
         read_bundle_field(value, None, &root)
-            .map(|(bundle, meta, _)| LoadedBundle {
-                bundle,
-                meta,
-                licenses: BTreeMap::new(),
-                keys: None,
-                signed_by: None,
-            })
+            .map(|(bundle, meta, _)| LoadedBundle::new(bundle, meta))
             .map_err(|errors| failure(errors, None))
+    }
+
+    /// A bundle read and validated, with no license loaded and no keys.
+    fn new(bundle: Bundle, meta: BundleMeta) -> LoadedBundle {
+        LoadedBundle {
+            bundle,
+            meta,
+            licenses: BTreeMap::new(),
+            keys: None,
+            signed_by: None,
+        }
     }
 
     /// Verifies a signed bundle (an `entitle-signed/1` envelope) against a
@@ -138,19 +155,10 @@ impl LoadedBundle {
     /// the errors, with paths under `$.license`. A bundle loaded signed
     /// takes only licenses signed by a key of its key set.
     pub fn load_license(&mut self, license: &[u8]) -> String {
-        let root = JsonPath::root().key("license");
-        let parsed = json::parse(license, &root)
-            .and_then(|v| signed::unwrap(v, self.keys.as_ref(), DocumentKind::License, &root));
-        let (license, at) = match parsed.map_err(|e| vec![e]).and_then(|(document, at, _)| {
-            crate::reading::parts::license(&document, &at).map(|license| (license, at))
-        }) {
-            Ok(read) => read,
+        let license = match self.read_license(license) {
+            Ok(license) => license,
             Err(errors) => return failure(errors, Some(&self.meta)),
         };
-        let errors = validate::license(&self.bundle, &license, &at);
-        if !errors.is_empty() {
-            return failure(errors, Some(&self.meta));
-        }
         #[derive(Serialize)]
         struct Loaded<'a> {
             license: &'a LicenseId,
@@ -163,6 +171,23 @@ impl LoadedBundle {
             loaded: self.licenses.len(),
         };
         success(Op::LoadLicense, &answer, Some(&self.meta))
+    }
+
+    /// Reads a license document, plain or signed (by a key of this bundle's
+    /// key set when it was loaded signed), and validates it against this
+    /// bundle: every problem, with paths under `$.license`.
+    fn read_license(&self, license: &[u8]) -> Result<License, Vec<Error>> {
+        let root = JsonPath::root().key("license");
+        let (document, at, _) = json::parse(license, &root)
+            .and_then(|v| signed::unwrap(v, self.keys.as_ref(), DocumentKind::License, &root))
+            .map_err(|e| vec![e])?;
+        let license = crate::reading::parts::license(&document, &at)?;
+        let errors = validate::license(&self.bundle, &license, &at);
+        if errors.is_empty() {
+            Ok(license)
+        } else {
+            Err(errors)
+        }
     }
 
     /// Forgets a loaded license; returns whether it was loaded.

@@ -206,6 +206,16 @@ pub const OPS: [OpSpec; 12] = [
 
 impl Op {
     /// The operation a request names, if it is one a request may name.
+    ///
+    /// ```
+    /// use entitle_core::{Need, Op};
+    ///
+    /// let op = Op::parse("business_time").unwrap();
+    /// assert_eq!(op, Op::BusinessTime);
+    /// assert_eq!(op.license(), Need::Never);
+    /// assert!(op.accepts().contains(&"calendar"));
+    /// assert_eq!(Op::parse("load"), None); // an answer's op, not a request's
+    /// ```
     pub fn parse(name: &str) -> Option<Op> {
         OPS.iter().map(|spec| spec.op).find(|op| op.name() == name)
     }

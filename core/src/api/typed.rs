@@ -1,0 +1,229 @@
+//! The typed calls under the JSON entry: documents read once into types
+//! only reading can make, then `check` and `status` called with them and
+//! answered with typed results. The JSON entry and these calls share the
+//! same rules, so a typed answer equals the `result` of the JSON one.
+
+use std::fmt;
+
+use super::envelope::BundleMeta;
+use super::LoadedBundle;
+use crate::entitlement::check::{self, Ask, CheckAnswer};
+use crate::entitlement::status::{self, Status};
+use crate::error::{Conflict, Error, ErrorReport, JsonPath, RefKind};
+use crate::metering::{history, meter};
+use crate::model::bundle::FeatureKind;
+use crate::model::ids::FeatureId;
+use crate::model::license::{License, Usage};
+use crate::model::time::Timestamp;
+use crate::reading::{json, parts, validate};
+
+/// A refusal by the typed API: every problem found, each with its stable
+/// code, the JSON path of the field at fault and a help line; the same
+/// reports a JSON answer lists under `errors`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejected {
+    errors: Vec<ErrorReport>,
+}
+
+impl Rejected {
+    fn new(errors: Vec<Error>) -> Rejected {
+        Rejected {
+            errors: ErrorReport::list(&errors),
+        }
+    }
+
+    /// The problems, in the order they were found (at most
+    /// [`crate::error::MAX_ERRORS`] and a count of the rest).
+    pub fn errors(&self) -> &[ErrorReport] {
+        &self.errors
+    }
+}
+
+impl fmt::Display for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, report) in self.errors.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{} at {}: {}", report.code, report.path, report.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Rejected {}
+
+/// A license read and validated against one bundle: only
+/// [`LoadedBundle::license`] makes one, so a license that was never checked
+/// against the bundle's tiers, features and add-ons cannot reach a rule.
+#[derive(Debug, Clone)]
+pub struct ValidLicense {
+    license: License,
+    /// The hash of the bundle it was validated against.
+    bundle_hash: String,
+}
+
+impl ValidLicense {
+    /// The license's id.
+    pub fn id(&self) -> &str {
+        self.license.license.as_str()
+    }
+}
+
+/// A usage document read and validated against one bundle: only
+/// [`LoadedBundle::usage`] makes one.
+#[derive(Debug, Clone)]
+pub struct ValidUsage {
+    usage: Usage,
+    bundle_hash: String,
+}
+
+impl LoadedBundle {
+    /// Reads a bundle document (JSON bytes) and validates it: the typed
+    /// counterpart of [`LoadedBundle::load`], refusing with every problem.
+    pub fn read(bundle: &[u8]) -> Result<LoadedBundle, Rejected> {
+        let root = JsonPath::root().key("bundle");
+        let value = json::parse(bundle, &root).map_err(|e| Rejected::new(vec![e]))?;
+        let (bundle, meta, _) =
+            super::read_bundle_field(value, None, &root).map_err(Rejected::new)?;
+        Ok(LoadedBundle::new(bundle, meta))
+    }
+
+    /// The bundle's id, version and hash, as every answer's `meta` gives them.
+    pub fn meta(&self) -> &BundleMeta {
+        &self.meta
+    }
+
+    /// Reads a license document and validates it against this bundle.
+    /// Errors have paths under `$.license`.
+    pub fn license(&self, license: &[u8]) -> Result<ValidLicense, Rejected> {
+        let license = self.read_license(license).map_err(Rejected::new)?;
+        Ok(ValidLicense {
+            license,
+            bundle_hash: self.meta.hash.clone(),
+        })
+    }
+
+    /// Reads a usage document and validates it against this bundle: every
+    /// metric must be a metered feature. Errors have paths under `$.usage`.
+    pub fn usage(&self, usage: &[u8]) -> Result<ValidUsage, Rejected> {
+        let root = JsonPath::root().key("usage");
+        let value = json::parse(usage, &root).map_err(|e| Rejected::new(vec![e]))?;
+        let usage = parts::usage(&value, &root).map_err(Rejected::new)?;
+        let errors = validate::usage(&self.bundle, &usage, &root);
+        if !errors.is_empty() {
+            return Err(Rejected::new(errors));
+        }
+        Ok(ValidUsage {
+            usage,
+            bundle_hash: self.meta.hash.clone(),
+        })
+    }
+
+    /// What a check asks of a feature: may it be used now? Refused when the
+    /// bundle defines no such feature.
+    pub fn ask_feature(&self, feature: &str) -> Result<Ask, Rejected> {
+        self.feature(feature, "feature", RefKind::Feature)
+            .map(Ask::Feature)
+    }
+
+    /// What a check asks of a metered feature: may `amount` more units be
+    /// consumed now? Refused when the bundle defines no such feature or it is
+    /// not metered.
+    pub fn ask_consume(&self, metric: &str, amount: u64) -> Result<Ask, Rejected> {
+        let metric = self.feature(metric, "metric", RefKind::Metric)?;
+        let metered = self
+            .bundle
+            .features
+            .get(&metric)
+            .is_some_and(|f| f.kind == FeatureKind::Metered);
+        if !metered {
+            return Err(Rejected::new(vec![Error::Contradiction {
+                path: JsonPath::root().key("metric"),
+                detail: format!("feature `{metric}` is boolean: check it with `feature`"),
+                code: Conflict::NotMetered,
+            }]));
+        }
+        Ok(Ask::Consume { metric, amount })
+    }
+
+    fn feature(&self, name: &str, field: &str, kind: RefKind) -> Result<FeatureId, Rejected> {
+        let path = JsonPath::root().key(field);
+        let id: FeatureId = json::typed(serde_json::Value::from(name), &path)
+            .map_err(|e| Rejected::new(vec![e]))?;
+        if self.bundle.features.contains_key(&id) {
+            Ok(id)
+        } else {
+            Err(Rejected::new(vec![Error::UnknownReference {
+                path,
+                kind,
+                name: name.to_string(),
+            }]))
+        }
+    }
+
+    /// May the license do what `ask` asks at `now`, given the usage counted
+    /// so far? The same decision, reasons and `valid_until` a `check`
+    /// request's `result` holds.
+    pub fn check(
+        &self,
+        license: &ValidLicense,
+        usage: &ValidUsage,
+        ask: &Ask,
+        now: Timestamp,
+    ) -> Result<CheckAnswer, Rejected> {
+        let usage = self.current(license, usage, now)?;
+        check::check(&self.bundle, &license.license, &usage, ask, now)
+            .map_err(|e| Rejected::new(vec![e]))
+    }
+
+    /// The license's standing, entitlements, quotas and bill so far at
+    /// `now`: what a `status` request's `result` holds.
+    pub fn status(
+        &self,
+        license: &ValidLicense,
+        usage: &ValidUsage,
+        now: Timestamp,
+    ) -> Result<Status, Rejected> {
+        let usage = self.current(license, usage, now)?;
+        status::status(&self.bundle, &license.license, &usage, now)
+            .map_err(|e| Rejected::new(vec![e]))
+    }
+
+    /// The usage as it counts at `now` for `license`, after checking both
+    /// were validated against this bundle: counts recorded in a past period
+    /// count as nothing, and readings after `now` are refused.
+    fn current(
+        &self,
+        license: &ValidLicense,
+        usage: &ValidUsage,
+        now: Timestamp,
+    ) -> Result<Usage, Rejected> {
+        let root = JsonPath::root();
+        let mismatch = |field: &str| Error::Contradiction {
+            path: root.key(field),
+            detail: format!(
+                "this {field} was validated against another bundle than `{}` ({})",
+                self.meta.id, self.meta.hash
+            ),
+            code: Conflict::BundleVersionMismatch,
+        };
+        let mut errors = Vec::new();
+        if license.bundle_hash != self.meta.hash {
+            errors.push(mismatch("license"));
+        }
+        if usage.bundle_hash != self.meta.hash {
+            errors.push(mismatch("usage"));
+        }
+        errors.extend(history::check(&usage.usage, Some(now), &root.key("usage")));
+        if !errors.is_empty() {
+            return Err(Rejected::new(errors));
+        }
+        Ok(meter::current(
+            &self.bundle,
+            &license.license,
+            usage.usage.clone(),
+            now,
+        ))
+    }
+}
