@@ -10,6 +10,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
+use entitle_core::Op;
 
 use crate::error::HostError;
 use crate::module::WasmModule;
@@ -323,7 +324,7 @@ fn execute(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> Result<u8, HostError> {
-    let (op, args, extra): (&'static str, OpArgs, Vec<(&str, Param)>) = match command {
+    let (op, args, extra): (Op, OpArgs, Vec<(&str, Param)>) = match command {
         Command::Version(args) => return version(&args, stdout),
         Command::Keys(KeysArgs {
             command: KeysCommand::New(args),
@@ -350,7 +351,7 @@ fn execute(
             if let Some(amount) = check.amount {
                 extra.push(("amount", Param::Count("--amount", "units", amount)));
             }
-            ("check", check.op, extra)
+            (Op::Check, check.op, extra)
         }
         Command::Escalate(escalate) => {
             let mut extra = Vec::new();
@@ -360,14 +361,14 @@ fn execute(
             if escalate.reevaluate {
                 extra.push(("reevaluate", Param::Json("--reevaluate", "true")));
             }
-            ("escalate", escalate.op, extra)
+            (Op::Escalate, escalate.op, extra)
         }
         Command::Simulate(simulate) => {
             let extra = simulate
                 .scenario
                 .map(|path| vec![("scenario", Param::Document("--scenario", path))])
                 .unwrap_or_default();
-            ("simulate", simulate.op, extra)
+            (Op::Simulate, simulate.op, extra)
         }
         Command::Diff(diff) => {
             let mut extra = Vec::new();
@@ -377,14 +378,14 @@ fn execute(
             if let Some(path) = diff.simulate.scenario {
                 extra.push(("scenario", Param::Document("--scenario", path)));
             }
-            ("diff", diff.simulate.op, extra)
+            (Op::Diff, diff.simulate.op, extra)
         }
         Command::Exception(exception) => {
             let extra = exception
                 .exception_request
                 .map(|file| vec![("request", Param::Document("--exception-request", file))])
                 .unwrap_or_default();
-            ("exception", exception.op, extra)
+            (Op::Exception, exception.op, extra)
         }
         Command::Scan(scan) => {
             let extra = [
@@ -396,23 +397,23 @@ fn execute(
             .into_iter()
             .filter_map(|(field, flag, path)| path.map(|p| (field, Param::Document(flag, p))))
             .collect();
-            ("scan", scan.op, extra)
+            (Op::Scan, scan.op, extra)
         }
-        Command::Status(args) => ("status", args, Vec::new()),
+        Command::Status(args) => (Op::Status, args, Vec::new()),
         Command::Quote(quote) => {
             let extra = quote
                 .uptime
                 .map(|u| vec![("uptime", Param::String("--uptime", u))])
                 .unwrap_or_default();
-            ("quote", quote.op, extra)
+            (Op::Quote, quote.op, extra)
         }
-        Command::Validate(args) => ("validate", args, Vec::new()),
+        Command::Validate(args) => (Op::Validate, args, Vec::new()),
         Command::Transition(transition) => {
             let extra = transition
                 .to
                 .map(|to| vec![("to", Param::String("--to", to))])
                 .unwrap_or_default();
-            ("transition", transition.op, extra)
+            (Op::Transition, transition.op, extra)
         }
     };
     let mut sources = Sources::new(op);
@@ -480,7 +481,7 @@ enum Param {
 /// Builds the request bytes from the flags, reading each file once, and
 /// notes in `sources` where each field came from.
 fn assemble(
-    op: &'static str,
+    op: Op,
     args: &OpArgs,
     extra: Vec<(&str, Param)>,
     stdin: &mut dyn Read,

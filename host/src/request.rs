@@ -3,6 +3,7 @@
 //! duplicates and all: judging them is the engine's job). The host checks
 //! only that each document is JSON, to name the file that is not.
 
+use entitle_core::Op;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -23,13 +24,13 @@ fn raw_json<'a>(source: &str, bytes: &'a [u8]) -> Result<&'a RawValue, HostError
 }
 
 impl RequestBuilder {
-    /// `{"op":"<op>"`.
-    pub fn new(op: &str) -> RequestBuilder {
+    /// `{"op":"<op>"`, with the name core's op table gives `op`.
+    pub fn new(op: Op) -> RequestBuilder {
         let mut builder = RequestBuilder {
             text: String::from("{"),
         };
         builder.push_key("op");
-        builder.text.push_str(&json_string(op));
+        builder.text.push_str(&json_string(op.name()));
         builder
     }
 
@@ -104,7 +105,7 @@ struct Probe<'a> {
 /// on byte for byte when its `op` is `op` (or is not a string: the engine
 /// reports that), given `"op":"<op>"` first when it has none, refused when
 /// it names another operation.
-pub fn with_op(op: &str, source: &str, bytes: &[u8]) -> Result<Vec<u8>, HostError> {
+pub fn with_op(op: Op, source: &str, bytes: &[u8]) -> Result<Vec<u8>, HostError> {
     let raw = raw_json(source, bytes)?;
     let text = raw.get();
     let Ok(probe) = serde_json::from_str::<Probe<'_>>(text) else {
@@ -112,7 +113,7 @@ pub fn with_op(op: &str, source: &str, bytes: &[u8]) -> Result<Vec<u8>, HostErro
         return Ok(bytes.to_vec());
     };
     match probe.op.map(|op| serde_json::from_str::<String>(op.get())) {
-        Some(Ok(found)) if found == op => Ok(bytes.to_vec()),
+        Some(Ok(found)) if found == op.name() => Ok(bytes.to_vec()),
         Some(Ok(found)) => Err(HostError::Usage(format!(
             "the request in `{source}` has op `{found}`, not `{op}`"
         ))),
@@ -120,7 +121,7 @@ pub fn with_op(op: &str, source: &str, bytes: &[u8]) -> Result<Vec<u8>, HostErro
         None => {
             let rest = text.strip_prefix('{').unwrap_or(text).trim_start();
             let separator = if rest.starts_with('}') { "" } else { "," };
-            Ok(format!("{{\"op\":{}{separator}{rest}", json_string(op)).into_bytes())
+            Ok(format!("{{\"op\":{}{separator}{rest}", json_string(op.name())).into_bytes())
         }
     }
 }
@@ -132,7 +133,7 @@ mod tests {
 
     #[test]
     fn documents_are_embedded_verbatim_in_order() {
-        let mut builder = RequestBuilder::new("check");
+        let mut builder = RequestBuilder::new(Op::Check);
         builder
             .document("bundle", "b.json", b" {\"z\":1,\"a\":[1, 2]}\n")
             .unwrap()
@@ -148,7 +149,7 @@ mod tests {
 
     #[test]
     fn a_document_that_is_not_json_names_its_file() {
-        let error = RequestBuilder::new("check")
+        let error = RequestBuilder::new(Op::Check)
             .document("license", "lic.json", b"{")
             .unwrap_err();
         assert_eq!(error.code(), "invalid_document");
@@ -159,7 +160,7 @@ mod tests {
 
     #[test]
     fn amounts_must_be_numbers() {
-        let error = RequestBuilder::new("check")
+        let error = RequestBuilder::new(Op::Check)
             .number("amount", "--amount", "ten")
             .unwrap_err();
         assert_eq!(
@@ -170,18 +171,18 @@ mod tests {
 
     #[test]
     fn a_whole_request_gets_its_op() {
-        let same = with_op("check", "r", br#"{"op":"check","x":1}"#).unwrap();
+        let same = with_op(Op::Check, "r", br#"{"op":"check","x":1}"#).unwrap();
         assert_eq!(same, br#"{"op":"check","x":1}"#);
-        let added = with_op("status", "r", b" { \"x\" : 1 }").unwrap();
+        let added = with_op(Op::Status, "r", b" { \"x\" : 1 }").unwrap();
         assert_eq!(added, br#"{"op":"status","x" : 1 }"#);
-        let empty = with_op("quote", "r", b"{}").unwrap();
+        let empty = with_op(Op::Quote, "r", b"{}").unwrap();
         assert_eq!(empty, br#"{"op":"quote"}"#);
-        let other = with_op("check", "r", br#"{"op":"quote"}"#).unwrap_err();
+        let other = with_op(Op::Check, "r", br#"{"op":"quote"}"#).unwrap_err();
         assert_eq!(
             other.to_string(),
             "the request in `r` has op `quote`, not `check`"
         );
-        let not_object = with_op("check", "r", b"[1]").unwrap();
+        let not_object = with_op(Op::Check, "r", b"[1]").unwrap();
         assert_eq!(not_object, b"[1]");
     }
 }

@@ -7,6 +7,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand};
+use entitle_core::Op;
 
 use super::words::Sources;
 use super::{answer, EngineArgs, Streams};
@@ -97,9 +98,9 @@ pub(super) fn run(
         Action::Elapsed(elapsed) => ("elapsed", &elapsed.calendar),
         Action::Next(next) => ("next", &next.calendar),
     };
-    let mut request = RequestBuilder::new("business_time");
+    let mut request = RequestBuilder::new(Op::BusinessTime);
     request.string("action", name);
-    let mut sources = Sources::new("business-time");
+    let mut sources = Sources::new(Op::BusinessTime);
     let mut stdin_used = false;
     let mut read = |path: &Path| -> Result<(String, Vec<u8>), HostError> {
         let source = path.display().to_string();

@@ -13,7 +13,8 @@ use crate::error::HostError;
 use crate::native::Native;
 use crate::request::RequestBuilder;
 use crate::signing;
-use entitle_core::reading::signed::DocumentKind;
+use entitle_core::DocumentKind;
+use entitle_core::Op;
 
 #[derive(Debug, Args)]
 pub(super) struct KeysArgs {
@@ -126,7 +127,7 @@ pub(super) fn sign(
         r#"{{"keys":[{}]}}"#,
         signing::key_set_entry(&args.key_id, &public, &[kind])
     );
-    let mut check = RequestBuilder::new("verify");
+    let mut check = RequestBuilder::new(Op::Verify);
     check.document("keys", "the key set", keys.as_bytes())?;
     check.document("document", "the envelope", envelope.as_bytes())?;
     check.string("kind", kind.as_str());
@@ -147,12 +148,12 @@ pub(super) fn verify(
 ) -> Result<u8, HostError> {
     let keys = std::fs::read(&args.keys).map_err(|source| HostError::read(&args.keys, source))?;
     let document = read_input(&args.file, stdin)?;
-    let mut sources = Sources::new("verify");
+    let mut sources = Sources::new(Op::Verify);
     let (keys_name, document_name) = (
         args.keys.display().to_string(),
         args.file.display().to_string(),
     );
-    let mut request = RequestBuilder::new("verify");
+    let mut request = RequestBuilder::new(Op::Verify);
     request.document("keys", &keys_name, &keys)?;
     sources.file("keys", "--keys", &keys_name);
     request.document("document", &document_name, &document)?;

@@ -6,14 +6,15 @@
 
 use std::io::Write;
 
+use entitle_core::Op;
 use serde::Deserialize;
 
 /// Where each field of an assembled request came from, so that an error
 /// at `$.license.seats` can name the file given to `--license`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub(super) struct Sources {
-    /// The subcommand, as typed (`check`, `business-time`).
-    command: &'static str,
+    /// The operation the subcommand asks for.
+    op: Op,
     /// A whole request given with `--request FILE` (or `-`): every path is
     /// that file's.
     whole: Option<String>,
@@ -30,12 +31,19 @@ enum Source {
 }
 
 impl Sources {
-    /// The sources of a request the subcommand `command` assembles.
-    pub(super) fn new(command: &'static str) -> Sources {
+    /// The sources of a request for `op` a subcommand assembles.
+    pub(super) fn new(op: Op) -> Sources {
         Sources {
-            command,
-            ..Sources::default()
+            op,
+            whole: None,
+            fields: Vec::new(),
         }
+    }
+
+    /// The subcommand, as typed: the op's name in kebab case (`check`,
+    /// `business-time`), as clap names the subcommands.
+    fn command(&self) -> String {
+        self.op.name().replace('_', "-")
     }
 
     /// The request is the whole of this file.
@@ -87,14 +95,14 @@ impl Sources {
             Some((_, Source::Flag(flag))) if rest.is_empty() => {
                 let help = match error.code.as_str() {
                     "wrong_type" | "out_of_range" => {
-                        format!("see `entitle {} --help`", self.command)
+                        format!("see `entitle {} --help`", self.command())
                     }
                     _ => help.clone(),
                 };
                 format!("`{flag}`: {message} ({help})")
             }
             None if error.code == "missing_field" && rest.is_empty() => {
-                let flags = field.and_then(|field| hint(self.command, field));
+                let flags = field.and_then(|field| hint(self.op, field));
                 match flags.and_then(|flags| Some((flags.first()?.split(' ').next()?, flags))) {
                     Some((name, flags)) => format!("`{name}` is missing: {}", pass(flags)),
                     None => format!("`{}`: {message} ({help})", error.path),
@@ -118,11 +126,11 @@ fn split(path: &str) -> (Option<&str>, &str) {
 
 /// The flags that give a top-level field, for a missing one: the first is
 /// the flag named, the others are alternatives.
-fn hint(command: &str, field: &str) -> Option<&'static [&'static str]> {
-    Some(match (command, field) {
-        ("business-time", "to") => &["--to <RFC3339>"],
-        ("business-time", "calendar") => &["--calendar <FILE>", "--calendar-name <NAME>"],
-        ("exception", "request") => &["--exception-request <FILE>"],
+fn hint(op: Op, field: &str) -> Option<&'static [&'static str]> {
+    Some(match (op, field) {
+        (Op::BusinessTime, "to") => &["--to <RFC3339>"],
+        (Op::BusinessTime, "calendar") => &["--calendar <FILE>", "--calendar-name <NAME>"],
+        (Op::Exception, "request") => &["--exception-request <FILE>"],
         (_, "feature") => &["--feature <F>", "--metric <M> --amount <N>"],
         (_, "bundle") => &["--bundle <FILE>"],
         (_, "license") => &["--license <FILE>"],
@@ -261,7 +269,7 @@ mod tests {
 
     #[test]
     fn a_missing_flag_is_named_as_a_flag() {
-        let sources = Sources::new("check");
+        let sources = Sources::new(Op::Check);
         let missing = reported(
             "missing_field",
             "$.now",
@@ -286,7 +294,7 @@ mod tests {
 
     #[test]
     fn a_problem_in_a_file_names_the_file_and_its_own_path() {
-        let mut sources = Sources::new("status");
+        let mut sources = Sources::new(Op::Status);
         sources.file("license", "--license", "lic.json");
         let seats = reported("not_positive", "$.license.seats", "m", "h");
         assert_eq!(
@@ -300,7 +308,7 @@ mod tests {
             sources.line(&indexed),
             "`lic.json` (--license) at `$[\"a b\"]`: m (h)"
         );
-        let mut whole_request = Sources::new("status");
+        let mut whole_request = Sources::new(Op::Status);
         whole_request.whole("req.json");
         let now = reported(
             "missing_field",
