@@ -45,8 +45,9 @@ internal! {
 #[doc(hidden)]
 pub mod schema;
 
-pub use api::envelope::{BundleMeta, Envelope, Failure, Meta, Success, ENGINE_VERSION};
+pub use api::envelope::{Envelope, Failure, Meta, Success, ENGINE_VERSION};
 pub use api::op::{Need, Op, OpSpec, OPS};
+pub use api::BundleMeta;
 pub use api::{evaluate, LoadedBundle, Rejected, ValidLicense, ValidUsage};
 pub use entitlement::check::{Ask, Basis, CheckAnswer, QuotaUse};
 pub use entitlement::period::Period;

@@ -2,6 +2,7 @@
 //! strict typed reader, part-by-part reading that reports every problem,
 //! signed envelopes, and the cross-document checks of validation.
 
+pub mod bundle;
 pub mod json;
 pub mod parts;
 pub mod signed;

@@ -9,22 +9,10 @@ use serde::{Deserialize, Serialize};
 
 use super::op::Op;
 use crate::error::{Error, ErrorReport, JsonPath};
+use crate::reading::bundle::BundleMeta;
 
 /// Version of the rules engine, reported in every answer.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
-
-/// Identifies the bundle an answer was computed under.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BundleMeta {
-    /// The bundle's id.
-    pub id: String,
-    /// The version the vendor published.
-    pub version: String,
-    /// `sha256:` and the hex digest of the bundle's canonical JSON (keys
-    /// sorted, no insignificant white space), so the same policy hashes the
-    /// same however it was formatted.
-    pub hash: String,
-}
 
 /// What every answer says of how it was computed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -5,7 +5,6 @@
 
 use std::fmt;
 
-use super::envelope::BundleMeta;
 use super::LoadedBundle;
 use crate::entitlement::check::{self, Ask, CheckAnswer};
 use crate::entitlement::status::{self, Status};
@@ -15,6 +14,7 @@ use crate::model::bundle::FeatureKind;
 use crate::model::ids::FeatureId;
 use crate::model::license::{License, Usage};
 use crate::model::time::Timestamp;
+use crate::reading::bundle::BundleMeta;
 use crate::reading::{json, parts, validate};
 
 /// A refusal by the typed API: every problem found, each with its stable
@@ -85,7 +85,7 @@ impl LoadedBundle {
         let root = JsonPath::root().key("bundle");
         let value = json::parse(bundle, &root).map_err(|e| Rejected::new(vec![e]))?;
         let (bundle, meta, _) =
-            super::read_bundle_field(value, None, &root).map_err(Rejected::new)?;
+            crate::reading::bundle::read_bundle_field(value, None, &root).map_err(Rejected::new)?;
         Ok(LoadedBundle::new(bundle, meta))
     }
 

@@ -1,18 +1,19 @@
-//! Reads a `simulate` or `diff` request's own fields (the scenario, and for
-//! `diff` the bundle to compare against) and writes the answer envelope.
+//! `simulate` and `diff`: the request's own fields (the scenario, and for
+//! `diff` the bundle to compare against) read, and the replay answered.
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::envelope::{success, BundleMeta};
-use super::op::Op;
-use super::read_bundle_field;
+use super::required;
+use crate::api::op::Op;
 use crate::error::{Error, JsonPath};
 use crate::model::bundle::Bundle;
 use crate::model::license::License;
+use crate::reading::bundle::{read_bundle_field, BundleMeta};
 use crate::reading::json;
 use crate::reading::signed::KeySet;
 use crate::simulate::scenario::{self, Scenario};
+use crate::simulate::{Diff, Simulation};
 
 /// The longest window a scenario may replay: five years (5 x 366 days).
 /// A replay evaluates at least once a local day when the bundle scans for
@@ -32,24 +33,32 @@ fn window_too_long(scenario: &Scenario, at: &JsonPath) -> Option<Error> {
     })
 }
 
-fn required(fields: &mut Map<String, Value>, field: &str) -> Result<Value, Vec<Error>> {
-    fields.remove(field).ok_or_else(|| {
-        vec![Error::MissingField {
-            path: JsonPath::root().key(field),
-            field: field.to_string(),
-        }]
-    })
+/// A replay's answer: one timeline, or two compared.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub(crate) enum Replay {
+    /// `simulate`: the timeline under the bundle.
+    Simulation(Simulation),
+    /// `diff`: the bundle compared against and where the timelines differ.
+    Diff(Compared),
+}
+
+/// A `diff` answer: the other bundle's identity beside the differences.
+#[derive(Debug, Serialize)]
+pub(crate) struct Compared {
+    against_bundle: BundleMeta,
+    #[serde(flatten)]
+    diff: Diff,
 }
 
 /// Answers a `simulate` or `diff` request whose bundle and license are read.
-pub fn answer(
+pub(crate) fn answer(
     op: Op,
     fields: &mut Map<String, Value>,
     bundle: &Bundle,
-    meta: &BundleMeta,
     license: Option<&License>,
     keys: Option<&KeySet>,
-) -> Result<String, Vec<Error>> {
+) -> Result<Replay, Vec<Error>> {
     let root = JsonPath::root();
     let Some(license) = license else {
         return Err(vec![Error::MissingField {
@@ -82,23 +91,13 @@ pub fn answer(
         return Err(errors);
     }
     match against {
-        None => {
-            let simulation = crate::simulate::simulate(bundle, license, &scenario)?;
-            Ok(success(op, &simulation, Some(meta)))
-        }
-        Some((other, other_meta, _)) => {
-            #[derive(Serialize)]
-            struct Compared<'a> {
-                against_bundle: &'a BundleMeta,
-                #[serde(flatten)]
-                diff: crate::simulate::Diff,
-            }
+        None => crate::simulate::simulate(bundle, license, &scenario).map(Replay::Simulation),
+        Some((other, against_bundle, _)) => {
             let diff = crate::simulate::diff(bundle, &other, license, &scenario)?;
-            let answer = Compared {
-                against_bundle: &other_meta,
+            Ok(Replay::Diff(Compared {
+                against_bundle,
                 diff,
-            };
-            Ok(success(op, &answer, Some(meta)))
+            }))
         }
     }
 }

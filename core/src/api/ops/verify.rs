@@ -6,9 +6,8 @@
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::envelope::{failure, success, BundleMeta};
-use super::op::Op;
-use super::read_bundle;
+use crate::api::envelope::{failure, success};
+use crate::api::op::Op;
 use crate::entitlement::offline::{clock_skew, DocumentTimes, DEFAULT_CLOCK_SKEW_SECONDS};
 use crate::entitlement::reason::Reason;
 use crate::error::{Error, JsonPath, Rejection};
@@ -16,6 +15,8 @@ use crate::model::bundle::Bundle;
 use crate::model::ids::KeyId;
 use crate::model::license::License;
 use crate::model::time::Timestamp;
+use crate::reading::bundle::read_bundle;
+use crate::reading::bundle::BundleMeta;
 use crate::reading::json;
 use crate::reading::signed::{self, DocumentKind, KeySet};
 use crate::reading::validate;

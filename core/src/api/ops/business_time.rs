@@ -9,12 +9,13 @@ use chrono::{SecondsFormat, Timelike};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use super::envelope::{failure, success, BundleMeta};
-use super::op::Op;
-use super::read_bundle_field;
+use crate::api::envelope::{failure, success};
+use crate::api::op::Op;
 use crate::error::{Conflict, Error, JsonPath, RefKind};
 use crate::model::bundle::Bundle;
 use crate::model::time::{Timestamp, Zone};
+use crate::reading::bundle::read_bundle_field;
+use crate::reading::bundle::BundleMeta;
 use crate::reading::json;
 use crate::reading::signed::KeySet;
 use crate::support::calendar::{Calendar, CalendarError, MAX_ADD_SECONDS};
