@@ -46,15 +46,20 @@ async function trustedKeys() {
   }
 }
 
-/** A request for `op` over the loaded documents at `now`. */
-function request(op, now, extra = {}) {
+/**
+ * A request for `operation` (a row of the module's table, `state.engine.ops`)
+ * at `now`: of the loaded documents, those the operation accepts, then `extra`.
+ */
+function request(operation, now, extra = {}) {
   const { docs, keys } = state;
-  const body = { op, bundle: docs.bundle, license: docs.license, now, ...extra };
-  if (docs.usage !== null && docs.usage !== undefined && op !== 'escalate' && op !== 'exception') body.usage = docs.usage;
   // With trusted keys every document must be signed by one of them: an
   // unsigned document is refused by the module, not waved through.
-  if (keys) body.keys = keys;
-  return body;
+  const shared = { bundle: docs.bundle, license: docs.license, now, usage: docs.usage ?? undefined, keys: keys ?? undefined };
+  const body = { op: operation.op };
+  for (const [field, value] of Object.entries(shared)) {
+    if (value !== undefined && operation.accepts.includes(field)) body[field] = value;
+  }
+  return { ...body, ...extra };
 }
 
 function showModule(engine, recorded) {
@@ -87,7 +92,7 @@ function showTrust() {
   else if (state.keys === null) items.push(badge('unsigned', 'unsigned'), ' These documents are not signed and this portal has no trusted keys: for trying things out only.');
   const gateway = state.docs.gateway;
   if (gateway && gateway.status) {
-    const mine = state.engine.evaluate(request('status', gateway.now));
+    const mine = state.engine.evaluate(request(state.engine.ops.STATUS, gateway.now));
     const same = JSON.stringify(mine.envelope) === JSON.stringify(gateway.status);
     items.push(el('br'), badge(same ? 'ok' : 'refused', same ? 'gateway agrees' : 'gateway differs'),
       ` At ${gateway.now} the gateway's status answer and this page's are ${same ? 'identical' : 'different'}.`);
@@ -112,7 +117,7 @@ function showAbout(envelope, text, now) {
 function escalateCases(now) {
   return (state.docs.cases ?? []).map((entry) => {
     if (entry.error || !entry.case) return entry;
-    const { envelope } = state.engine.evaluate(request('escalate', now, { case: entry.case }));
+    const { envelope } = state.engine.evaluate(request(state.engine.ops.ESCALATE, now, { case: entry.case }));
     return { ...entry, answer: envelope };
   });
 }
@@ -124,7 +129,7 @@ function render() {
   nowEl.dateTime = now;
   nowEl.textContent = nowPinned ? `${now} (pinned by ?now=)` : `${now} (this browser's clock)`;
   const whatIf = Object.keys(state.whatIf).length ? { what_if: state.whatIf } : {};
-  const statusRequest = request('status', now, whatIf);
+  const statusRequest = request(state.engine.ops.STATUS, now, whatIf);
   const { envelope, text, ms } = state.engine.evaluate(statusRequest);
   window.entitle.lastStatusMs = ms;
   window.entitle.lastStatusRequest = JSON.stringify(statusRequest);
@@ -146,7 +151,7 @@ function render() {
   $('v-quotas').replaceChildren(quotasView(result, zone, now));
   // The bill is the license's own; a what-if changes only the status figures.
   $('v-bill').hidden = Boolean(whatIf.what_if);
-  if (!whatIf.what_if) $('v-bill').replaceChildren(billView(state.engine.evaluate(request('quote', now)).envelope, zone));
+  if (!whatIf.what_if) $('v-bill').replaceChildren(billView(state.engine.evaluate(request(state.engine.ops.QUOTE, now)).envelope, zone));
   $('v-plans').replaceChildren(plansView(result));
   $('v-support').replaceChildren(supportView(result, escalateCases(now), zone));
   if (!state.shown) {
@@ -155,7 +160,7 @@ function render() {
       render();
     }));
     const license = result.license?.id ?? 'license';
-    $('v-exception').replaceChildren(exceptionForm(result, license, (req) => state.engine.evaluate(request('exception', currentNow(), { request: req })).envelope));
+    $('v-exception').replaceChildren(exceptionForm(result, license, (req) => state.engine.evaluate(request(state.engine.ops.EXCEPTION, currentNow(), { request: req })).envelope));
     showTrust();
   }
   document.body.classList.toggle('what-if', Boolean(whatIf.what_if));

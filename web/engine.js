@@ -10,7 +10,26 @@ function hex(buffer) {
   return Array.from(new Uint8Array(buffer), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-/** The loaded module: its hash, size, engine version and `evaluate`. */
+/**
+ * The module's operation table (its `ops()`), keyed by each name in capitals:
+ * `ops.STATUS` is `{op: 'status', accepts, requires, license, now, section}`.
+ * Naming an operation the module does not have throws, so a page and a module
+ * that disagree fail at once instead of sending a request the module refuses.
+ */
+function opTable(rows) {
+  const table = Object.freeze(Object.fromEntries(
+    rows.map((row) => [row.op.toUpperCase(), Object.freeze({ ...row, accepts: Object.freeze([...row.accepts]) })])));
+  return new Proxy(table, {
+    get(target, key) {
+      if (typeof key === 'string' && /^[A-Z][A-Z_]*$/.test(key) && !Object.hasOwn(target, key)) {
+        throw new Error(`the module has no operation \`${key.toLowerCase()}\``);
+      }
+      return Reflect.get(target, key);
+    },
+  });
+}
+
+/** The loaded module: its hash, size, engine version, operations and `evaluate`. */
 export class Engine {
   constructor(glue, exports, info) {
     this.glue = glue;
@@ -30,7 +49,11 @@ export class Engine {
     // The same response the bytes were hashed from, compiled while streaming.
     const exports = await glue.default({ module_or_path: response });
     const version = typeof glue.version === 'function' ? glue.version() : {};
+    if (typeof glue.ops !== 'function') {
+      throw new Error(`the module (${GLUE.pathname}) exports no operation table: rebuild it (cargo xtask build-wasm)`);
+    }
     return new Engine(glue, exports, {
+      ops: opTable(glue.ops()),
       sha256,
       size: bytes.byteLength,
       contentType: response.headers.get('content-type'),
