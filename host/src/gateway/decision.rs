@@ -9,12 +9,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
+use entitle_core::Timestamp;
 use serde_json::{json, Map, Value};
 
+use super::answer::{failure_mode, host_error, Decided, Unread};
 use super::audit::{Decision, DecisionLog};
-use super::generation::{Generation, Mode, Sources};
-use super::meter::{Keyed, LicenseUsage, Meter, Record};
+use super::generation::{Generation, Sources};
+use super::meter::{Keyed, LicenseUsage, Meter};
 use super::portal::Documents;
 use super::telemetry::Telemetry;
 use crate::error::HostError;
@@ -30,88 +31,6 @@ const OWNED: [&str; 3] = ["now", "usage", "bundle"];
 
 /// The most decisions kept in the cache; it is emptied when full.
 const CACHE_CAPACITY: usize = 100_000;
-
-/// What the gateway needs to read from an answer.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct Summary {
-    /// `ok` or `error`.
-    pub outcome: String,
-    /// The decision, for an `ok` check.
-    #[serde(default)]
-    pub result: Option<SummaryResult>,
-    /// The errors, for an `error`.
-    #[serde(default)]
-    pub errors: Vec<SummaryError>,
-}
-
-/// The fields of a check's result the gateway reads.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct SummaryResult {
-    /// `allow`, `allow_in_grace` or `deny`.
-    #[serde(default)]
-    pub decision: Option<String>,
-    /// The deciding reason.
-    #[serde(default)]
-    pub reason: Option<String>,
-    /// Units left.
-    #[serde(default)]
-    pub remaining: Option<u64>,
-    /// Until when the answer holds.
-    #[serde(default)]
-    pub valid_until: Option<String>,
-    /// The status to answer with.
-    #[serde(default)]
-    pub http_status: Option<u16>,
-    /// The count to record.
-    #[serde(default)]
-    pub record: Option<Record>,
-}
-
-/// One error of an error envelope.
-#[derive(Debug, Clone, Default, Deserialize)]
-pub struct SummaryError {
-    /// Its code.
-    pub code: String,
-    /// Its JSON path.
-    pub path: String,
-}
-
-/// An answer: the envelope sent back and what the gateway read from it.
-#[derive(Debug, Clone)]
-pub struct Decided {
-    /// The envelope, as the module wrote it (or the gateway, on a failure).
-    pub envelope: Arc<str>,
-    /// Its summary.
-    pub summary: Summary,
-    /// The host error code when the module failed and the failure mode answered.
-    pub failure: Option<&'static str>,
-    /// The HTTP status a refusal of the gateway's own demands (a reused
-    /// idempotency key: 422); `None` leaves it to the endpoint.
-    pub status: Option<u16>,
-}
-
-impl Decided {
-    /// `allow`, `allow_in_grace`, `deny`, or `error`.
-    pub fn outcome(&self) -> &str {
-        match &self.summary.result {
-            Some(SummaryResult {
-                decision: Some(decision),
-                ..
-            }) if self.summary.outcome == "ok" => decision,
-            _ => "error",
-        }
-    }
-
-    /// The reason, or the first error's code.
-    pub fn reason(&self) -> &str {
-        self.summary
-            .result
-            .as_ref()
-            .and_then(|r| r.reason.as_deref())
-            .or_else(|| self.summary.errors.first().map(|e| e.code.as_str()))
-            .unwrap_or("none")
-    }
-}
 
 /// A check decided: answered, or waiting for the commit of its record.
 enum Step {
@@ -294,7 +213,7 @@ impl Gateway {
             Ok(answer) => answer,
             Err(error) => return Step::Answered(self.failed(&generation, fields, &error)),
         };
-        let Some(license) = license.as_deref().filter(|_| record_of(&answer).is_some()) else {
+        let Some(license) = license.as_deref().filter(|_| answer.record().is_some()) else {
             drop(guard);
             self.remember(cache_key, generation.id, usage.version, &answer);
             return Step::Answered(answer);
@@ -315,7 +234,7 @@ impl Gateway {
                 guard
             }
         };
-        let Some(record) = record_of(&answer) else {
+        let Some(record) = answer.record() else {
             return Step::Answered(answer);
         };
         if let Some((key, license, fingerprint)) = keyed {
@@ -363,7 +282,7 @@ impl Gateway {
         let envelope = generation.evaluate(bytes.as_bytes())?;
         let license = fields.get("license").and_then(Value::as_str);
         self.log(generation, license, &bytes, &envelope);
-        Ok(decided(envelope.into(), None))
+        Decided::module(envelope)
     }
 
     /// Appends a module answer to the decision log, when there is one.
@@ -386,7 +305,7 @@ impl Gateway {
     }
 
     /// The status of a license with its metered usage.
-    pub fn status(&self, license: &str) -> Decided {
+    pub fn status(&self, license: &str) -> Unread {
         self.status_with_documents(license, false).0
     }
 
@@ -396,7 +315,7 @@ impl Gateway {
         &self,
         license: &str,
         documents: bool,
-    ) -> (Decided, Option<Documents>) {
+    ) -> (Unread, Option<Documents>) {
         let generation = self.generation();
         let at = Utc::now();
         let usage = self.usage_with_history(license, at);
@@ -408,11 +327,12 @@ impl Gateway {
             "now": now,
         });
         let bytes = request.to_string();
-        let decided = match generation.evaluate(bytes.as_bytes()) {
-            Ok(envelope) => {
-                self.log(&generation, Some(license), &bytes, &envelope);
-                decided(envelope.into(), None)
-            }
+        let answer = generation.evaluate(bytes.as_bytes()).and_then(|envelope| {
+            self.log(&generation, Some(license), &bytes, &envelope);
+            Unread::module(envelope)
+        });
+        let decided = match answer {
+            Ok(decided) => decided,
             Err(error) => host_error(
                 &generation,
                 error.code(),
@@ -480,17 +400,10 @@ impl Gateway {
     }
 
     fn remember(&self, key: String, generation: u64, version: u64, answer: &Decided) {
-        let Some(result) = answer.summary.result.as_ref() else {
+        let Some(result) = answer.result() else {
             return;
         };
-        // An answer that cannot say until when it holds is not kept.
-        let valid_until = match result.valid_until.as_deref() {
-            None => None,
-            Some(text) => match entitle_core::model::time::Timestamp::parse(text) {
-                Some(t) => Some(t.utc()),
-                None => return,
-            },
-        };
+        let valid_until = result.valid_until.map(Timestamp::utc);
         let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         if cache.len() >= CACHE_CAPACITY {
             cache.clear();
@@ -525,74 +438,7 @@ impl Gateway {
             .get("feature")
             .or_else(|| fields.get("metric"))
             .and_then(Value::as_str);
-        let mode = generation.failure_mode(feature);
-        let (decision, reason, status) = match mode {
-            Mode::Open => ("allow", "failure_open", 200),
-            Mode::Closed => ("deny", "failure_closed", 403),
-        };
-        let envelope = json!({
-            "outcome": "ok",
-            "op": "check",
-            "result": {
-                "decision": decision,
-                "reason": reason,
-                "reasons": [reason],
-                "feature": feature,
-                "failure": error.code(),
-                "remaining": null,
-                "valid_until": null,
-                "http_status": status,
-                "record": null,
-            },
-            "meta": meta(generation),
-        });
-        let failure = Some(error.code());
-        decided(envelope.to_string().into(), failure)
-    }
-}
-
-fn record_of(answer: &Decided) -> Option<&Record> {
-    answer
-        .summary
-        .result
-        .as_ref()
-        .and_then(|r| r.record.as_ref())
-}
-
-fn meta(generation: &Generation) -> Value {
-    json!({
-        "engine": generation.engine_version,
-        "bundle": {
-            "id": generation.bundle.id,
-            "version": generation.bundle.version,
-            "hash": generation.bundle.hash,
-        },
-    })
-}
-
-/// An error envelope of the gateway's own, in the engine's shape.
-pub fn host_error(
-    generation: &Generation,
-    code: &str,
-    path: &str,
-    message: &str,
-    help: &str,
-) -> Decided {
-    let envelope = json!({
-        "outcome": "error",
-        "errors": [{ "code": code, "path": path, "message": message, "help": help }],
-        "meta": meta(generation),
-    });
-    decided(envelope.to_string().into(), None)
-}
-
-fn decided(envelope: Arc<str>, failure: Option<&'static str>) -> Decided {
-    let summary = serde_json::from_str(&envelope).unwrap_or_default();
-    Decided {
-        envelope,
-        summary,
-        failure,
-        status: None,
+        failure_mode(generation, feature, error)
     }
 }
 

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use std::time::SystemTime;
 
+use entitle_core::{BundleMeta, Envelope};
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use crate::error::HostError;
@@ -84,17 +86,6 @@ pub enum Mode {
     Open,
 }
 
-/// The bundle as the module described it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct BundleInfo {
-    /// Its id.
-    pub id: String,
-    /// The vendor's version.
-    pub version: String,
-    /// `sha256:` and the digest of its canonical JSON.
-    pub hash: String,
-}
-
 /// What a signed bundle's description adds.
 #[derive(Debug, Clone, Default, Deserialize)]
 struct Signer {
@@ -102,15 +93,10 @@ struct Signer {
     key_id: Option<String>,
 }
 
+/// What the module says of a bundle it loaded.
 #[derive(Deserialize)]
 struct Described {
-    outcome: String,
-    result: Option<DescribedResult>,
-}
-
-#[derive(Deserialize)]
-struct DescribedResult {
-    bundle: BundleInfo,
+    bundle: BundleMeta,
     on_failure: OnFailure,
     #[serde(flatten)]
     signer: Signer,
@@ -133,8 +119,8 @@ pub struct Generation {
     pub module_sha256: String,
     /// The engine version the module reports.
     pub engine_version: String,
-    /// The bundle.
-    pub bundle: BundleInfo,
+    /// The bundle, as the module described it.
+    pub bundle: BundleMeta,
     /// Failure modes.
     pub on_failure: OnFailure,
     /// The key that signed the bundle; `None` when unsigned documents are taken.
@@ -180,15 +166,16 @@ impl Generation {
                 detail: error_summary(&envelope),
             });
         };
-        let described: Described =
-            serde_json::from_str(&envelope).map_err(|e| HostError::BadResponse {
-                detail: format!("a bundle description that does not parse: {e}"),
-            })?;
-        let described = match (described.outcome.as_str(), described.result) {
-            ("ok", Some(result)) => result,
-            _ => {
+        let described = match serde_json::from_str(&envelope) {
+            Ok(Envelope::<Described>::Ok(success)) => success.result,
+            Ok(Envelope::Error(_)) => {
                 return Err(HostError::BadResponse {
                     detail: String::from("a bundle description without its result"),
+                })
+            }
+            Err(e) => {
+                return Err(HostError::BadResponse {
+                    detail: format!("a bundle description that does not parse: {e}"),
                 })
             }
         };
@@ -326,19 +313,9 @@ fn load(
 
 /// `code at path` of every error of an error envelope, for logs.
 pub fn error_summary(envelope: &str) -> String {
-    #[derive(Deserialize)]
-    struct Envelope {
-        #[serde(default)]
-        errors: Vec<Item>,
-    }
-    #[derive(Deserialize)]
-    struct Item {
-        code: String,
-        path: String,
-    }
-    match serde_json::from_str::<Envelope>(envelope) {
-        Ok(envelope) if !envelope.errors.is_empty() => envelope
-            .errors
+    match serde_json::from_str::<Envelope<'_, IgnoredAny>>(envelope) {
+        Ok(envelope) if !envelope.errors().is_empty() => envelope
+            .errors()
             .iter()
             .map(|e| format!("{} at {}", e.code, e.path))
             .collect::<Vec<_>>()

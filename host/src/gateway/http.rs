@@ -11,11 +11,13 @@ use axum::http::{Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use axum::Router;
+use entitle_core::{Decision, ErrorKind};
 use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use super::decision::{host_error, Decided, Gateway, IdempotencyKey};
+use super::answer::{host_error, Decided};
+use super::decision::{Gateway, IdempotencyKey};
 use super::telemetry::{DecisionLabels, EndpointLabels};
 
 /// The path of the forward-auth endpoint.
@@ -53,8 +55,12 @@ async fn check(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: By
             gateway.check(fields, key.as_ref()).await
         }
         // Not a JSON object: the module reports exactly what is wrong and where.
-        _ => match gateway.generation().evaluate(&body) {
-            Ok(envelope) => decided_from(envelope),
+        _ => match gateway
+            .generation()
+            .evaluate(&body)
+            .and_then(Decided::module)
+        {
+            Ok(decided) => decided,
             Err(error) => host_error(
                 &gateway.generation(),
                 error.code(),
@@ -66,7 +72,7 @@ async fn check(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: By
     };
     let status = match decided.status.and_then(|s| StatusCode::from_u16(s).ok()) {
         Some(status) => status,
-        None if decided.summary.outcome == "ok" => StatusCode::OK,
+        None if decided.answered() => StatusCode::OK,
         None => StatusCode::BAD_REQUEST,
     };
     finish(&gateway, "check", started, &decided);
@@ -193,7 +199,7 @@ async fn forward_auth(
     finish(&gateway, "forward_auth", started, &decided);
     let wanted = decided
         .status
-        .or_else(|| decided.summary.result.as_ref().and_then(|r| r.http_status))
+        .or_else(|| decided.http_status())
         .unwrap_or(403);
     let status = match deny_status {
         Some(deny) if wanted != 200 => deny,
@@ -256,12 +262,10 @@ async fn status(
 ) -> Response {
     let started = Instant::now();
     let (decided, documents) = gateway.status_with_documents(&license, query.documents);
-    let status = match decided.summary.errors.first().map(|e| e.code.as_str()) {
-        None if decided.summary.outcome == "ok" => StatusCode::OK,
-        Some("unknown_license") => StatusCode::NOT_FOUND,
-        Some(code) if code.starts_with("unknown_") || code == "wrong_type" => {
-            StatusCode::BAD_REQUEST
-        }
+    let status = match decided.error_kind() {
+        None if decided.answered() => StatusCode::OK,
+        Some(ErrorKind::LicenseNotLoaded) => StatusCode::NOT_FOUND,
+        Some(ErrorKind::Reference | ErrorKind::Shape) => StatusCode::BAD_REQUEST,
         _ => StatusCode::SERVICE_UNAVAILABLE,
     };
     gateway
@@ -333,21 +337,21 @@ fn finish(gateway: &Gateway, endpoint: &str, started: Instant, decided: &Decided
 /// The `X-Entitle-*` headers of an answer.
 fn decided_headers(decided: &Decided) -> HeaderMap {
     let mut headers = HeaderMap::new();
-    put(&mut headers, "x-entitle-decision", decided.outcome());
-    put(&mut headers, "x-entitle-reason", decided.reason());
-    if let Some(result) = &decided.summary.result {
+    put(&mut headers, "x-entitle-decision", &decided.outcome());
+    put(&mut headers, "x-entitle-reason", &decided.reason());
+    if let Some(result) = decided.result() {
         if let Some(remaining) = result.remaining {
             put(&mut headers, "x-entitle-remaining", &remaining.to_string());
         }
         if let Some(until) = &result.valid_until {
-            put(&mut headers, "x-entitle-valid-until", until);
-        }
-        if result.decision.as_deref() == Some("allow_in_grace") {
-            let warning = format!("in grace: {}", decided.reason());
-            put(&mut headers, "x-entitle-warning", &warning);
+            put(&mut headers, "x-entitle-valid-until", &until.to_string());
         }
     }
-    if let Some(failure) = decided.failure {
+    if decided.decision() == Some(Decision::AllowInGrace) {
+        let warning = format!("in grace: {}", decided.reason());
+        put(&mut headers, "x-entitle-warning", &warning);
+    }
+    if let Some(failure) = decided.failure() {
         put(&mut headers, "x-entitle-failure", failure);
     }
     headers
@@ -387,13 +391,4 @@ fn json_type(response: &mut Response) {
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-}
-
-fn decided_from(envelope: String) -> Decided {
-    Decided {
-        summary: serde_json::from_str(&envelope).unwrap_or_default(),
-        envelope: envelope.into(),
-        failure: None,
-        status: None,
-    }
 }

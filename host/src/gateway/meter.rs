@@ -24,6 +24,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use entitle_core::MeterRecord;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
@@ -62,26 +63,6 @@ pub struct Reading {
     pub at: String,
     /// The count then.
     pub used: u64,
-}
-
-/// What a check's `record` asks to store.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Record {
-    /// The metric.
-    pub metric: String,
-    /// Its period.
-    pub period: RecordPeriod,
-    /// The count once the request's units are added.
-    pub used: u64,
-    /// When a soft limit was first crossed in the period.
-    pub soft_exceeded_at: Option<String>,
-}
-
-/// The period of a [`Record`].
-#[derive(Debug, Clone, Deserialize)]
-pub struct RecordPeriod {
-    /// First instant of the period.
-    pub start: String,
 }
 
 /// The usage of one license: its latest count per metric, and a version that
@@ -318,19 +299,15 @@ impl Meter {
         &self,
         _guard: &WriteGuard<'_>,
         license: &str,
-        record: &Record,
+        record: &MeterRecord,
         key: Option<Keyed<'_>>,
         answer: &str,
         now_unix: i64,
     ) -> Result<tokio::sync::oneshot::Receiver<Result<(), String>>, HostError> {
-        let start_unix = entitle_core::model::time::Timestamp::parse(&record.period.start)
-            .map(|t| t.unix())
-            .ok_or_else(|| HostError::Store {
-                detail: format!(
-                    "a record with a period start `{}` that is not a timestamp",
-                    record.period.start
-                ),
-            })?;
+        let start_unix = record.period.start.unix();
+        let period_start = record.period.start.to_string();
+        let metric = record.metric.as_str().to_string();
+        let soft_exceeded_at = record.soft_exceeded_at.map(|t| t.to_string());
         let used = i64::try_from(record.used).map_err(|_| HostError::Store {
             detail: format!("a count `{}` past what the database holds", record.used),
         })?;
@@ -338,11 +315,11 @@ impl Meter {
         let write = Write {
             interval_unix: now_unix - now_unix.rem_euclid(self.inner.reading_every),
             license: license.to_string(),
-            metric: record.metric.clone(),
-            period_start: record.period.start.clone(),
+            metric: metric.clone(),
+            period_start: period_start.clone(),
             start_unix,
             used,
-            soft_exceeded_at: record.soft_exceeded_at.clone(),
+            soft_exceeded_at: soft_exceeded_at.clone(),
             key: key.map(|k| (k.key.to_string(), k.fingerprint.to_string())),
             answer: answer.to_string(),
             now_unix,
@@ -362,11 +339,11 @@ impl Meter {
             let entry = latest.entry(license.to_string()).or_default();
             let mut usage = (**entry).clone();
             usage.metrics.insert(
-                record.metric.clone(),
+                metric,
                 Count {
                     used: record.used,
-                    soft_exceeded_at: record.soft_exceeded_at.clone(),
-                    period_start: record.period.start.clone(),
+                    soft_exceeded_at,
+                    period_start,
                 },
             );
             usage.version = usage.version.wrapping_add(1);

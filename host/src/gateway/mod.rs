@@ -5,6 +5,7 @@
 //!
 //! See `docs/gateway.md` for the endpoints, the headers and proxy set-ups.
 
+mod answer;
 mod args;
 mod audit;
 mod decision;
@@ -15,9 +16,10 @@ mod portal;
 mod server;
 mod telemetry;
 
+pub use answer::{Answer, Decided, Unread};
 pub use args::{DocumentArgs, ServeArgs};
 pub use audit::{replay, DecisionLog, Replay};
-pub use decision::{Decided, Gateway, Summary};
+pub use decision::Gateway;
 pub use generation::{Generation, Mode, Sources};
 pub use http::{router, FORWARD_AUTH};
 pub use meter::{Count, Durability, LicenseUsage, Meter};

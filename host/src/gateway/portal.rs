@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde_json::{json, Value};
 
-use super::decision::Decided;
+use super::answer::Decided;
 use super::generation::Generation;
 
 /// The documents behind one `status` answer.
@@ -51,7 +51,7 @@ impl Documents {
 
     /// The body of `/v1/status/{license}?documents=true`: the status answer
     /// as the module wrote it, byte for byte, beside the documents.
-    pub fn body(self, decided: &Decided) -> String {
+    pub fn body<T>(self, decided: &Decided<T>) -> String {
         let documents = json!({
                 "bundle": self.bundle,
                 "license": self.license,

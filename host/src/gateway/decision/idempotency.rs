@@ -4,9 +4,11 @@
 //! refused (docs/gateway.md, *Idempotency keys*).
 
 use chrono::{DateTime, Utc};
+use entitle_core::Decision;
 use serde_json::{Map, Value};
 
-use super::{decided, host_error, Decided, Gateway};
+use super::Gateway;
+use crate::gateway::answer::{host_error, Decided};
 use crate::gateway::generation::Generation;
 use crate::gateway::meter::{Earlier, LicenseUsage};
 
@@ -60,8 +62,14 @@ impl Gateway {
         now: DateTime<Utc>,
     ) -> Decided {
         match self.decide(generation, fields, &LicenseUsage::default(), now) {
-            Ok(current) if matches!(current.outcome(), "allow" | "allow_in_grace") => {
-                decided(first.into(), None)
+            Ok(current)
+                if matches!(
+                    current.decision(),
+                    Some(Decision::Allow | Decision::AllowInGrace)
+                ) =>
+            {
+                Decided::module(first)
+                    .unwrap_or_else(|error| self.failed(generation, fields, &error))
             }
             // A refusal or an error: the rules record nothing for either.
             Ok(refused) => refused,
