@@ -85,6 +85,25 @@ fn bench(c: &mut Criterion) {
         })
     });
     rules.finish();
+
+    // The typed API on documents read once: the rules, the usage of the
+    // current period and the answer as a value, with no JSON either way.
+    let typed = LoadedBundle::read(bundle.to_string().as_bytes()).unwrap();
+    let valid_license = typed.license(license.to_string().as_bytes()).unwrap();
+    let valid_usage = typed.usage(usage.to_string().as_bytes()).unwrap();
+    let consume = typed.ask_consume("api_calls", 1).unwrap();
+    let sso = typed.ask_feature("sso").unwrap();
+    let mut group = c.benchmark_group("typed");
+    group.bench_function("check_metric", |b| {
+        b.iter(|| typed.check(&valid_license, &valid_usage, &consume, now))
+    });
+    group.bench_function("check_feature", |b| {
+        b.iter(|| typed.check(&valid_license, &valid_usage, &sso, now))
+    });
+    group.bench_function("status", |b| {
+        b.iter(|| typed.status(&valid_license, &valid_usage, now))
+    });
+    group.finish();
 }
 
 criterion_group!(benches, bench);

@@ -48,7 +48,7 @@ pub mod schema;
 pub use api::envelope::{Envelope, Failure, Meta, Success, ENGINE_VERSION};
 pub use api::op::{Need, Op, OpSpec, OPS};
 pub use api::BundleMeta;
-pub use api::{evaluate, LoadedBundle, Rejected, ValidLicense, ValidUsage};
+pub use api::{evaluate, LoadedBundle, Rejected, ValidLicense, ValidUsage, ABI_VERSION};
 pub use entitlement::check::{Ask, Basis, CheckAnswer, QuotaUse};
 pub use entitlement::period::Period;
 pub use entitlement::reason::{Decision, Reason};
