@@ -6,8 +6,8 @@
 
 use std::io::Write;
 
-use entitle_core::Op;
-use serde::Deserialize;
+use entitle_core::{Envelope, ErrorCode, ErrorReport, Op};
+use serde::de::IgnoredAny;
 
 /// Where each field of an assembled request came from, so that an error
 /// at `$.license.seats` can name the file given to `--license`.
@@ -77,12 +77,12 @@ impl Sources {
     }
 
     /// One line for an error the engine reported, in the command line's words.
-    fn line(&self, error: &Reported) -> String {
+    fn line(&self, error: &ErrorReport) -> String {
         let (message, help) = (&error.message, &error.help);
         if let Some(file) = &self.whole {
             return format!("`{file}` at `{}`: {message} ({help})", error.path);
         }
-        let (field, rest) = split(&error.path);
+        let (field, rest) = split(error.path.as_str());
         match field.and_then(|field| self.source(field).map(|source| (field, source))) {
             Some((_, Source::File { flag, name })) => {
                 let at = if rest.is_empty() {
@@ -93,15 +93,15 @@ impl Sources {
                 format!("`{name}` ({flag}){at}: {message} ({help})")
             }
             Some((_, Source::Flag(flag))) if rest.is_empty() => {
-                let help = match error.code.as_str() {
-                    "wrong_type" | "out_of_range" => {
+                let help = match error.code {
+                    ErrorCode::WrongType | ErrorCode::OutOfRange => {
                         format!("see `entitle {} --help`", self.command())
                     }
                     _ => help.clone(),
                 };
                 format!("`{flag}`: {message} ({help})")
             }
-            None if error.code == "missing_field" && rest.is_empty() => {
+            None if error.code == ErrorCode::MissingField && rest.is_empty() => {
                 let flags = field.and_then(|field| hint(self.op, field));
                 match flags.and_then(|flags| Some((flags.first()?.split(' ').next()?, flags))) {
                     Some((name, flags)) => format!("`{name}` is missing: {}", pass(flags)),
@@ -160,28 +160,13 @@ fn pass(flags: &[&str]) -> String {
     format!("pass {}", flags.join(" or "))
 }
 
-/// An error of the envelope, as the engine wrote it.
-#[derive(Debug, Deserialize)]
-struct Reported {
-    code: String,
-    path: String,
-    message: String,
-    help: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct Failure {
-    #[serde(default)]
-    errors: Vec<Reported>,
-}
-
 /// Writes a line on `stderr` for each error of an error envelope, in the
 /// command line's words; nothing for any other answer.
 pub(super) fn explain(answer: &str, sources: &Sources, stderr: &mut dyn Write) {
-    let Ok(failure) = serde_json::from_str::<Failure>(answer) else {
+    let Ok(envelope) = serde_json::from_str::<Envelope<'_, IgnoredAny>>(answer) else {
         return;
     };
-    for error in &failure.errors {
+    for error in envelope.errors() {
         let _ = writeln!(stderr, "entitle: {}", sources.line(error));
     }
 }
@@ -258,13 +243,11 @@ pub(super) fn negative_numbers(command: clap::Command) -> clap::Command {
 mod tests {
     use super::*;
 
-    fn reported(code: &str, path: &str, message: &str, help: &str) -> Reported {
-        Reported {
-            code: code.into(),
-            path: path.into(),
-            message: message.into(),
-            help: help.into(),
-        }
+    /// An error as the engine writes it, read with its own type.
+    fn reported(code: &str, path: &str, message: &str, help: &str) -> ErrorReport {
+        let written =
+            serde_json::json!({"code": code, "path": path, "message": message, "help": help});
+        serde_json::from_value(written).unwrap()
     }
 
     #[test]
