@@ -2,6 +2,7 @@
 //! its standing and periods, offline validity, the reasons of a decision,
 //! and the `check`, `status` and `transition` rules built on them.
 
+pub mod basis;
 pub mod check;
 pub mod offline;
 pub mod period;

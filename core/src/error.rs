@@ -8,12 +8,15 @@ use serde::{Deserialize, Serialize};
 pub use crate::error::conflict::Conflict;
 pub use crate::error::rejection::Rejection;
 pub use code::{ErrorCode, ErrorKind};
+pub(crate) use coded::{coded, MARK};
 pub use report::{
     count_capped, echo, push_capped, ErrorReport, MAX_ECHO_CHARS, MAX_ERRORS, MAX_ERRORS_BYTES,
 };
 
 mod code;
+mod coded;
 pub mod conflict;
+mod constructors;
 pub mod rejection;
 mod report;
 

@@ -170,7 +170,7 @@ impl TryFrom<ChargeModelJson> for ChargeModel {
             // Refused by name, so the error's path ends at the field.
             return Err(format!(
                 "{m}unknown_field{m}{field}",
-                m = crate::reading::json::MARK
+                m = crate::error::MARK
             ));
         }
         Ok(match json.model {

@@ -9,9 +9,9 @@ use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::error::conflict::Conflict;
-use crate::error::{Error, JsonPath};
+use crate::error::{coded, Error, JsonPath};
 use crate::model::money::{exact_mul, Money, Price, PriceProblem};
-use crate::reading::json::{self, coded};
+use crate::reading::json;
 
 /// A percentage from 0 to 100, written as a plain decimal string
 /// (`"99.95"`): read like a price (no exponent, never negative) and never

@@ -15,7 +15,6 @@ use crate::model::license::License;
 use crate::model::time::{Date, Timestamp};
 use crate::reading::json;
 use crate::reading::signed::{self, DocumentKind, KeySet};
-use crate::reading::validate::unknown;
 
 /// An installation the customer declared.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -204,7 +203,7 @@ fn check(inventory: &Inventory, bundle: &Bundle, now: Timestamp, errors: &mut Ve
     let known: BTreeSet<&LicenseId> = inventory.licenses.iter().map(|l| &l.license).collect();
     let license_ref = |id: &LicenseId, path: JsonPath, errors: &mut Vec<Error>| {
         if !known.contains(id) {
-            errors.push(unknown(path, RefKind::License, id.as_str()));
+            errors.push(Error::unknown(path, RefKind::License, id.as_str()));
         }
     };
     let mut declared = BTreeSet::new();
@@ -249,7 +248,7 @@ fn check(inventory: &Inventory, bundle: &Bundle, now: Timestamp, errors: &mut Ve
         let at = root.key("telemetry").key("usage").index(i);
         license_ref(&s.license, at.key("license"), errors);
         if !bundle.features.contains_key(&s.metric) {
-            errors.push(unknown(
+            errors.push(Error::unknown(
                 at.key("metric"),
                 RefKind::Metric,
                 s.metric.as_str(),

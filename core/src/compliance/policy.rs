@@ -4,14 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use rust_decimal::Decimal;
 use serde::Deserialize;
 
-use crate::error::{Error, JsonPath, RefKind};
-use crate::model::bundle::Bundle;
 use crate::model::ids::{CategoryId, SeverityId, TierId};
 use crate::model::money::Price;
-use crate::reading::validate::unknown;
+
+mod validate;
+
+pub use validate::validate;
 
 /// The compliance section of a bundle. A detector whose entry is absent
 /// does not run.
@@ -116,94 +116,6 @@ routed!(AfterTermination {
     #[serde(default)]
     grace_days: u32,
 });
-
-/// Every problem of a bundle's compliance section; `root` is the bundle's path.
-pub fn validate(bundle: &Bundle, compliance: &Compliance, root: &JsonPath) -> Vec<Error> {
-    let at = root.key("compliance");
-    let mut errors = Vec::new();
-    let routes: [(&str, Option<Route<'_>>); 4] = [
-        ("spike", compliance.spike.as_ref().map(Spike::route)),
-        (
-            "over_deployment",
-            compliance
-                .over_deployment
-                .as_ref()
-                .map(OverDeployment::route),
-        ),
-        (
-            "undeclared",
-            compliance.undeclared.as_ref().map(Undeclared::route),
-        ),
-        (
-            "after_termination",
-            compliance
-                .after_termination
-                .as_ref()
-                .map(AfterTermination::route),
-        ),
-    ];
-    let Some(support) = &bundle.support else {
-        if routes.iter().any(|(_, r)| r.is_some()) {
-            errors.push(Error::MissingField {
-                path: root.key("support"),
-                field: "support".into(),
-            });
-        }
-        return errors;
-    };
-    for (name, route) in &routes {
-        let Some(route) = route else { continue };
-        let here = at.key(name);
-        if support.rank(route.severity).is_none() {
-            errors.push(unknown(
-                here.key("severity"),
-                RefKind::Severity,
-                route.severity.as_str(),
-            ));
-        }
-        if !support.categories.contains_key(route.queue) {
-            errors.push(unknown(
-                here.key("queue"),
-                RefKind::Category,
-                route.queue.as_str(),
-            ));
-        }
-        for (i, step) in route.steps.iter().enumerate() {
-            if support.rank(&step.severity).is_none() {
-                errors.push(unknown(
-                    here.key("severity_steps").index(i).key("severity"),
-                    RefKind::Severity,
-                    step.severity.as_str(),
-                ));
-            }
-        }
-    }
-    if let Some(spike) = &compliance.spike {
-        let here = at.key("spike");
-        if !(1..=366).contains(&spike.window_days) {
-            errors.push(Error::OutOfRange {
-                path: here.key("window_days"),
-                detail: format!("`window_days` is {}, not 1 to 366", spike.window_days),
-            });
-        }
-        if spike.factor.value() <= Decimal::ONE {
-            errors.push(Error::OutOfRange {
-                path: here.key("factor"),
-                detail: format!("a spike `factor` of `{}` is not more than 1", spike.factor),
-            });
-        }
-    }
-    for tier in compliance.seat_prices.keys() {
-        if !bundle.tiers.contains_key(tier) {
-            errors.push(unknown(
-                at.key("seat_prices").key(tier.as_str()),
-                RefKind::Tier,
-                tier.as_str(),
-            ));
-        }
-    }
-    errors
-}
 
 /// The severity of a finding whose measure is `measure`: the most severe of
 /// the route's severity and every step the measure reaches.

@@ -9,9 +9,11 @@ use crate::entitlement::terms::{Source, Terms};
 use crate::error::{Error, JsonPath};
 use crate::metering::meter::MeterRecord;
 use crate::model::bundle::{AfterGrace, Bundle, FeatureKind};
-use crate::model::ids::{BundleId, FeatureId, LicenseId};
+use crate::model::ids::FeatureId;
 use crate::model::license::{ExceptionState, License, LicenseStatus, Usage};
 use crate::model::time::Timestamp;
+
+pub use crate::entitlement::basis::Basis;
 
 /// What is asked: use of a feature, or consumption of units of a metric.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,21 +52,6 @@ impl Ask {
             Ask::Consume { amount, .. } => *amount,
         }
     }
-}
-
-/// What decided an answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
-pub enum Basis {
-    /// The license's status, term or offline validity.
-    License(LicenseId),
-    /// The bundle, issued later than the clock allows.
-    Bundle(BundleId),
-    /// The bundle's expiry policy.
-    ExpiryPolicy,
-    /// A grant from a tier, add-on or exception.
-    #[serde(untagged)]
-    Grant(Source),
 }
 
 /// A quota as it stood for this check.

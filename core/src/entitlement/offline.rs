@@ -3,7 +3,7 @@
 //! future beyond the bundle's clock skew), and the license's offline window.
 //! These rules hold whether or not the documents came signed.
 
-use crate::entitlement::check::Basis;
+use crate::entitlement::basis::Basis;
 use crate::entitlement::reason::Reason;
 use crate::model::bundle::Bundle;
 use crate::model::license::{License, OfflineWindow};

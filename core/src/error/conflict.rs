@@ -186,7 +186,18 @@ impl Conflict {
             Conflict::CreditDecreases => {
                 "give a band for worse uptime at least the credit of the band before it"
             }
-            other => crate::exceptions::policy::help(other).unwrap_or("make the two terms agree"),
+            Conflict::MissingFact => "give the fact; the bundle's `exception_policy.required_facts` requires it",
+            Conflict::DurationOverMaximum => {
+                "shorten the exception to the policy's `max_duration_days`, or split it into reviewed renewals"
+            }
+            Conflict::OverlappingException => {
+                "let the other exception end or revoke it first, or start this one after it"
+            }
+            Conflict::AlreadyGranted => "drop the feature: the license already has it",
+            Conflict::ApprovalNotRequired => "record approvals only by the roles the score requires",
+            Conflict::AmbiguousDuration => "give `expires_at` or `duration_days`, not both",
+            Conflict::WeightsNotHundred => "make the four weights add up to 100",
+            _ => "make the two terms agree",
         }
     }
 

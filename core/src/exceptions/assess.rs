@@ -18,7 +18,6 @@ use crate::model::bundle::Bundle;
 use crate::model::ids::{ExceptionId, FeatureId, LicenseId, RoleId};
 use crate::model::license::License;
 use crate::model::time::Timestamp;
-use crate::reading::validate::contradiction;
 
 /// The answer of `exception`.
 #[derive(Debug, Clone, Serialize)]
@@ -238,7 +237,7 @@ fn check_approvals(
     let not_required = |role: &RoleId, path: JsonPath| {
         let needed = required.is_none_or(|r| r.contains(role));
         (!needed).then(|| {
-            contradiction(
+            Error::contradiction(
                 path,
                 Conflict::ApprovalNotRequired,
                 format!("the request's score does not require role `{role}`"),
@@ -247,7 +246,7 @@ fn check_approvals(
     };
     let after_now = |instant: Timestamp, path: JsonPath| {
         (instant > now).then(|| {
-            contradiction(
+            Error::contradiction(
                 path,
                 Conflict::EventAfterNow,
                 format!("`{instant}` is after `now`, `{now}`"),
@@ -280,7 +279,7 @@ fn check_approvals(
                 .all(|role| request.approvals.iter().any(|a| &a.role == role))
         });
         if request.denied.is_some() || (required.is_some() && !complete) {
-            errors.push(contradiction(
+            errors.push(Error::contradiction(
                 at.key("revoked_at"),
                 Conflict::EventNotAllowed,
                 "only an exception approved by every required role, and not denied, can be revoked"

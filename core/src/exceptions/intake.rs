@@ -10,7 +10,6 @@ use crate::model::bundle::{Bundle, Enforcement, FeatureKind, Limit, Tier};
 use crate::model::ids::FeatureId;
 use crate::model::license::License;
 use crate::model::time::Timestamp;
-use crate::reading::validate::{contradiction, unknown};
 
 /// Seconds in a day of the policy's durations.
 pub(crate) const DAY: i64 = 86_400;
@@ -38,7 +37,7 @@ pub(crate) fn intake(
 ) -> Option<Window> {
     for fact in &policy.required_facts {
         if !request.gives(*fact) {
-            errors.push(contradiction(
+            errors.push(Error::contradiction(
                 at.key(fact.field()),
                 Conflict::MissingFact,
                 format!("the policy requires the request's `{}`", fact.field()),
@@ -50,7 +49,7 @@ pub(crate) fn intake(
         && request.quota_increments.is_empty()
         && request.grace_hours.is_empty();
     if grants {
-        errors.push(contradiction(
+        errors.push(Error::contradiction(
             at.clone(),
             Conflict::EmptyGrant,
             format!("request `{}` asks for nothing", request.id),
@@ -70,13 +69,15 @@ pub(crate) fn intake(
         }
         seen.push(f);
         match bundle.features.get(f) {
-            None => errors.push(unknown(path, RefKind::Feature, f.as_str())),
-            Some(feature) if feature.kind == FeatureKind::Metered => errors.push(contradiction(
-                path,
-                Conflict::MeteredFeatureGrant,
-                format!("`{f}` is metered: ask for units with `quota_increments`"),
-            )),
-            Some(_) if granted(bundle, license, tier, f) => errors.push(contradiction(
+            None => errors.push(Error::unknown(path, RefKind::Feature, f.as_str())),
+            Some(feature) if feature.kind == FeatureKind::Metered => {
+                errors.push(Error::contradiction(
+                    path,
+                    Conflict::MeteredFeatureGrant,
+                    format!("`{f}` is metered: ask for units with `quota_increments`"),
+                ))
+            }
+            Some(_) if granted(bundle, license, tier, f) => errors.push(Error::contradiction(
                 path,
                 Conflict::AlreadyGranted,
                 format!("the license already grants `{f}` by its tier or an add-on"),
@@ -88,11 +89,11 @@ pub(crate) fn intake(
         let path = at.key("quota_increments").key(metric.as_str());
         let quota = tier.and_then(|t| t.quotas.get(metric));
         if !metered(bundle, metric) {
-            errors.push(unknown(path, RefKind::Metric, metric.as_str()));
+            errors.push(Error::unknown(path, RefKind::Metric, metric.as_str()));
         } else if *extra == 0 {
             errors.push(not_positive(path, "a quota increment"));
         } else if !quota.is_some_and(|q| matches!(q.limit, Limit::Units(_))) {
-            errors.push(contradiction(
+            errors.push(Error::contradiction(
                 path,
                 Conflict::IncrementWithoutQuota,
                 format!(
@@ -110,11 +111,11 @@ pub(crate) fn intake(
             .and_then(|t| t.quotas.get(metric))
             .is_some_and(|q| matches!(q.enforcement, Enforcement::Soft { .. }));
         if !metered(bundle, metric) {
-            errors.push(unknown(path, RefKind::Metric, metric.as_str()));
+            errors.push(Error::unknown(path, RefKind::Metric, metric.as_str()));
         } else if *hours == 0 {
             errors.push(not_positive(path, "extra grace hours"));
         } else if !soft {
-            errors.push(contradiction(
+            errors.push(Error::contradiction(
                 path,
                 Conflict::GraceWithoutSoftQuota,
                 format!("tier `{}` does not enforce `{metric}` softly", license.tier),
@@ -144,7 +145,7 @@ fn window(
     };
     let (expires_at, end_path) = match (request.expires_at, request.duration_days) {
         (Some(_), Some(_)) => {
-            errors.push(contradiction(
+            errors.push(Error::contradiction(
                 at.key("duration_days"),
                 Conflict::AmbiguousDuration,
                 "the request gives both `expires_at` and `duration_days`".into(),
@@ -177,7 +178,7 @@ fn window(
         }
     };
     if expires_at <= starts_at {
-        errors.push(contradiction(
+        errors.push(Error::contradiction(
             end_path,
             Conflict::ExceptionEndsBeforeStart,
             format!("the request expires at `{expires_at}`, not after it starts at `{starts_at}`"),
@@ -188,7 +189,7 @@ fn window(
     let days = u64::try_from(seconds.div_euclid(DAY) + i64::from(seconds.rem_euclid(DAY) > 0))
         .unwrap_or(u64::MAX);
     if days > u64::from(policy.max_duration_days) {
-        errors.push(contradiction(
+        errors.push(Error::contradiction(
             end_path,
             Conflict::DurationOverMaximum,
             format!(
@@ -240,7 +241,7 @@ fn overlap(
             && w.starts_at < e.ends_at()
     });
     if let Some(e) = clash {
-        errors.push(contradiction(
+        errors.push(Error::contradiction(
             path,
             Conflict::OverlappingException,
             format!(

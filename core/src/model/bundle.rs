@@ -7,10 +7,10 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::billing::charge::ChargeModel;
+use crate::error::coded;
 use crate::model::ids::{AddOnId, BundleId, CalendarId, ControlId, FeatureId, TierId};
 use crate::model::money::{Currency, Price};
 use crate::model::route::{FailureMode, Gateway};
-use crate::reading::json::coded;
 use crate::support::calendar::Calendar;
 
 /// The vendor's policy. Maps are keyed by id; ids are unique by construction
@@ -369,7 +369,7 @@ fn only(given: &[(&'static str, bool)], allowed: &[&str]) -> Result<(), String> 
     {
         Some((field, _)) => Err(format!(
             "{m}unknown_field{m}{field}",
-            m = crate::reading::json::MARK
+            m = crate::error::MARK
         )),
         None => Ok(()),
     }

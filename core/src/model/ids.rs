@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::reading::json::coded;
+use crate::error::coded;
 
 /// Longest id accepted; ids are names, not payloads.
 const MAX_ID_LEN: usize = 128;

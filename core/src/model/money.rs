@@ -11,8 +11,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize, Serializer};
 
-use crate::error::{Conflict, Error, JsonPath};
-use crate::reading::json::coded;
+use crate::error::{coded, Conflict, Error, JsonPath};
 
 mod exact;
 

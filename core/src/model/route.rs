@@ -90,7 +90,7 @@ impl TryFrom<RouteJson> for Route {
             (Some(_), _, _) => {
                 return Err(format!(
                     "{m}ambiguous_check{m}a route names a `feature`, or a `metric` with an `amount`, not both",
-                    m = crate::reading::json::MARK
+                    m = crate::error::MARK
                 ))
             }
         };

@@ -10,7 +10,7 @@ use chrono::{
 use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::reading::json::coded;
+use crate::error::coded;
 
 /// The first instant the engine reads or writes, `0000-01-01T00:00:00Z`,
 /// in seconds since the Unix epoch.

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde_json::{Map, Value};
 
-use crate::error::{Error, JsonPath};
+use crate::error::{coded, Conflict, Error, JsonPath, MARK};
 use crate::reading::strict::{Step, Strict};
 use std::cell::RefCell;
 
@@ -15,10 +15,6 @@ pub const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
 
 /// The deepest nesting the engine reads; no document of the schema comes close.
 pub const MAX_DEPTH: usize = 64;
-
-/// Marks the messages of the engine's own leaf types so that
-/// [`classify`] can turn them back into typed errors.
-pub(crate) const MARK: char = '\u{1f}';
 
 /// Parses request bytes into a JSON value, refusing invalid UTF-8, oversized
 /// input, syntax errors, duplicate keys and nesting deeper than [`MAX_DEPTH`].
@@ -172,7 +168,7 @@ pub(crate) fn classify(message: &str, path: JsonPath, last_key: Option<&str>) ->
             "ambiguous_check" => Error::Contradiction {
                 path,
                 detail: value,
-                code: crate::error::Conflict::AmbiguousCheck,
+                code: Conflict::AmbiguousCheck,
             },
             _ => Error::WrongType {
                 path,
@@ -249,11 +245,6 @@ fn backticked(message: &str, prefix: &str) -> Option<String> {
     let rest = message.strip_prefix(prefix)?;
     let end = rest.find('`')?;
     rest.get(..end).map(str::to_string)
-}
-
-/// A serde custom error carrying one of the engine's codes and the offending text.
-pub(crate) fn coded<E: de::Error>(code: &str, value: &str) -> E {
-    E::custom(format!("{MARK}{code}{MARK}{value}"))
 }
 
 /// A step of the path to where parsing failed, owned because the parser

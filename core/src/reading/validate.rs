@@ -11,20 +11,6 @@ use crate::model::bundle::{
 use crate::model::ids::{AddOnId, FeatureId, TierId};
 use crate::model::license::{License, Usage};
 
-/// A contradiction between two terms, with its code.
-pub(crate) fn contradiction(path: JsonPath, code: Conflict, detail: String) -> Error {
-    Error::Contradiction { path, detail, code }
-}
-
-/// A name that refers to nothing declared.
-pub(crate) fn unknown(path: JsonPath, kind: RefKind, name: &str) -> Error {
-    Error::UnknownReference {
-        path,
-        kind,
-        name: name.to_string(),
-    }
-}
-
 /// Every problem of a bundle on its own; `root` is where it sits in the request.
 pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
     let mut errors = Vec::new();
@@ -35,7 +21,7 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
             .is_some_and(|x| x.kind == FeatureKind::Metered)
     };
     if bundle.tiers.is_empty() {
-        errors.push(contradiction(
+        errors.push(Error::contradiction(
             root.key("tiers"),
             Conflict::NoTiers,
             "the bundle declares no tier".into(),
@@ -67,14 +53,14 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
     for (tier_id, tier) in &bundle.tiers {
         let at = root.key("tiers").key(tier_id.as_str());
         if let Some(other) = ranks.insert(tier.rank, tier_id.as_str()) {
-            errors.push(contradiction(
+            errors.push(Error::contradiction(
                 at.key("rank"),
                 Conflict::DuplicateRank,
                 format!("tiers `{other}` and `{tier_id}` share rank `{}`", tier.rank),
             ));
         }
         if tier.max_seats == Some(0) {
-            errors.push(not_positive(at.key("max_seats"), "max_seats", "0"));
+            errors.push(Error::not_positive(at.key("max_seats"), "max_seats", "0"));
         }
         errors.extend(crate::billing::credit::validate(
             &tier.service_credits,
@@ -91,11 +77,11 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
                 });
             } else if !features.contains_key(f) {
                 push_capped(&mut errors, || {
-                    unknown(path(), RefKind::Feature, f.as_str())
+                    Error::unknown(path(), RefKind::Feature, f.as_str())
                 });
             } else if is_metered(f) && !tier.quotas.contains_key(f) {
                 push_capped(&mut errors, || {
-                    contradiction(
+                    Error::contradiction(
                         path(),
                         Conflict::MeteredWithoutQuota,
                         format!("tier `{tier_id}` grants metered feature `{f}` without a quota"),
@@ -106,22 +92,30 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
         for (metric, quota) in &tier.quotas {
             let path = at.key("quotas").key(metric.as_str());
             if !features.contains_key(metric) {
-                errors.push(unknown(path.clone(), RefKind::Metric, metric.as_str()));
+                errors.push(Error::unknown(
+                    path.clone(),
+                    RefKind::Metric,
+                    metric.as_str(),
+                ));
             } else if !is_metered(metric) {
-                errors.push(contradiction(
+                errors.push(Error::contradiction(
                     path.clone(),
                     Conflict::NotMetered,
                     format!("feature `{metric}` is boolean and takes no quota"),
                 ));
             } else if !tier.features.contains(metric) {
-                errors.push(contradiction(
+                errors.push(Error::contradiction(
                     path.clone(),
                     Conflict::QuotaForUngrantedFeature,
                     format!("tier `{tier_id}` sets a quota on `{metric}` but does not grant it"),
                 ));
             }
             if quota.limit == Limit::Units(0) {
-                errors.push(not_positive(path.key("limit"), "a quota's limit", "0"));
+                errors.push(Error::not_positive(
+                    path.key("limit"),
+                    "a quota's limit",
+                    "0",
+                ));
             }
             if let Enforcement::Soft {
                 grace_allowance,
@@ -131,14 +125,14 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
                 let e = path.key("enforcement");
                 match grace_allowance {
                     GraceAllowance::Percent(p) if p.is_sign_negative() || p.is_zero() => {
-                        errors.push(not_positive(
+                        errors.push(Error::not_positive(
                             e.key("grace_allowance").key("percent"),
                             "a grace percentage",
                             &p.to_string(),
                         ));
                     }
                     GraceAllowance::Units(0) => {
-                        errors.push(not_positive(
+                        errors.push(Error::not_positive(
                             e.key("grace_allowance").key("units"),
                             "a grace allowance",
                             "0",
@@ -147,10 +141,14 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
                     _ => {}
                 }
                 if *grace_hours == 0 {
-                    errors.push(not_positive(e.key("grace_hours"), "a grace duration", "0"));
+                    errors.push(Error::not_positive(
+                        e.key("grace_hours"),
+                        "a grace duration",
+                        "0",
+                    ));
                 }
                 if matches!(quota.limit, Limit::Unlimited) {
-                    errors.push(contradiction(
+                    errors.push(Error::contradiction(
                         e,
                         Conflict::SoftUnlimited,
                         "an unlimited quota has nothing to be soft about".into(),
@@ -161,7 +159,7 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
         for (control, value) in &tier.controls {
             let path = at.key("controls").key(control.as_str());
             match bundle.controls.get(control) {
-                None => errors.push(unknown(path, RefKind::Control, control.as_str())),
+                None => errors.push(Error::unknown(path, RefKind::Control, control.as_str())),
                 Some(kind) => check_control(kind, value, path, &mut errors),
             }
         }
@@ -179,7 +177,7 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
     for (control, kind) in &bundle.controls {
         if let ControlType::Choice { choices } = kind {
             if choices.is_empty() {
-                errors.push(contradiction(
+                errors.push(Error::contradiction(
                     root.key("controls").key(control.as_str()).key("choices"),
                     Conflict::NoChoices,
                     "a choice control needs at least one choice".into(),
@@ -190,7 +188,7 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
     for (addon_id, addon) in &bundle.addons {
         let at = root.key("addons").key(addon_id.as_str());
         if addon.tiers.is_empty() {
-            errors.push(contradiction(
+            errors.push(Error::contradiction(
                 at.key("tiers"),
                 Conflict::AddonFitsNoTier,
                 format!("add-on `{addon_id}` fits no tier"),
@@ -198,7 +196,11 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
         }
         for (i, t) in addon.tiers.iter().enumerate() {
             if !bundle.tiers.contains_key(t) {
-                errors.push(unknown(at.key("tiers").index(i), RefKind::Tier, t.as_str()));
+                errors.push(Error::unknown(
+                    at.key("tiers").index(i),
+                    RefKind::Tier,
+                    t.as_str(),
+                ));
             }
         }
         for (i, f) in addon.features.iter().enumerate() {
@@ -207,10 +209,10 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
         for (metric, extra) in &addon.quota_increments {
             let path = at.key("quota_increments").key(metric.as_str());
             if *extra == 0 {
-                errors.push(not_positive(path.clone(), "a quota increment", "0"));
+                errors.push(Error::not_positive(path.clone(), "a quota increment", "0"));
             }
             if !is_metered(metric) {
-                errors.push(unknown(path, RefKind::Metric, metric.as_str()));
+                errors.push(Error::unknown(path, RefKind::Metric, metric.as_str()));
                 continue;
             }
             for t in &addon.tiers {
@@ -219,7 +221,7 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
                     .get(t)
                     .is_some_and(|tier| !tier.quotas.contains_key(metric))
                 {
-                    errors.push(contradiction(
+                    errors.push(Error::contradiction(
                         path.clone(),
                         Conflict::IncrementWithoutQuota,
                         format!("tier `{t}` has no quota on `{metric}` for add-on `{addon_id}` to increase"),
@@ -231,7 +233,11 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
     for (metric, model) in &bundle.charges {
         let path = root.key("charges").key(metric.as_str());
         if !is_metered(metric) {
-            errors.push(unknown(path.clone(), RefKind::Metric, metric.as_str()));
+            errors.push(Error::unknown(
+                path.clone(),
+                RefKind::Metric,
+                metric.as_str(),
+            ));
         }
         errors.extend(model.validate(&path));
     }
@@ -241,13 +247,13 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
         for (field, tier) in [("from", &t.from), ("to", &t.to)] {
             if !bundle.tiers.contains_key(tier) {
                 push_capped(&mut errors, || {
-                    unknown(at().key(field), RefKind::Tier, tier.as_str())
+                    Error::unknown(at().key(field), RefKind::Tier, tier.as_str())
                 });
             }
         }
         if t.from == t.to {
             push_capped(&mut errors, || {
-                contradiction(
+                Error::contradiction(
                     at().key("to"),
                     Conflict::SelfTransition,
                     format!("a transition from `{}` to itself", t.from),
@@ -266,7 +272,7 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
     {
         for (i, f) in kept.iter().enumerate() {
             if !features.contains_key(f) {
-                errors.push(unknown(
+                errors.push(Error::unknown(
                     root.key("expiry")
                         .key("after_grace")
                         .key("features")
@@ -286,14 +292,6 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
     errors
 }
 
-fn not_positive(path: JsonPath, what: &str, value: &str) -> Error {
-    Error::NotPositive {
-        path,
-        what: what.to_string(),
-        value: value.to_string(),
-    }
-}
-
 fn check_control(
     kind: &ControlType,
     value: &ControlValue,
@@ -305,7 +303,7 @@ fn check_control(
         | (ControlType::Integer { .. }, ControlValue::Integer(_)) => {}
         (ControlType::Choice { choices }, ControlValue::Choice(c)) => {
             if !choices.contains(c) {
-                errors.push(contradiction(
+                errors.push(Error::contradiction(
                     path,
                     Conflict::UnknownChoice,
                     format!(
@@ -333,8 +331,8 @@ fn check_control(
 /// a tier's quota, which they can only increase.
 fn grant_feature(bundle: &Bundle, f: &FeatureId, path: JsonPath, errors: &mut Vec<Error>) {
     match bundle.features.get(f) {
-        None => errors.push(unknown(path, RefKind::Feature, f.as_str())),
-        Some(feature) if feature.kind == FeatureKind::Metered => errors.push(contradiction(
+        None => errors.push(Error::unknown(path, RefKind::Feature, f.as_str())),
+        Some(feature) if feature.kind == FeatureKind::Metered => errors.push(Error::contradiction(
             path,
             Conflict::MeteredFeatureGrant,
             format!(
@@ -361,7 +359,9 @@ pub(crate) fn addons(
         // are only counted (`push_capped`).
         let path = || root.index(i);
         match bundle.addons.get(a) {
-            None => push_capped(errors, || unknown(path(), RefKind::AddOn, a.as_str())),
+            None => push_capped(errors, || {
+                Error::unknown(path(), RefKind::AddOn, a.as_str())
+            }),
             Some(_) if !seen.insert(a) => push_capped(errors, || Error::Duplicate {
                 path: path(),
                 what: "add-on".into(),
@@ -370,7 +370,7 @@ pub(crate) fn addons(
             Some(addon) => {
                 if let Some(tier) = tier.filter(|t| !addon.tiers.contains(t)) {
                     push_capped(errors, || {
-                        contradiction(
+                        Error::contradiction(
                             path(),
                             Conflict::AddonNotForTier,
                             format!("add-on `{a}` does not fit tier `{tier}`"),
@@ -387,7 +387,7 @@ pub fn license(bundle: &Bundle, license: &License, root: &JsonPath) -> Vec<Error
     let mut errors = Vec::new();
     let tier = bundle.tiers.get(&license.tier);
     if tier.is_none() {
-        errors.push(unknown(
+        errors.push(Error::unknown(
             root.key("tier"),
             RefKind::Tier,
             license.tier.as_str(),
@@ -401,11 +401,11 @@ pub fn license(bundle: &Bundle, license: &License, root: &JsonPath) -> Vec<Error
         &mut errors,
     );
     if license.seats == 0 {
-        errors.push(not_positive(root.key("seats"), "seats", "0"));
+        errors.push(Error::not_positive(root.key("seats"), "seats", "0"));
     }
     if let Some(max) = tier.and_then(|t| t.max_seats) {
         if license.seats > max {
-            errors.push(contradiction(
+            errors.push(Error::contradiction(
                 root.key("seats"),
                 Conflict::SeatsOverTierMax,
                 format!(
@@ -416,7 +416,7 @@ pub fn license(bundle: &Bundle, license: &License, root: &JsonPath) -> Vec<Error
         }
     }
     if license.term.end <= license.term.start {
-        errors.push(contradiction(
+        errors.push(Error::contradiction(
             root.key("term").key("end"),
             Conflict::TermEndsBeforeStart,
             format!(
@@ -427,7 +427,7 @@ pub fn license(bundle: &Bundle, license: &License, root: &JsonPath) -> Vec<Error
     }
     if let Some(window) = &license.offline {
         if window.not_after <= window.not_before {
-            errors.push(contradiction(
+            errors.push(Error::contradiction(
                 root.key("offline").key("not_after"),
                 Conflict::OfflineWindowEndsBeforeStart,
                 format!(
@@ -448,7 +448,7 @@ pub fn license(bundle: &Bundle, license: &License, root: &JsonPath) -> Vec<Error
             });
         }
         if e.expires_at <= e.starts_at {
-            errors.push(contradiction(
+            errors.push(Error::contradiction(
                 at.key("expires_at"),
                 Conflict::ExceptionEndsBeforeStart,
                 format!(
@@ -458,14 +458,14 @@ pub fn license(bundle: &Bundle, license: &License, root: &JsonPath) -> Vec<Error
             ));
         }
         if e.approver.trim().is_empty() {
-            errors.push(contradiction(
+            errors.push(Error::contradiction(
                 at.key("approver"),
                 Conflict::MissingApprover,
                 format!("exception `{}` names no approver", e.id),
             ));
         }
         if e.reason.trim().is_empty() {
-            errors.push(contradiction(
+            errors.push(Error::contradiction(
                 at.key("reason"),
                 Conflict::MissingReason,
                 format!("exception `{}` gives no reason", e.id),
@@ -476,7 +476,7 @@ pub fn license(bundle: &Bundle, license: &License, root: &JsonPath) -> Vec<Error
             && grants.quota_increments.is_empty()
             && grants.grace_hours.is_empty()
         {
-            errors.push(contradiction(
+            errors.push(Error::contradiction(
                 at.key("grants"),
                 Conflict::EmptyGrant,
                 format!("exception `{}` grants nothing", e.id),
@@ -497,10 +497,10 @@ pub fn license(bundle: &Bundle, license: &License, root: &JsonPath) -> Vec<Error
                 .key("quota_increments")
                 .key(metric.as_str());
             if *extra == 0 {
-                errors.push(not_positive(path.clone(), "a quota increment", "0"));
+                errors.push(Error::not_positive(path.clone(), "a quota increment", "0"));
             }
             if quotas.is_some_and(|q| !q.contains_key(metric)) {
-                errors.push(contradiction(
+                errors.push(Error::contradiction(
                     path,
                     Conflict::IncrementWithoutQuota,
                     format!(
@@ -513,13 +513,13 @@ pub fn license(bundle: &Bundle, license: &License, root: &JsonPath) -> Vec<Error
         for (metric, hours) in &grants.grace_hours {
             let path = at.key("grants").key("grace_hours").key(metric.as_str());
             if *hours == 0 {
-                errors.push(not_positive(path.clone(), "extra grace hours", "0"));
+                errors.push(Error::not_positive(path.clone(), "extra grace hours", "0"));
             }
             let soft = quotas
                 .and_then(|q| q.get(metric))
                 .is_some_and(|q| matches!(q.enforcement, Enforcement::Soft { .. }));
             if tier.is_some() && !soft {
-                errors.push(contradiction(
+                errors.push(Error::contradiction(
                     path,
                     Conflict::GraceWithoutSoftQuota,
                     format!(
@@ -545,7 +545,7 @@ pub fn usage(bundle: &Bundle, usage: &Usage, root: &JsonPath) -> Vec<Error> {
                 .is_none_or(|f| f.kind != FeatureKind::Metered)
         })
         .map(|m| {
-            unknown(
+            Error::unknown(
                 root.key("metrics").key(m.as_str()),
                 RefKind::Metric,
                 m.as_str(),

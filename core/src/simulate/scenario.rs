@@ -10,7 +10,6 @@ use crate::model::bundle::{Bundle, FeatureKind};
 use crate::model::ids::{FeatureId, InstallationId};
 use crate::model::license::{LicenseStatus, Usage};
 use crate::model::time::Timestamp;
-use crate::reading::validate::{contradiction, unknown};
 use crate::support::case::{self, Case};
 
 /// A scenario to replay.
@@ -140,13 +139,13 @@ pub fn check(bundle: &Bundle, scenario: &Scenario, at: &JsonPath) -> Vec<Error> 
     for (i, f) in scenario.watch.features.iter().enumerate() {
         if !bundle.features.contains_key(f) {
             let path = at.key("watch").key("features").index(i);
-            errors.push(unknown(path, RefKind::Feature, f.as_str()));
+            errors.push(Error::unknown(path, RefKind::Feature, f.as_str()));
         }
     }
     for (i, m) in scenario.watch.metrics.iter().enumerate() {
         if !metered(m) {
             let path = at.key("watch").key("metrics").index(i);
-            errors.push(unknown(path, RefKind::Metric, m.as_str()));
+            errors.push(Error::unknown(path, RefKind::Metric, m.as_str()));
         }
     }
     let mut last = scenario.from;
@@ -160,7 +159,7 @@ pub fn check(bundle: &Bundle, scenario: &Scenario, at: &JsonPath) -> Vec<Error> 
             _ => path.key("at"),
         };
         if t < last {
-            errors.push(contradiction(
+            errors.push(Error::contradiction(
                 time_field,
                 Conflict::EventsOutOfOrder,
                 format!("the event at `{t}` comes after one at `{last}` (or the scenario's start)"),
@@ -174,7 +173,7 @@ pub fn check(bundle: &Bundle, scenario: &Scenario, at: &JsonPath) -> Vec<Error> 
         last = last.max(t);
         match event {
             ScenarioEvent::Usage { metric, .. } if !metered(metric) => {
-                errors.push(unknown(
+                errors.push(Error::unknown(
                     path.key("metric"),
                     RefKind::Metric,
                     metric.as_str(),
@@ -186,7 +185,7 @@ pub fn check(bundle: &Bundle, scenario: &Scenario, at: &JsonPath) -> Vec<Error> 
                 ..
             } => {
                 if last_seen.is_some_and(|l| l < t) {
-                    errors.push(contradiction(
+                    errors.push(Error::contradiction(
                         path.key("last_seen"),
                         Conflict::LastSeenBeforeFirstSeen,
                         format!(

@@ -8,7 +8,6 @@ use crate::error::{Conflict, Error, JsonPath, RefKind};
 use crate::model::ids::{CaseId, CategoryId, EvidenceId, PhaseId, RoleId, SeverityId, SignalId};
 use crate::model::money::Price;
 use crate::model::time::{Timestamp, Zone};
-use crate::reading::validate::{contradiction as conflict, unknown};
 use crate::support::policy::{Category, ReopenRule, Support};
 
 /// A support case.
@@ -180,14 +179,14 @@ pub fn check<'a>(
 ) -> Option<&'a Category> {
     let category = support.categories.get(&case.category);
     if category.is_none() {
-        errors.push(unknown(
+        errors.push(Error::unknown(
             at.key("category"),
             RefKind::Category,
             case.category.as_str(),
         ));
     }
     if case.opened_at > now {
-        errors.push(conflict(
+        errors.push(Error::contradiction(
             at.key("opened_at"),
             Conflict::EventAfterNow,
             format!("the case opens at `{}`, after `now`", case.opened_at),
@@ -203,7 +202,7 @@ pub fn check<'a>(
         |e: &EvidenceId| support.categories.values().any(|c| c.evidence.contains(e));
     for (i, e) in case.evidence.iter().enumerate() {
         if !known_evidence(e) {
-            errors.push(unknown(
+            errors.push(Error::unknown(
                 at.key("evidence").index(i),
                 RefKind::Evidence,
                 e.as_str(),
@@ -218,13 +217,13 @@ pub fn check<'a>(
         let path = at.key("events").index(i);
         let t = event.at();
         if t < last {
-            errors.push(conflict(
+            errors.push(Error::contradiction(
                 path.key("at"),
                 Conflict::EventsOutOfOrder,
                 format!("the event at `{t}` comes after one at `{last}` (or the opening)"),
             ));
         } else if t > now {
-            errors.push(conflict(
+            errors.push(Error::contradiction(
                 path.key("at"),
                 Conflict::EventAfterNow,
                 format!("the event at `{t}` is after `now` (`{now}`)"),
@@ -233,7 +232,7 @@ pub fn check<'a>(
         last = last.max(t);
         let state = if resolved { "resolved" } else { "open" };
         let not_allowed = |what: &str| {
-            conflict(
+            Error::contradiction(
                 path.key("type"),
                 Conflict::EventNotAllowed,
                 format!("`{what}` is not allowed while the case is {state}"),
@@ -246,7 +245,7 @@ pub fn check<'a>(
             Event::CustomerReply { .. } => waiting = false,
             Event::EvidenceReceived { evidence, .. } => {
                 if !known_evidence(evidence) {
-                    errors.push(unknown(
+                    errors.push(Error::unknown(
                         path.key("evidence"),
                         RefKind::Evidence,
                         evidence.as_str(),
@@ -263,14 +262,14 @@ pub fn check<'a>(
             Event::Reopened { .. } => errors.push(not_allowed("reopened")),
             _ if resolved => errors.push(not_allowed(kind(event))),
             Event::WaitingOnCustomer { .. } if waiting => {
-                errors.push(conflict(
+                errors.push(Error::contradiction(
                     path.key("type"),
                     Conflict::EventNotAllowed,
                     "the case is already waiting on the customer".into(),
                 ));
             }
             Event::WaitingOnCustomer { .. } => waiting = true,
-            Event::Resumed { .. } if !waiting => errors.push(conflict(
+            Event::Resumed { .. } if !waiting => errors.push(Error::contradiction(
                 path.key("type"),
                 Conflict::ResumeWithoutPause,
                 "`resumed` while the case is not waiting on the customer".into(),
@@ -279,9 +278,13 @@ pub fn check<'a>(
             Event::PhaseEntered { phase: to, .. } => {
                 let declared = category.is_none_or(|c| c.phases.iter().any(|p| &p.phase == to));
                 if !declared {
-                    errors.push(unknown(path.key("phase"), RefKind::Phase, to.as_str()));
+                    errors.push(Error::unknown(
+                        path.key("phase"),
+                        RefKind::Phase,
+                        to.as_str(),
+                    ));
                 } else if phase == Some(to) {
-                    errors.push(conflict(
+                    errors.push(Error::contradiction(
                         path.key("phase"),
                         Conflict::EventNotAllowed,
                         format!("the case is already in phase `{to}`"),
@@ -318,7 +321,11 @@ pub fn check<'a>(
                     });
                 }
                 if let Some(s) = severity.as_ref().filter(|s| support.rank(s).is_none()) {
-                    errors.push(unknown(path.key("severity"), RefKind::Severity, s.as_str()));
+                    errors.push(Error::unknown(
+                        path.key("severity"),
+                        RefKind::Severity,
+                        s.as_str(),
+                    ));
                 }
             }
             Event::EscalationPaused { by, until, .. } => {
@@ -364,7 +371,7 @@ fn kind(event: &Event) -> &'static str {
 
 fn permitted(by: &RoleId, roles: &[RoleId], what: &str, path: &JsonPath, errors: &mut Vec<Error>) {
     if !roles.contains(by) {
-        errors.push(conflict(
+        errors.push(Error::contradiction(
             path.key("by"),
             Conflict::NotPermitted,
             format!(

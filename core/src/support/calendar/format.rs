@@ -4,9 +4,8 @@ use chrono::{NaiveDate, Weekday};
 use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
-use crate::error::{Error, JsonPath};
+use crate::error::{coded, Error, JsonPath};
 use crate::model::time::{Date, Zone};
-use crate::reading::json::coded;
 
 /// Minutes in a day.
 pub(crate) const DAY: u32 = 24 * 60;

@@ -8,7 +8,6 @@ use crate::model::bundle::Bundle;
 use crate::model::ids::CalendarId;
 
 use super::{Support, Target, Trigger};
-use crate::reading::validate::unknown;
 
 /// Every problem of a bundle's support section; `at` is its path.
 pub fn validate(bundle: &Bundle, support: &Support, at: &JsonPath) -> Vec<Error> {
@@ -31,7 +30,7 @@ pub fn validate(bundle: &Bundle, support: &Support, at: &JsonPath) -> Vec<Error>
     }
     let known = |s| support.rank(s).is_some();
     if !known(&support.default_severity) {
-        errors.push(unknown(
+        errors.push(Error::unknown(
             at.key("default_severity"),
             RefKind::Severity,
             support.default_severity.as_str(),
@@ -40,7 +39,7 @@ pub fn validate(bundle: &Bundle, support: &Support, at: &JsonPath) -> Vec<Error>
     for (i, rule) in support.severity_rules.iter().enumerate() {
         let path = at.key("severity_rules").index(i);
         if !known(&rule.severity) {
-            errors.push(unknown(
+            errors.push(Error::unknown(
                 path.key("severity"),
                 RefKind::Severity,
                 rule.severity.as_str(),
@@ -72,12 +71,16 @@ pub fn validate(bundle: &Bundle, support: &Support, at: &JsonPath) -> Vec<Error>
     for (tier, by_severity) in &support.sla.policies {
         let path = sla.key("policies").key(tier.as_str());
         if !bundle.tiers.contains_key(tier) {
-            errors.push(unknown(path.clone(), RefKind::Tier, tier.as_str()));
+            errors.push(Error::unknown(path.clone(), RefKind::Tier, tier.as_str()));
         }
         for (severity, policy) in by_severity {
             let p = path.key(severity.as_str());
             if !known(severity) {
-                errors.push(unknown(p.clone(), RefKind::Severity, severity.as_str()));
+                errors.push(Error::unknown(
+                    p.clone(),
+                    RefKind::Severity,
+                    severity.as_str(),
+                ));
             }
             target(
                 bundle,
@@ -157,14 +160,18 @@ pub fn validate(bundle: &Bundle, support: &Support, at: &JsonPath) -> Vec<Error>
             let p = path.key("on").index(j);
             match trigger {
                 Trigger::Severity { at_least } if !known(at_least) => {
-                    errors.push(unknown(
+                    errors.push(Error::unknown(
                         p.key("at_least"),
                         RefKind::Severity,
                         at_least.as_str(),
                     ));
                 }
                 Trigger::PhaseOverdue { phase: Some(phase) } if !phases.contains(phase) => {
-                    errors.push(unknown(p.key("phase"), RefKind::Phase, phase.as_str()));
+                    errors.push(Error::unknown(
+                        p.key("phase"),
+                        RefKind::Phase,
+                        phase.as_str(),
+                    ));
                 }
                 _ => {}
             }
@@ -241,6 +248,6 @@ fn minutes(value: u32, at: &JsonPath, errors: &mut Vec<Error>) {
 
 fn calendar(bundle: &Bundle, id: &CalendarId, at: &JsonPath, errors: &mut Vec<Error>) {
     if !bundle.calendars.contains_key(id) {
-        errors.push(unknown(at.clone(), RefKind::Calendar, id.as_str()));
+        errors.push(Error::unknown(at.clone(), RefKind::Calendar, id.as_str()));
     }
 }
