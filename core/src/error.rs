@@ -34,8 +34,8 @@ impl JsonPath {
     /// This path extended by an object key; keys that are not plain
     /// identifiers are written in the bracket form `$["a b"]`.
     ///
-    /// A key longer than [`MAX_ECHO_CHARS`] is written cut, as [`echo`]
-    /// cuts it, in the bracket form.
+    /// A key longer than [`MAX_ECHO_CHARS`] is written cut, as every echo of
+    /// input is, in the bracket form.
     pub fn key(&self, key: &str) -> Self {
         // Paths are built for every entry validation walks, most of them
         // never reported: without the formatting machinery, and with one

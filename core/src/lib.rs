@@ -54,8 +54,10 @@ pub use entitlement::period::Period;
 pub use entitlement::reason::{Decision, Reason};
 pub use entitlement::status::Status as StatusAnswer;
 pub use entitlement::terms::Source;
-pub use error::{ErrorCode, ErrorKind, ErrorReport, JsonPath};
+pub use error::{
+    ErrorCode, ErrorKind, ErrorReport, JsonPath, MAX_ECHO_CHARS, MAX_ERRORS, MAX_ERRORS_BYTES,
+};
 pub use metering::meter::MeterRecord;
 pub use model::ids::{FeatureId, LicenseId, TierId};
-pub use model::time::Timestamp;
+pub use model::time::{Timestamp, FIRST_INSTANT, LAST_INSTANT};
 pub use reading::signed::{DocumentKind, FORMAT as SIGNED_FORMAT};

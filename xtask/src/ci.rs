@@ -82,12 +82,12 @@ const STEPS: &[Step] = &[
         },
     },
     Step {
-        name: "RUSTDOCFLAGS=\"-D missing_docs -D rustdoc::broken_intra_doc_links\" cargo doc -p entitle-core --no-deps --locked",
+        name: "RUSTDOCFLAGS=\"-D missing_docs -D warnings\" cargo doc -p entitle-core --no-deps --locked",
         run: Run::Cargo(
             &["doc", "-p", "entitle-core", "--no-deps", "--locked"],
             &[(
                 "RUSTDOCFLAGS",
-                "-D missing_docs -D rustdoc::broken_intra_doc_links",
+                "-D missing_docs -D warnings",
             )],
         ),
     },

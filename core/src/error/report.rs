@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{Error, ErrorCode, JsonPath};
 
 /// The most errors one answer lists; the others are counted in a last
-/// entry, [`Error::TooManyErrors`].
+/// entry, coded [`ErrorCode::TooManyErrors`](crate::ErrorCode::TooManyErrors).
 pub const MAX_ERRORS: usize = 100;
 
 /// The most bytes the listed errors take, as JSON: an error answer stays
@@ -137,7 +137,7 @@ impl ErrorReport {
     /// [`MAX_ERRORS_BYTES`] of JSON, then, if any are left out, one
     /// [`Error::TooManyErrors`] counting them.
     /// Errors [`push_capped`] only counted are counted with them.
-    pub fn list(errors: &[Error]) -> Vec<ErrorReport> {
+    pub(crate) fn list(errors: &[Error]) -> Vec<ErrorReport> {
         let mut reports = Vec::new();
         let mut bytes = 0;
         let mut omitted = 0;
