@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use crate::error::conflict::Conflict;
 use crate::error::{coded, Error, JsonPath};
 use crate::model::money::{exact_mul, Money, Price, PriceProblem};
-use crate::reading::json;
 
 /// A percentage from 0 to 100, written as a plain decimal string
 /// (`"99.95"`): read like a price (no exponent, never negative) and never
@@ -122,11 +121,6 @@ pub fn credit(
         basis,
         credit,
     })
-}
-
-/// Reads a request's `uptime`: a percentage from 0 to 100.
-pub fn read_uptime(value: serde_json::Value, path: &JsonPath) -> Result<Percent, Error> {
-    json::typed(value, path)
 }
 
 /// Every problem of a tier's schedule at `path`: thresholds and credits above

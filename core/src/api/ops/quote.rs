@@ -4,9 +4,10 @@
 use serde_json::{Map, Value};
 
 use super::Decide;
-use crate::billing::credit;
+use crate::billing::credit::Percent;
 use crate::billing::quote::{self, Quote};
 use crate::error::{Error, JsonPath};
+use crate::reading::json;
 
 /// Answers a `quote` request.
 pub(crate) fn answer(
@@ -15,7 +16,7 @@ pub(crate) fn answer(
 ) -> Result<Quote, Vec<Error>> {
     let uptime = fields
         .remove("uptime")
-        .map(|v| credit::read_uptime(v, &JsonPath::root().key("uptime")))
+        .map(|v| json::typed::<Percent>(v, &JsonPath::root().key("uptime")))
         .transpose()
         .map_err(|e| vec![e])?;
     quote::quote(at.bundle, at.license, at.usage, at.now, uptime).map_err(|e| vec![e])
