@@ -10,30 +10,31 @@
     clippy::indexing_slicing
 )]
 
-use std::path::PathBuf;
+mod support;
 
-use common::module_path;
-
-mod common;
 use serde_json::{json, Value};
-
-/// Runs the CLI; its exit status, stdout and stderr.
-fn run(args: &[&str]) -> (u8, String, String) {
-    common::entitle(args, "")
-}
+use support::{entitle, example_text, module_path, scratch, Run};
 
 /// Runs `business-time` on both engines, checks they print the same bytes
 /// with the same status, and returns that status and the parsed envelope.
 fn both(args: &[&str]) -> (u8, Value) {
-    let module = module_path();
+    let module = module_path().display().to_string();
     let mut wasm = vec!["business-time"];
     wasm.extend_from_slice(args);
     wasm.extend_from_slice(&["--engine", "wasm", "--module", &module]);
     let mut native = vec!["business-time"];
     native.extend_from_slice(args);
     native.extend_from_slice(&["--engine", "native"]);
-    let (wasm_status, wasm_out, wasm_err) = run(&wasm);
-    let (native_status, native_out, native_err) = run(&native);
+    let Run {
+        status: wasm_status,
+        stdout: wasm_out,
+        stderr: wasm_err,
+    } = entitle(&wasm, "");
+    let Run {
+        status: native_status,
+        stdout: native_out,
+        stderr: native_err,
+    } = entitle(&native, "");
     assert_eq!(wasm_err, native_err, "{args:?}");
     assert_eq!(wasm_out, native_out, "{args:?}");
     assert_eq!(wasm_status, native_status, "{args:?}");
@@ -59,16 +60,10 @@ fn calendar() -> Value {
 }
 
 fn files(test: &str) -> (String, String) {
-    let dir = std::env::temp_dir().join(format!(
-        "entitle-business-time-{}-{test}",
-        std::process::id()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch(&format!("business-time-{test}"));
     let calendar_path = dir.join("calendar.json");
     std::fs::write(&calendar_path, calendar().to_string()).unwrap();
-    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples/bundle.json");
-    let mut bundle: Value =
-        serde_json::from_str(&std::fs::read_to_string(examples).unwrap()).unwrap();
+    let mut bundle: Value = serde_json::from_str(&example_text("bundle.json")).unwrap();
     bundle["calendars"]["support"] = calendar();
     let bundle_path = dir.join("bundle.json");
     std::fs::write(&bundle_path, bundle.to_string()).unwrap();
@@ -180,14 +175,21 @@ fn errors_exit_1_on_both_engines() {
     assert_eq!(missing["errors"][0]["path"], "$.seconds");
 
     // Flags the host itself refuses exit 2.
-    let (status, stdout, stderr) = run(&[
-        "business-time",
-        "add",
-        "--calendar",
-        &calendar,
-        "--calendar-name",
-        "support",
-    ]);
+    let Run {
+        status,
+        stdout,
+        stderr,
+    } = entitle(
+        &[
+            "business-time",
+            "add",
+            "--calendar",
+            &calendar,
+            "--calendar-name",
+            "support",
+        ],
+        "",
+    );
     assert_eq!((status, stdout.as_str()), (2, ""));
     assert!(stderr.contains("cannot be used with"), "{stderr}");
 }

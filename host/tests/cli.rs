@@ -9,45 +9,24 @@
     clippy::indexing_slicing
 )]
 
-use std::path::{Path, PathBuf};
+mod support;
 
-use common::module_path;
+use std::path::PathBuf;
 
-mod common;
-
-struct Run {
-    status: u8,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str], stdin: &str) -> Run {
-    let (status, stdout, stderr) = common::entitle(args, stdin);
-    Run {
-        status,
-        stdout,
-        stderr,
-    }
-}
+use support::{arg as file, entitle as run, example, module_path, scratch};
 
 /// A fresh directory for one test, holding small documents, a broken one,
 /// and copies of the demo documents shipped in `examples/`.
 fn documents(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("entitle-cli-{}-{test}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch(&format!("cli-{test}"));
     std::fs::write(dir.join("bundle.json"), r#"{"id":"b","version":"1"}"#).unwrap();
     std::fs::write(dir.join("license.json"), r#"{"customer":"c"}"#).unwrap();
     std::fs::write(dir.join("usage.json"), r#"{"metrics":{}}"#).unwrap();
     std::fs::write(dir.join("broken.json"), "{").unwrap();
-    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../examples");
     for name in ["bundle.json", "license.json", "usage.json"] {
-        std::fs::copy(examples.join(name), dir.join(format!("example-{name}"))).unwrap();
+        std::fs::copy(example(name), dir.join(format!("example-{name}"))).unwrap();
     }
     dir
-}
-
-fn file(dir: &Path, name: &str) -> String {
-    dir.join(name).display().to_string()
 }
 
 /// The envelope the engine gives for the request the CLI should assemble.
@@ -247,7 +226,7 @@ fn help_goes_to_stdout_and_exits_0() {
 
 #[test]
 fn version_prints_the_module_s_identity() {
-    let module = module_path();
+    let module = module_path().display().to_string();
     let run = run(&["version", "--module", &module], "");
     assert_eq!(run.status, 0, "{}", run.stderr);
     let sha256 = std::fs::read_to_string(format!("{module}.sha256")).unwrap();
@@ -273,7 +252,7 @@ fn version_prints_the_module_s_identity() {
 
 #[test]
 fn both_engines_print_the_same_bytes_and_status() {
-    let module = module_path();
+    let module = module_path().display().to_string();
     let dir = documents("engines");
     for prefix in ["", "example-"] {
         let (bundle, license, usage) = (
@@ -365,17 +344,14 @@ fn quote_passes_uptime_on_as_a_string() {
     );
 }
 
+/// A conformance fixture's path, as an argument.
 fn fixture(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/conformance/fixtures")
-        .join(name)
-        .display()
-        .to_string()
+    support::fixture(name).display().to_string()
 }
 
 #[test]
 fn escalate_reads_the_case_and_both_engines_agree() {
-    let module = module_path();
+    let module = module_path().display().to_string();
     let (bundle, license) = (fixture("support_bundle.json"), fixture("license.json"));
     let case = std::fs::read_to_string(fixture("case.json")).unwrap();
     let docs = [
@@ -428,7 +404,7 @@ fn escalate_reads_the_case_and_both_engines_agree() {
 
 #[test]
 fn simulate_and_diff_replay_a_scenario_on_both_engines() {
-    let module = module_path();
+    let module = module_path().display().to_string();
     let dir = documents("simulate");
     let scenario = r#"{"scenario":"storage","from":"2026-11-16T00:00:00Z","until":"2026-11-20T00:00:00Z",
         "watch":{"metrics":["storage_gb"]},
@@ -488,7 +464,7 @@ fn simulate_and_diff_replay_a_scenario_on_both_engines() {
 
 #[test]
 fn exception_reads_the_request_and_both_engines_agree() {
-    let module = module_path();
+    let module = module_path().display().to_string();
     let (bundle, license) = (fixture("exception_bundle.json"), fixture("license.json"));
     let request = std::fs::read_to_string(fixture("exception/request.json")).unwrap();
     let docs = [
@@ -518,7 +494,7 @@ fn exception_reads_the_request_and_both_engines_agree() {
 
 #[test]
 fn scan_reads_the_inventory_files_and_both_engines_agree() {
-    let module = module_path();
+    let module = module_path().display().to_string();
     let dir = documents("scan");
     let mut bundle: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(fixture("support_bundle.json")).unwrap())

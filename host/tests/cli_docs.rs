@@ -9,10 +9,11 @@
     clippy::indexing_slicing
 )]
 
-use std::path::PathBuf;
+mod support;
+
 use std::process::Command;
 
-mod common;
+use support::{entitle, scratch, Run};
 
 /// Every subcommand, as `entitle --help` lists them.
 const SUBCOMMANDS: &[&str] = &[
@@ -37,15 +38,13 @@ const SUBCOMMANDS: &[&str] = &[
     "man",
 ];
 
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("entitle-cli-docs-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
 #[test]
 fn help_lists_the_subcommands_this_test_knows() {
-    let (status, help, _) = common::entitle(&["--help"], "");
+    let Run {
+        status,
+        stdout: help,
+        ..
+    } = entitle(&["--help"], "");
     assert_eq!(status, 0);
     let listed: Vec<&str> = help
         .lines()
@@ -61,10 +60,13 @@ fn help_lists_the_subcommands_this_test_knows() {
 
 #[test]
 fn the_bash_completion_script_parses_and_completes_every_subcommand() {
-    let (status, script, stderr) = common::entitle(&["completions", "bash"], "");
+    let Run {
+        status,
+        stdout: script,
+        stderr,
+    } = entitle(&["completions", "bash"], "");
     assert_eq!(status, 0, "{stderr}");
     let dir = scratch("bash");
-    std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("entitle.bash");
     std::fs::write(&file, &script).unwrap();
     let checked = Command::new("bash").arg("-n").arg(&file).output().unwrap();
@@ -119,11 +121,15 @@ fn the_bash_completion_script_parses_and_completes_every_subcommand() {
         );
     }
     for shell in ["zsh", "fish", "elvish", "powershell"] {
-        let (status, script, _) = common::entitle(&["completions", shell], "");
+        let Run {
+            status,
+            stdout: script,
+            ..
+        } = entitle(&["completions", shell], "");
         assert_eq!(status, 0, "{shell}");
         assert!(script.contains("business-time"), "{shell}");
     }
-    let (status, _, stderr) = common::entitle(&["completions", "tcsh"], "");
+    let Run { status, stderr, .. } = entitle(&["completions", "tcsh"], "");
     assert_eq!(status, 2);
     assert!(stderr.contains("invalid value 'tcsh'"), "{stderr}");
 }
@@ -152,7 +158,11 @@ fn render(page: &str) -> String {
 
 #[test]
 fn the_manual_page_renders_and_names_every_subcommand() {
-    let (status, page, stderr) = common::entitle(&["man"], "");
+    let Run {
+        status,
+        stdout: page,
+        stderr,
+    } = entitle(&["man"], "");
     assert_eq!(status, 0, "{stderr}");
     assert!(
         page.lines().any(|line| line.starts_with(".TH entitle 1")),
@@ -172,8 +182,11 @@ fn the_manual_page_renders_and_names_every_subcommand() {
 #[test]
 fn man_out_writes_a_page_per_subcommand_into_a_new_folder() {
     let dir = scratch("man").join("share").join("man1");
-    let (status, stdout, stderr) =
-        common::entitle(&["man", "--out", &dir.display().to_string()], "");
+    let Run {
+        status,
+        stdout,
+        stderr,
+    } = entitle(&["man", "--out", &dir.display().to_string()], "");
     assert_eq!((status, stdout.as_str()), (0, ""), "{stderr}");
     for name in std::iter::once("entitle".to_string())
         .chain(SUBCOMMANDS.iter().map(|name| format!("entitle-{name}")))

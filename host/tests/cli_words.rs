@@ -10,42 +10,13 @@
     clippy::indexing_slicing
 )]
 
-use std::path::{Path, PathBuf};
+mod support;
 
-mod common;
+use support::{arg as path, entitle as run, scratch};
 
-struct Run {
-    status: u8,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(args: &[&str], stdin: &str) -> Run {
-    let (status, stdout, stderr) = common::entitle(args, stdin);
-    Run {
-        status,
-        stdout,
-        stderr,
-    }
-}
-
+/// A demo document's path, as an argument.
 fn example(name: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../examples")
-        .join(name)
-        .display()
-        .to_string()
-}
-
-/// A fresh, empty directory for one test (not created).
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("entitle-cli-words-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
-
-fn path(dir: &Path, name: &str) -> String {
-    dir.join(name).display().to_string()
+    support::example(name).display().to_string()
 }
 
 #[test]
@@ -191,7 +162,6 @@ fn a_missing_now_is_named_as_a_flag_and_the_json_stays_the_engine_s() {
 #[test]
 fn a_problem_in_a_file_names_the_file_and_the_path_inside_it() {
     let dir = scratch("file-words");
-    std::fs::create_dir_all(&dir).unwrap();
     let mut license: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(example("license.json")).unwrap()).unwrap();
     license["seats"] = 0.into();
@@ -347,7 +317,6 @@ fn a_negative_uptime_reaches_the_engine_which_refuses_it() {
 #[test]
 fn a_document_that_is_not_json_is_the_user_s_error() {
     let dir = scratch("not-json");
-    std::fs::create_dir_all(&dir).unwrap();
     let broken = path(&dir, "broken.json");
     std::fs::write(&broken, "{\"license\": \n").unwrap();
     for args in [
@@ -417,7 +386,6 @@ fn validate_reports_every_part_and_lists_the_usage_it_checked() {
         valid.stdout
     );
     let dir = scratch("validate-parts");
-    std::fs::create_dir_all(&dir).unwrap();
     let mut bundle: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(example("bundle.json")).unwrap()).unwrap();
     bundle["tiers"]["team"]["rank"] = "second".into();

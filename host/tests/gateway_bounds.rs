@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use entitle_host::{HostError, Limits, WasmModule};
 use serde_json::{json, Map, Value};
-use support::{agent, get, post, write_documents, Gateway};
+use support::{agent, fixture_json, get, post, write_documents, Gateway};
 
 /// The largest request the module reads.
 const MAX_REQUEST: usize = 4 * 1024 * 1024;
@@ -24,13 +24,8 @@ const MAX_REQUEST: usize = 4 * 1024 * 1024;
 /// An error answer is at most this long (`docs/errors.md#bounds`).
 const ERROR_ANSWER_BOUND: usize = 64 * 1024;
 
-fn fixture(name: &str) -> Value {
-    let path = support::root().join(format!("tests/conformance/fixtures/{name}.json"));
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 fn status(license: Value) -> Value {
-    json!({"op": "status", "bundle": fixture("bundle"), "license": license,
+    json!({"op": "status", "bundle": fixture_json("bundle.json"), "license": license,
         "now": "2026-06-01T12:00:00Z"})
 }
 
@@ -53,7 +48,7 @@ fn fill(
 
 /// Hostile self-contained requests of `size` bytes at most, by name.
 fn hostile(size: usize) -> Vec<(String, Vec<u8>)> {
-    let license = fixture("license");
+    let license = fixture_json("license.json");
     let mut inputs = Vec::new();
     let mut add = |name: &str, bytes: Vec<u8>| inputs.push((format!("{name} ({size} B)"), bytes));
 
@@ -84,7 +79,7 @@ fn hostile(size: usize) -> Vec<(String, Vec<u8>)> {
         serde_json::to_vec(&status(long_seats)).unwrap(),
     );
 
-    let mut request = json!({"op": "check", "bundle": fixture("bundle"), "license": license,
+    let mut request = json!({"op": "check", "bundle": fixture_json("bundle.json"), "license": license,
         "now": "2026-06-01T12:00:00Z", "feature": "sso"});
     // `"field_0000000":0,` is 18 bytes.
     let count = (size - serde_json::to_vec(&request).unwrap().len() - 64) / 18;
@@ -96,9 +91,9 @@ fn hostile(size: usize) -> Vec<(String, Vec<u8>)> {
         serde_json::to_vec(&request).unwrap(),
     );
 
-    let keys = fixture("keys/keys");
+    let keys = fixture_json("keys/keys.json");
     let key = keys["keys"][0].clone();
-    let verify = json!({"op": "verify", "document": fixture("signature/license.envelope"),
+    let verify = json!({"op": "verify", "document": fixture_json("signature/license.envelope.json"),
         "keys": {"keys": []}});
     add(
         "a huge key set",
@@ -110,7 +105,7 @@ fn hostile(size: usize) -> Vec<(String, Vec<u8>)> {
         ),
     );
 
-    let mut bundle = fixture("bundle");
+    let mut bundle = fixture_json("bundle.json");
     bundle["tiers"]["pro"]["features"] = json!([]);
     let validate = json!({"op": "validate", "bundle": bundle});
     add(
@@ -132,7 +127,7 @@ fn hostile(size: usize) -> Vec<(String, Vec<u8>)> {
             &transition,
         ),
     );
-    let simulate = json!({"op": "simulate", "bundle": fixture("bundle"), "license": fixture("license"),
+    let simulate = json!({"op": "simulate", "bundle": fixture_json("bundle.json"), "license": fixture_json("license.json"),
         "scenario": {"scenario": "s", "from": "2026-06-01T00:00:00Z", "until": "2026-06-02T00:00:00Z",
             "watch": {"features": ["audit_log"], "metrics": ["api_calls"]}, "events": []}});
     let event =
@@ -155,9 +150,7 @@ fn hostile(size: usize) -> Vec<(String, Vec<u8>)> {
 }
 
 fn module(limits: Limits) -> WasmModule {
-    WasmModule::load(support::module_path())
-        .unwrap()
-        .with_limits(limits)
+    support::module().with_limits(limits)
 }
 
 /// Evaluates in the module under `limits`; the fastest of three runs is
@@ -220,7 +213,7 @@ fn the_module_answers_every_hostile_input_within_the_gateways_limits() {
 fn the_corpus_inputs_of_the_bounds_are_answered_alike() {
     // The 400,000 add-ons of `bounds/input_addons_400000` through the byte
     // ABI: 100 errors and a count, as natively.
-    let mut license = fixture("license");
+    let mut license = fixture_json("license.json");
     license["addons"] = json!(vec!["x"; 400_000]);
     let request = serde_json::to_vec(&status(license)).unwrap();
     let (answer, _) = evaluate(&module(Limits::default()), &request);

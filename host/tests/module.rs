@@ -11,33 +11,21 @@
     clippy::indexing_slicing
 )]
 
-use std::path::PathBuf;
+mod support;
+
 use std::process::Command;
 
 use entitle_core::api;
-use entitle_host::{Limits, Native, Runtime, WasmModule, GLUE_NAMESPACE};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// One of the demo documents shipped in `examples/`.
-fn example(name: &str) -> String {
-    let path = root().join("examples").join(name);
-    std::fs::read_to_string(&path)
-        .unwrap_or_else(|error| panic!("cannot read `{}`: {error}", path.display()))
-}
+use entitle_host::{Limits, Native, Runtime, GLUE_NAMESPACE};
+use support::{example_text, module, module_path};
 
 /// Requests against the demo documents, without `bundle` (for a preloaded
 /// bundle) or with it.
 fn example_requests(with_bundle: bool) -> Vec<Vec<u8>> {
     let (bundle, license, usage) = (
-        example("bundle.json"),
-        example("license.json"),
-        example("usage.json"),
+        example_text("bundle.json"),
+        example_text("license.json"),
+        example_text("usage.json"),
     );
     let documents = if with_bundle {
         format!(r#""bundle":{bundle},"license":{license},"usage":{usage}"#)
@@ -59,20 +47,6 @@ fn example_requests(with_bundle: bool) -> Vec<Vec<u8>> {
         format!(r#"{{"op":"validate",{documents}}}"#).into_bytes(),
     ))
     .collect()
-}
-
-fn module_path() -> PathBuf {
-    let path = root().join("dist").join("entitle.wasm");
-    assert!(
-        path.is_file(),
-        "`{}` is missing: run `cargo xtask build-wasm` first",
-        path.display()
-    );
-    path
-}
-
-fn module() -> WasmModule {
-    WasmModule::load(module_path()).unwrap()
 }
 
 /// Requests of every kind of badness the stub and the real engine must
@@ -170,7 +144,7 @@ fn both_engines_answer_the_same_bytes_on_every_path() {
 fn preloaded_bundles_answer_like_native_ones() {
     let module = module();
     let native = Native::new();
-    let example = example("bundle.json");
+    let example = example_text("bundle.json");
     let bundles: [&[u8]; 5] = [
         example.as_bytes(),
         b"{}",
@@ -208,7 +182,7 @@ fn the_trait_objects_agree_too() {
         .iter()
         .map(|engine| {
             let (session, envelope) = engine
-                .load_bundle(example("bundle.json").as_bytes())
+                .load_bundle(example_text("bundle.json").as_bytes())
                 .unwrap();
             match session {
                 Some(mut session) => session.evaluate(&example_requests(false)[0]).unwrap(),
@@ -222,8 +196,8 @@ fn the_trait_objects_agree_too() {
 #[test]
 fn licenses_loaded_into_a_bundle_answer_like_native_ones() {
     let module = module();
-    let bundle = example("bundle.json");
-    let license = example("license.json");
+    let bundle = example_text("bundle.json");
+    let license = example_text("license.json");
     let (wasm, _) = module.load_bundle(bundle.as_bytes()).unwrap();
     let (native, _) = Native::new().load_bundle(bundle.as_bytes());
     let (mut wasm, mut native) = (wasm.unwrap(), native.unwrap());
@@ -232,7 +206,7 @@ fn licenses_loaded_into_a_bundle_answer_like_native_ones() {
     assert!(loaded.starts_with(r#"{"outcome":"ok""#), "{loaded}");
     let id: serde_json::Value = serde_json::from_str(&loaded).unwrap();
     let id = id["result"]["license"].as_str().unwrap().to_string();
-    let usage = example("usage.json");
+    let usage = example_text("usage.json");
     let request = format!(
         r#"{{"op":"check","license":"{id}","usage":{usage},"now":"2026-11-22T10:00:00Z","feature":"sso"}}"#
     );
@@ -254,7 +228,7 @@ fn licenses_loaded_into_a_bundle_answer_like_native_ones() {
 fn bundle_handles_follow_the_abi() {
     let module = module();
     let mut instance = module.instance().unwrap();
-    let bundle = example("bundle.json");
+    let bundle = example_text("bundle.json");
     let bundle = bundle.as_bytes();
     let request = example_requests(false).swap_remove(0);
     let request = request.as_slice();

@@ -45,8 +45,8 @@ use serde_json::Value;
 
 use blocks::{blocks, is_assignment, kind, readme, Kind};
 use expect::{check_answer, license_id};
-use process::{bash, free_port, root_copy, run, stop_group, Server, COMMAND_TIMEOUT};
-use support::{agent, get, root};
+use process::{bash, root_copy, run, stop_group, Server, COMMAND_TIMEOUT};
+use support::{agent, free_port, get, root, scratch};
 
 /// The instant the example documents tell of.
 const EXAMPLES_NOW: &str = "2026-11-22T10:00:00Z";
@@ -259,9 +259,7 @@ fn the_readme_demo_runs_and_pins_the_examples_instant() {
         "the README's demo command changed"
     );
     let port = free_port();
-    let logs =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("readme-demo-{}", std::process::id()));
-    std::fs::create_dir_all(&logs).unwrap();
+    let logs = scratch("readme-demo");
     let log = logs.join("cargo.log");
     let mut child = bash(&format!("exec cargo xtask demo --port {port}"), &root())
         .env("ENTITLE_DEMO_CLI", env!("CARGO_BIN_EXE_entitle"))

@@ -11,40 +11,16 @@
     clippy::indexing_slicing
 )]
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use entitle_host::{Native, WasmModule};
-
-mod common;
+use entitle_host::Native;
 use serde_json::{json, Value};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn module() -> WasmModule {
-    let path = root().join("dist/entitle.wasm");
-    assert!(
-        path.is_file(),
-        "`{}` is missing: run `cargo xtask build-wasm` first",
-        path.display()
-    );
-    WasmModule::load(path).unwrap()
-}
-
-/// A fresh folder for one test.
-fn scratch(test: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("entitle-signing-{}-{test}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use support::{entitle, module, module_path, root, scratch, Run};
 
 /// Runs a program, failing the test with its stderr when it fails; its stdout.
 fn run(program: &str, args: &[&str]) -> Vec<u8> {
@@ -224,15 +200,17 @@ fn the_committed_fixtures_verify_with_openssl() {
     }
 }
 
-fn cli(args: &[&str]) -> (u8, String, String) {
-    common::entitle(args, "")
-}
-
 #[test]
 fn what_the_cli_makes_and_signs_openssl_reads_and_verifies() {
     let dir = scratch("cli");
-    let (status, entry, stderr) =
-        cli(&["keys", "new", "--id", "vendor-2026-11", "--out", path(&dir)]);
+    let Run {
+        status,
+        stdout: entry,
+        stderr,
+    } = entitle(
+        &["keys", "new", "--id", "vendor-2026-11", "--out", path(&dir)],
+        "",
+    );
     assert_eq!((status, stderr.as_str()), (0, ""));
     let private = dir.join("vendor-2026-11.pem");
     let public = dir.join("vendor-2026-11.pub.pem");
@@ -256,21 +234,31 @@ fn what_the_cli_makes_and_signs_openssl_reads_and_verifies() {
     );
     assert_eq!(entry["kinds"], json!(["bundle", "license"]));
     // A second key under the same id never overwrites the first.
-    let (status, _, stderr) = cli(&["keys", "new", "--id", "vendor-2026-11", "--out", path(&dir)]);
+    let Run { status, stderr, .. } = entitle(
+        &["keys", "new", "--id", "vendor-2026-11", "--out", path(&dir)],
+        "",
+    );
     assert_eq!(status, 2);
     assert!(stderr.contains("cannot write"), "{stderr}");
 
     let document = root().join("examples/license.json");
-    let (status, envelope, stderr) = cli(&[
-        "sign",
-        "--key",
-        path(&private),
-        "--key-id",
-        "vendor-2026-11",
-        "--kind",
-        "license",
-        path(&document),
-    ]);
+    let Run {
+        status,
+        stdout: envelope,
+        stderr,
+    } = entitle(
+        &[
+            "sign",
+            "--key",
+            path(&private),
+            "--key-id",
+            "vendor-2026-11",
+            "--kind",
+            "license",
+            path(&document),
+        ],
+        "",
+    );
     assert_eq!((status, stderr.as_str()), (0, ""));
     let envelope: Value = serde_json::from_str(&envelope).unwrap();
     let payload = STANDARD
@@ -316,16 +304,23 @@ fn what_the_cli_makes_and_signs_openssl_reads_and_verifies() {
     assert_eq!(openssl_sig, std::fs::read(&sig).unwrap());
 
     // Signing a license as a bundle is refused by core's own check.
-    let (status, refusal, _) = cli(&[
-        "sign",
-        "--key",
-        path(&private),
-        "--key-id",
-        "vendor-2026-11",
-        "--kind",
-        "bundle",
-        path(&document),
-    ]);
+    let Run {
+        status,
+        stdout: refusal,
+        ..
+    } = entitle(
+        &[
+            "sign",
+            "--key",
+            path(&private),
+            "--key-id",
+            "vendor-2026-11",
+            "--kind",
+            "bundle",
+            path(&document),
+        ],
+        "",
+    );
     assert_eq!(status, 1);
     assert!(
         refusal.contains(r#""code":"wrong_document_kind""#),
@@ -338,39 +333,49 @@ fn the_cli_verifies_with_either_engine() {
     let fixtures = root().join("tests/conformance/fixtures");
     let keys = fixtures.join("keys/keys.json");
     let license = fixtures.join("signature/license.envelope.json");
-    let module = root().join("dist/entitle.wasm");
+    let module = module_path();
     let mut outputs = Vec::new();
     for engine in ["native", "wasm"] {
-        let (status, stdout, stderr) = cli(&[
-            "verify",
-            "--engine",
-            engine,
-            "--module",
-            path(&module),
-            "--keys",
-            path(&keys),
-            "--kind",
-            "license",
-            "--now",
-            "2026-09-01T00:00:00Z",
-            path(&license),
-        ]);
+        let Run {
+            status,
+            stdout,
+            stderr,
+        } = entitle(
+            &[
+                "verify",
+                "--engine",
+                engine,
+                "--module",
+                path(&module),
+                "--keys",
+                path(&keys),
+                "--kind",
+                "license",
+                "--now",
+                "2026-09-01T00:00:00Z",
+                path(&license),
+            ],
+            "",
+        );
         assert_eq!((status, stderr.as_str()), (0, ""), "{engine}: {stdout}");
         let answer: Value = serde_json::from_str(&stdout).unwrap();
         assert_eq!(answer["result"]["key_id"], "test-only-b");
         assert_eq!(answer["result"]["reasons"], json!(["offline_window_ended"]));
-        let (status, stdout, _) = cli(&[
-            "verify",
-            "--engine",
-            engine,
-            "--module",
-            path(&module),
-            "--keys",
-            path(&keys),
-            "--kind",
-            "bundle",
-            path(&license),
-        ]);
+        let Run { status, stdout, .. } = entitle(
+            &[
+                "verify",
+                "--engine",
+                engine,
+                "--module",
+                path(&module),
+                "--keys",
+                path(&keys),
+                "--kind",
+                "bundle",
+                path(&license),
+            ],
+            "",
+        );
         assert_eq!(status, 1, "{engine}: {stdout}");
         assert!(stdout.contains(r#""code":"wrong_document_kind""#));
         outputs.push(stdout);
@@ -384,26 +389,33 @@ fn check_takes_signed_documents_with_keys() {
     let keys = fixtures.join("keys/keys.json");
     let bundle = fixtures.join("signature/bundle.envelope.json");
     let license = fixtures.join("signature/license.envelope.json");
-    let module = root().join("dist/entitle.wasm");
+    let module = module_path();
     let mut outputs = Vec::new();
     for engine in ["native", "wasm"] {
-        let (status, stdout, stderr) = cli(&[
-            "check",
-            "--engine",
-            engine,
-            "--module",
-            path(&module),
-            "--keys",
-            path(&keys),
-            "--bundle",
-            path(&bundle),
-            "--license",
-            path(&license),
-            "--now",
-            "2026-08-01T00:00:00Z",
-            "--feature",
-            "audit_log",
-        ]);
+        let Run {
+            status,
+            stdout,
+            stderr,
+        } = entitle(
+            &[
+                "check",
+                "--engine",
+                engine,
+                "--module",
+                path(&module),
+                "--keys",
+                path(&keys),
+                "--bundle",
+                path(&bundle),
+                "--license",
+                path(&license),
+                "--now",
+                "2026-08-01T00:00:00Z",
+                "--feature",
+                "audit_log",
+            ],
+            "",
+        );
         assert_eq!((status, stderr.as_str()), (0, ""), "{engine}: {stdout}");
         let answer: Value = serde_json::from_str(&stdout).unwrap();
         assert_eq!(answer["result"]["decision"], "deny", "{engine}: {answer}");
@@ -412,19 +424,22 @@ fn check_takes_signed_documents_with_keys() {
     }
     assert_eq!(outputs[0], outputs[1]);
     // Without the key set the envelopes cannot be verified.
-    let (status, stdout, _) = cli(&[
-        "check",
-        "--engine",
-        "native",
-        "--bundle",
-        path(&bundle),
-        "--license",
-        path(&license),
-        "--now",
-        "2026-08-01T00:00:00Z",
-        "--feature",
-        "audit_log",
-    ]);
+    let Run { status, stdout, .. } = entitle(
+        &[
+            "check",
+            "--engine",
+            "native",
+            "--bundle",
+            path(&bundle),
+            "--license",
+            path(&license),
+            "--now",
+            "2026-08-01T00:00:00Z",
+            "--feature",
+            "audit_log",
+        ],
+        "",
+    );
     assert_eq!(status, 1);
     assert!(
         stdout.contains(r#""code":"keys_required","path":"$.bundle""#),

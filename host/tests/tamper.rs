@@ -13,36 +13,20 @@
     clippy::indexing_slicing
 )]
 
-use std::path::PathBuf;
+mod support;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use entitle_host::{Evaluator, Native, Runtime, WasmModule};
+use entitle_host::{Evaluator, Native, Runtime};
 use serde_json::{json, Value};
-
-fn fixture(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../tests/conformance/fixtures")
-        .join(name);
-    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read `{}`: {e}", path.display()))
-}
-
-fn module_path() -> PathBuf {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../dist/entitle.wasm");
-    assert!(
-        path.is_file(),
-        "`{}` is missing: run `cargo xtask build-wasm` first",
-        path.display()
-    );
-    path
-}
+use support::{fixture_bytes as fixture, fixture_json, module};
 
 /// A session on each engine with the signed conformance bundle loaded and
 /// its key set kept, so that `verify` requests carry only the document.
 fn sessions() -> Vec<(&'static str, Box<dyn Evaluator + Send>)> {
     let envelope = fixture("signature/bundle.envelope.json");
     let keys = fixture("keys/keys.json");
-    let module = WasmModule::load(module_path()).unwrap();
+    let module = module();
     let engines: [(&'static str, &dyn Runtime); 2] =
         [("native", &Native::new()), ("wasmtime", &module)];
     engines
@@ -260,8 +244,4 @@ fn an_unknown_key_id_and_the_wrong_kind_are_rejected_on_both_engines() {
             );
         }
     }
-}
-
-fn fixture_json(name: &str) -> Value {
-    serde_json::from_slice(&fixture(name)).unwrap()
 }

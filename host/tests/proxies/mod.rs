@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::support::{self, agent, Answer, Gateway};
+use crate::support::{self, agent, free_port, Answer, Gateway};
 
 /// The path the upstream answers without counting it: proxies that load
 /// their routes after they listen are ready once it gets through.
@@ -144,15 +144,6 @@ fn serve_one(mut stream: TcpStream, seen: &Mutex<Vec<Seen>>) {
     );
     let _ = stream.flush();
     let _ = stream.shutdown(Shutdown::Both);
-}
-
-/// A free loopback port (bound, then released for the proxy to take).
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// A template of `host/tests/proxies/` with its `{{NAME}}` placeholders filled in.
