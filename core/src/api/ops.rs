@@ -1,6 +1,8 @@
 //! One reader per operation: each takes the request's own fields and the
-//! documents already read, and returns its typed answer; the dispatcher in
-//! [`super`] writes the envelope.
+//! documents already read, and returns its typed answer, whose envelope the
+//! dispatcher in [`super`] writes. `verify` and `business_time`, which may
+//! need no bundle at all, read their own documents and write their envelope
+//! through [`super::envelope`] too.
 
 pub(crate) mod business_time;
 pub(crate) mod check;
