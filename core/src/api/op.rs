@@ -242,7 +242,8 @@ impl Op {
 
     /// What the table knows of it; `None` for the answer-only `load` ops.
     pub fn spec(self) -> Option<&'static OpSpec> {
-        OPS.iter().find(|spec| spec.op == self)
+        // `OPS` lists the operations in the order of the enum's variants.
+        OPS.get(self as usize).filter(|spec| spec.op == self)
     }
 
     /// The fields a request for it may carry besides `op`.
@@ -310,6 +311,12 @@ mod tests {
             }
         }
         assert_eq!(Op::parse("load"), None);
+        assert_eq!(Op::Load.spec(), None);
+        assert_eq!(Op::LoadLicense.accepts(), &[] as &[&str]);
+        for (i, spec) in OPS.iter().enumerate() {
+            assert_eq!(spec.op as usize, i, "OPS lists {} out of order", spec.op);
+            assert_eq!(spec.op.spec(), Some(spec));
+        }
         assert_eq!(Op::parse("Check"), None);
     }
 
