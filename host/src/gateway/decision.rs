@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
-use entitle_core::Timestamp;
+use entitle_core::{Op, Timestamp};
 use serde_json::{json, Map, Value};
 
 use super::answer::{failure_mode, host_error, Decided, Unread};
@@ -275,7 +275,7 @@ impl Gateway {
         now: DateTime<Utc>,
     ) -> Result<Decided, HostError> {
         let mut request = fields.clone();
-        request.insert(String::from("op"), json!("check"));
+        request.insert(String::from("op"), json!(Op::Check));
         request.insert(String::from("now"), json!(timestamp(now)));
         request.insert(String::from("usage"), json!({ "metrics": usage.metrics }));
         let bytes = Value::Object(request).to_string();
@@ -321,7 +321,7 @@ impl Gateway {
         let usage = self.usage_with_history(license, at);
         let now = timestamp(at);
         let request = json!({
-            "op": "status",
+            "op": Op::Status,
             "license": license,
             "usage": usage,
             "now": now,
