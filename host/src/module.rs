@@ -391,19 +391,11 @@ impl WasmInstance {
 /// The id in a `load_license` success envelope, `{"result":{"license":id}}`.
 pub(crate) fn loaded_license_id(envelope: &str) -> Option<String> {
     #[derive(serde::Deserialize)]
-    struct Envelope {
-        outcome: String,
-        result: Option<Loaded>,
-    }
-    #[derive(serde::Deserialize)]
     struct Loaded {
         license: String,
     }
-    let envelope: Envelope = serde_json::from_str(envelope).ok()?;
-    (envelope.outcome == "ok")
-        .then_some(envelope.result)
-        .flatten()
-        .map(|loaded| loaded.license)
+    let envelope: entitle_core::Envelope<'_, Loaded> = serde_json::from_str(envelope).ok()?;
+    envelope.result().map(|loaded| loaded.license.clone())
 }
 
 /// A bundle loaded once into an instance of its own; evaluates requests that

@@ -4,17 +4,15 @@
 use super::{EXIT_ERROR_OUTCOME, EXIT_OK};
 use crate::error::HostError;
 
-/// The exit status an envelope calls for.
+/// The exit status an envelope calls for, read with the engine's own
+/// envelope type.
 pub(super) fn outcome_status(answer: &str) -> Result<u8, HostError> {
-    #[derive(serde::Deserialize)]
-    struct Envelope {
-        outcome: String,
-    }
-    match serde_json::from_str::<Envelope>(answer).map(|e| e.outcome) {
-        Ok(outcome) if outcome == "ok" => Ok(EXIT_OK),
-        Ok(outcome) if outcome == "error" => Ok(EXIT_ERROR_OUTCOME),
-        _ => Err(HostError::BadResponse {
-            detail: String::from("an answer without `\"outcome\":\"ok\"` or `\"error\"`"),
+    use entitle_core::Envelope;
+    match serde_json::from_str::<Envelope<'_, serde::de::IgnoredAny>>(answer) {
+        Ok(Envelope::Ok(_)) => Ok(EXIT_OK),
+        Ok(Envelope::Error(_)) => Ok(EXIT_ERROR_OUTCOME),
+        Err(error) => Err(HostError::BadResponse {
+            detail: format!("an answer that is not the engine's envelope: {error}"),
         }),
     }
 }
