@@ -13,7 +13,7 @@ use crate::model::ids::FeatureId;
 use crate::model::license::{ExceptionState, License, LicenseStatus, Usage};
 use crate::model::time::Timestamp;
 
-pub use crate::entitlement::basis::Basis;
+use crate::entitlement::basis::Basis;
 
 /// What is asked: use of a feature, or consumption of units of a metric.
 #[derive(Debug, Clone, PartialEq, Eq)]
