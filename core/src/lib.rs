@@ -49,12 +49,14 @@ pub use api::envelope::{Envelope, Failure, Meta, Success, ENGINE_VERSION};
 pub use api::op::{Need, Op, OpSpec, OPS};
 pub use api::BundleMeta;
 pub use api::{evaluate, LoadedBundle, Rejected, ValidLicense, ValidUsage, ABI_VERSION};
+pub use billing::quote::Quote;
 pub use entitlement::basis::Basis;
 pub use entitlement::check::{Ask, CheckAnswer, QuotaUse};
 pub use entitlement::period::Period;
 pub use entitlement::reason::{Decision, Reason};
 pub use entitlement::status::Status as StatusAnswer;
 pub use entitlement::terms::Source;
+pub use entitlement::transition::TransitionAnswer;
 pub use error::{
     ErrorCode, ErrorKind, ErrorReport, JsonPath, MAX_ECHO_CHARS, MAX_ERRORS, MAX_ERRORS_BYTES,
 };

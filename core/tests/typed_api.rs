@@ -69,6 +69,32 @@ fn typed_check_and_status_equal_the_json_results() {
                 "{amount} calls at {now}"
             );
         }
+        for uptime in [None, Some("99.95"), Some("99.5"), Some("98")] {
+            let typed = bundle.quote(&license, &usage, at, uptime).unwrap();
+            let mut request = base.clone();
+            request["op"] = json!("quote");
+            request["now"] = json!(now);
+            if let Some(uptime) = uptime {
+                request["uptime"] = json!(uptime);
+            }
+            assert_eq!(
+                serde_json::to_value(&typed).unwrap(),
+                json_answer(request).unwrap(),
+                "quote at {now} with uptime {uptime:?}"
+            );
+        }
+        for to in ["starter", "enterprise"] {
+            let typed = bundle.transition(&license, &usage, to, at).unwrap();
+            let mut request = base.clone();
+            request["op"] = json!("transition");
+            request["now"] = json!(now);
+            request["to"] = json!(to);
+            assert_eq!(
+                serde_json::to_value(&typed).unwrap(),
+                json_answer(request).unwrap(),
+                "transition to {to} at {now}"
+            );
+        }
         let typed = bundle.status(&license, &usage, at).unwrap();
         let mut request = base.clone();
         request["op"] = json!("status");
@@ -112,6 +138,27 @@ fn refusals_name_the_field_as_the_json_entry_does() {
     assert_eq!(
         codes(bundle.ask_consume("sso", 1).unwrap_err()),
         [("not_metered".to_string(), "$.metric".to_string())]
+    );
+    let valid = bundle.license(&example("license.json")).unwrap();
+    let usage = bundle.usage(&example("usage.json")).unwrap();
+    let at = Timestamp::parse(NOW).unwrap();
+    assert_eq!(
+        codes(
+            bundle
+                .transition(&valid, &usage, "platinum", at)
+                .unwrap_err()
+        ),
+        [("unknown_tier".to_string(), "$.to".to_string())]
+    );
+    // To its own tier: answered, and refused in the answer, not an error.
+    let same = bundle.transition(&valid, &usage, "team", at).unwrap();
+    assert_eq!(
+        serde_json::to_value(&same).unwrap()["allowed"],
+        json!(false)
+    );
+    assert_eq!(
+        codes(bundle.quote(&valid, &usage, at, Some("101")).unwrap_err()),
+        [("out_of_range".to_string(), "$.uptime".to_string())]
     );
     let mut license = doc("license.json");
     license["tier"] = json!("platinum");

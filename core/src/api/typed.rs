@@ -5,9 +5,11 @@
 
 use std::fmt;
 
-use super::LoadedBundle;
-use crate::entitlement::check::{self, Ask, CheckAnswer};
-use crate::entitlement::status::{self, Status};
+use super::{ops, LoadedBundle};
+use crate::billing::quote::Quote;
+use crate::entitlement::check::{Ask, CheckAnswer};
+use crate::entitlement::status::Status;
+use crate::entitlement::transition::TransitionAnswer;
 use crate::error::{Conflict, Error, ErrorReport, JsonPath, RefKind};
 use crate::metering::{history, meter};
 use crate::model::bundle::FeatureKind;
@@ -173,8 +175,7 @@ impl LoadedBundle {
         now: Timestamp,
     ) -> Result<CheckAnswer, Rejected> {
         let usage = self.current(license, usage, now)?;
-        check::check(&self.bundle, &license.license, &usage, ask, now)
-            .map_err(|e| Rejected::new(vec![e]))
+        ops::check::decide(&self.decide(license, &usage, now), ask).map_err(Rejected::new)
     }
 
     /// The license's standing, entitlements, quotas and bill so far at
@@ -186,8 +187,55 @@ impl LoadedBundle {
         now: Timestamp,
     ) -> Result<Status, Rejected> {
         let usage = self.current(license, usage, now)?;
-        status::status(&self.bundle, &license.license, &usage, now)
-            .map_err(|e| Rejected::new(vec![e]))
+        ops::status::decide(&self.decide(license, &usage, now)).map_err(Rejected::new)
+    }
+
+    /// The price of the license's current period at `now`: plan, add-ons,
+    /// overage and, given the period's measured `uptime` (a percentage such
+    /// as `"99.5"`), the service credits it earns; what a `quote` request's
+    /// `result` holds.
+    pub fn quote(
+        &self,
+        license: &ValidLicense,
+        usage: &ValidUsage,
+        now: Timestamp,
+        uptime: Option<&str>,
+    ) -> Result<Quote, Rejected> {
+        let uptime = uptime
+            .map(|text| ops::quote::read_uptime(serde_json::Value::from(text)))
+            .transpose()
+            .map_err(Rejected::new)?;
+        let usage = self.current(license, usage, now)?;
+        ops::quote::decide(&self.decide(license, &usage, now), uptime).map_err(Rejected::new)
+    }
+
+    /// What moving the license to the tier `to` changes and costs at `now`:
+    /// what a `transition` request's `result` holds.
+    pub fn transition(
+        &self,
+        license: &ValidLicense,
+        usage: &ValidUsage,
+        to: &str,
+        now: Timestamp,
+    ) -> Result<TransitionAnswer, Rejected> {
+        let to = ops::transition::read_to(serde_json::Value::from(to), &self.bundle)
+            .map_err(Rejected::new)?;
+        let usage = self.current(license, usage, now)?;
+        ops::transition::decide(&self.decide(license, &usage, now), &to).map_err(Rejected::new)
+    }
+
+    fn decide<'a>(
+        &'a self,
+        license: &'a ValidLicense,
+        usage: &'a Usage,
+        now: Timestamp,
+    ) -> ops::Decide<'a> {
+        ops::Decide {
+            bundle: &self.bundle,
+            license: &license.license,
+            usage,
+            now,
+        }
     }
 
     /// The usage as it counts at `now` for `license`, after checking both

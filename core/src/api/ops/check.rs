@@ -17,7 +17,12 @@ pub(crate) fn answer(
     at: &Decide<'_>,
 ) -> Result<CheckAnswer, Vec<Error>> {
     let ask = read_ask(fields, at.bundle)?;
-    check::check(at.bundle, at.license, at.usage, &ask, at.now).map_err(|e| vec![e])
+    decide(at, &ask)
+}
+
+/// May the license do what `ask` asks at `at.now`?
+pub(crate) fn decide(at: &Decide<'_>, ask: &Ask) -> Result<CheckAnswer, Vec<Error>> {
+    check::check(at.bundle, at.license, at.usage, ask, at.now).map_err(|e| vec![e])
 }
 
 /// Reads what a check asks: exactly one of `feature`, `metric` with

@@ -14,10 +14,17 @@ pub(crate) fn answer(
     fields: &mut Map<String, Value>,
     at: &Decide<'_>,
 ) -> Result<Quote, Vec<Error>> {
-    let uptime = fields
-        .remove("uptime")
-        .map(|v| json::typed::<Percent>(v, &JsonPath::root().key("uptime")))
-        .transpose()
-        .map_err(|e| vec![e])?;
+    let uptime = fields.remove("uptime").map(read_uptime).transpose()?;
+    decide(at, uptime)
+}
+
+/// A quote's `uptime`: a percentage from 0 to 100.
+pub(crate) fn read_uptime(value: Value) -> Result<Percent, Vec<Error>> {
+    json::typed::<Percent>(value, &JsonPath::root().key("uptime")).map_err(|e| vec![e])
+}
+
+/// The price of the license's current period at `at.now`, with the
+/// service credits `uptime` earns.
+pub(crate) fn decide(at: &Decide<'_>, uptime: Option<Percent>) -> Result<Quote, Vec<Error>> {
     quote::quote(at.bundle, at.license, at.usage, at.now, uptime).map_err(|e| vec![e])
 }

@@ -14,3 +14,8 @@ pub(crate) fn answer(
 ) -> Result<Status, Vec<Error>> {
     status::respond(fields, at.bundle, at.license, at.usage, at.now)
 }
+
+/// The license's status at `at.now`, with no `what_if`.
+pub(crate) fn decide(at: &Decide<'_>) -> Result<Status, Vec<Error>> {
+    status::status(at.bundle, at.license, at.usage, at.now).map_err(|e| vec![e])
+}
