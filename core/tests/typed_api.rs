@@ -150,6 +150,20 @@ fn refusals_name_the_field_as_the_json_entry_does() {
         ),
         [("unknown_tier".to_string(), "$.to".to_string())]
     );
+    // An ask built by hand is held to the bundle as one built by `ask_*`.
+    let by_hand = entitle_core::Ask::Feature(serde_json::from_value(json!("teleport")).unwrap());
+    assert_eq!(
+        codes(bundle.check(&valid, &usage, &by_hand, at).unwrap_err()),
+        [("unknown_feature".to_string(), "$.feature".to_string())]
+    );
+    let boolean = entitle_core::Ask::Consume {
+        metric: serde_json::from_value(json!("sso")).unwrap(),
+        amount: 1,
+    };
+    assert_eq!(
+        codes(bundle.check(&valid, &usage, &boolean, at).unwrap_err()),
+        [("not_metered".to_string(), "$.metric".to_string())]
+    );
     // To its own tier: answered, and refused in the answer, not an error.
     let same = bundle.transition(&valid, &usage, "team", at).unwrap();
     assert_eq!(

@@ -174,8 +174,14 @@ impl LoadedBundle {
         ask: &Ask,
         now: Timestamp,
     ) -> Result<CheckAnswer, Rejected> {
+        // An ask built by hand rather than by `ask_feature` or `ask_consume`
+        // is held to the bundle all the same.
+        let ask = match ask {
+            Ask::Feature(feature) => self.ask_feature(feature.as_str())?,
+            Ask::Consume { metric, amount } => self.ask_consume(metric.as_str(), *amount)?,
+        };
         let usage = self.current(license, usage, now)?;
-        ops::check::decide(&self.decide(license, &usage, now), ask).map_err(Rejected::new)
+        ops::check::decide(&self.decide(license, &usage, now), &ask).map_err(Rejected::new)
     }
 
     /// The license's standing, entitlements, quotas and bill so far at
