@@ -1,3 +1,4 @@
+//! # entitle-core
 #![doc = include_str!("../README.md")]
 #![deny(missing_docs)]
 // Without `internals`, what exists for the project's own tests (the
