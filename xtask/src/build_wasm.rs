@@ -9,7 +9,9 @@
 //!    `dist/entitle.wasm.d.ts`;
 //! 4. checks the final module: the byte ABI exports survive, every import is
 //!    in the glue's namespace, and no import is reachable from the ABI;
-//! 5. `dist/entitle.wasm.sha256` in `sha256sum` format, and the sizes.
+//! 5. `dist/entitle.wasm.sha256` in `sha256sum` format, and the sizes;
+//! 6. fails when the module, gzipped, is over the budget in
+//!    `wasm/size-budget.toml` (a `--keep-names` build is not held to it).
 
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
@@ -63,7 +65,52 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         bytes.len(),
         gzipped
     );
+    if !keep_names {
+        let budget_path = workspace::root().join(BUDGET);
+        let text = fs::read_to_string(&budget_path)
+            .with_context(|| format!("cannot read `{}`", budget_path.display()))?;
+        let budget = budget(&text).with_context(|| format!("in `{BUDGET}`"))?;
+        if gzipped > budget {
+            bail!(
+                "the module is {gzipped} bytes gzipped, over the budget of {budget} in `{BUDGET}` by {}: make it smaller, or raise the budget with a line in BENCHMARKS.md saying why",
+                gzipped - budget
+            );
+        }
+        println!(
+            "budget {budget} bytes gzipped ({BUDGET}): {} to spare",
+            budget - gzipped
+        );
+    }
     Ok(())
+}
+
+/// Where the module's size budget is recorded.
+const BUDGET: &str = "wasm/size-budget.toml";
+
+/// The budget's `gzipped_bytes = N` line; comments (`#`) and blank lines
+/// aside, nothing else may stand in the file.
+fn budget(text: &str) -> anyhow::Result<usize> {
+    let mut found = None;
+    for line in text.lines().map(str::trim) {
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let Some(value) = line.strip_prefix("gzipped_bytes").map(str::trim_start) else {
+            bail!("unexpected line `{line}`: only `gzipped_bytes = <bytes>` and comments");
+        };
+        let Some(value) = value.strip_prefix('=') else {
+            bail!("`{line}` has no `=`");
+        };
+        let value: usize = value
+            .trim()
+            .replace('_', "")
+            .parse()
+            .with_context(|| format!("`{}` is not a whole number of bytes", value.trim()))?;
+        if found.replace(value).is_some() {
+            bail!("`gzipped_bytes` is given twice");
+        }
+    }
+    found.context("no `gzipped_bytes = <bytes>` line")
 }
 
 /// Builds the cdylib and returns the path cargo reports for it.
@@ -193,4 +240,28 @@ fn gzip_size(bytes: &[u8]) -> anyhow::Result<usize> {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::best());
     encoder.write_all(bytes).context("gzip failed")?;
     Ok(encoder.finish().context("gzip failed")?.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::budget;
+
+    #[test]
+    fn the_budget_is_one_number_of_bytes() {
+        assert_eq!(
+            budget("# c\n\ngzipped_bytes = 450_000\n").ok(),
+            Some(450_000)
+        );
+        assert_eq!(budget("gzipped_bytes=1").ok(), Some(1));
+        assert!(budget("").is_err());
+        assert!(budget("gzipped_bytes = 1\ngzipped_bytes = 2").is_err());
+        assert!(budget("gzipped_bytes = 4.5e5").is_err());
+        assert!(budget("raw_bytes = 1").is_err());
+    }
+
+    #[test]
+    fn the_recorded_budget_reads() {
+        let text = include_str!("../../wasm/size-budget.toml");
+        assert!(budget(text).is_ok_and(|bytes| bytes > 0));
+    }
 }
