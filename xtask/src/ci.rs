@@ -7,14 +7,16 @@
 //!    compiles for wasm32 only;
 //! 4. `cargo xtask shape`: no import cycle in core, no op name spelled
 //!    outside the op table;
-//! 5. core's rustdoc with missing docs and broken intra-doc links denied;
+//! 5. core's rustdoc with missing docs and every rustdoc warning denied;
 //! 6. the README's test command, `cargo xtask test`, with the arguments
 //!    given. Its `cargo test --workspace` also runs core's doctests (the
-//!    `Doc-tests entitle_core` part of its output), so they do not run twice.
+//!    `Doc-tests entitle_core` part of its output), so they do not run twice;
+//! 7. a fuzz smoke run, `cargo xtask fuzz --seconds 30`: every target, seeded
+//!    with the corpus (skipped, saying so, where nightly cannot be installed).
 
 use anyhow::{bail, Context};
 
-use crate::{shape, test, workspace};
+use crate::{fuzz, shape, test, workspace};
 
 /// What one step runs.
 enum Run {
@@ -98,6 +100,13 @@ const STEPS: &[Step] = &[
         run: Run::Task {
             run: test::run,
             args: true,
+        },
+    },
+    Step {
+        name: "cargo xtask fuzz --seconds 30",
+        run: Run::Task {
+            run: fuzz::smoke,
+            args: false,
         },
     },
 ];

@@ -5,6 +5,7 @@
 mod build_wasm;
 mod ci;
 mod demo;
+mod fuzz;
 mod loadtest;
 mod module_check;
 mod schemas;
@@ -47,6 +48,11 @@ const TASKS: &[Task] = &[
         name: "schemas",
         help: "write the JSON Schema of every document to schemas/ (--check: fail if not current)",
         run: schemas::run,
+    },
+    Task {
+        name: "fuzz",
+        help: "run the cargo-fuzz targets seeded with the corpus (--seconds N each, default 60; installs nightly and cargo-fuzz)",
+        run: fuzz::run,
     },
     Task {
         name: "loadtest",
