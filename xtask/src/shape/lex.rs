@@ -237,16 +237,8 @@ fn rust_token(cur: &mut Cursor) -> Kind {
         cur.bump();
         cur.bump();
     }
-    if is_ident_start(c) {
-        let start = cur.at;
-        while cur.peek(0).is_some_and(is_ident_char) {
-            cur.bump();
-        }
-        return Kind::Ident(cur.text(start, cur.at));
-    }
-    if c.is_ascii_digit() {
-        number(cur);
-        return Kind::Other;
+    if let Some(kind) = word(cur, c) {
+        return kind;
     }
     cur.bump();
     if c == ':' && cur.peek(0) == Some(':') {
@@ -309,16 +301,8 @@ fn js_token(
         cur.bump();
         return template(cur, templates, depth, false);
     }
-    if is_ident_start(c) {
-        let start = cur.at;
-        while cur.peek(0).is_some_and(is_ident_char) {
-            cur.bump();
-        }
-        return Kind::Ident(cur.text(start, cur.at));
-    }
-    if c.is_ascii_digit() {
-        number(cur);
-        return Kind::Other;
+    if let Some(kind) = word(cur, c) {
+        return kind;
     }
     if c == '/' && regex_may_start(previous) {
         cur.bump();
@@ -386,6 +370,23 @@ fn template(cur: &mut Cursor, templates: &mut Vec<usize>, depth: usize, resumed:
         end = cur.at;
     }
     Kind::Other
+}
+
+/// An identifier or a number starting at `c`, read whole; the same in Rust
+/// and in JavaScript.
+fn word(cur: &mut Cursor, c: char) -> Option<Kind> {
+    if is_ident_start(c) {
+        let start = cur.at;
+        while cur.peek(0).is_some_and(is_ident_char) {
+            cur.bump();
+        }
+        return Some(Kind::Ident(cur.text(start, cur.at)));
+    }
+    if c.is_ascii_digit() {
+        number(cur);
+        return Some(Kind::Other);
+    }
+    None
 }
 
 #[cfg(test)]
