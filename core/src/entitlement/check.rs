@@ -2,18 +2,21 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::entitlement::basis::Basis;
 use crate::entitlement::period::Period;
 use crate::entitlement::reason::{Decision, Reason};
-use crate::entitlement::standing::{LicenseState, Standing};
-use crate::entitlement::terms::{Source, Terms};
 use crate::error::{Error, JsonPath};
 use crate::metering::meter::MeterRecord;
-use crate::model::bundle::{AfterGrace, Bundle, FeatureKind};
+use crate::model::bundle::Bundle;
 use crate::model::ids::FeatureId;
-use crate::model::license::{ExceptionState, License, LicenseStatus, Usage};
+use crate::model::license::{License, Usage};
 use crate::model::time::Timestamp;
 
-use crate::entitlement::basis::Basis;
+pub mod finish;
+pub mod prepare;
+
+pub use finish::{finish, Counted, Decider, Finished, Metered, Refusal, Units};
+pub use prepare::{prepare, Prepared, QuotaRule};
 
 /// What is asked: use of a feature, or consumption of units of a metric.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +33,8 @@ pub enum Ask {
 }
 
 impl Ask {
-    fn feature(&self) -> &FeatureId {
+    /// The feature or metric asked about.
+    pub fn feature(&self) -> &FeatureId {
         match self {
             Ask::Feature(f) | Ask::Consume { metric: f, .. } => f,
         }
@@ -38,7 +42,7 @@ impl Ask {
 
     /// Units the decision is taken for: a feature check on a metered feature
     /// asks whether one more unit could be consumed.
-    fn probe(&self) -> u64 {
+    pub fn probe(&self) -> u64 {
         match self {
             Ask::Feature(_) => 1,
             Ask::Consume { amount, .. } => *amount,
@@ -46,7 +50,7 @@ impl Ask {
     }
 
     /// Units the request consumes: none for a feature check.
-    fn amount(&self) -> u64 {
+    pub fn amount(&self) -> u64 {
         match self {
             Ask::Feature(_) => 0,
             Ask::Consume { amount, .. } => *amount,
@@ -139,7 +143,9 @@ pub fn check(
     check_at(bundle, license, usage, ask, now, &Origin::request())
 }
 
-/// [`check`] of inputs that sit where `origin` says in the request.
+/// [`check`] of inputs that sit where `origin` says in the request: the
+/// documents' half ([`prepare`]), then the usage's ([`finish`]), then the
+/// answer written out in full.
 pub fn check_at(
     bundle: &Bundle,
     license: &License,
@@ -149,255 +155,107 @@ pub fn check_at(
     origin: &Origin,
 ) -> Result<CheckAnswer, Error> {
     let feature = ask.feature();
-    let standing = Standing::of(license, &bundle.expiry, now);
-    let mut reasons = Vec::new();
-    let mut bounds: Vec<Timestamp> = Vec::new();
-    let mut decided_by = Vec::new();
-
-    // License level: status, then term, then what the expiry policy leaves.
-    bounds.extend([license.term.start, license.term.end]);
-    bounds.extend(standing.grace_ends_at);
-    match license.status {
-        LicenseStatus::Terminated => reasons.push(Reason::LicenseTerminated),
-        LicenseStatus::Suspended => reasons.push(Reason::LicenseSuspended),
-        LicenseStatus::Active => {}
-    }
-    match standing.term_state {
-        LicenseState::NotStarted => reasons.push(Reason::LicenseNotStarted),
-        LicenseState::InGrace => reasons.push(Reason::RenewalGrace),
-        LicenseState::Expired => reasons.push(match &bundle.expiry.after_grace {
-            AfterGrace::Revoke => Reason::LicenseExpired,
-            AfterGrace::Restrict { features } if !features.contains(feature) => {
-                Reason::LicenseExpired
-            }
-            AfterGrace::Restrict { .. } | AfterGrace::Keep => Reason::ExpiredAccessKept,
+    let prepared = prepare(bundle, license, feature, now)?;
+    let metered = match prepared.quota {
+        Some(rule) => Some(Metered {
+            rule,
+            period: Period::containing_at(rule.period, now, license, &origin.now)?,
         }),
-        _ => {}
-    }
-
-    // Offline validity: issue times against the clock, the offline window.
-    let offline = crate::entitlement::offline::Offline::at(bundle, license, now);
-    reasons.extend(offline.reasons.iter().copied());
-    bounds.extend(offline.bounds.iter().copied());
-
-    // Feature level: a grant from the tier, an add-on or an exception in force.
-    let terms = Terms::of_license(bundle, license, now).ok_or_else(|| unknown_tier(license))?;
-    let sources = terms.feature_sources(feature);
-    for exception in license.exceptions.iter().filter(|e| e.concerns(feature)) {
-        bounds.extend(exception.boundaries());
-    }
-    if sources.is_empty() {
-        let lapsed = license
-            .exceptions
-            .iter()
-            .filter(|e| e.grants.features.contains(feature))
-            .filter_map(|e| match e.state(now) {
-                ExceptionState::Revoked => Some((Reason::ExceptionRevoked, e)),
-                ExceptionState::Expired => Some((Reason::ExceptionExpired, e)),
-                ExceptionState::NotStarted => Some((Reason::ExceptionNotStarted, e)),
-                ExceptionState::Active => None,
-            })
-            .min_by(|a, b| a.0.cmp(&b.0));
-        match lapsed {
-            Some((reason, exception)) => {
-                reasons.push(reason);
-                decided_by.push(Basis::Grant(Source::Exception(exception.id.clone())));
-            }
-            None => {
-                reasons.push(Reason::FeatureNotEntitled);
-                decided_by.push(Basis::Grant(Source::Tier(license.tier.clone())));
-            }
-        }
-    }
-
-    // Quota level, for metered features that are granted.
-    let metered = bundle
-        .features
-        .get(feature)
-        .is_some_and(|f| f.kind == FeatureKind::Metered);
-    let mut remaining = None;
-    let mut quota_use = None;
-    let mut soft_exceeded_at = None;
-    if metered && !sources.is_empty() {
-        if let Some(quota) = terms.quota(feature) {
-            let counted = usage.metrics.get(feature).cloned().unwrap_or_default();
-            let period = Period::containing_at(quota.period, now, license, &origin.now)?;
-            let amount = ask.amount();
-            let wanted = counted
-                .used
-                .checked_add(ask.probe())
-                .ok_or_else(|| Error::Overflow {
-                    path: origin.amount.clone(),
-                    what: String::from("used plus requested units"),
-                })?;
-            // Grace starts when the limit is first crossed: the recorded instant
-            // if the usage already crossed it, else the request that crosses it.
-            let mut grace_ends_at = None;
-            if let (Some(limit), Some(hours)) = (quota.limit, quota.grace_hours) {
-                let started = match counted.soft_exceeded_at {
-                    Some(at) => Some(at),
-                    None if counted.used > limit => {
-                        return Err(Error::MissingField {
-                            path: origin
-                                .usage
-                                .key("metrics")
-                                .key(feature.as_str())
-                                .key("soft_exceeded_at"),
-                            field: String::from("soft_exceeded_at"),
-                        })
-                    }
-                    None if wanted > limit => Some(now),
-                    None => None,
-                };
-                soft_exceeded_at = started;
-                if let Some(started) = started {
-                    let seconds = i64::try_from(hours.saturating_mul(3600)).unwrap_or(i64::MAX);
-                    // Past 9999 the grace's end cannot be written: named at
-                    // the recorded crossing, or at `now` when this request crosses.
-                    let from = match counted.soft_exceeded_at {
-                        Some(_) => origin
-                            .usage
-                            .key("metrics")
-                            .key(feature.as_str())
-                            .key("soft_exceeded_at"),
-                        None => origin.now.clone(),
-                    };
-                    grace_ends_at = Some(started.plus_seconds(seconds).ok_or_else(|| {
-                        Error::OutOfRange {
-                            path: from,
-                            detail: format!(
-                                "the soft limit's grace of {hours} hours from `{started}` ends after `9999-12-31T23:59:59Z`, the last instant the engine writes"
-                            ),
-                        }
-                    })?);
-                }
-            }
-            let grace_over = grace_ends_at.is_some_and(|ends| now >= ends);
-            // The ceiling is what can be consumed before a deny: the grace limit
-            // while grace runs (or has yet to start), else the limit itself.
-            let ceiling = match (quota.limit, quota.grace_limit) {
-                (Some(_), Some(grace_limit)) if !grace_over => Some(grace_limit),
-                (limit, _) => limit,
-            };
-            let consumed = counted.used.saturating_add(amount);
-            let allowed_here = wanted <= ceiling.unwrap_or(u64::MAX);
-            remaining = ceiling.map(|c| {
-                if allowed_here {
-                    c.saturating_sub(consumed)
-                } else {
-                    c.saturating_sub(counted.used)
-                }
-            });
-            // Every quota reason that applies is listed: past the grace limit
-            // and past the grace time can both hold.
-            let mut quota_reasons = Vec::new();
-            match (quota.limit, quota.grace_limit) {
-                (None, _) => quota_reasons.push(Reason::Unlimited),
-                (Some(limit), _) if wanted <= limit => quota_reasons.push(Reason::WithinQuota),
-                (Some(_), None) => quota_reasons.push(Reason::QuotaExceeded),
-                (Some(_), Some(grace_limit)) => {
-                    if wanted > grace_limit {
-                        quota_reasons.push(Reason::GraceAllowanceExhausted);
-                    }
-                    if grace_over {
-                        quota_reasons.push(Reason::GracePeriodEnded);
-                    }
-                    if quota_reasons.is_empty() {
-                        quota_reasons.push(Reason::SoftLimitGrace);
-                    }
-                }
-            }
-            bounds.extend(grace_ends_at);
-            if quota.limit.is_some() {
-                bounds.push(period.end);
-            }
-            reasons.extend(quota_reasons);
-            if decided_by.is_empty() {
-                decided_by.extend(quota.sources.iter().cloned().map(Basis::Grant));
-            }
-            quota_use = Some(QuotaUse {
-                used: counted.used,
-                requested: amount,
-                limit: quota.limit,
-                grace_limit: quota.grace_limit,
-                grace_ends_at,
-                period,
-            });
-        }
-    }
-    if !metered && !sources.is_empty() {
-        reasons.push(Reason::Entitled);
-    }
-    if metered && !sources.is_empty() && quota_use.is_none() {
-        // A metered feature granted without a quota: validation refuses such a
-        // bundle, so this only guards the invariant.
-        reasons.push(Reason::Entitled);
-    }
-    if decided_by.is_empty() {
-        decided_by.extend(sources.into_iter().map(Basis::Grant));
-    }
-
-    reasons.sort();
-    reasons.dedup();
-    let reason = reasons.first().copied().unwrap_or(Reason::Entitled);
-    let decision = reasons
-        .iter()
-        .map(|r| r.decision())
-        .max()
-        .unwrap_or(Decision::Allow);
-    // The top reason decides who is named: the license, the expiry policy, or grants.
-    match reason {
-        Reason::LicenseTerminated | Reason::LicenseSuspended | Reason::LicenseNotStarted => {
-            decided_by = vec![Basis::License(license.license.clone())];
-        }
-        Reason::LicenseExpired | Reason::RenewalGrace | Reason::ExpiredAccessKept => {
-            decided_by = vec![Basis::ExpiryPolicy];
-        }
-        _ => {}
-    }
-    if let Some(basis) = offline.decided_by(reason, license) {
-        decided_by = basis;
-    }
-    // Terminated and suspended licenses change only by a new document.
-    let permanent = matches!(reason, Reason::LicenseTerminated | Reason::LicenseSuspended);
-    let valid_until = if permanent {
-        None
-    } else {
-        bounds.into_iter().filter(|t| *t > now).min()
+        None => None,
     };
-    let http_status = match decision {
-        Decision::Allow | Decision::AllowInGrace => 200,
-        Decision::Deny => reason.http_status(),
+    let counted = match (&metered, usage.metrics.get(feature)) {
+        (Some(_), Some(counted)) => Counted {
+            used: counted.used,
+            soft_exceeded_at: counted.soft_exceeded_at,
+        },
+        _ => Counted::default(),
     };
-    let record = match (&quota_use, decision) {
-        (Some(quota), Decision::Allow | Decision::AllowInGrace) if quota.requested > 0 => {
-            Some(MeterRecord {
-                metric: feature.clone(),
-                period: quota.period,
-                used: quota.used.saturating_add(quota.requested),
-                soft_exceeded_at,
-            })
-        }
-        _ => None,
+    let next_bound = prepared.bounds.iter().copied().filter(|t| *t > now).min();
+    let units = Units {
+        probe: ask.probe(),
+        amount: ask.amount(),
     };
-    Ok(CheckAnswer {
-        decision,
-        reason,
-        reasons,
-        feature: feature.clone(),
-        decided_by,
-        remaining,
-        quota: quota_use,
-        valid_until,
-        http_status,
-        record,
-    })
+    let finished = finish(prepared.reasons, metered, counted, units, now, next_bound)
+        .map_err(|refusal| refused(refusal, feature, origin))?;
+    Ok(answer_of(&finished, prepared, feature, license))
 }
 
-fn unknown_tier(license: &License) -> Error {
-    Error::UnknownReference {
-        path: JsonPath::root().key("license").key("tier"),
-        kind: crate::error::RefKind::Tier,
-        name: license.tier.to_string(),
+/// The full answer to a check decided in numbers: the reasons listed, and
+/// what decided named.
+pub(crate) fn answer_of(
+    finished: &Finished,
+    prepared: Prepared,
+    feature: &FeatureId,
+    license: &License,
+) -> CheckAnswer {
+    let decided_by = match finished.decider {
+        Decider::License => vec![Basis::License(license.license.clone())],
+        Decider::ExpiryPolicy => vec![Basis::ExpiryPolicy],
+        Decider::IssuedInFuture => prepared.issued_in_future,
+        Decider::Grants => prepared.grant_basis,
+    };
+    CheckAnswer {
+        decision: finished.decision,
+        reason: finished.reason,
+        reasons: finished.reasons.iter().collect(),
+        feature: feature.clone(),
+        decided_by,
+        remaining: finished.remaining,
+        quota: finished.quota.map(|q| QuotaUse {
+            used: q.used,
+            requested: q.requested,
+            limit: q.limit,
+            grace_limit: q.grace_limit,
+            grace_ends_at: q.grace_ends_at,
+            period: q.period,
+        }),
+        valid_until: finished.valid_until,
+        http_status: finished.http_status,
+        record: match (finished.record, finished.quota) {
+            (Some(record), Some(quota)) => Some(MeterRecord {
+                metric: feature.clone(),
+                period: quota.period,
+                used: record.used,
+                soft_exceeded_at: record.soft_exceeded_at,
+            }),
+            _ => None,
+        },
+    }
+}
+
+/// The error a refusal of the usage half is, named at the request's field.
+fn refused(refusal: Refusal, feature: &FeatureId, origin: &Origin) -> Error {
+    let soft_exceeded_at = || {
+        origin
+            .usage
+            .key("metrics")
+            .key(feature.as_str())
+            .key("soft_exceeded_at")
+    };
+    match refusal {
+        Refusal::Overflow => Error::Overflow {
+            path: origin.amount.clone(),
+            what: String::from("used plus requested units"),
+        },
+        Refusal::MissingSoftExceededAt => Error::MissingField {
+            path: soft_exceeded_at(),
+            field: String::from("soft_exceeded_at"),
+        },
+        // Past 9999 the grace's end cannot be written: named at the
+        // recorded crossing, or at `now` when this request crosses.
+        Refusal::GraceBeyondLastInstant {
+            hours,
+            started,
+            recorded,
+        } => Error::OutOfRange {
+            path: if recorded {
+                soft_exceeded_at()
+            } else {
+                origin.now.clone()
+            },
+            detail: format!(
+                "the soft limit's grace of {hours} hours from `{started}` ends after `9999-12-31T23:59:59Z`, the last instant the engine writes"
+            ),
+        },
     }
 }

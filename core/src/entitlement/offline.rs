@@ -107,6 +107,11 @@ impl Offline {
         }
     }
 
+    /// The documents issued in the future: the license, the bundle, or both.
+    pub fn issued_in_future(&self) -> &[Basis] {
+        &self.issued_in_future
+    }
+
     /// What decided a check whose top reason is `reason`, when it is one of
     /// these rules: the documents issued in the future, or the license.
     pub fn decided_by(&self, reason: Reason, license: &License) -> Option<Vec<Basis>> {

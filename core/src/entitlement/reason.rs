@@ -134,3 +134,92 @@ pub const ALL: [Reason; 20] = [
     Reason::Unlimited,
     Reason::Entitled,
 ];
+
+/// A set of reasons, held as one bit per reason in precedence order, so
+/// that iterating it lists them sorted and without repeats, and its first
+/// member is the reason of highest precedence. The compact check answers
+/// it as these bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ReasonSet(u32);
+
+impl ReasonSet {
+    /// Adds a reason.
+    pub fn insert(&mut self, reason: Reason) {
+        self.0 |= 1 << (reason as u32);
+    }
+
+    /// Whether the set holds `reason`.
+    pub fn contains(self, reason: Reason) -> bool {
+        self.0 & (1 << (reason as u32)) != 0
+    }
+
+    /// The reason of highest precedence, if any.
+    pub fn first(self) -> Option<Reason> {
+        ALL.get(self.0.trailing_zeros() as usize).copied()
+    }
+
+    /// The reasons held, in precedence order.
+    pub fn iter(self) -> impl Iterator<Item = Reason> {
+        ALL.into_iter().filter(move |r| self.contains(*r))
+    }
+
+    /// The decision the reasons lead to together: the most severe one's.
+    pub fn decision(self) -> Decision {
+        self.iter()
+            .map(Reason::decision)
+            .max()
+            .unwrap_or(Decision::Allow)
+    }
+
+    /// The bits: bit `i` stands for `ALL[i]`.
+    pub fn bits(self) -> u32 {
+        self.0
+    }
+}
+
+impl FromIterator<Reason> for ReasonSet {
+    fn from_iter<I: IntoIterator<Item = Reason>>(reasons: I) -> Self {
+        let mut set = ReasonSet::default();
+        for reason in reasons {
+            set.insert(reason);
+        }
+        set
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_reason_sits_at_its_precedence_bit() {
+        for (i, reason) in ALL.into_iter().enumerate() {
+            assert_eq!(reason as usize, i, "{reason:?}");
+        }
+    }
+
+    #[test]
+    fn a_set_lists_its_reasons_sorted_and_once() {
+        let set: ReasonSet = [
+            Reason::WithinQuota,
+            Reason::IssuedInFuture,
+            Reason::WithinQuota,
+            Reason::RenewalGrace,
+        ]
+        .into_iter()
+        .collect();
+        let listed: Vec<Reason> = set.iter().collect();
+        assert_eq!(
+            listed,
+            vec![
+                Reason::IssuedInFuture,
+                Reason::RenewalGrace,
+                Reason::WithinQuota
+            ]
+        );
+        assert_eq!(set.first(), Some(Reason::IssuedInFuture));
+        assert_eq!(set.decision(), Decision::Deny);
+        assert_eq!(ReasonSet::default().first(), None);
+        assert_eq!(ReasonSet::default().decision(), Decision::Allow);
+    }
+}
