@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 use super::answer::{failure_mode, host_error, Decided, Unread};
 use super::audit::{Decision, DecisionLog};
 use super::generation::{Generation, Sources};
-use super::meter::{Keyed, LicenseUsage, Meter};
+use super::meter::{Keyed, LicenseUsage, Meter, WriteGuard};
 use super::portal::Documents;
 use super::telemetry::Telemetry;
 use crate::error::HostError;
@@ -36,6 +36,17 @@ const CACHE_CAPACITY: usize = 100_000;
 enum Step {
     Answered(Decided),
     Committing(Decided, tokio::sync::oneshot::Receiver<Result<(), String>>),
+}
+
+/// What a consuming check brings to its license's turn.
+struct Pending<'a> {
+    generation: &'a Generation,
+    fields: &'a Map<String, Value>,
+    /// An answer decided before the turn, with the usage version it saw.
+    early: Option<(Decided, u64)>,
+    keyed: Option<(&'a IdempotencyKey, &'a str, &'a str)>,
+    cache_key: String,
+    now: DateTime<Utc>,
 }
 
 struct Cached {
@@ -141,7 +152,7 @@ impl Gateway {
     /// other request with the key is refused. A consuming check's answer is
     /// returned only once its record is committed.
     pub async fn check(&self, fields: Map<String, Value>, key: Option<&IdempotencyKey>) -> Decided {
-        match self.decide_and_stage(&fields, key) {
+        match self.decide_and_stage(&fields, key).await {
             Step::Answered(answer) => answer,
             Step::Committing(answer, committed) => match committed.await {
                 Ok(Ok(())) => answer,
@@ -156,8 +167,14 @@ impl Gateway {
         }
     }
 
-    /// Everything of a check but waiting for its commit; no lock outlives it.
-    fn decide_and_stage(&self, fields: &Map<String, Value>, key: Option<&IdempotencyKey>) -> Step {
+    /// Everything of a check but waiting for its commit. A consuming check
+    /// waits for its license's turn (yielding its worker meanwhile); no
+    /// other check and no other license waits for it.
+    async fn decide_and_stage(
+        &self,
+        fields: &Map<String, Value>,
+        key: Option<&IdempotencyKey>,
+    ) -> Step {
         let generation = self.generation();
         if let Some(field) = OWNED.iter().find(|f| fields.contains_key(**f)) {
             return Step::Answered(host_error(
@@ -169,18 +186,18 @@ impl Gateway {
             ));
         }
         let license = match fields.get("license") {
-            Some(Value::String(id)) => Some(id.clone()),
+            Some(Value::String(id)) => Some(id.as_str()),
             _ => None,
         };
         let consumes = fields.contains_key("metric");
         let may_consume = consumes || fields.contains_key("route");
         let now = Utc::now();
-        let usage = self.usage(license.as_deref());
+        let usage = self.usage(license);
 
         // A key is scoped to its license and its first request; the license
         // must be named for a key to mean anything.
         let fingerprint = key.map(|_| fingerprint(fields));
-        let keyed = match (may_consume, key, license.as_deref(), fingerprint.as_deref()) {
+        let keyed = match (may_consume, key, license, fingerprint.as_deref()) {
             (true, Some(key), Some(license), Some(fingerprint)) => {
                 Some((key, license, fingerprint))
             }
@@ -200,53 +217,72 @@ impl Gateway {
             return Step::Answered(hit);
         }
 
-        // A metric is consumed on the latest count, decided and staged under
-        // one lock; a route decides without it, and only when its answer
-        // records does it decide again under the lock if the count moved.
-        let guard = consumes.then(|| self.meter.write_lock());
-        let usage = if consumes {
-            self.usage(license.as_deref())
-        } else {
-            usage
-        };
-        let mut answer = match self.decide(&generation, fields, &usage, now) {
-            Ok(answer) => answer,
-            Err(error) => return Step::Answered(self.failed(&generation, fields, &error)),
-        };
-        let Some(license) = license.as_deref().filter(|_| answer.record().is_some()) else {
-            drop(guard);
-            self.remember(cache_key, generation.id, usage.version, &answer);
-            return Step::Answered(answer);
-        };
-        let guard = match guard {
-            Some(guard) => guard,
-            None => {
-                let guard = self.meter.write_lock();
-                let latest = self.usage(Some(license));
-                if latest.version != usage.version {
-                    answer = match self.decide(&generation, fields, &latest, now) {
-                        Ok(answer) => answer,
-                        Err(error) => {
-                            return Step::Answered(self.failed(&generation, fields, &error))
-                        }
-                    };
+        // A metric of a loaded license is consumed on the latest count,
+        // decided and staged in the license's turn. Anything else (a route,
+        // a feature, a license not loaded, which records nothing) is decided
+        // without it, and only when its answer records does it take the turn
+        // and decide again if the count moved meanwhile.
+        let in_turn = consumes && license.is_some_and(|l| generation.licenses.contains_key(l));
+        let (license, early) = match license {
+            Some(license) if in_turn => (license, None),
+            _ => {
+                let answer = match self.decide(&generation, fields, &usage, now) {
+                    Ok(answer) => answer,
+                    Err(error) => return Step::Answered(self.failed(&generation, fields, &error)),
+                };
+                match license.filter(|_| answer.record().is_some()) {
+                    Some(license) => (license, Some((answer, usage.version))),
+                    None => {
+                        self.remember(cache_key, generation.id, usage.version, &answer);
+                        return Step::Answered(answer);
+                    }
                 }
-                guard
             }
         };
+        let turn = self.meter.turn(license).await;
+        let guard = self.meter.hold(turn);
+        let pending = Pending {
+            generation: &generation,
+            fields,
+            early,
+            keyed,
+            cache_key,
+            now,
+        };
+        self.decide_in_turn(&guard, pending)
+    }
+
+    /// A consuming check in its license's turn: decided on the latest count
+    /// (again, if it moved since an earlier decision) and its record staged.
+    fn decide_in_turn(&self, guard: &WriteGuard<'_>, pending: Pending<'_>) -> Step {
+        let Pending {
+            generation,
+            fields,
+            early,
+            keyed,
+            cache_key,
+            now,
+        } = pending;
+        let latest = self.meter.usage(guard.license());
+        let answer = match early {
+            Some((answer, version)) if version == latest.version => answer,
+            _ => match self.decide(generation, fields, &latest, now) {
+                Ok(answer) => answer,
+                Err(error) => return Step::Answered(self.failed(generation, fields, &error)),
+            },
+        };
         let Some(record) = answer.record() else {
+            self.remember(cache_key, generation.id, latest.version, &answer);
             return Step::Answered(answer);
         };
         if let Some((key, license, fingerprint)) = keyed {
             // A concurrent request with this key may have been staged meanwhile.
-            if let Some(answer) = self.earlier(&generation, fields, key, license, fingerprint, now)
-            {
+            if let Some(answer) = self.earlier(generation, fields, key, license, fingerprint, now) {
                 return Step::Answered(answer);
             }
         }
         let staged = self.meter.stage(
-            &guard,
-            license,
+            guard,
             record,
             keyed.map(|(key, _, fingerprint)| Keyed {
                 key: &key.value,
@@ -255,10 +291,9 @@ impl Gateway {
             &answer.envelope,
             now.timestamp(),
         );
-        drop(guard);
         match staged {
             Ok(committed) => Step::Committing(answer, committed),
-            Err(error) => Step::Answered(self.failed(&generation, fields, &error)),
+            Err(error) => Step::Answered(self.failed(generation, fields, &error)),
         }
     }
 

@@ -11,7 +11,8 @@
 //!
 //! The latest count of every `(license, metric)` is kept in memory: it is the
 //! usage every check is decided with. A consuming check decides and updates
-//! that count under one lock, then hands its record to the writer thread,
+//! its license's count in that license's turn (one at a time per license;
+//! licenses do not wait for each other), then hands its record to the writer thread,
 //! which commits every record waiting in one transaction (group commit) and
 //! only then releases their answers. If a commit fails, its answers are
 //! never sent and the counts in memory are reloaded from the database.
@@ -22,13 +23,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
 use entitle_core::MeterRecord;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
 use crate::error::HostError;
+
+mod turns;
+
+pub use turns::WriteGuard;
 
 /// How hard a commit is pushed to the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -104,7 +109,13 @@ pub struct Meter {
 struct Inner {
     /// Seconds per reading interval (at least 1).
     reading_every: i64,
-    writes: Mutex<()>,
+    /// Taken to read by every consuming check while it decides and stages,
+    /// to write by the writer thread when it takes the counts back.
+    writes: RwLock<()>,
+    /// Each license's turn: consuming checks of a license decide and stage
+    /// one at a time. Only licenses a generation loaded get one (a check of
+    /// any other records nothing), so the map is bounded by them.
+    turns: RwLock<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     db: Arc<Mutex<Connection>>,
     latest: Mutex<HashMap<String, Arc<LicenseUsage>>>,
     /// Keys staged but not yet committed, by license and key.
@@ -194,7 +205,8 @@ impl Meter {
         let meter = Meter {
             inner: Arc::new(Inner {
                 reading_every: i64::from(reading_every.max(1)),
-                writes: Mutex::new(()),
+                writes: RwLock::new(()),
+                turns: RwLock::new(HashMap::new()),
                 db: Arc::new(Mutex::new(db)),
                 latest: Mutex::new(latest),
                 pending_keys: Mutex::new(HashMap::new()),
@@ -290,20 +302,20 @@ impl Meter {
         .map_err(|e| store_error(&e))
     }
 
-    /// Stages a record decided under [`Meter::write_lock`]: the count in
+    /// Stages a record decided under [`Meter::hold`]: the license's count in
     /// memory moves at once (so the next consuming check decides on it) and
     /// the record, its idempotency key and its answer go to the writer
     /// thread. The answer may be sent once the returned receiver says the
     /// commit holding it succeeded.
     pub fn stage(
         &self,
-        _guard: &WriteGuard<'_>,
-        license: &str,
+        guard: &WriteGuard<'_>,
         record: &MeterRecord,
         key: Option<Keyed<'_>>,
         answer: &str,
         now_unix: i64,
     ) -> Result<tokio::sync::oneshot::Receiver<Result<(), String>>, HostError> {
+        let license = guard.license();
         let start_unix = record.period.start.unix();
         let period_start = record.period.start.to_string();
         let metric = record.metric.as_str().to_string();
@@ -380,20 +392,6 @@ impl Meter {
             )
             .map_err(|e| store_error(&e))
     }
-
-    /// Serialises every write behind one lock: the caller decides and
-    /// records while holding it, so two consuming checks of one license never
-    /// decide on the same count.
-    pub fn write_lock(&self) -> WriteGuard<'_> {
-        WriteGuard {
-            _guard: lock(&self.inner.writes),
-        }
-    }
-}
-
-/// Held while a consuming check is decided and recorded.
-pub struct WriteGuard<'a> {
-    _guard: MutexGuard<'a, ()>,
 }
 
 /// The writer thread: commits every staged record waiting, in one
@@ -423,9 +421,9 @@ fn write_staged(staged: &std::sync::mpsc::Receiver<Write>, meter: &std::sync::We
             // The counts in memory ran ahead of the database: take them back
             // from it before another check decides on them.
             tracing::error!(%error, records = group.len(), "meter commit failed; answers withheld");
-            let _writing = lock(&inner.writes);
-            if let Ok(latest) = load_latest(&lock(&inner.db)) {
-                *lock(&inner.latest) = latest;
+            let _writing = inner.writes.write().unwrap_or_else(PoisonError::into_inner);
+            if let Ok(fresh) = load_latest(&lock(&inner.db)) {
+                take_back(&mut lock(&inner.latest), &fresh);
             }
         }
         for write in group {
@@ -491,6 +489,29 @@ fn commit(db: &mut Connection, group: &[Write]) -> rusqlite::Result<()> {
         }
     }
     tx.commit()
+}
+
+/// Replaces the counts in memory by the database's, every license's
+/// version moving on (never back: a cached answer of an earlier version
+/// must not match again).
+fn take_back(
+    latest: &mut HashMap<String, Arc<LicenseUsage>>,
+    fresh: &HashMap<String, Arc<LicenseUsage>>,
+) {
+    let mut licenses: Vec<String> = latest.keys().chain(fresh.keys()).cloned().collect();
+    licenses.sort_unstable();
+    licenses.dedup();
+    for license in licenses {
+        let version = latest
+            .get(&license)
+            .map_or(0, |u| u.version)
+            .wrapping_add(1);
+        let metrics = fresh
+            .get(&license)
+            .map(|u| u.metrics.clone())
+            .unwrap_or_default();
+        latest.insert(license, Arc::new(LicenseUsage { metrics, version }));
+    }
 }
 
 /// Moves the keys of a meter written before keys were scoped to a license
