@@ -29,6 +29,7 @@ pub mod api;
 
 internal! {
     billing,
+    compiled,
     compliance,
     entitlement,
     error,
@@ -51,10 +52,16 @@ pub use api::op::{Need, Op, OpSpec, OPS};
 pub use api::BundleMeta;
 pub use api::{evaluate, LoadedBundle, Rejected, ValidLicense, ValidUsage, ABI_VERSION};
 pub use billing::quote::Quote;
+pub use compiled::check::{CheckKind, CompactRefusal, CompiledCheck};
+pub use compiled::record::{
+    CompactAnswer, CompactAsk, CompactQuota, CompactRecord, ANSWER_BYTES, ASK_BYTES,
+};
 pub use entitlement::basis::Basis;
+pub use entitlement::check::Refusal;
 pub use entitlement::check::{Ask, CheckAnswer, QuotaUse};
 pub use entitlement::period::Period;
 pub use entitlement::reason::{Decision, Reason};
+pub use entitlement::reason::{ReasonSet, ALL as REASONS};
 pub use entitlement::status::Status as StatusAnswer;
 pub use entitlement::terms::Source;
 pub use entitlement::transition::TransitionAnswer;

@@ -49,6 +49,8 @@
 
 #![allow(unsafe_code)]
 
+pub mod compact;
+
 /// The safe half of the ABI: the handle table and the byte-level calls,
 /// independent of where the bytes live.
 pub mod calls {
@@ -135,10 +137,20 @@ pub mod calls {
 
     /// Loads a license into the bundle under `handle`.
     pub fn bundle_load_license(handle: u32, license: &[u8]) -> String {
-        with_table(|table| match table.bundles.get_mut(&handle) {
+        let envelope = with_table(|table| match table.bundles.get_mut(&handle) {
             Some(loaded) => loaded.load_license(license),
             None => api::unknown_bundle_handle(handle),
-        })
+        });
+        // A license loaded anew makes its compiled checks stale.
+        let loaded = serde_json::from_str::<entitle_core::Envelope<serde_json::Value>>(&envelope);
+        if let Some(id) = loaded
+            .ok()
+            .and_then(|e| e.result().and_then(|r| r.get("license")).cloned())
+            .and_then(|id| id.as_str().map(str::to_string))
+        {
+            super::compact::calls::forget(handle, Some(&id));
+        }
+        envelope
     }
 
     /// Forgets the license `id` (UTF-8 bytes) in the bundle under `handle`;
@@ -147,17 +159,25 @@ pub mod calls {
         let Ok(id) = std::str::from_utf8(id) else {
             return false;
         };
-        with_table(|table| {
+        let unloaded = with_table(|table| {
             table
                 .bundles
                 .get_mut(&handle)
                 .is_some_and(|loaded| loaded.unload_license(id))
-        })
+        });
+        super::compact::calls::forget(handle, Some(id));
+        unloaded
     }
 
     /// Forgets the bundle loaded under `handle`; unknown handles are ignored.
     pub fn bundle_free(handle: u32) {
         with_table(|table| table.bundles.remove(&handle));
+        super::compact::calls::forget(handle, None);
+    }
+
+    /// Runs `f` on the bundle under `handle`; `None` when there is none.
+    pub(crate) fn with_bundle<R>(handle: u32, f: impl FnOnce(&LoadedBundle) -> R) -> Option<R> {
+        with_table(|table| table.bundles.get(&handle).map(f))
     }
 
     /// How many bundles are loaded (for tests and diagnostics).
@@ -178,7 +198,7 @@ mod exports {
     /// # Safety
     /// `ptr..ptr + len` must be memory the caller obtained from `entitle_alloc`
     /// (or otherwise owns) and initialised; it is only read during the call.
-    unsafe fn input<'a>(ptr: u32, len: u32) -> &'a [u8] {
+    pub(super) unsafe fn input<'a>(ptr: u32, len: u32) -> &'a [u8] {
         if len == 0 || ptr == 0 {
             return &[];
         }
@@ -188,7 +208,7 @@ mod exports {
     }
 
     /// Hands a response to the caller as `(ptr << 32) | len`.
-    fn respond(response: String) -> u64 {
+    pub(super) fn respond(response: String) -> u64 {
         let bytes = response.into_bytes().into_boxed_slice();
         let len = bytes.len() as u64;
         let ptr = Box::into_raw(bytes) as *mut u8 as usize as u64;
@@ -299,7 +319,7 @@ mod exports {
     /// # Safety
     /// `handle_out..handle_out + 4` must be writable memory the caller owns,
     /// or `handle_out` must be `0`.
-    unsafe fn write_handle(handle: u32, handle_out: u32) {
+    pub(super) unsafe fn write_handle(handle: u32, handle_out: u32) {
         if handle_out != 0 {
             let bytes = handle.to_le_bytes();
             // SAFETY: the caller guarantees 4 writable bytes at `handle_out`;

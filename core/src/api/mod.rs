@@ -1,6 +1,7 @@
 //! The one JSON boundary: request bytes in, a tagged success or failure out.
 //! The wasm module and the host both call these functions and nothing else.
 
+mod compact;
 pub mod envelope;
 mod loaded;
 pub mod op;
@@ -239,7 +240,8 @@ fn dispatch(
         | Op::Scan
         | Op::BusinessTime
         | Op::Load
-        | Op::LoadLicense => {
+        | Op::LoadLicense
+        | Op::Compile => {
             let unexpected = Error::UnknownReference {
                 path: JsonPath::root().key("op"),
                 kind: RefKind::Operation,

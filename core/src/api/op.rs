@@ -51,6 +51,9 @@ pub enum Op {
     Load,
     /// Not a request's op: the answer to loading a license into a bundle.
     LoadLicense,
+    /// Not a request's op: the answer to compiling a loaded license for
+    /// compact checks of one feature or metric.
+    Compile,
 }
 
 /// What the table knows of one operation.
@@ -237,6 +240,7 @@ impl Op {
             Op::BusinessTime => "business_time",
             Op::Load => "load",
             Op::LoadLicense => "load_license",
+            Op::Compile => "compile",
         }
     }
 
@@ -280,6 +284,7 @@ impl<'de> Deserialize<'de> for Op {
         match name.as_ref() {
             "load" => Ok(Op::Load),
             "load_license" => Ok(Op::LoadLicense),
+            "compile" => Ok(Op::Compile),
             other => Op::parse(other)
                 .ok_or_else(|| serde::de::Error::custom(format!("unknown operation `{other}`"))),
         }

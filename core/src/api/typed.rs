@@ -28,7 +28,7 @@ pub struct Rejected {
 }
 
 impl Rejected {
-    fn new(errors: Vec<Error>) -> Rejected {
+    pub(crate) fn new(errors: Vec<Error>) -> Rejected {
         Rejected {
             errors: ErrorReport::list(&errors),
         }
@@ -125,42 +125,52 @@ impl LoadedBundle {
     /// What a check asks of a feature: may it be used now? Refused when the
     /// bundle defines no such feature.
     pub fn ask_feature(&self, feature: &str) -> Result<Ask, Rejected> {
-        self.feature(feature, "feature", RefKind::Feature)
-            .map(Ask::Feature)
+        self.asked(feature, None).map_err(Rejected::new)
     }
 
     /// What a check asks of a metered feature: may `amount` more units be
     /// consumed now? Refused when the bundle defines no such feature or it is
     /// not metered.
     pub fn ask_consume(&self, metric: &str, amount: u64) -> Result<Ask, Rejected> {
-        let metric = self.feature(metric, "metric", RefKind::Metric)?;
+        self.asked(metric, Some(amount)).map_err(Rejected::new)
+    }
+
+    /// A feature check (`amount` is `None`) or a consuming check, held to
+    /// the bundle: the errors a JSON check naming it gets.
+    pub(crate) fn asked(&self, name: &str, amount: Option<u64>) -> Result<Ask, Vec<Error>> {
+        let Some(amount) = amount else {
+            return self
+                .feature(name, "feature", RefKind::Feature)
+                .map(Ask::Feature);
+        };
+        let metric = self.feature(name, "metric", RefKind::Metric)?;
         let metered = self
             .bundle
             .features
             .get(&metric)
             .is_some_and(|f| f.kind == FeatureKind::Metered);
         if !metered {
-            return Err(Rejected::new(vec![Error::Contradiction {
+            return Err(vec![Error::Contradiction {
                 path: JsonPath::root().key("metric"),
                 detail: format!("feature `{metric}` is boolean: check it with `feature`"),
                 code: Conflict::NotMetered,
-            }]));
+            }]);
         }
         Ok(Ask::Consume { metric, amount })
     }
 
-    fn feature(&self, name: &str, field: &str, kind: RefKind) -> Result<FeatureId, Rejected> {
+    fn feature(&self, name: &str, field: &str, kind: RefKind) -> Result<FeatureId, Vec<Error>> {
         let path = JsonPath::root().key(field);
-        let id: FeatureId = json::typed(serde_json::Value::from(name), &path)
-            .map_err(|e| Rejected::new(vec![e]))?;
+        let id: FeatureId =
+            json::typed(serde_json::Value::from(name), &path).map_err(|e| vec![e])?;
         if self.bundle.features.contains_key(&id) {
             Ok(id)
         } else {
-            Err(Rejected::new(vec![Error::UnknownReference {
+            Err(vec![Error::UnknownReference {
                 path,
                 kind,
                 name: name.to_string(),
-            }]))
+            }])
         }
     }
 

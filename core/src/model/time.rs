@@ -69,6 +69,27 @@ impl Timestamp {
         Timestamp::from_utc(DateTime::<Utc>::from_timestamp(seconds, 0)?)
     }
 
+    /// The first instant the engine reads and writes, 0000-01-01T00:00:00Z.
+    pub fn first() -> Timestamp {
+        // The fallback is never taken: the first instant is within chrono's range.
+        Timestamp(DateTime::from_timestamp(FIRST_INSTANT, 0).unwrap_or(DateTime::<Utc>::MIN_UTC))
+    }
+
+    /// The instant `seconds` and `nanos` after the Unix epoch, or `None`
+    /// outside years 0000 to 9999 in UTC or with `nanos` of a second or more.
+    pub fn from_parts(seconds: i64, nanos: u32) -> Option<Timestamp> {
+        if nanos >= 1_000_000_000 {
+            return None;
+        }
+        Timestamp::from_utc(DateTime::<Utc>::from_timestamp(seconds, nanos)?)
+    }
+
+    /// Whole seconds since the Unix epoch and the nanoseconds past them:
+    /// the instant as the compact check's records hold it.
+    pub fn parts(self) -> (i64, u32) {
+        (self.0.timestamp(), self.0.timestamp_subsec_nanos())
+    }
+
     /// The instant as a chrono UTC date and time.
     pub fn utc(self) -> DateTime<Utc> {
         self.0
