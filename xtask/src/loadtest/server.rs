@@ -40,8 +40,9 @@ pub(super) fn build_release() -> anyhow::Result<PathBuf> {
     binary.context("cargo built no `entitle` binary")
 }
 
-/// The bundle, the license (a billion calls a month, hard: the run cannot
-/// spend them) and an empty meter database.
+/// The bundle, the licenses (`lic-load` and the spread ones; a billion
+/// calls a month each, hard: the run cannot spend them) and an empty meter
+/// database.
 pub(super) fn write_documents(dir: &Path, entitle: &Path, root: &Path) -> anyhow::Result<()> {
     let licenses = dir.join("licenses");
     fs::create_dir_all(&licenses)
@@ -85,20 +86,24 @@ pub(super) fn write_documents(dir: &Path, entitle: &Path, root: &Path) -> anyhow
     let start = now - chrono::Duration::days(30);
     let end = start + chrono::Duration::days(365);
     let stamp = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let license = json!({
-      "license": LICENSE, "customer": "cus-load", "tier": "scale", "addons": [], "seats": 5,
-      "term": { "start": stamp(start), "end": stamp(end) },
-      "status": "active", "time_zone": "UTC",
-      "anchor_date": start.format("%Y-%m-%d").to_string(),
-      "exceptions": []
-    });
+    let license = |id: &str| {
+        json!({
+          "license": id, "customer": format!("cus-{id}"), "tier": "scale", "addons": [], "seats": 5,
+          "term": { "start": stamp(start), "end": stamp(end) },
+          "status": "active", "time_zone": "UTC",
+          "anchor_date": start.format("%Y-%m-%d").to_string(),
+          "exceptions": []
+        })
+    };
+    let mut documents = vec![(dir.join("bundle.json"), "bundle", bundle)];
+    for id in std::iter::once(LICENSE.to_string()).chain((0..SPREAD).map(spread_license)) {
+        let path = licenses.join(format!("{id}.json"));
+        documents.push((path, "license", license(&id)));
+    }
     // Signed with the test-only key, as a vendor would with `entitle sign`:
     // the gateway serves signed documents.
     let key = root.join("tests/conformance/fixtures/keys/test-only-a.pem");
-    for (path, kind, value) in [
-        (dir.join("bundle.json"), "bundle", bundle),
-        (licenses.join(format!("{LICENSE}.json")), "license", license),
-    ] {
+    for (path, kind, value) in documents {
         let plain = path.with_extension("plain");
         let text = serde_json::to_string_pretty(&value).context("cannot write JSON")?;
         fs::write(&plain, text).with_context(|| format!("cannot write `{}`", plain.display()))?;
@@ -259,26 +264,55 @@ pub(super) fn http_get(addr: SocketAddr, path: &str) -> anyhow::Result<String> {
     Ok(body.to_string())
 }
 
-/// How many decisions the gateway counted for a scenario's endpoint and
-/// outcome (every reason); 0 for the baseline.
-pub(super) fn decisions(addr: SocketAddr, scenario: &Scenario) -> anyhow::Result<u64> {
-    let Some((endpoint, outcome)) = scenario.decision else {
-        return Ok(0);
-    };
-    let metrics = http_get(addr, "/metrics")?;
-    let prefix = format!("entitle_decisions_total{{endpoint=\"{endpoint}\",outcome=\"{outcome}\",");
-    Ok(metrics
-        .lines()
-        .filter(|line| line.starts_with(&prefix))
-        .filter_map(|line| line.rsplit(' ').next())
-        .filter_map(|n| n.parse::<f64>().ok())
-        .map(|n| n as u64)
-        .sum())
+/// Decisions the gateway counted on a scenario's endpoint.
+pub(super) struct Decisions {
+    /// With the outcome the scenario intends (every reason).
+    pub(super) intended: u64,
+    /// With any outcome.
+    pub(super) all: u64,
 }
 
-/// The license's `api_calls` count, as its status reports it.
-pub(super) fn metered_count(addr: SocketAddr) -> anyhow::Result<u64> {
-    let body = http_get(addr, &format!("/v1/status/{LICENSE}"))?;
+/// How many decisions the gateway counted for a scenario's endpoint, with
+/// its outcome and with any; none for the baseline.
+pub(super) fn decisions(addr: SocketAddr, scenario: &Scenario) -> anyhow::Result<Decisions> {
+    let Some((endpoint, outcome)) = scenario.decision else {
+        return Ok(Decisions {
+            intended: 0,
+            all: 0,
+        });
+    };
+    let metrics = http_get(addr, "/metrics")?;
+    let sum = |prefix: &str| -> u64 {
+        metrics
+            .lines()
+            .filter(|line| line.starts_with(prefix))
+            .filter_map(|line| line.rsplit(' ').next())
+            .filter_map(|n| n.parse::<f64>().ok())
+            .map(|n| n as u64)
+            .sum()
+    };
+    Ok(Decisions {
+        intended: sum(&format!(
+            "entitle_decisions_total{{endpoint=\"{endpoint}\",outcome=\"{outcome}\","
+        )),
+        all: sum(&format!(
+            "entitle_decisions_total{{endpoint=\"{endpoint}\","
+        )),
+    })
+}
+
+/// The licenses' `api_calls` counts added up, as their statuses report them.
+pub(super) fn metered_counts(addr: SocketAddr, licenses: &[String]) -> anyhow::Result<u64> {
+    let mut total = 0;
+    for license in licenses {
+        total += metered_count(addr, license)?;
+    }
+    Ok(total)
+}
+
+/// A license's `api_calls` count, as its status reports it.
+pub(super) fn metered_count(addr: SocketAddr, license: &str) -> anyhow::Result<u64> {
+    let body = http_get(addr, &format!("/v1/status/{license}"))?;
     let status: Value = serde_json::from_str(&body).context("a status that is not JSON")?;
     status
         .pointer("/result/quotas")
@@ -290,5 +324,5 @@ pub(super) fn metered_count(addr: SocketAddr) -> anyhow::Result<u64> {
         })
         .and_then(|q| q.get("used"))
         .and_then(Value::as_u64)
-        .context("no api_calls count in the status")
+        .with_context(|| format!("no api_calls count in the status of `{license}`"))
 }

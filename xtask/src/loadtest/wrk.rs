@@ -56,6 +56,31 @@ pub(super) fn lua(scenario: &Scenario) -> String {
     if let Some(body) = &scenario.body {
         let _ = writeln!(text, "wrk.body = {}", lua_string(&body.to_string()));
     }
+    if scenario.consumes.len() > 1 {
+        // A license picked at random per request. The requests are built on
+        // the first call, once wrk's `init` has set the `Host` header.
+        let _ = writeln!(text, "local bodies = {{}}");
+        for license in &scenario.consumes {
+            let body = json!({"license": license, "metric": "api_calls", "amount": 1});
+            let _ = writeln!(
+                text,
+                "bodies[#bodies + 1] = {}",
+                lua_string(&body.to_string())
+            );
+        }
+        text.push_str(
+            "local requests = nil\n\
+             request = function()\n  \
+               if requests == nil then\n    \
+                 requests = {}\n    \
+                 for i, body in ipairs(bodies) do\n      \
+                   requests[i] = wrk.format(nil, nil, nil, body)\n    \
+                 end\n  \
+               end\n  \
+               return requests[math.random(#requests)]\n\
+             end\n",
+        );
+    }
     text
 }
 
