@@ -12,6 +12,11 @@ const MIN_SCRATCH: u32 = 4096;
 /// Largest input buffer kept between requests; bigger ones are freed after use.
 const MAX_KEPT_SCRATCH: u32 = 1 << 20;
 
+/// `entitle_compact_resolve`'s parameters: the bundle's handle, the
+/// license id and the name (pointer and length each), the kind, and where
+/// the handle goes.
+type ResolveParams = (u32, u32, u32, u32, u32, u32, u32);
+
 /// A store, its instance and handles on every ABI export.
 pub(crate) struct Abi {
     store: Store<StoreState>,
@@ -27,6 +32,11 @@ pub(crate) struct Abi {
     bundle_unload_license: TypedFunc<(u32, u32, u32), u32>,
     abi_version: TypedFunc<(), u32>,
     version: TypedFunc<(), u64>,
+    compact_resolve: TypedFunc<ResolveParams, u64>,
+    compact_check: TypedFunc<(u32, u32, u32), u32>,
+    /// The 200 bytes the compact check reads its ask from (the first 64)
+    /// and writes its answer into (the next 136); `0` until first used.
+    compact_buffer: u32,
     /// The caller-owned input buffer, reused across requests: (ptr, capacity).
     scratch: (u32, u32),
     /// Epoch ticks each request may run.
@@ -149,6 +159,19 @@ impl Abi {
             )?,
             abi_version: typed(&instance, &mut store, "entitle_abi_version", "() -> i32")?,
             version: typed(&instance, &mut store, "entitle_version", "() -> i64")?,
+            compact_resolve: typed(
+                &instance,
+                &mut store,
+                "entitle_compact_resolve",
+                "(i32, i32, i32, i32, i32, i32, i32) -> i64",
+            )?,
+            compact_check: typed(
+                &instance,
+                &mut store,
+                "entitle_compact_check",
+                "(i32, i32, i32) -> i32",
+            )?,
+            compact_buffer: 0,
             store,
             memory,
             scratch: (0, 0),
@@ -355,5 +378,71 @@ impl Abi {
     pub(crate) fn bundle_free(&mut self, handle: u32) -> Result<(), HostError> {
         self.begin()?;
         call!(self.bundle_free, handle)
+    }
+
+    /// `entitle_compact_resolve`: the handle (`0` when refused) and the
+    /// envelope describing the compiled check, or its errors.
+    pub(crate) fn compact_resolve(
+        &mut self,
+        bundle: u32,
+        license: &str,
+        name: &str,
+        kind: entitle_core::CheckKind,
+    ) -> Result<(u32, String), HostError> {
+        self.begin()?;
+        let mut both = Vec::with_capacity(license.len().saturating_add(name.len()));
+        both.extend_from_slice(license.as_bytes());
+        both.extend_from_slice(name.as_bytes());
+        let too_large = || HostError::TooLarge { len: both.len() };
+        let lic_len = u32::try_from(license.len()).map_err(|_| too_large())?;
+        let (ptr, len) = self.write_input(&both, 4)?;
+        let name_ptr = ptr.checked_add(lic_len).ok_or_else(too_large)?;
+        let name_len = len.checked_sub(lic_len).ok_or_else(too_large)?;
+        let handle_out = ptr.checked_add(len).ok_or_else(too_large)?;
+        let kind = match kind {
+            entitle_core::CheckKind::Feature => 0,
+            entitle_core::CheckKind::Consume => 1,
+        };
+        let packed = call!(
+            self.compact_resolve,
+            (bundle, ptr, lic_len, name_ptr, name_len, kind, handle_out)
+        )?;
+        let handle = self.read_handle(handle_out)?;
+        let envelope = self.take_response(packed)?;
+        Ok((handle, envelope))
+    }
+
+    /// `entitle_compact_check`: the module's status and, when it answered,
+    /// the answer record.
+    pub(crate) fn compact_check(
+        &mut self,
+        handle: u32,
+        ask: &[u8; entitle_core::ASK_BYTES],
+    ) -> Result<(u32, [u8; entitle_core::ANSWER_BYTES]), HostError> {
+        const BYTES: usize = entitle_core::ASK_BYTES + entitle_core::ANSWER_BYTES;
+        self.begin()?;
+        if self.compact_buffer == 0 {
+            let ptr = call!(self.alloc, BYTES as u32)?;
+            if ptr == 0 {
+                return Err(HostError::AllocFailed { len: BYTES });
+            }
+            self.compact_buffer = ptr;
+        }
+        let ask_ptr = self.compact_buffer;
+        let answer_ptr = ask_ptr.saturating_add(entitle_core::ASK_BYTES as u32);
+        let outside = |what: &str| HostError::BadResponse {
+            detail: format!("a compact {what} outside its memory"),
+        };
+        self.memory
+            .write(&mut self.store, ask_ptr as usize, ask)
+            .map_err(|_| outside("ask"))?;
+        let status = call!(self.compact_check, (handle, ask_ptr, answer_ptr))?;
+        let mut answer = [0u8; entitle_core::ANSWER_BYTES];
+        if status == 0 {
+            self.memory
+                .read(&self.store, answer_ptr as usize, &mut answer)
+                .map_err(|_| outside("answer"))?;
+        }
+        Ok((status, answer))
     }
 }

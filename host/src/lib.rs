@@ -31,6 +31,9 @@ pub mod signing;
 
 pub use error::HostError;
 pub use limits::{Limits, EPOCH_TICK};
-pub use module::{cache_dir, sha256_hex, WasmBundle, WasmInstance, WasmModule, GLUE_NAMESPACE};
+pub use module::{
+    cache_dir, sha256_hex, Compact, CompactHandle, WasmBundle, WasmInstance, WasmModule,
+    GLUE_NAMESPACE,
+};
 pub use native::{Native, NativeBundle};
 pub use runtime::{Evaluator, Runtime, RuntimeInfo};

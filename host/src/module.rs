@@ -266,6 +266,7 @@ impl WasmModule {
             pre: self.pre.clone(),
             limits: self.limits,
             abi: Some(Abi::new(&self.pre, &self.limits)?),
+            instances: 1,
         })
     }
 
@@ -291,6 +292,7 @@ impl WasmModule {
             bundle: bundle.to_vec(),
             keys: None,
             licenses: BTreeMap::new(),
+            instances: 1,
         };
         Ok((Some(session), envelope))
     }
@@ -318,6 +320,7 @@ impl WasmModule {
             bundle: envelope.to_vec(),
             keys: Some(keys.to_vec()),
             licenses: BTreeMap::new(),
+            instances: 1,
         };
         Ok((Some(session), answer))
     }
@@ -329,6 +332,9 @@ pub struct WasmInstance {
     pre: InstancePre<StoreState>,
     limits: Limits,
     abi: Option<Abi>,
+    /// How many instances have been made: a compact handle holds the count
+    /// it was given under.
+    instances: u64,
 }
 
 impl WasmInstance {
@@ -336,6 +342,7 @@ impl WasmInstance {
         if self.abi.as_ref().is_none_or(Abi::is_poisoned) {
             self.abi = None;
             self.abi = Some(Abi::new(&self.pre, &self.limits)?);
+            self.instances = self.instances.wrapping_add(1);
         }
         self.abi.as_mut().ok_or(HostError::Instantiate {
             detail: String::from("no instance"),
@@ -386,6 +393,77 @@ impl WasmInstance {
     pub fn bundle_free(&mut self, handle: u32) -> Result<(), HostError> {
         self.abi()?.bundle_free(handle)
     }
+
+    /// `entitle_compact_resolve`: compiles a license loaded into the bundle
+    /// under `bundle` for compact checks of `name`; the handle (`None` when
+    /// refused) and the envelope.
+    pub fn compact_resolve(
+        &mut self,
+        bundle: u32,
+        license: &str,
+        name: &str,
+        kind: entitle_core::CheckKind,
+    ) -> Result<(Option<CompactHandle>, String), HostError> {
+        let (handle, envelope) = self.abi()?.compact_resolve(bundle, license, name, kind)?;
+        Ok((CompactHandle::new(handle, self.instances), envelope))
+    }
+
+    /// `entitle_compact_check` through a handle; a handle of an instance a
+    /// failed call replaced is stale.
+    pub fn compact_check(
+        &mut self,
+        handle: CompactHandle,
+        ask: &entitle_core::CompactAsk,
+    ) -> Result<Compact, HostError> {
+        self.abi()?;
+        if handle.instance != self.instances {
+            return Ok(Compact::StaleHandle);
+        }
+        let (status, answer) = self.abi()?.compact_check(handle.handle, &ask.write())?;
+        Compact::of(status, &answer)
+    }
+}
+
+/// A compact handle, tied to the instance that gave it: a replaced instance
+/// makes it stale instead of reaching another check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CompactHandle {
+    handle: u32,
+    instance: u64,
+}
+
+impl CompactHandle {
+    fn new(handle: u32, instance: u64) -> Option<CompactHandle> {
+        (handle != 0).then_some(CompactHandle { handle, instance })
+    }
+}
+
+/// What a compact check gives a host.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compact {
+    /// The answer record, read.
+    Answered(entitle_core::CompactAnswer),
+    /// The handle is unknown or stale: resolve again.
+    StaleHandle,
+    /// These inputs need the JSON entry, which answers them in full.
+    AskJson,
+}
+
+impl Compact {
+    fn of(status: u32, answer: &[u8; entitle_core::ANSWER_BYTES]) -> Result<Compact, HostError> {
+        match status {
+            0 => entitle_core::CompactAnswer::read(answer)
+                .map(Compact::Answered)
+                .ok_or_else(|| HostError::BadResponse {
+                    detail: String::from("a compact answer record the engine does not write"),
+                }),
+            1 => Ok(Compact::StaleHandle),
+            2 => Ok(Compact::AskJson),
+            other => Err(HostError::BadResponse {
+                detail: format!("compact check status `{other}`"),
+            }),
+        }
+    }
 }
 
 /// The id in a `load_license` success envelope, `{"result":{"license":id}}`.
@@ -413,6 +491,9 @@ pub struct WasmBundle {
     keys: Option<Vec<u8>>,
     /// The licenses loaded, by id, to reload after a failed call.
     licenses: BTreeMap<String, Vec<u8>>,
+    /// How many instances have run the bundle: a compact handle holds the
+    /// count it was given under.
+    instances: u64,
 }
 
 impl WasmBundle {
@@ -445,6 +526,34 @@ impl WasmBundle {
         self.abi.bundle_unload_license(self.handle, id)
     }
 
+    /// `entitle_compact_resolve` on this bundle. Handles die with the
+    /// instance: after a failed call the check answers
+    /// [`Compact::StaleHandle`], and the caller resolves again.
+    pub fn compact_resolve(
+        &mut self,
+        license: &str,
+        name: &str,
+        kind: entitle_core::CheckKind,
+    ) -> Result<(Option<CompactHandle>, String), HostError> {
+        self.reload_if_poisoned()?;
+        let (handle, envelope) = self.abi.compact_resolve(self.handle, license, name, kind)?;
+        Ok((CompactHandle::new(handle, self.instances), envelope))
+    }
+
+    /// `entitle_compact_check` through a handle of this bundle.
+    pub fn compact_check(
+        &mut self,
+        handle: CompactHandle,
+        ask: &entitle_core::CompactAsk,
+    ) -> Result<Compact, HostError> {
+        self.reload_if_poisoned()?;
+        if handle.instance != self.instances {
+            return Ok(Compact::StaleHandle);
+        }
+        let (status, answer) = self.abi.compact_check(handle.handle, &ask.write())?;
+        Compact::of(status, &answer)
+    }
+
     fn reload_if_poisoned(&mut self) -> Result<(), HostError> {
         if !self.abi.is_poisoned() {
             return Ok(());
@@ -464,6 +573,7 @@ impl WasmBundle {
         }
         self.abi = abi;
         self.handle = handle;
+        self.instances = self.instances.wrapping_add(1);
         Ok(())
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod canonical;
 pub mod case;
+pub mod compact;
 pub mod expect;
 pub mod js;
 pub mod runner;
