@@ -144,7 +144,10 @@ fn ask() -> impl Strategy<Value = Ask> {
         )
 }
 
-fn bundle(variant: (usize, usize, Option<i64>)) -> Value {
+/// A bundle variant: the quota period, the expiry policy, the issue time.
+type BundleKey = (usize, usize, Option<i64>);
+
+fn bundle(variant: BundleKey) -> Value {
     let mut bundle = example("bundle");
     let period = ["day", "month", "year", "term"][variant.0];
     for tier in ["starter", "team", "enterprise"] {
@@ -333,8 +336,7 @@ fn the_compact_check_is_the_projection_of_the_json_check() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(3000);
-    let bundles: RefCell<HashMap<(usize, usize, Option<i64>), LoadedBundle>> =
-        RefCell::new(HashMap::new());
+    let bundles: RefCell<HashMap<BundleKey, LoadedBundle>> = RefCell::new(HashMap::new());
     let answered = RefCell::new((0u64, 0u64));
     let mut runner = TestRunner::new(Config {
         cases,
