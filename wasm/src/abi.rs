@@ -27,6 +27,8 @@
 //! | `entitle_bundle_load_license` | `(handle: u32, ptr: u32, len: u32) -> u64` | parses and validates a license against a loaded bundle and keeps it there, so requests may name it by id (`"license":"<id>"`); responds `{"license":id,"loaded":n}` or the errors |
 //! | `entitle_bundle_unload_license` | `(handle: u32, ptr: u32, len: u32) -> u32` | forgets the license whose id is the UTF-8 bytes at `ptr`; `1` if it was loaded, else `0` |
 //! | `entitle_bundle_free` | `(handle: u32)` | forgets a loaded bundle (and its licenses); unknown handles are ignored |
+//! | `entitle_compact_resolve` | `(bundle: u32, lic_ptr: u32, lic_len: u32, name_ptr: u32, name_len: u32, kind: u32, handle_out: u32) -> u64` | compiles a loaded license for compact checks of one feature (`kind` 0) or metric (`kind` 1); see [`compact`] |
+//! | `entitle_compact_check` | `(handle: u32, ask: u32, answer: u32) -> u32` | a 64-byte ask in, a 136-byte answer out; see [`compact`] |
 //!
 //! # One call
 //!
