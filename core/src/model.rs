@@ -7,3 +7,4 @@ pub mod license;
 pub mod money;
 pub mod route;
 pub mod time;
+pub mod zones;
