@@ -2,15 +2,14 @@
 //! the one rule for turning a local wall-clock time into an instant.
 
 use std::fmt;
-use std::str::FromStr;
 
 use chrono::{
     DateTime, LocalResult, NaiveDate, NaiveDateTime, Offset, SecondsFormat, TimeZone, Utc,
 };
-use chrono_tz::Tz;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::coded;
+use crate::model::zones::{IanaZone, CHANGES_FROM, CHANGES_UNTIL};
 
 /// The first instant the engine reads or writes, `0000-01-01T00:00:00Z`,
 /// in seconds since the Unix epoch.
@@ -20,14 +19,6 @@ pub const FIRST_INSTANT: i64 = -62_167_219_200;
 /// RFC 3339 has four-digit years, so an instant past it could not be read
 /// back. Arithmetic whose result falls later fails instead.
 pub const LAST_INSTANT: i64 = 253_402_300_799;
-
-/// Every change of offset of every zone lies between these two instants
-/// (1844-01-01 and 2100-01-01 UTC): chrono-tz's tables run from the first
-/// standard times of the 1840s to 2099, and each zone keeps its first and
-/// last offsets for ever outside them.
-const CHANGES_FROM: i64 = -3_976_214_400;
-/// See [`CHANGES_FROM`].
-const CHANGES_UNTIL: i64 = 4_102_444_800;
 
 /// A step shorter than the shortest time between two changes of offset of
 /// any zone (6.96 days, Asia/Gaza and Brazil's 2000 changes), so that offsets
@@ -167,9 +158,10 @@ impl<'de> Deserialize<'de> for Date {
     }
 }
 
-/// An IANA time zone.
+/// An IANA time zone (its offsets from the compact table of
+/// [`crate::model::zones`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Zone(pub Tz);
+pub struct Zone(pub IanaZone);
 
 impl Serialize for Zone {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -180,9 +172,9 @@ impl Serialize for Zone {
 impl<'de> Deserialize<'de> for Zone {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        Tz::from_str(&text)
+        IanaZone::from_name(&text)
             .map(Zone)
-            .map_err(|_| coded("unknown_time_zone", &text))
+            .ok_or_else(|| coded("unknown_time_zone", &text))
     }
 }
 
@@ -307,7 +299,7 @@ mod tests {
     use super::*;
 
     fn zone(name: &str) -> Zone {
-        Zone(Tz::from_str(name).unwrap())
+        Zone(IanaZone::from_name(name).unwrap())
     }
 
     fn local(text: &str) -> NaiveDateTime {
@@ -345,8 +337,12 @@ mod tests {
     fn offsets_change_only_inside_the_tables_and_never_twice_in_a_step() {
         const DAY: i64 = 86_400;
         for tz in chrono_tz::TZ_VARIANTS {
-            let zone = Zone(tz);
-            let at = |t: i64| zone.offset_at(t).unwrap();
+            // chrono-tz's own tables, the source of `zones.bin` (whose
+            // agreement with them is tested in `zones`).
+            let at = |t: i64| {
+                let utc = DateTime::<Utc>::from_timestamp(t, 0).unwrap().naive_utc();
+                tz.offset_from_utc_datetime(&utc).fix().local_minus_utc()
+            };
             // Before the tables: the first offset, back to year 0000.
             let first = at(CHANGES_FROM);
             let mut t = FIRST_INSTANT;
