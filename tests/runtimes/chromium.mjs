@@ -112,10 +112,12 @@ async function portalReady() {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     if (!(window.entitle && window.entitle.ready)) throw new Error('the portal did not load its module');
-    const { engineVersion, fromBase64, makeEvaluator } = await import('/tests/runtimes/evaluate.mjs');
+    const { engineVersion, fromBase64, makeCompact, makeEvaluator } = await import('/tests/runtimes/evaluate.mjs');
     const engine = window.entitle.engine;
     const evaluate = makeEvaluator(engine.glue, engine.exports);
     window.runBatch = (requests) => requests.map((request) => evaluate(fromBase64(request.base64)));
+    const compact = makeCompact(engine.glue);
+    window.runCompact = (cases) => cases.map(compact);
     return { ok: { sha256: engine.sha256, engine: engineVersion(engine.glue), contentType: engine.contentType, userAgent: navigator.userAgent } };
   } catch (error) {
     return { error: String(error && error.stack ? error.stack : error) };
@@ -162,6 +164,16 @@ async function run(state) {
     );
     outputs.push(...answers);
   }
+  // Compact checks, when the batch has any (tests/tests/compact.rs).
+  const compact = [];
+  if ((batch.compact || []).length > 0) {
+    const answers = await bounded(
+      page.evaluate((cases) => window.runCompact(cases), batch.compact),
+      STEP_MS,
+      'the compact checks',
+    );
+    compact.push(...answers);
+  }
   const info = ready.ok;
   if (info.contentType !== 'application/wasm') {
     throw new Error(`the module was served as ${info.contentType}, not application/wasm`);
@@ -172,6 +184,7 @@ async function run(state) {
     engine: info.engine,
     sha256: info.sha256,
     outputs,
+    compact,
   };
 }
 

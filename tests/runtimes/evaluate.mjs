@@ -69,3 +69,40 @@ export function makeEvaluator(glue, wasm) {
     }
   };
 }
+
+/** Base64 text of bytes. */
+function toBase64(bytes) {
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  return btoa(binary);
+}
+
+/**
+ * Returns `compact(c) -> {answer, described} | {refused}` over an
+ * initialised glue module: the compact check as a JavaScript application
+ * makes it, through the wasm-bindgen API (`Bundle`, `loadLicenseJson`,
+ * `compile`, `CompactCheck.check`). `c` is one compact case of the batch
+ * (tests/src/js.rs): `{bundle, license, license_id, name, kind, ask}` with
+ * the documents as JSON text and the 64-byte ask as base64 (or null).
+ */
+export function makeCompact(glue) {
+  return (c) => {
+    let bundle = null;
+    let compiled = null;
+    try {
+      bundle = new glue.Bundle(c.bundle);
+      const loaded = JSON.parse(bundle.loadLicenseJson(c.license));
+      if (loaded.outcome !== 'ok') return { refused: 'license' };
+      compiled = bundle.compile(c.license_id, c.name, c.kind);
+      if (c.ask === null) return { refused: 'ask' };
+      const answer = compiled.check(fromBase64(c.ask));
+      if (answer === undefined) return { refused: 'the JSON entry answers these inputs' };
+      return { answer: toBase64(answer), described: compiled.describeJson() };
+    } catch (error) {
+      return { refused: `${error && error.message ? error.message : error}` };
+    } finally {
+      if (compiled !== null) compiled.free();
+      if (bundle !== null) bundle.free();
+    }
+  };
+}

@@ -4,7 +4,7 @@
 // exposes `window.runBatch(requests)` to the runner (chromium.mjs).
 
 import init, * as glue from '../../dist/entitle.js';
-import { engineVersion, fromBase64, makeEvaluator, toHex } from './evaluate.mjs';
+import { engineVersion, fromBase64, makeCompact, makeEvaluator, toHex } from './evaluate.mjs';
 
 async function start() {
   const response = await fetch('../../dist/entitle.wasm', { cache: 'no-store' });
@@ -14,6 +14,8 @@ async function start() {
   const wasm = await init({ module_or_path: response });
   const evaluate = makeEvaluator(glue, wasm);
   window.runBatch = (requests) => requests.map((request) => evaluate(fromBase64(request.base64)));
+  const compact = makeCompact(glue);
+  window.runCompact = (cases) => cases.map(compact);
   return {
     sha256: toHex(digest),
     engine: engineVersion(glue),

@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
 
-import { engineVersion, fromBase64, makeEvaluator } from './evaluate.mjs';
+import { engineVersion, fromBase64, makeCompact, makeEvaluator } from './evaluate.mjs';
 
 const [batchPath, reportPath] = process.argv.slice(2);
 if (!batchPath || !reportPath) {
@@ -25,6 +25,7 @@ const wasm = glue.initSync({ module: bytes });
 const evaluate = makeEvaluator(glue, wasm);
 
 const outputs = batch.requests.map((request) => evaluate(fromBase64(request.base64)));
+const compact = (batch.compact || []).map(makeCompact(glue));
 
 writeFileSync(
   reportPath,
@@ -33,5 +34,6 @@ writeFileSync(
     engine: engineVersion(glue),
     sha256,
     outputs,
+    compact,
   }),
 );

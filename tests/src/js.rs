@@ -30,6 +30,22 @@ struct ScriptReport {
     engine: Option<String>,
     sha256: String,
     outputs: Vec<ScriptOutput>,
+    /// One per compact case of the batch, when it had any.
+    #[serde(default)]
+    compact: Vec<CompactOutput>,
+}
+
+/// What a script gives for one compact case: the answer record (base64)
+/// with the compiled check's description, or why it refused.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CompactOutput {
+    #[serde(default)]
+    answer: Option<String>,
+    #[serde(default)]
+    described: Option<String>,
+    #[serde(default)]
+    refused: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -89,7 +105,12 @@ impl JsRuntime {
         self.dist.root.join("tests").join("out")
     }
 
-    fn write_batch(&self, path: &Path, requests: &[(String, Vec<u8>)]) -> Result<()> {
+    fn write_batch(
+        &self,
+        path: &Path,
+        requests: &[(String, Vec<u8>)],
+        compact: &[serde_json::Value],
+    ) -> Result<()> {
         let encoded: Vec<_> = requests
             .iter()
             .map(|(name, bytes)| {
@@ -101,6 +122,7 @@ impl JsRuntime {
             "wasm": self.dist.wasm(),
             "glue": self.dist.glue(),
             "requests": encoded,
+            "compact": compact,
         });
         fs::write(path, serde_json::to_vec(&batch)?)
             .with_context(|| format!("writing {}", path.display()))
@@ -172,7 +194,7 @@ impl Runner for JsRuntime {
         let report_path = dir.join(format!("{stem}-report.json"));
         let log = dir.join(format!("{stem}.log"));
         let _ = fs::remove_file(&report_path);
-        self.write_batch(&batch, requests)?;
+        self.write_batch(&batch, requests, &[])?;
         self.spawn(&batch, &report_path, &log)?;
         let text = fs::read_to_string(&report_path)
             .with_context(|| format!("reading {}", report_path.display()))?;
@@ -239,4 +261,84 @@ fn log_tail(log: &Path) -> String {
     let lines: Vec<&str> = text.lines().collect();
     let start = lines.len().saturating_sub(40);
     lines.get(start..).unwrap_or_default().join("\n")
+}
+
+impl JsRuntime {
+    /// Runs compact cases through the wasm-bindgen API (`Bundle.compile`,
+    /// `CompactCheck.check`), as a JavaScript application makes them: for
+    /// each, the bases the compiled check describes and the outcome.
+    pub fn run_compact(
+        &mut self,
+        cases: &[crate::compact::CompactCase],
+    ) -> Result<
+        Vec<(
+            Option<Vec<entitle_core::Basis>>,
+            crate::compact::CompactOutcome,
+        )>,
+    > {
+        use crate::compact::CompactOutcome;
+        self.dist.require_built()?;
+        let dir = self.out_dir();
+        fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+        let stem = format!("{}-compact-{}", self.name, std::process::id());
+        let batch = dir.join(format!("{stem}-batch.json"));
+        let report_path = dir.join(format!("{stem}-report.json"));
+        let log = dir.join(format!("{stem}.log"));
+        let _ = fs::remove_file(&report_path);
+        let b64 = &base64::engine::general_purpose::STANDARD;
+        let encoded: Vec<_> = cases
+            .iter()
+            .map(|c| {
+                json!({
+                    "bundle": String::from_utf8_lossy(&c.bundle),
+                    "license": String::from_utf8_lossy(&c.license),
+                    "license_id": c.license_id,
+                    "name": c.name_checked,
+                    "kind": match c.kind { entitle_core::CheckKind::Feature => 0, entitle_core::CheckKind::Consume => 1 },
+                    "ask": c.ask.map(|a| b64.encode(a.write())),
+                })
+            })
+            .collect();
+        self.write_batch(&batch, &[], &encoded)?;
+        self.spawn(&batch, &report_path, &log)?;
+        let text = fs::read_to_string(&report_path)
+            .with_context(|| format!("reading {}", report_path.display()))?;
+        let report: ScriptReport = serde_json::from_str(&text)
+            .with_context(|| format!("parsing {}", report_path.display()))?;
+        if report.compact.len() != cases.len() {
+            bail!(
+                "{} answered {} compact outputs for {} cases",
+                self.name,
+                report.compact.len(),
+                cases.len()
+            );
+        }
+        report
+            .compact
+            .into_iter()
+            .map(
+                |output| match (output.answer, output.described, output.refused) {
+                    (Some(answer), Some(described), None) => {
+                        let bytes = b64.decode(answer)?;
+                        let record: [u8; entitle_core::ANSWER_BYTES] = bytes
+                            .as_slice()
+                            .try_into()
+                            .context("an answer record of the wrong length")?;
+                        let answer = entitle_core::CompactAnswer::read(&record)
+                            .context("an answer record the engine does not write")?;
+                        #[derive(Deserialize)]
+                        struct Described {
+                            bases: Vec<entitle_core::Basis>,
+                        }
+                        let described: entitle_core::Envelope<'_, Described> =
+                            serde_json::from_str(&described)?;
+                        let bases = described.result().map(|d| d.bases.clone());
+                        Ok((bases, CompactOutcome::Answered(answer)))
+                    }
+                    (None, None, Some(why)) => Ok((None, CompactOutcome::Refused(why))),
+                    _ => bail!("a compact output that is neither an answer nor a refusal"),
+                },
+            )
+            .collect()
+    }
 }

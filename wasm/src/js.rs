@@ -23,6 +23,7 @@
 //! ways; `evaluateJson` is the byte-exact path.
 
 use entitle_core::api::{self, LoadedBundle};
+use entitle_core::{CheckKind, CompactAsk, CompiledCheck, ASK_BYTES};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 
@@ -156,6 +157,56 @@ impl Bundle {
     #[wasm_bindgen(js_name = evaluateJson)]
     pub fn evaluate_json(&self, request: &str) -> String {
         self.loaded.evaluate(request.as_bytes())
+    }
+
+    /// Compiles a loaded license for compact checks of one feature
+    /// (`kind` 0) or metric (`kind` 1) (wasm/ABI.md, "The compact check").
+    /// Throws an `Error` whose message is the error envelope JSON when the
+    /// license is not loaded or the name does not fit the kind. Compile
+    /// again after the license is loaded anew.
+    pub fn compile(&self, license: &str, name: &str, kind: u32) -> Result<CompactCheck, JsError> {
+        let kind = match kind {
+            0 => CheckKind::Feature,
+            1 => CheckKind::Consume,
+            _ => {
+                return Err(JsError::new(&entitle_core::api::not_json(
+                    "`kind` is 0 (a feature check) or 1 (a consuming check)",
+                )))
+            }
+        };
+        match self.loaded.compile_json(license, name, kind) {
+            Ok((compiled, described)) => Ok(CompactCheck {
+                compiled,
+                described,
+            }),
+            Err(envelope) => Err(JsError::new(&envelope)),
+        }
+    }
+}
+
+/// A license compiled for compact checks of one feature or metric.
+#[wasm_bindgen]
+pub struct CompactCheck {
+    compiled: CompiledCheck,
+    described: String,
+}
+
+#[wasm_bindgen]
+impl CompactCheck {
+    /// The success envelope describing it: `bases` and `reasons`, what the
+    /// answer record's bits stand for; JSON text.
+    #[wasm_bindgen(js_name = describeJson)]
+    pub fn describe_json(&self) -> String {
+        self.described.clone()
+    }
+
+    /// The compact check: a 64-byte ask record in, the 136-byte answer
+    /// record out; `undefined` when these inputs need the JSON entry
+    /// (`evaluateJson` of the same check answers them in full). Never throws.
+    pub fn check(&self, ask: &[u8]) -> Option<Vec<u8>> {
+        let ask: &[u8; ASK_BYTES] = ask.try_into().ok()?;
+        let ask = CompactAsk::read(ask)?;
+        self.compiled.check(&ask).ok().map(|a| a.write().to_vec())
     }
 }
 
