@@ -3,6 +3,7 @@
 
 mod compact;
 pub mod envelope;
+mod fast;
 mod loaded;
 pub mod op;
 mod ops;
@@ -46,6 +47,32 @@ pub fn evaluate(request: &[u8]) -> String {
 }
 
 fn run(request: &[u8], preloaded: Option<&LoadedBundle>) -> String {
+    // A preloaded `check` that reads without a problem skips the value tree.
+    if let Some(answer) = preloaded.and_then(|loaded| fast::check(loaded, request)) {
+        return answer;
+    }
+    general(request, preloaded)
+}
+
+/// The general path's answer to a preloaded request, never the fast
+/// path's: for tests that hold the two to the same bytes.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub fn evaluate_general(loaded: &LoadedBundle, request: &[u8]) -> String {
+    general(request, Some(loaded))
+}
+
+/// The fast path's answer to a preloaded request, `None` when it leaves
+/// the request to the general path: for the same tests.
+#[cfg(feature = "internals")]
+#[doc(hidden)]
+pub fn evaluate_fast(loaded: &LoadedBundle, request: &[u8]) -> Option<String> {
+    fast::check(loaded, request)
+}
+
+/// Every request: read whole into a value, then each document typed, each
+/// problem reported with its path.
+fn general(request: &[u8], preloaded: Option<&LoadedBundle>) -> String {
     let preloaded_meta = preloaded.map(|p| &p.meta);
     let root = JsonPath::root();
     let value = match json::parse(request, &root) {

@@ -108,12 +108,24 @@ impl Timestamp {
 
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let secs = if self.0.timestamp_subsec_nanos() == 0 {
-            SecondsFormat::Secs
-        } else {
-            SecondsFormat::AutoSi
-        };
-        f.write_str(&self.0.to_rfc3339_opts(secs, true))
+        use chrono::{Datelike, Timelike};
+        // Whole seconds, as nearly every instant is, written digit by digit
+        // as chrono writes them but without building a `String`.
+        let (date, time) = (self.0.date_naive(), self.0.time());
+        if self.0.timestamp_subsec_nanos() == 0 && (0..=9999).contains(&date.year()) {
+            let pair = |n: u32| [b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8];
+            let y = date.year().unsigned_abs();
+            let ([y0, y1], [y2, y3]) = (pair(y / 100), pair(y % 100));
+            let ([mo0, mo1], [d0, d1]) = (pair(date.month()), pair(date.day()));
+            let [h0, h1] = pair(time.hour());
+            let ([mi0, mi1], [s0, s1]) = (pair(time.minute()), pair(time.second()));
+            let text = [
+                y0, y1, y2, y3, b'-', mo0, mo1, b'-', d0, d1, b'T', h0, h1, b':', mi0, mi1, b':',
+                s0, s1, b'Z',
+            ];
+            return f.write_str(std::str::from_utf8(&text).unwrap_or_default());
+        }
+        f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true))
     }
 }
 
