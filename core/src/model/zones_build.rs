@@ -110,7 +110,7 @@ fn rule_of(list: &[Local]) -> Option<(usize, [Local; 2], [u32; 2], usize)> {
     let mut masks = [u32::MAX, u32::MAX];
     let mut start = n;
     for i in (0..n).rev() {
-        let part = if (n - 1 - i) % 2 == 0 {
+        let part = if (n - 1 - i).is_multiple_of(2) {
             last_part
         } else {
             1 - last_part
@@ -140,7 +140,7 @@ fn rule_of(list: &[Local]) -> Option<(usize, [Local; 2], [u32; 2], usize)> {
     if n - start < 6 {
         return None;
     }
-    let first_part = if (n - 1 - start) % 2 == 0 {
+    let first_part = if (n - 1 - start).is_multiple_of(2) {
         last_part
     } else {
         1 - last_part
@@ -226,8 +226,11 @@ fn encode(first: i32, list: &[(i64, i32)]) -> Vec<u8> {
     out
 }
 
+/// A zone, its first offset and its changes (instant, offset after).
+type Changes = (chrono_tz::Tz, i32, Vec<(i64, i32)>);
+
 /// Every zone's changes, in the order of chrono-tz's enum.
-fn all_changes() -> Vec<(chrono_tz::Tz, i32, Vec<(i64, i32)>)> {
+fn all_changes() -> Vec<Changes> {
     let mut zones: Vec<_> = chrono_tz::TZ_VARIANTS
         .iter()
         .map(|&tz| {
@@ -240,7 +243,7 @@ fn all_changes() -> Vec<(chrono_tz::Tz, i32, Vec<(i64, i32)>)> {
 }
 
 /// `zones.bin` as chrono-tz's tables give it.
-fn generate(zones: &[(chrono_tz::Tz, i32, Vec<(i64, i32)>)]) -> Vec<u8> {
+fn generate(zones: &[Changes]) -> Vec<u8> {
     let mut tables: Vec<Vec<u8>> = Vec::new();
     let mut numbers = Vec::new();
     for (position, (tz, first, list)) in zones.iter().enumerate() {
