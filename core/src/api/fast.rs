@@ -12,6 +12,7 @@
 //! every refusal is the general path's, byte for byte, and so is every
 //! answer (a property test compares both on random requests).
 
+mod answer;
 mod write;
 
 use std::borrow::Cow;
@@ -23,7 +24,7 @@ use chrono::{NaiveDate, NaiveTime};
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
-use super::envelope::{failure, Envelope, Meta, Success};
+use super::envelope::failure;
 use super::op::Op;
 use super::LoadedBundle;
 use crate::entitlement::check::{check_at, Ask, Origin};
@@ -108,14 +109,9 @@ pub(super) fn check(loaded: &LoadedBundle, request: &[u8]) -> Option<String> {
         Ok(answer) => answer,
         Err(error) => return Some(failure(vec![error], meta)),
     };
-    let envelope: Envelope<'_, _> = Envelope::Ok(Success {
-        op: Op::Check,
-        result: &answer,
-        meta: Meta::new(meta),
-    });
     // The general writer answers whatever this one declines to write.
     Some(
-        write::to_string(&envelope, 1024)
+        answer::envelope(&answer, &loaded.meta)
             .unwrap_or_else(|| super::envelope::success(Op::Check, &answer, meta)),
     )
 }
@@ -537,5 +533,31 @@ mod tests {
             timestamp("2026-11-22T11:00:00+01:00"),
             plain_utc("2026-11-22T10:00:00Z")
         );
+    }
+
+    #[test]
+    fn whole_seconds_are_written_as_chrono_writes_them() {
+        use crate::model::time::{FIRST_INSTANT, LAST_INSTANT};
+        let mut t = FIRST_INSTANT;
+        let mut seen = 0;
+        while t <= LAST_INSTANT {
+            for at in [t, LAST_INSTANT - (t - FIRST_INSTANT)] {
+                let instant = Timestamp::from_unix(at).unwrap();
+                let chrono = instant
+                    .utc()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+                assert_eq!(instant.to_string(), chrono);
+                assert_eq!(
+                    serde_json::to_string(&instant).unwrap(),
+                    format!("\"{chrono}\"")
+                );
+                seen += 1;
+            }
+            t += 86_400 * 41 + 3_607;
+        }
+        assert!(seen > 150_000, "{seen}");
+        // With a fraction, chrono writes it.
+        let fraction = timestamp("2026-11-22T10:00:00.250Z").unwrap();
+        assert_eq!(fraction.to_string(), "2026-11-22T10:00:00.250Z");
     }
 }

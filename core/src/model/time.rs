@@ -106,32 +106,58 @@ impl Timestamp {
     }
 }
 
+impl Timestamp {
+    /// The instant as answers write it, `YYYY-MM-DDTHH:MM:SSZ`, when it is
+    /// a whole second, as nearly every instant is (chrono writes the same
+    /// digits, through its general formatter and a `String`); `None` for an
+    /// instant with a fraction of a second.
+    pub(crate) fn whole_seconds(self) -> Option<[u8; 20]> {
+        if self.0.timestamp_subsec_nanos() != 0 {
+            return None;
+        }
+        // The civil date of a day count (Hinnant's `civil_from_days`), in
+        // integers: cheaper than chrono's calendar for these few fields.
+        let unix = self.0.timestamp();
+        let (days, second) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = doy - (153 * mp + 2) / 5 + 1;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 };
+        let year = yoe + era * 400 + i64::from(month <= 2);
+        if !(0..=9999).contains(&year) {
+            return None;
+        }
+        let pair = |n: i64| [b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8];
+        let ([y0, y1], [y2, y3]) = (pair(year / 100), pair(year % 100));
+        let ([mo0, mo1], [d0, d1]) = (pair(month), pair(day));
+        let [h0, h1] = pair(second / 3_600);
+        let ([mi0, mi1], [s0, s1]) = (pair(second / 60 % 60), pair(second % 60));
+        Some([
+            y0, y1, y2, y3, b'-', mo0, mo1, b'-', d0, d1, b'T', h0, h1, b':', mi0, mi1, b':', s0,
+            s1, b'Z',
+        ])
+    }
+}
+
 impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use chrono::{Datelike, Timelike};
-        // Whole seconds, as nearly every instant is, written digit by digit
-        // as chrono writes them but without building a `String`.
-        let (date, time) = (self.0.date_naive(), self.0.time());
-        if self.0.timestamp_subsec_nanos() == 0 && (0..=9999).contains(&date.year()) {
-            let pair = |n: u32| [b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8];
-            let y = date.year().unsigned_abs();
-            let ([y0, y1], [y2, y3]) = (pair(y / 100), pair(y % 100));
-            let ([mo0, mo1], [d0, d1]) = (pair(date.month()), pair(date.day()));
-            let [h0, h1] = pair(time.hour());
-            let ([mi0, mi1], [s0, s1]) = (pair(time.minute()), pair(time.second()));
-            let text = [
-                y0, y1, y2, y3, b'-', mo0, mo1, b'-', d0, d1, b'T', h0, h1, b':', mi0, mi1, b':',
-                s0, s1, b'Z',
-            ];
-            return f.write_str(std::str::from_utf8(&text).unwrap_or_default());
+        match self.whole_seconds() {
+            Some(text) => f.write_str(std::str::from_utf8(&text).unwrap_or_default()),
+            None => f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
         }
-        f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true))
     }
 }
 
 impl Serialize for Timestamp {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        match self.whole_seconds() {
+            Some(text) => serializer.serialize_str(std::str::from_utf8(&text).unwrap_or_default()),
+            None => serializer.collect_str(self),
+        }
     }
 }
 

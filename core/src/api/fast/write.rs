@@ -13,17 +13,14 @@ use serde::ser::{
     SerializeTuple, SerializeTupleStruct, SerializeTupleVariant, Serializer,
 };
 
-/// `value` as serde_json writes it, in a buffer of `capacity` bytes to
-/// start with; `None` when this writer declines it.
-pub(crate) fn to_string<T: Serialize + ?Sized>(value: &T, capacity: usize) -> Option<String> {
-    let mut out = String::with_capacity(capacity);
-    value.serialize(&mut Writer { out: &mut out }).ok()?;
-    Some(out)
+/// Appends `value` as serde_json writes it.
+pub(super) fn value<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Result<(), Declined> {
+    value.serialize(&mut Writer { out })
 }
 
 /// The writer declined the value: the caller writes it with serde_json.
 #[derive(Debug)]
-pub(crate) struct Declined;
+pub(super) struct Declined;
 
 impl fmt::Display for Declined {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -86,7 +83,8 @@ fn escaped_contents(out: &mut String, text: &str) -> Result<(), Declined> {
     Ok(())
 }
 
-fn string(out: &mut String, text: &str) -> Result<(), Declined> {
+/// Appends `text` as a JSON string.
+pub(super) fn string(out: &mut String, text: &str) -> Result<(), Declined> {
     out.push('"');
     escaped_contents(out, text)?;
     out.push('"');
@@ -94,7 +92,7 @@ fn string(out: &mut String, text: &str) -> Result<(), Declined> {
 }
 
 /// Appends an unsigned integer's decimal digits.
-fn unsigned(out: &mut String, mut n: u64) {
+pub(super) fn unsigned(out: &mut String, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut start = digits.len();
     for slot in digits.iter_mut().rev() {
@@ -132,12 +130,12 @@ impl fmt::Write for Escaping<'_> {
 }
 
 /// The writer: a buffer appended to.
-pub(crate) struct Writer<'a> {
+pub(super) struct Writer<'a> {
     out: &'a mut String,
 }
 
 /// An object or list being written: whether an element came before.
-pub(crate) struct Compound<'w, 'a> {
+pub(super) struct Compound<'w, 'a> {
     writer: &'w mut Writer<'a>,
     first: bool,
     /// What closes it: `]`, `}`, or `}}` / `]}` for a variant's payload.

@@ -3,6 +3,12 @@
 use super::*;
 use std::collections::BTreeMap;
 
+fn to_string<T: Serialize + ?Sized>(v: &T, capacity: usize) -> Option<String> {
+    let mut out = String::with_capacity(capacity);
+    value(&mut out, v).ok()?;
+    Some(out)
+}
+
 #[derive(serde::Serialize)]
 #[serde(tag = "kind", content = "id", rename_all = "snake_case")]
 enum Adjacent {
