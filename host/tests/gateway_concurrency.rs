@@ -127,6 +127,24 @@ fn concurrent_consuming_checks_allow_exactly_the_limit_per_license() {
         );
         assert_eq!(support::used(&gw, license, "api_calls"), LIMIT, "{license}");
     }
+    // Decided by the compact check, each full answer held to it; a deny
+    // repeats from the cache until the count moves.
+    let metrics = get(&agent(), &gw.url("/metrics"), &[]).unwrap().body;
+    let counter = |name: &str| -> u64 {
+        metrics
+            .lines()
+            .find_map(|line| line.strip_prefix(&format!("{name} ")))
+            .unwrap_or_else(|| panic!("no {name} in {metrics}"))
+            .parse()
+            .unwrap()
+    };
+    let compact = counter("entitle_compact_checks_total");
+    assert!(compact >= 2 * LIMIT, "{compact}");
+    assert_eq!(
+        compact + counter("entitle_decision_cache_hits_total"),
+        (CLIENTS * EACH) as u64
+    );
+    assert_eq!(counter("entitle_compact_disagreements_total"), 0);
 }
 
 #[test]

@@ -152,7 +152,7 @@ fn bad_http_and_bad_json_get_clear_statuses() {
 }
 
 /// A module speaking the byte ABI whose bundle loads fine but whose every
-/// evaluation runs `behaviour`: an endless loop or a trap.
+/// evaluation (JSON or compact) runs `behaviour`: an endless loop or a trap.
 fn hostile_module(dir: &Path, name: &str, behaviour: &str) -> std::path::PathBuf {
     let version = r#"{"engine":"0.1.0","abi":1}"#;
     let described = r#"{"outcome":"ok","op":"load","result":{"bundle":{"id":"gateway-test","version":"hostile","hash":"sha256:00"},"on_failure":{"default":"closed","features":{"sso":"open","reports":"closed","api_calls":"closed"}}},"meta":{"engine":"0.1.0"}}"#;
@@ -190,6 +190,8 @@ fn hostile_module(dir: &Path, name: &str, behaviour: &str) -> std::path::PathBuf
   (func (export "entitle_bundle_load_license") (param i32 i32 i32) (result i64) (i64.const {pl}))
   (func (export "entitle_bundle_unload_license") (param i32 i32 i32) (result i32) (i32.const 0))
   (func (export "entitle_bundle_free") (param i32))
+  (func (export "entitle_compact_resolve") (param i32 i32 i32 i32 i32 i32 i32) (result i64) {b} (i64.const 0))
+  (func (export "entitle_compact_check") (param i32 i32 i32) (result i32) {b} (i32.const 0))
 )"#,
         v = version.replace('"', "\\\""),
         d = described.replace('"', "\\\""),

@@ -8,7 +8,8 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use entitle_core::{
-    CheckAnswer, Decision, Envelope, ErrorKind, Meta, MeterRecord, Op, Success, Timestamp,
+    CheckAnswer, CompactAnswer, Decision, Envelope, ErrorKind, Meta, MeterRecord, Op, Success,
+    Timestamp,
 };
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::Serialize;
@@ -31,6 +32,9 @@ pub enum Answer<T> {
     },
     /// The gateway refused a request of its own accord, with this code.
     Refused(&'static str),
+    /// The module answered a compact check: the decision and the headers
+    /// without the envelope, for answers that send no body (forward-auth).
+    Compact(CompactAnswer),
 }
 
 /// An answer: the envelope sent back and what the gateway read from it.
@@ -71,7 +75,7 @@ impl<T> Decided<T> {
     pub fn answered(&self) -> bool {
         match &self.answer {
             Answer::Module(envelope) => envelope.result().is_some(),
-            Answer::FailureMode { .. } => true,
+            Answer::FailureMode { .. } | Answer::Compact(_) => true,
             Answer::Refused(_) => false,
         }
     }
@@ -103,12 +107,41 @@ impl Decided<CheckAnswer> {
         }
     }
 
+    /// A compact check's answer, sent without a body: its envelope is
+    /// empty, so only the endpoints that send none (forward-auth) take it.
+    pub fn compact(answer: CompactAnswer) -> Decided {
+        Decided {
+            envelope: Arc::from(""),
+            answer: Answer::Compact(answer),
+            status: None,
+        }
+    }
+
     /// The decision, of the module or of the failure mode.
     pub fn decision(&self) -> Option<Decision> {
         match &self.answer {
             Answer::Module(envelope) => envelope.result().map(|check| check.decision),
             Answer::FailureMode { decision, .. } => Some(*decision),
+            Answer::Compact(answer) => Some(answer.decision),
             Answer::Refused(_) => None,
+        }
+    }
+
+    /// Units left before a deny, as the module answered.
+    pub fn remaining(&self) -> Option<u64> {
+        match &self.answer {
+            Answer::Module(envelope) => envelope.result().and_then(|check| check.remaining),
+            Answer::Compact(answer) => answer.remaining,
+            _ => None,
+        }
+    }
+
+    /// Until when the same inputs get the same answer, as the module answered.
+    pub fn valid_until(&self) -> Option<Timestamp> {
+        match &self.answer {
+            Answer::Module(envelope) => envelope.result().and_then(|check| check.valid_until),
+            Answer::Compact(answer) => answer.valid_until,
+            _ => None,
         }
     }
 
@@ -127,6 +160,7 @@ impl Decided<CheckAnswer> {
                 .first()
                 .map_or(Cow::Borrowed("none"), |e| Cow::Borrowed(e.code.as_str())),
             Answer::FailureMode { decision, .. } => Cow::Borrowed(failure_reason(*decision)),
+            Answer::Compact(answer) => wire_name(&answer.reason),
             Answer::Refused(code) => Cow::Borrowed(code),
         }
     }
@@ -137,6 +171,7 @@ impl Decided<CheckAnswer> {
         match &self.answer {
             Answer::Module(envelope) => envelope.result().map(|check| check.http_status),
             Answer::FailureMode { decision, .. } => Some(failure_status(*decision)),
+            Answer::Compact(answer) => Some(answer.http_status),
             Answer::Refused(_) => None,
         }
     }

@@ -9,20 +9,22 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use arc_swap::ArcSwap;
 use chrono::{DateTime, Utc};
-use entitle_core::{Op, Timestamp};
+use entitle_core::{CheckKind, Op, Timestamp};
 use serde_json::{json, Map, Value};
 
 use super::answer::{failure_mode, host_error, Decided, Unread};
 use super::audit::{Decision, DecisionLog};
 use super::generation::{Generation, Sources};
-use super::meter::{Keyed, LicenseUsage, Meter, WriteGuard};
+use super::meter::{Keyed, LicenseUsage, Meter, Recorded, WriteGuard};
 use super::portal::Documents;
 use super::telemetry::Telemetry;
 use crate::error::HostError;
 use crate::limits::Limits;
 
+mod compact;
 mod idempotency;
 
+use compact::{Compactable, Deferred};
 use idempotency::fingerprint;
 pub use idempotency::IdempotencyKey;
 
@@ -32,15 +34,22 @@ const OWNED: [&str; 3] = ["now", "usage", "bundle"];
 /// The most decisions kept in the cache; it is emptied when full.
 const CACHE_CAPACITY: usize = 100_000;
 
-/// A check decided: answered, or waiting for the commit of its record.
+/// The writer thread's word on a staged record.
+type Committed = tokio::sync::oneshot::Receiver<Result<(), String>>;
+
+/// A check decided: answered, or waiting for the commit of its record; or
+/// decided by the compact check, its full answer still to write.
 enum Step {
     Answered(Decided),
-    Committing(Decided, tokio::sync::oneshot::Receiver<Result<(), String>>),
+    Committing(Decided, Committed),
+    Compacted(Deferred, Option<Committed>),
 }
 
 /// What a consuming check brings to its license's turn.
 struct Pending<'a> {
-    generation: &'a Generation,
+    generation: &'a Arc<Generation>,
+    /// The request's compact form, when it is decided that way.
+    compact: Option<Compactable<'a>>,
     fields: &'a Map<String, Value>,
     /// An answer decided before the turn, with the usage version it saw.
     early: Option<(Decided, u64)>,
@@ -152,18 +161,48 @@ impl Gateway {
     /// other request with the key is refused. A consuming check's answer is
     /// returned only once its record is committed.
     pub async fn check(&self, fields: Map<String, Value>, key: Option<&IdempotencyKey>) -> Decided {
-        match self.decide_and_stage(&fields, key).await {
-            Step::Answered(answer) => answer,
-            Step::Committing(answer, committed) => match committed.await {
-                Ok(Ok(())) => answer,
-                Ok(Err(detail)) => {
-                    self.failed(&self.generation(), &fields, &HostError::Store { detail })
-                }
-                Err(_) => {
-                    let detail = String::from("the meter's writer thread stopped");
-                    self.failed(&self.generation(), &fields, &HostError::Store { detail })
-                }
-            },
+        self.answer(fields, key, true).await
+    }
+
+    /// Decides a check as [`Gateway::check`] does, for an endpoint that
+    /// sends no envelope (forward-auth): the answer may come from the
+    /// compact check alone, with an empty envelope.
+    pub async fn authorize(
+        &self,
+        fields: Map<String, Value>,
+        key: Option<&IdempotencyKey>,
+    ) -> Decided {
+        self.answer(fields, key, false).await
+    }
+
+    async fn answer(
+        &self,
+        fields: Map<String, Value>,
+        key: Option<&IdempotencyKey>,
+        envelope: bool,
+    ) -> Decided {
+        let (answer, committed) = match self.decide_and_stage(&fields, key, envelope).await {
+            Step::Answered(answer) => return answer,
+            Step::Committing(answer, committed) => (answer, Some(committed)),
+            // Out of the license's turn: the full answer is written while
+            // the record commits.
+            Step::Compacted(deferred, committed) if envelope => {
+                (self.full_answer(&fields, deferred), committed)
+            }
+            Step::Compacted(deferred, committed) => (Decided::compact(deferred.answer), committed),
+        };
+        let Some(committed) = committed else {
+            return answer;
+        };
+        match committed.await {
+            Ok(Ok(())) => answer,
+            Ok(Err(detail)) => {
+                self.failed(&self.generation(), &fields, &HostError::Store { detail })
+            }
+            Err(_) => {
+                let detail = String::from("the meter's writer thread stopped");
+                self.failed(&self.generation(), &fields, &HostError::Store { detail })
+            }
         }
     }
 
@@ -174,6 +213,7 @@ impl Gateway {
         &self,
         fields: &Map<String, Value>,
         key: Option<&IdempotencyKey>,
+        envelope: bool,
     ) -> Step {
         let generation = self.generation();
         if let Some(field) = OWNED.iter().find(|f| fields.contains_key(**f)) {
@@ -216,6 +256,22 @@ impl Gateway {
             self.telemetry.cache_hits.inc();
             return Step::Answered(hit);
         }
+        // The decision log keeps every module answer in full: with it, every
+        // check goes the JSON way.
+        let compact = self
+            .log
+            .is_none()
+            .then(|| Compactable::of(fields, key.is_some()))
+            .flatten();
+        if let Some(request) = compact.filter(|c| !envelope && c.kind == CheckKind::Feature) {
+            match self.compact(&generation, &request, &usage, now) {
+                Ok(Some(answer)) if answer.record.is_none() => {
+                    return Step::Answered(Decided::compact(answer))
+                }
+                Ok(_) => {}
+                Err(error) => return Step::Answered(self.failed(&generation, fields, &error)),
+            }
+        }
 
         // A metric of a loaded license is consumed on the latest count,
         // decided and staged in the license's turn. Anything else (a route,
@@ -243,6 +299,7 @@ impl Gateway {
         let guard = self.meter.hold(turn);
         let pending = Pending {
             generation: &generation,
+            compact: compact.filter(|c| c.kind == CheckKind::Consume),
             fields,
             early,
             keyed,
@@ -257,6 +314,7 @@ impl Gateway {
     fn decide_in_turn(&self, guard: &WriteGuard<'_>, pending: Pending<'_>) -> Step {
         let Pending {
             generation,
+            compact,
             fields,
             early,
             keyed,
@@ -264,6 +322,48 @@ impl Gateway {
             now,
         } = pending;
         let latest = self.meter.usage(guard.license());
+        if let Some(request) = compact.filter(|_| early.is_none()) {
+            match self.compact(generation, &request, &latest, now) {
+                Ok(Some(answer)) => {
+                    let record = answer
+                        .record
+                        .zip(answer.quota)
+                        .map(|(record, quota)| Recorded {
+                            metric: request.name,
+                            period_start: quota.period_start,
+                            used: record.used,
+                            soft_exceeded_at: record.soft_exceeded_at,
+                        });
+                    // A record without its quota's period cannot be kept:
+                    // the JSON answer below says what to keep.
+                    if record.is_some() || answer.record.is_none() {
+                        let committed = match record {
+                            Some(record) => {
+                                match self.meter.stage(guard, record, None, "", now.timestamp()) {
+                                    Ok(committed) => Some(committed),
+                                    Err(error) => {
+                                        return Step::Answered(
+                                            self.failed(generation, fields, &error),
+                                        )
+                                    }
+                                }
+                            }
+                            None => None,
+                        };
+                        let deferred = Deferred {
+                            generation: Arc::clone(generation),
+                            usage: latest,
+                            now,
+                            answer,
+                            cache_key,
+                        };
+                        return Step::Compacted(deferred, committed);
+                    }
+                }
+                Ok(None) => {}
+                Err(error) => return Step::Answered(self.failed(generation, fields, &error)),
+            }
+        }
         let answer = match early {
             Some((answer, version)) if version == latest.version => answer,
             _ => match self.decide(generation, fields, &latest, now) {
@@ -283,7 +383,7 @@ impl Gateway {
         }
         let staged = self.meter.stage(
             guard,
-            record,
+            Recorded::from(record),
             keyed.map(|(key, _, fingerprint)| Keyed {
                 key: &key.value,
                 fingerprint,

@@ -7,13 +7,13 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 use std::time::SystemTime;
 
-use entitle_core::{BundleMeta, Envelope};
+use entitle_core::{BundleMeta, CheckKind, CompactAnswer, CompactAsk, Envelope};
 use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use crate::error::HostError;
 use crate::limits::Limits;
-use crate::module::{WasmBundle, WasmModule};
+use crate::module::{Compact, CompactHandle, WasmBundle, WasmModule};
 
 /// Where a generation's documents come from.
 #[derive(Debug, Clone)]
@@ -137,7 +137,9 @@ pub struct Generation {
     license_index: BTreeMap<String, usize>,
     /// The sha256 of each license's document as loaded, by id.
     license_sha256: BTreeMap<String, String>,
-    pool: Mutex<Vec<WasmBundle>>,
+    /// Instances not answering a request; taken and put back by a check,
+    /// the lock held for that only.
+    pool: Mutex<Vec<Instance>>,
 }
 
 impl Generation {
@@ -219,7 +221,7 @@ impl Generation {
             license_sha256,
             pool: Mutex::new(Vec::new()),
         };
-        let mut pool = vec![first];
+        let mut pool = vec![Instance::new(first)];
         for _ in 1..instances.max(1) {
             pool.push(generation.instance()?);
         }
@@ -231,7 +233,7 @@ impl Generation {
     }
 
     /// A new instance with the bundle and every license loaded.
-    fn instance(&self) -> Result<WasmBundle, HostError> {
+    fn instance(&self) -> Result<Instance, HostError> {
         let (session, envelope) = load(&self.module, &self.bundle_bytes, self.keys.as_deref())?;
         let mut session = session.ok_or_else(|| HostError::BadResponse {
             detail: format!(
@@ -242,13 +244,42 @@ impl Generation {
         for license in &self.license_bytes {
             session.load_license(license)?;
         }
-        Ok(session)
+        Ok(Instance::new(session))
     }
 
     /// Evaluates a request (naming no bundle) on an instance of the pool;
     /// makes a new instance when every one is busy. An instance whose call
     /// failed reloads itself before its next request.
     pub fn evaluate(&self, request: &[u8]) -> Result<String, HostError> {
+        self.with_instance(|instance| instance.bundle.evaluate(request))
+    }
+
+    /// A compact check of a loaded license's feature or metric, through the
+    /// handle the instance resolved for it before (resolved now the first
+    /// time, or again when it went stale). `None` when the JSON entry must
+    /// answer: the module does not resolve the name (an unknown feature
+    /// gets its error there), or these inputs need the full envelope.
+    pub fn compact(
+        &self,
+        license: &str,
+        name: &str,
+        kind: CheckKind,
+        ask: &CompactAsk,
+    ) -> Result<Option<CompactAnswer>, HostError> {
+        if !self.licenses.contains_key(license) {
+            return Ok(None);
+        }
+        self.with_instance(|instance| instance.compact(license, name, kind, ask))
+    }
+
+    /// Runs `call` on an instance taken from the pool (a new one when every
+    /// one is busy) and puts it back; the pool's lock is held for the take
+    /// and the put only. An instance whose call failed reloads itself
+    /// before its next request.
+    fn with_instance<T>(
+        &self,
+        call: impl FnOnce(&mut Instance) -> Result<T, HostError>,
+    ) -> Result<T, HostError> {
         let taken = self
             .pool
             .lock()
@@ -258,7 +289,7 @@ impl Generation {
             Some(instance) => instance,
             None => self.instance()?,
         };
-        let answer = instance.evaluate(request);
+        let answer = call(&mut instance);
         self.pool
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -295,6 +326,97 @@ impl Generation {
         feature
             .and_then(|f| self.on_failure.features.get(f).copied())
             .unwrap_or(self.on_failure.default)
+    }
+}
+
+/// The most compact handles an instance keeps; it forgets them all when
+/// full (names come from requests, so they are bounded here).
+const MOST_HANDLES: usize = 10_000;
+
+/// What an instance resolved a name to, for a feature check and for a
+/// consuming check: not asked yet, refused (`Some(None)`), or a handle.
+type Resolved = [Option<Option<CompactHandle>>; 2];
+
+/// An instance of the pool and the compact handles it resolved, by license
+/// and name, for feature checks and consuming checks; `None` where the
+/// module refused to resolve (the JSON entry answers those).
+struct Instance {
+    bundle: WasmBundle,
+    handles: HashMap<String, HashMap<String, Resolved>>,
+    resolved: usize,
+}
+
+impl Instance {
+    fn new(bundle: WasmBundle) -> Instance {
+        Instance {
+            bundle,
+            handles: HashMap::new(),
+            resolved: 0,
+        }
+    }
+
+    fn compact(
+        &mut self,
+        license: &str,
+        name: &str,
+        kind: CheckKind,
+        ask: &CompactAsk,
+    ) -> Result<Option<CompactAnswer>, HostError> {
+        let slot = usize::from(kind == CheckKind::Consume);
+        // Once with the handle known, once more if it went stale.
+        for _ in 0..2 {
+            let known = self
+                .handles
+                .get(license)
+                .and_then(|names| names.get(name))
+                .and_then(|kinds| kinds.get(slot).copied().flatten());
+            let handle = match known {
+                Some(handle) => handle,
+                None => self.resolve(license, name, kind, slot)?,
+            };
+            let Some(handle) = handle else {
+                return Ok(None);
+            };
+            match self.bundle.compact_check(handle, ask)? {
+                Compact::Answered(answer) => return Ok(Some(answer)),
+                Compact::AskJson => return Ok(None),
+                Compact::StaleHandle => {
+                    if let Some(kinds) = self
+                        .handles
+                        .get_mut(license)
+                        .and_then(|names| names.get_mut(name))
+                    {
+                        kinds.iter_mut().for_each(|k| *k = None);
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn resolve(
+        &mut self,
+        license: &str,
+        name: &str,
+        kind: CheckKind,
+        slot: usize,
+    ) -> Result<Option<CompactHandle>, HostError> {
+        let (handle, _) = self.bundle.compact_resolve(license, name, kind)?;
+        if self.resolved >= MOST_HANDLES {
+            self.handles.clear();
+            self.resolved = 0;
+        }
+        self.resolved += 1;
+        let kinds = self
+            .handles
+            .entry(license.to_string())
+            .or_default()
+            .entry(name.to_string())
+            .or_default();
+        if let Some(known) = kinds.get_mut(slot) {
+            *known = Some(handle);
+        }
+        Ok(handle)
     }
 }
 

@@ -186,7 +186,7 @@ async fn forward_auth(
     }
     let key = idempotency_key(&headers, true);
     let decided = if fields.contains_key("license") {
-        gateway.check(fields, key.as_ref()).await
+        gateway.authorize(fields, key.as_ref()).await
     } else {
         host_error(
             &gateway.generation(),
@@ -339,13 +339,11 @@ fn decided_headers(decided: &Decided) -> HeaderMap {
     let mut headers = HeaderMap::new();
     put(&mut headers, "x-entitle-decision", &decided.outcome());
     put(&mut headers, "x-entitle-reason", &decided.reason());
-    if let Some(result) = decided.result() {
-        if let Some(remaining) = result.remaining {
-            put(&mut headers, "x-entitle-remaining", &remaining.to_string());
-        }
-        if let Some(until) = &result.valid_until {
-            put(&mut headers, "x-entitle-valid-until", &until.to_string());
-        }
+    if let Some(remaining) = decided.remaining() {
+        put(&mut headers, "x-entitle-remaining", &remaining.to_string());
+    }
+    if let Some(until) = decided.valid_until() {
+        put(&mut headers, "x-entitle-valid-until", &until.to_string());
     }
     if decided.decision() == Some(Decision::AllowInGrace) {
         let warning = format!("in grace: {}", decided.reason());

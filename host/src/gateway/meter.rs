@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
 
-use entitle_core::MeterRecord;
+use entitle_core::{MeterRecord, Timestamp};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::{Deserialize, Serialize};
 
@@ -89,6 +89,31 @@ pub struct Earlier {
     pub fingerprint: Option<String>,
     /// The answer given to it.
     pub answer: String,
+}
+
+/// What a consuming check records: a check's `record`, from the JSON
+/// answer or the compact one.
+#[derive(Debug, Clone, Copy)]
+pub struct Recorded<'a> {
+    /// The metric consumed.
+    pub metric: &'a str,
+    /// The start of the period the count belongs to.
+    pub period_start: Timestamp,
+    /// The count, this request included.
+    pub used: u64,
+    /// When a soft limit was first crossed in the period.
+    pub soft_exceeded_at: Option<Timestamp>,
+}
+
+impl<'a> From<&'a MeterRecord> for Recorded<'a> {
+    fn from(record: &'a MeterRecord) -> Recorded<'a> {
+        Recorded {
+            metric: record.metric.as_str(),
+            period_start: record.period.start,
+            used: record.used,
+            soft_exceeded_at: record.soft_exceeded_at,
+        }
+    }
 }
 
 /// An idempotency key as a consuming check stages it.
@@ -310,15 +335,15 @@ impl Meter {
     pub fn stage(
         &self,
         guard: &WriteGuard<'_>,
-        record: &MeterRecord,
+        record: Recorded<'_>,
         key: Option<Keyed<'_>>,
         answer: &str,
         now_unix: i64,
     ) -> Result<tokio::sync::oneshot::Receiver<Result<(), String>>, HostError> {
         let license = guard.license();
-        let start_unix = record.period.start.unix();
-        let period_start = record.period.start.to_string();
-        let metric = record.metric.as_str().to_string();
+        let start_unix = record.period_start.unix();
+        let period_start = record.period_start.to_string();
+        let metric = record.metric.to_string();
         let soft_exceeded_at = record.soft_exceeded_at.map(|t| t.to_string());
         let used = i64::try_from(record.used).map_err(|_| HostError::Store {
             detail: format!("a count `{}` past what the database holds", record.used),

@@ -65,6 +65,11 @@ pub struct Telemetry {
     pub served: Family<ServedLabels, Gauge>,
     /// Decisions answered from the cache.
     pub cache_hits: Counter,
+    /// Checks the module's compact check decided.
+    pub compact_checks: Counter,
+    /// Checks whose JSON answer disagreed with their compact one (never, as
+    /// long as the compact one is its projection).
+    pub compact_disagreements: Counter,
 }
 
 impl Telemetry {
@@ -108,6 +113,18 @@ impl Telemetry {
             "Decisions answered from the cache, within their valid_until",
             cache_hits.clone(),
         );
+        let compact_checks = Counter::default();
+        registry.register(
+            "compact_checks",
+            "Checks decided by the module's compact check",
+            compact_checks.clone(),
+        );
+        let compact_disagreements = Counter::default();
+        registry.register(
+            "compact_disagreements",
+            "Checks whose full JSON answer disagreed with the compact one they were decided by",
+            compact_disagreements.clone(),
+        );
         Telemetry {
             registry: Mutex::new(registry),
             decisions,
@@ -116,6 +133,8 @@ impl Telemetry {
             reloads,
             served,
             cache_hits,
+            compact_checks,
+            compact_disagreements,
         }
     }
 

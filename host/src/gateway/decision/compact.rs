@@ -1,0 +1,141 @@
+//! Decisions through the module's compact check: a feature or a metric of a
+//! loaded license, asked with the meter's count, answered in a fixed-size
+//! record with no JSON either way. It decides and meters; the full JSON
+//! answer is still what `/v1/check` sends, decided on the same count at the
+//! same instant (so the bytes are those of the JSON path), after the
+//! license's turn is over.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use entitle_core::{CheckKind, CompactAnswer, CompactAsk, Timestamp};
+use serde_json::{Map, Value};
+
+use super::Gateway;
+use crate::error::HostError;
+use crate::gateway::answer::Decided;
+use crate::gateway::generation::Generation;
+use crate::gateway::meter::LicenseUsage;
+
+/// A request the compact check can ask: a feature check
+/// (`{license, feature}`) or a consuming check (`{license, metric,
+/// amount}`), with nothing else in it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Compactable<'a> {
+    pub(super) license: &'a str,
+    pub(super) name: &'a str,
+    pub(super) kind: CheckKind,
+    pub(super) amount: u64,
+}
+
+impl<'a> Compactable<'a> {
+    /// The compact form of a request, if it has one. Any other field, an
+    /// amount that is not a whole number, or an idempotency key (whose
+    /// first answer is kept in full) sends the request the JSON way, which
+    /// also answers every error.
+    pub(super) fn of(fields: &'a Map<String, Value>, keyed: bool) -> Option<Compactable<'a>> {
+        let text = |name: &str| fields.get(name).and_then(Value::as_str);
+        let license = text("license")?;
+        match fields.len() {
+            2 => Some(Compactable {
+                license,
+                name: text("feature")?,
+                kind: CheckKind::Feature,
+                amount: 0,
+            }),
+            3 if !keyed => Some(Compactable {
+                license,
+                name: text("metric")?,
+                kind: CheckKind::Consume,
+                amount: fields.get("amount").and_then(Value::as_u64)?,
+            }),
+            _ => None,
+        }
+    }
+
+    /// The ask on the license's latest count at `now` (to the millisecond,
+    /// as the JSON request writes it); `None` for a count the meter holds
+    /// in a form the ask cannot carry.
+    fn ask(&self, usage: &LicenseUsage, now: DateTime<Utc>) -> Option<CompactAsk> {
+        let count = usage.metrics.get(self.name);
+        let instant = |text: Option<&str>| match text {
+            Some(text) => Timestamp::parse(text).map(Some),
+            None => Some(None),
+        };
+        Some(CompactAsk {
+            amount: self.amount,
+            used: count.map_or(0, |c| c.used),
+            soft_exceeded_at: instant(count.and_then(|c| c.soft_exceeded_at.as_deref()))?,
+            period_start: instant(count.map(|c| c.period_start.as_str()))?,
+            now: Timestamp::from_parts(
+                now.timestamp(),
+                now.timestamp_subsec_millis().saturating_mul(1_000_000),
+            )?,
+        })
+    }
+}
+
+/// A consuming check the compact check decided (and, when it allowed,
+/// staged): what its full answer is decided on, if the client is sent one.
+pub(super) struct Deferred {
+    pub(super) generation: Arc<Generation>,
+    pub(super) usage: Arc<LicenseUsage>,
+    pub(super) now: DateTime<Utc>,
+    pub(super) answer: CompactAnswer,
+    pub(super) cache_key: String,
+}
+
+impl Gateway {
+    /// A compact check of `request` on `usage`; `None` when the JSON entry
+    /// must answer it.
+    pub(super) fn compact(
+        &self,
+        generation: &Generation,
+        request: &Compactable<'_>,
+        usage: &LicenseUsage,
+        now: DateTime<Utc>,
+    ) -> Result<Option<CompactAnswer>, HostError> {
+        let Some(ask) = request.ask(usage, now) else {
+            return Ok(None);
+        };
+        let answer = generation.compact(request.license, request.name, request.kind, &ask)?;
+        if answer.is_some() {
+            self.telemetry.compact_checks.inc();
+        }
+        Ok(answer)
+    }
+
+    /// The full answer of a check the compact check decided: the JSON
+    /// answer to the same request on the same count at the same instant,
+    /// which the compact one is the projection of. Should they ever
+    /// disagree, what was metered stands and the disagreement is logged and
+    /// counted (`entitle_compact_disagreements_total`).
+    pub(super) fn full_answer(&self, fields: &Map<String, Value>, deferred: Deferred) -> Decided {
+        let Deferred {
+            generation,
+            usage,
+            now,
+            answer,
+            cache_key,
+        } = deferred;
+        let full = match self.decide(&generation, fields, &usage, now) {
+            Ok(full) => full,
+            Err(error) => return self.failed(&generation, fields, &error),
+        };
+        let agrees = full.decision() == Some(answer.decision)
+            && full.record().map(|r| r.used) == answer.record.map(|r| r.used);
+        if !agrees {
+            let request = Value::Object(fields.clone()).to_string();
+            tracing::error!(
+                %request,
+                answer = %full.envelope,
+                "the compact and the JSON answers disagree"
+            );
+            self.telemetry.compact_disagreements.inc();
+        }
+        if answer.record.is_none() {
+            self.remember(cache_key, generation.id, usage.version, &full);
+        }
+        full
+    }
+}
