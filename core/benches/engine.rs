@@ -1,6 +1,7 @@
 //! Native cost of the operations the gateway and the portal call most:
-//! `check` and `status` against a preloaded bundle, and a stateless `check`
-//! that parses the bundle every time.
+//! `check` and `status` against a preloaded bundle (the license loaded by
+//! id too, for a metric and for a feature: the JSON fast path), and a
+//! stateless `check` that parses the bundle every time.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -23,6 +24,8 @@ fn bench(c: &mut Criterion) {
         "usage": {"metrics": {"api_calls": {"used": 131500, "soft_exceeded_at": "2026-11-20T14:05:00Z"}}},
         "metric": "api_calls", "amount": 1})
     .to_string();
+    let gateway_feature =
+        r#"{"op":"check","license":"lic_7Q2M9","now":"2026-11-22T10:00:00Z","feature":"sso"}"#;
     let now = "2026-11-22T10:00:00Z";
     let check = json!({"op": "check", "license": license, "usage": usage, "now": now,
         "metric": "api_calls", "amount": 1})
@@ -45,6 +48,9 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("native");
     group.bench_function("check_metric_license_preloaded", |b| {
         b.iter(|| loaded.evaluate(gateway.as_bytes()))
+    });
+    group.bench_function("check_feature_license_preloaded", |b| {
+        b.iter(|| loaded.evaluate(gateway_feature.as_bytes()))
     });
     group.bench_function("check_metric_preloaded", |b| {
         b.iter(|| loaded.evaluate(check.as_bytes()))

@@ -41,6 +41,8 @@ fn bench(c: &mut Criterion) {
     let gateway = format!(
         r#"{{"op":"check","license":"lic_7Q2M9","now":"{now}","usage":{{"metrics":{{"api_calls":{{"used":131500,"soft_exceeded_at":"2026-11-20T14:05:00Z"}}}}}},"metric":"api_calls","amount":1}}"#
     );
+    let gateway_feature =
+        format!(r#"{{"op":"check","license":"lic_7Q2M9","now":"{now}","feature":"sso"}}"#);
     let version = r#"{"op":"version"}"#;
 
     let (wasm, _) = module.load_bundle(&bundle).unwrap();
@@ -52,7 +54,7 @@ fn bench(c: &mut Criterion) {
     let (native, _) = Native::new().load_bundle(&bundle);
     let mut native = native.expect("the demo bundle loads");
     assert!(native.load_license(&license).contains(r#""outcome":"ok""#));
-    for request in [&check, &status, &gateway] {
+    for request in [&check, &status, &gateway, &gateway_feature] {
         assert_eq!(
             wasm.evaluate(request.as_bytes()).unwrap(),
             native.evaluate(request.as_bytes())
@@ -96,6 +98,10 @@ fn bench(c: &mut Criterion) {
     for (name, request) in [
         ("check_bundle_preloaded", &check),
         ("check_bundle_and_license_preloaded", &gateway),
+        (
+            "check_feature_bundle_and_license_preloaded",
+            &gateway_feature,
+        ),
         ("status_bundle_preloaded", &status),
     ] {
         group.bench_function(format!("native/{name}"), |b| {
