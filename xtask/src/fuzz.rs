@@ -18,6 +18,7 @@ const TARGETS: &[(&str, Seeds)] = &[
     ("json_stateless", Seeds::Corpus),
     ("json_preloaded", Seeds::Corpus),
     ("load_documents", Seeds::Examples),
+    ("compact", Seeds::Compact),
 ];
 
 /// Where a target's first inputs come from.
@@ -27,6 +28,9 @@ enum Seeds {
     Corpus,
     /// The documents of `examples/`.
     Examples,
+    /// The ask records of the corpus's compact checks, each behind a byte
+    /// naming its feature or metric (`fuzz/fuzz_targets/compact.rs`).
+    Compact,
 }
 
 /// CI's smoke run: every target for 30 seconds.
@@ -56,6 +60,15 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     if !status.success() {
         bail!("writing the seed corpus failed");
     }
+    let status = workspace::cargo()
+        .args(["run", "--quiet", "--locked", "-p", "entitle-conformance"])
+        .args(["--example", "fuzz_seeds", "--", "--compact"])
+        .arg(fuzz.join("corpus").join("compact_seeds"))
+        .status()
+        .context("cannot run the fuzz_seeds example")?;
+    if !status.success() {
+        bail!("writing the compact seed corpus failed");
+    }
     for (target, seed) in TARGETS
         .iter()
         .filter(|(name, _)| chosen.is_empty() || chosen.iter().any(|c| c == name))
@@ -65,6 +78,7 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         match seed {
             Seeds::Corpus => copy_files(&seeds, &corpus)?,
             Seeds::Examples => copy_files(&root.join("examples"), &corpus)?,
+            Seeds::Compact => copy_files(&fuzz.join("corpus").join("compact_seeds"), &corpus)?,
         }
         println!("\n==> fuzz {target} for {seconds} s");
         let status = nightly_cargo(&fuzz)
