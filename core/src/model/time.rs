@@ -112,30 +112,17 @@ impl Timestamp {
     /// digits, through its general formatter and a `String`); `None` for an
     /// instant with a fraction of a second.
     pub(crate) fn whole_seconds(self) -> Option<[u8; 20]> {
-        if self.0.timestamp_subsec_nanos() != 0 {
+        use chrono::{Datelike, Timelike};
+        let (date, time) = (self.0.date_naive(), self.0.time());
+        if self.0.timestamp_subsec_nanos() != 0 || !(0..=9999).contains(&date.year()) {
             return None;
         }
-        // The civil date of a day count (Hinnant's `civil_from_days`), in
-        // integers: cheaper than chrono's calendar for these few fields.
-        let unix = self.0.timestamp();
-        let (days, second) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z - era * 146_097;
-        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = doy - (153 * mp + 2) / 5 + 1;
-        let month = if mp < 10 { mp + 3 } else { mp - 9 };
-        let year = yoe + era * 400 + i64::from(month <= 2);
-        if !(0..=9999).contains(&year) {
-            return None;
-        }
-        let pair = |n: i64| [b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8];
-        let ([y0, y1], [y2, y3]) = (pair(year / 100), pair(year % 100));
-        let ([mo0, mo1], [d0, d1]) = (pair(month), pair(day));
-        let [h0, h1] = pair(second / 3_600);
-        let ([mi0, mi1], [s0, s1]) = (pair(second / 60 % 60), pair(second % 60));
+        let pair = |n: u32| [b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8];
+        let y = date.year().unsigned_abs();
+        let ([y0, y1], [y2, y3]) = (pair(y / 100), pair(y % 100));
+        let ([mo0, mo1], [d0, d1]) = (pair(date.month()), pair(date.day()));
+        let [h0, h1] = pair(time.hour());
+        let ([mi0, mi1], [s0, s1]) = (pair(time.minute()), pair(time.second()));
         Some([
             y0, y1, y2, y3, b'-', mo0, mo1, b'-', d0, d1, b'T', h0, h1, b':', mi0, mi1, b':', s0,
             s1, b'Z',
