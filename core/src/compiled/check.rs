@@ -24,7 +24,7 @@ use crate::model::ids::FeatureId;
 use crate::model::license::License;
 use crate::model::time::Timestamp;
 
-use super::record::{CompactAnswer, CompactAsk};
+use super::record::{expand, CompactAnswer, CompactAsk};
 
 /// The most periods computed ahead for one quota.
 const PERIODS_AHEAD: usize = 512;
@@ -276,17 +276,6 @@ fn mask(bases: &[Basis], listed: &[Basis]) -> Option<u64> {
         bits |= 1u64.checked_shl(u32::try_from(at).ok()?)?;
     }
     (expand(bases, bits) == listed).then_some(bits)
-}
-
-/// The bases `bits` marks, in the table's order.
-pub fn expand(bases: &[Basis], bits: u64) -> Vec<Basis> {
-    bases
-        .iter()
-        .take(64)
-        .enumerate()
-        .filter(|(i, _)| bits & (1u64 << i) != 0)
-        .map(|(_, b)| b.clone())
-        .collect()
 }
 
 /// The bounds of consecutive periods from the one containing the term's

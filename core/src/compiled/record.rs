@@ -121,7 +121,7 @@ impl CompactAnswer {
             let at = bases.iter().position(|b| b == basis)?;
             decided_by |= 1u64.checked_shl(u32::try_from(at).ok()?)?;
         }
-        if crate::compiled::check::expand(bases, decided_by) != answer.decided_by {
+        if expand(bases, decided_by) != answer.decided_by {
             return None;
         }
         Some(CompactAnswer {
@@ -147,6 +147,17 @@ impl CompactAnswer {
             }),
         })
     }
+}
+
+/// The bases `bits` marks, in the table's order.
+pub fn expand(bases: &[Basis], bits: u64) -> Vec<Basis> {
+    bases
+        .iter()
+        .take(64)
+        .enumerate()
+        .filter(|(i, _)| bits & (1u64 << i) != 0)
+        .map(|(_, b)| b.clone())
+        .collect()
 }
 
 /// Flags of the ask record.
