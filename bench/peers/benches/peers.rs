@@ -1,6 +1,6 @@
 //! One feature gate and one metered gate, decided in one run by entitle
-//! (typed API, JSON entry natively, JSON entry in wasmtime), Cedar, regorus
-//! and a hand-written `if`. Before anything is timed every engine must give
+//! (typed API, JSON entry natively and in wasmtime, compact check natively
+//! and in wasmtime), Cedar, regorus and a hand-written `if`. Before anything is timed every engine must give
 //! the decision worked out by hand for each of `entitle_peers::cases()`.
 //!
 //! `cargo bench --manifest-path bench/peers/Cargo.toml`
@@ -16,7 +16,7 @@ use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use entitle_core::{Ask, Decision, LoadedBundle, Timestamp, ValidLicense};
+use entitle_core::{Ask, CheckKind, CompactAsk, Decision, LoadedBundle, Timestamp, ValidLicense};
 use entitle_host::WasmModule;
 use entitle_peers::cedar::CedarGate;
 use entitle_peers::plain::PlainGate;
@@ -39,6 +39,37 @@ fn ask(bundle: &LoadedBundle, input: &Input) -> Ask {
     match input.gate {
         Gate::Feature(feature) => bundle.ask_feature(feature).unwrap(),
         Gate::Consume { metric, amount, .. } => bundle.ask_consume(metric, amount).unwrap(),
+    }
+}
+
+/// The compact check's handle kind, and its name (feature or metric).
+fn compact_kind(input: &Input) -> (CheckKind, &'static str) {
+    match input.gate {
+        Gate::Feature(feature) => (CheckKind::Feature, feature),
+        Gate::Consume { metric, .. } => (CheckKind::Consume, metric),
+    }
+}
+
+/// The compact ask for `input`: no count is sent for a boolean feature.
+fn compact_ask(input: &Input, now: Timestamp) -> CompactAsk {
+    let (amount, used) = match input.gate {
+        Gate::Feature(_) => (0, 0),
+        Gate::Consume { amount, used, .. } => (amount, used),
+    };
+    CompactAsk {
+        amount,
+        used,
+        soft_exceeded_at: None,
+        period_start: None,
+        now,
+    }
+}
+
+/// `entitle_compact_resolve`'s kind: 0 feature, 1 consuming.
+fn abi_kind(kind: CheckKind) -> u32 {
+    match kind {
+        CheckKind::Feature => 0,
+        CheckKind::Consume => 1,
     }
 }
 
@@ -91,9 +122,20 @@ fn bench(c: &mut Criterion) {
         let in_wasm = wasm.evaluate(request.as_bytes()).unwrap();
         assert_eq!(in_wasm, native, "{input:?}");
         assert_eq!(raw.evaluate(request.as_bytes()), native, "{input:?}");
+        // (g) and (h): the compact check, natively and in wasm, answering
+        // the same record.
+        let (kind, name) = compact_kind(&input);
+        let compiled = bundle.compile(input.license, name, kind).unwrap();
+        let compact = compiled.check(&compact_ask(&input, now)).unwrap();
+        let handle = raw.compact_resolve(input.license, name, abi_kind(kind));
+        let (status, record) = raw.compact_check(handle, &compact_ask(&input, now).write());
+        assert_eq!(status, 0, "{input:?}");
+        assert_eq!(record, compact.write(), "{input:?}");
         let decisions = [
             ("entitle typed", typed.decision == Decision::Allow),
             ("entitle json", json_allows(&native)),
+            ("entitle compact", compact.decision == Decision::Allow),
+            ("entitle compact wasm", record[0] == 0),
             ("cedar", cedar.allows(&cedar.request(&input))),
             ("regorus", rego.allows(RegoGate::input(&input))),
             ("plain rust", plain.allows(&input)),
@@ -111,6 +153,11 @@ fn bench(c: &mut Criterion) {
         let request = input.json();
         let cedar_request = cedar.request(&input);
         let rego_input = RegoGate::input(&input);
+        let (kind, compact_name) = compact_kind(&input);
+        let compiled = bundle.compile(input.license, compact_name, kind).unwrap();
+        let asked_compact = compact_ask(&input, now);
+        let handle = raw.compact_resolve(input.license, compact_name, abi_kind(kind));
+        let ask_record = asked_compact.write();
 
         let mut group = c.benchmark_group(name);
         group.bench_function("plain_rust", |b| b.iter(|| plain.allows(black_box(&input))));
@@ -129,6 +176,12 @@ fn bench(c: &mut Criterion) {
         });
         group.bench_function("entitle_json_wasm_raw", |b| {
             b.iter(|| raw.evaluate(black_box(request.as_bytes())))
+        });
+        group.bench_function("entitle_compact_native", |b| {
+            b.iter(|| compiled.check(black_box(&asked_compact)).unwrap())
+        });
+        group.bench_function("entitle_compact_wasm", |b| {
+            b.iter(|| raw.compact_check(handle, black_box(&ask_record)))
         });
         group.bench_function("cedar_is_authorized", |b| {
             b.iter(|| cedar.allows(black_box(&cedar_request)))

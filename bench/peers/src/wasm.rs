@@ -3,7 +3,12 @@
 //! configures its engine (reference types, typed function references, epoch
 //! interruption with a deadline set before every call), every import linked
 //! as a trap, one instance reused, the bundle and licenses loaded once.
+//! Besides the JSON entry it makes the compact calls (wasm/ABI.md):
+//! `entitle_compact_resolve` once per license and feature, then
+//! `entitle_compact_check` with a 64-byte ask and a 136-byte answer written
+//! in buffers allocated once.
 
+use entitle_core::{ANSWER_BYTES, ASK_BYTES};
 use wasmtime::{Config, Engine, ExternType, Linker, Memory, Module, Store, TypedFunc};
 
 /// Epoch ticks each call may run: the host sets a deadline before every
@@ -17,6 +22,11 @@ pub struct RawInstance {
     alloc: TypedFunc<u32, u32>,
     free: TypedFunc<(u32, u32), ()>,
     bundle_evaluate: TypedFunc<(u32, u32, u32), u64>,
+    compact_resolve: TypedFunc<(u32, u32, u32, u32, u32, u32, u32), u64>,
+    compact_check: TypedFunc<(u32, u32, u32), u32>,
+    /// The ask and answer records' buffer: the ask at `records`, the answer
+    /// right after it.
+    records: u32,
     /// The bundle's handle.
     pub handle: u32,
     /// The input buffer, reused: (ptr, capacity).
@@ -60,6 +70,13 @@ impl RawInstance {
             bundle_evaluate: instance
                 .get_typed_func(&mut store, "entitle_bundle_evaluate")
                 .unwrap(),
+            compact_resolve: instance
+                .get_typed_func(&mut store, "entitle_compact_resolve")
+                .unwrap(),
+            compact_check: instance
+                .get_typed_func(&mut store, "entitle_compact_check")
+                .unwrap(),
+            records: 0,
             store,
             memory,
             handle: 0,
@@ -84,7 +101,62 @@ impl RawInstance {
             let answer = raw.response(answer);
             assert!(answer.contains(r#""outcome":"ok""#), "{answer}");
         }
+        let records = u32::try_from(ASK_BYTES + ANSWER_BYTES).unwrap();
+        raw.records = raw.alloc.call(&mut raw.store, records).unwrap();
+        assert_ne!(raw.records, 0);
         raw
+    }
+
+    /// `entitle_compact_resolve`: the handle of the loaded license `license`
+    /// compiled for `name`, a feature (`kind` 0) or a metric (`kind` 1).
+    pub fn compact_resolve(&mut self, license: &str, name: &str, kind: u32) -> u32 {
+        let text = format!("{license}{name}");
+        let (ptr, _) = self.write(text.as_bytes(), 4);
+        let (lic_len, name_len) = (license.len() as u32, name.len() as u32);
+        let out = ptr + lic_len + name_len;
+        let answer = self
+            .compact_resolve
+            .call(
+                &mut self.store,
+                (
+                    self.handle,
+                    ptr,
+                    lic_len,
+                    ptr + lic_len,
+                    name_len,
+                    kind,
+                    out,
+                ),
+            )
+            .unwrap();
+        let answer = self.response(answer);
+        assert!(answer.contains(r#""outcome":"ok""#), "{answer}");
+        let handle = self.read_u32(out);
+        assert_ne!(handle, 0);
+        handle
+    }
+
+    /// `entitle_compact_check`: writes the ask, calls, and reads the answer
+    /// record; the status (`0`: answered) and the record.
+    pub fn compact_check(
+        &mut self,
+        handle: u32,
+        ask: &[u8; ASK_BYTES],
+    ) -> (u32, [u8; ANSWER_BYTES]) {
+        self.store.set_epoch_deadline(TICKS);
+        let (ask_at, answer_at) = (self.records, self.records + ASK_BYTES as u32);
+        self.memory
+            .write(&mut self.store, ask_at as usize, ask)
+            .unwrap();
+        let status = self
+            .compact_check
+            .call(&mut self.store, (handle, ask_at, answer_at))
+            .unwrap();
+        let mut answer = [0u8; ANSWER_BYTES];
+        self.memory
+            .read(&self.store, answer_at as usize, &mut answer)
+            .unwrap();
+        (status, answer)
     }
 
     /// A request (naming no bundle) against the bundle: the answer's bytes.
