@@ -1,4 +1,4 @@
-//! The IANA time zones' offsets from UTC as one compact table, read in place.
+//! The IANA time zones' offsets from UTC as one compact table.
 //!
 //! A zone's name and identity are chrono-tz's ([`chrono_tz::Tz`], every zone
 //! and link of its database); its offsets come from `zones.bin`, generated
@@ -29,6 +29,7 @@
 //!   follow the listed ones and alternate between its parts.
 
 use std::fmt;
+use std::sync::OnceLock;
 
 use chrono::{FixedOffset, LocalResult, NaiveDate, NaiveDateTime, Offset, TimeZone};
 
@@ -78,8 +79,13 @@ impl IanaZone {
 
     /// The offset at `unix` and the instant of the next change, if any.
     fn lookup(self, unix: i64) -> Option<(i32, Option<i64>)> {
-        let table = Table::of(self)?;
-        table.lookup(unix)
+        let changes = Changes::of(self)?;
+        let after = changes.list.partition_point(|&(at, _)| at <= unix);
+        let offset = match after.checked_sub(1) {
+            Some(last) => changes.list.get(last)?.1,
+            None => changes.first,
+        };
+        Some((offset, changes.list.get(after).map(|&(at, _)| at)))
     }
 
     /// The offsets under which a local time (seconds since the Unix epoch
@@ -162,6 +168,29 @@ impl TimeZone for IanaZone {
 
     fn offset_from_utc_datetime(&self, utc: &NaiveDateTime) -> IanaOffset {
         self.offset(self.offset_at(utc.and_utc().timestamp()))
+    }
+}
+
+/// A table's changes listed in full: its first offset, then each change's
+/// instant and the offset after it, in order.
+struct Changes {
+    first: i32,
+    list: Box<[(i64, i32)]>,
+}
+
+impl Changes {
+    /// The changes of a zone's table, listed the first time any zone of
+    /// that table is asked about and kept: a lookup is then a binary search,
+    /// as fast as chrono-tz's own. Derived from the constant table only, so
+    /// keeping it changes no answer.
+    fn of(zone: IanaZone) -> Option<&'static Changes> {
+        static TABLES: OnceLock<Box<[OnceLock<Option<Changes>>]>> = OnceLock::new();
+        let (number, count) = Table::number(zone)?;
+        let tables = TABLES.get_or_init(|| (0..count).map(|_| OnceLock::new()).collect());
+        tables
+            .get(number)?
+            .get_or_init(|| Table::of(zone).and_then(|table| table.list()))
+            .as_ref()
     }
 }
 
@@ -277,14 +306,13 @@ impl Rule {
     }
 }
 
-/// One zone's table, its palette and listed changes decoded lazily.
+/// One table as read from the bytes: its palette, first offset and rule, and
+/// where its listed changes start.
 struct Table {
     palette: [i32; 16],
     first: i32,
-    /// How many changes are listed, the last of them and its offset.
+    /// How many changes are listed.
     count: u64,
-    last: i64,
-    last_offset: i32,
     /// The yearly rule after the listed changes, if any.
     rule: Option<Rule>,
     /// Where the listed changes start.
@@ -292,6 +320,43 @@ struct Table {
 }
 
 impl Table {
+    /// The number of a zone's table, and how many tables there are.
+    fn number(zone: IanaZone) -> Option<(usize, usize)> {
+        let mut cursor = Cursor { at: 0 };
+        let zones = cursor.u16()?;
+        let index = zone.0 as usize;
+        if index >= zones {
+            return None;
+        }
+        cursor.at = 2 + 2 * index;
+        let table = cursor.u16()?;
+        cursor.at = 2 + 2 * zones;
+        let tables = cursor.u16()?;
+        (table < tables).then_some((table, tables))
+    }
+
+    /// Every change of the table: the listed ones, then the rule's.
+    fn list(&self) -> Option<Changes> {
+        let mut list = Vec::new();
+        let mut cursor = Cursor { at: self.changes };
+        let mut at = CHANGES_FROM;
+        for _ in 0..self.count {
+            let step = cursor.varint()?;
+            at = at.checked_add(i64::try_from(step >> 4).ok()?)?;
+            list.push((at, *self.palette.get(usize::try_from(step & 0xf).ok()?)?));
+        }
+        if let Some(rule) = self.rule {
+            for k in 0..rule.count {
+                let (part, at) = rule.change(k)?;
+                list.push((at, part.after));
+            }
+        }
+        Some(Changes {
+            first: self.first,
+            list: list.into_boxed_slice(),
+        })
+    }
+
     fn of(zone: IanaZone) -> Option<Table> {
         let mut cursor = Cursor { at: 0 };
         let zones = cursor.u16()?;
@@ -322,10 +387,11 @@ impl Table {
         }
         let first = *palette.get(usize::from(cursor.byte()?))?;
         let count = cursor.varint()?;
-        let (mut last, mut last_offset) = (CHANGES_FROM, first);
         if count > 0 {
-            last = last.checked_add(i64::try_from(cursor.varint()?).ok()?)?;
-            last_offset = *palette.get(usize::from(cursor.byte()?))?;
+            // The last listed change, for a reader that skips the list; this
+            // one lists every change once and keeps them.
+            cursor.varint()?;
+            cursor.byte()?;
         }
         let rule = if cursor.byte()? == 0 {
             None
@@ -336,52 +402,9 @@ impl Table {
             palette,
             first,
             count,
-            last,
-            last_offset,
             rule,
             changes: cursor.at,
         })
-    }
-
-    fn lookup(&self, unix: i64) -> Option<(i32, Option<i64>)> {
-        if self.count > 0 && unix < self.last {
-            let mut cursor = Cursor { at: self.changes };
-            let mut offset = self.first;
-            let mut at = CHANGES_FROM;
-            for _ in 0..self.count {
-                let step = cursor.varint()?;
-                at = at.checked_add(i64::try_from(step >> 4).ok()?)?;
-                if at > unix {
-                    return Some((offset, Some(at)));
-                }
-                offset = *self.palette.get(usize::try_from(step & 0xf).ok()?)?;
-            }
-            return None;
-        }
-        let offset = self.last_offset;
-        let Some(rule) = self.rule else {
-            return Some((offset, None));
-        };
-        let (_, start) = rule.change(0)?;
-        if unix < start {
-            return Some((offset, Some(start)));
-        }
-        // The change whose year is that of `unix`, give or take one.
-        let year = 1970 + unix.div_euclid(31_556_952);
-        let mut k = (2 * (year - i64::from(rule.year)) - rule.first - 2).clamp(0, rule.count - 1);
-        while k > 0 && rule.change(k)?.1 > unix {
-            k -= 1;
-        }
-        while k + 1 < rule.count && rule.change(k + 1)?.1 <= unix {
-            k += 1;
-        }
-        let (part, _) = rule.change(k)?;
-        let next = if k + 1 < rule.count {
-            Some(rule.change(k + 1)?.1)
-        } else {
-            None
-        };
-        Some((part.after, next))
     }
 
     fn rule(palette: &[i32; 16], cursor: &mut Cursor) -> Option<Rule> {
