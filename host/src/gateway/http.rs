@@ -16,9 +16,10 @@ use serde::Deserialize;
 use serde_json::{json, Map, Value};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
-use super::answer::{host_error, Decided};
+use super::answer::{failure_mode, host_error, Decided};
 use super::decision::{Gateway, IdempotencyKey};
 use super::telemetry::{DecisionLabels, EndpointLabels};
+use crate::error::HostError;
 
 /// The path of the forward-auth endpoint.
 pub const FORWARD_AUTH: &str = "/v1/forward-auth";
@@ -52,30 +53,33 @@ async fn check(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: By
                     path: "$.request_id",
                 });
             }
-            gateway.check(fields, key.as_ref()).await
+            decided(&gateway, "check", started, fields, key, true).await
         }
         // Not a JSON object: the module reports exactly what is wrong and where.
-        _ => match gateway
-            .generation()
-            .evaluate(&body)
-            .and_then(Decided::module)
-        {
-            Ok(decided) => decided,
-            Err(error) => host_error(
-                &gateway.generation(),
-                error.code(),
-                "$",
-                &error.to_string(),
-                "send a JSON object",
-            ),
-        },
+        _ => {
+            let decided = match gateway
+                .generation()
+                .evaluate(&body)
+                .and_then(Decided::module)
+            {
+                Ok(decided) => decided,
+                Err(error) => host_error(
+                    &gateway.generation(),
+                    error.code(),
+                    "$",
+                    &error.to_string(),
+                    "send a JSON object",
+                ),
+            };
+            finish(&gateway, "check", started, &decided);
+            decided
+        }
     };
     let status = match decided.status.and_then(|s| StatusCode::from_u16(s).ok()) {
         Some(status) => status,
         None if decided.answered() => StatusCode::OK,
         None => StatusCode::BAD_REQUEST,
     };
-    finish(&gateway, "check", started, &decided);
     let mut response = (
         status,
         decided_headers(&decided),
@@ -84,6 +88,53 @@ async fn check(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: By
         .into_response();
     json_type(&mut response);
     response
+}
+
+/// Decides a check (with its full envelope or, for forward-auth, as the
+/// headers need it) and counts it in the metrics. A check that may consume
+/// runs as a task of its own: once its record is staged it is committed,
+/// decided and counted even if the client goes away before its answer, so
+/// the metrics' allowed consuming checks and the meter's counts agree.
+async fn decided(
+    gateway: &Arc<Gateway>,
+    endpoint: &'static str,
+    started: Instant,
+    fields: Map<String, Value>,
+    key: Option<IdempotencyKey>,
+    envelope: bool,
+) -> Decided {
+    let may_consume = fields.contains_key("metric") || fields.contains_key("route");
+    let feature = fields
+        .get("feature")
+        .or_else(|| fields.get("metric"))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let shared = Arc::clone(gateway);
+    let work = async move {
+        let decided = if envelope {
+            shared.check(fields, key.as_ref()).await
+        } else {
+            shared.authorize(fields, key.as_ref()).await
+        };
+        finish(&shared, endpoint, started, &decided);
+        decided
+    };
+    if !may_consume {
+        return work.await;
+    }
+    match tokio::spawn(work).await {
+        Ok(decided) => decided,
+        // Only a panic (which the lints rule out) or the runtime shutting
+        // down ends the task early.
+        Err(error) => failure_mode(
+            &gateway.generation(),
+            feature.as_deref(),
+            &HostError::Serve {
+                addr: endpoint.to_string(),
+                detail: error.to_string(),
+            },
+        ),
+    }
 }
 
 /// The headers forward-auth reads.
@@ -186,17 +237,18 @@ async fn forward_auth(
     }
     let key = idempotency_key(&headers, true);
     let decided = if fields.contains_key("license") {
-        gateway.authorize(fields, key.as_ref()).await
+        decided(&gateway, "forward_auth", started, fields, key, false).await
     } else {
-        host_error(
+        let decided = host_error(
             &gateway.generation(),
             "missing_license",
             "$.license",
             "the request names no license",
             "send the license id in `X-Entitle-License`",
-        )
+        );
+        finish(&gateway, "forward_auth", started, &decided);
+        decided
     };
-    finish(&gateway, "forward_auth", started, &decided);
     let wanted = decided
         .status
         .or_else(|| decided.http_status())

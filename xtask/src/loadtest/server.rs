@@ -270,6 +270,9 @@ pub(super) struct Decisions {
     pub(super) intended: u64,
     /// With any outcome.
     pub(super) all: u64,
+    /// The metrics' lines of other outcomes, of module failures and of
+    /// compact checks, to say what went otherwise.
+    pub(super) otherwise: Vec<String>,
 }
 
 /// How many decisions the gateway counted for a scenario's endpoint, with
@@ -279,6 +282,7 @@ pub(super) fn decisions(addr: SocketAddr, scenario: &Scenario) -> anyhow::Result
         return Ok(Decisions {
             intended: 0,
             all: 0,
+            otherwise: Vec::new(),
         });
     };
     let metrics = http_get(addr, "/metrics")?;
@@ -298,7 +302,32 @@ pub(super) fn decisions(addr: SocketAddr, scenario: &Scenario) -> anyhow::Result
         all: sum(&format!(
             "entitle_decisions_total{{endpoint=\"{endpoint}\","
         )),
+        otherwise: metrics
+            .lines()
+            .filter(|line| {
+                (line.starts_with("entitle_decisions_total")
+                    && !line.contains(&format!("outcome=\"{outcome}\"")))
+                    || line.starts_with("entitle_module_failures_total")
+                    || line.starts_with("entitle_compact_")
+            })
+            .map(str::to_string)
+            .collect(),
     })
+}
+
+/// The decisions once the gateway has finished every request in flight:
+/// two readings 200 ms apart that agree (at most 10 s).
+pub(super) fn settled(addr: SocketAddr, scenario: &Scenario) -> anyhow::Result<Decisions> {
+    let mut last = decisions(addr, scenario)?;
+    for _ in 0..50 {
+        std::thread::sleep(Duration::from_millis(200));
+        let now = decisions(addr, scenario)?;
+        if now.all == last.all {
+            return Ok(now);
+        }
+        last = now;
+    }
+    bail!("{}: the gateway's decisions did not settle", scenario.name)
 }
 
 /// The licenses' `api_calls` counts added up, as their statuses report them.
