@@ -3,7 +3,8 @@
 //! and in wasmtime), Cedar, regorus and a hand-written `if`. Before anything is timed every engine must give
 //! the decision worked out by hand for each of `entitle_peers::cases()`.
 //!
-//! `cargo bench --manifest-path bench/peers/Cargo.toml`
+//! `cargo bench --manifest-path bench/peers/Cargo.toml`: each iteration
+//! timed on the thread's CPU clock (`PEERS_WALL_CLOCK=1` for wall time).
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -15,10 +16,12 @@ use std::collections::HashMap;
 use std::hint::black_box;
 use std::time::Duration;
 
-use criterion::{criterion_group, criterion_main, Criterion};
+use criterion::measurement::Measurement;
+use criterion::{criterion_group, Criterion};
 use entitle_core::{Ask, CheckKind, CompactAsk, Decision, LoadedBundle, Timestamp, ValidLicense};
 use entitle_host::WasmModule;
 use entitle_peers::cedar::CedarGate;
+use entitle_peers::cpu::ThreadCpuTime;
 use entitle_peers::plain::PlainGate;
 use entitle_peers::rego::RegoGate;
 use entitle_peers::wasm::RawInstance;
@@ -73,7 +76,7 @@ fn abi_kind(kind: CheckKind) -> u32 {
     }
 }
 
-fn bench(c: &mut Criterion) {
+fn bench<M: Measurement>(c: &mut Criterion<M>) {
     let documents = Documents::read();
     let facts = documents.facts();
 
@@ -197,10 +200,27 @@ fn bench(c: &mut Criterion) {
 }
 
 criterion_group! {
-    name = benches;
+    name = on_cpu_clock;
+    config = Criterion::default()
+        .with_measurement(ThreadCpuTime)
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(3));
+    targets = bench
+}
+
+criterion_group! {
+    name = on_wall_clock;
     config = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
         .measurement_time(Duration::from_secs(3));
     targets = bench
 }
-criterion_main!(benches);
+
+fn main() {
+    if std::env::var_os("PEERS_WALL_CLOCK").is_some() {
+        on_wall_clock();
+    } else {
+        on_cpu_clock();
+    }
+    Criterion::default().configure_from_args().final_summary();
+}

@@ -15,6 +15,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 pub mod cedar;
+pub mod cpu;
 pub mod plain;
 pub mod rego;
 pub mod wasm;
