@@ -7,7 +7,8 @@
     unused_imports,
     clippy::unwrap_used,
     clippy::expect_used,
-    clippy::panic
+    clippy::panic,
+    clippy::indexing_slicing
 )]
 
 mod gateway;
