@@ -1,6 +1,8 @@
 //! Runs a preloaded `check` of a metric and one of a feature, N times
 //! (the first argument, 400,000 when absent), for profiling and for
 //! counting instructions on a machine too noisy to time (see BENCHMARKS.md).
+//! With `general` as the second argument, through the general path only
+//! (the one every request took before the JSON fast path).
 #![allow(clippy::unwrap_used)]
 fn main() {
     let n: usize = std::env::args()
@@ -12,10 +14,15 @@ fn main() {
     let metric = r#"{"op":"check","license":"lic_7Q2M9","now":"2026-11-22T10:00:00Z","usage":{"metrics":{"api_calls":{"used":131500,"soft_exceeded_at":"2026-11-20T14:05:00Z"}}},"metric":"api_calls","amount":1}"#;
     let feature =
         r#"{"op":"check","license":"lic_7Q2M9","now":"2026-11-22T10:00:00Z","feature":"sso"}"#;
+    let general = std::env::args().nth(2).is_some_and(|a| a == "general");
+    let evaluate = |request: &str| match general {
+        true => entitle_core::api::evaluate_general(&loaded, request.as_bytes()),
+        false => loaded.evaluate(request.as_bytes()),
+    };
     let mut total = 0;
     for _ in 0..n {
-        total += loaded.evaluate(metric.as_bytes()).len();
-        total += loaded.evaluate(feature.as_bytes()).len();
+        total += evaluate(metric).len();
+        total += evaluate(feature).len();
     }
     println!("{total}");
 }
