@@ -53,7 +53,7 @@ pub(super) fn check(loaded: &LoadedBundle, request: &[u8]) -> Option<String> {
         metric,
         amount,
     } = read;
-    if op?.as_ref() != "check" {
+    if op?.as_ref() != Op::Check.name() {
         return None;
     }
     let license = find_license(loaded, &license?)?;
