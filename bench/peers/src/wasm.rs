@@ -15,6 +15,10 @@ use wasmtime::{Config, Engine, ExternType, Linker, Memory, Module, Store, TypedF
 /// call; nothing advances the epoch here, so any value is never reached.
 const TICKS: u64 = 1 << 40;
 
+/// `entitle_compact_resolve(bundle, lic_ptr, lic_len, name_ptr, name_len,
+/// kind, handle_out) -> response`.
+type CompactResolve = TypedFunc<(u32, u32, u32, u32, u32, u32, u32), u64>;
+
 /// One instance with the bundle and licenses loaded.
 pub struct RawInstance {
     store: Store<()>,
@@ -22,7 +26,7 @@ pub struct RawInstance {
     alloc: TypedFunc<u32, u32>,
     free: TypedFunc<(u32, u32), ()>,
     bundle_evaluate: TypedFunc<(u32, u32, u32), u64>,
-    compact_resolve: TypedFunc<(u32, u32, u32, u32, u32, u32, u32), u64>,
+    compact_resolve: CompactResolve,
     compact_check: TypedFunc<(u32, u32, u32), u32>,
     /// The ask and answer records' buffer: the ask at `records`, the answer
     /// right after it.
