@@ -32,8 +32,10 @@ pub(crate) struct Abi {
     bundle_unload_license: TypedFunc<(u32, u32, u32), u32>,
     abi_version: TypedFunc<(), u32>,
     version: TypedFunc<(), u64>,
-    compact_resolve: TypedFunc<ResolveParams, u64>,
-    compact_check: TypedFunc<(u32, u32, u32), u32>,
+    /// The compact check's exports; `None` for a module without them, whose
+    /// checks then all go through the JSON entry.
+    compact_resolve: Option<TypedFunc<ResolveParams, u64>>,
+    compact_check: Option<TypedFunc<(u32, u32, u32), u32>>,
     /// The 200 bytes the compact check reads its ask from (the first 64)
     /// and writes its answer into (the next 136); `0` until first used.
     compact_buffer: u32,
@@ -57,6 +59,20 @@ fn typed<P: WasmParams, R: WasmResults>(
     instance
         .get_typed_func::<P, R>(store, name)
         .map_err(|_| HostError::MissingExport { name, expected })
+}
+
+/// An export a module may leave out: `None` when it is absent, an error
+/// when it is there with another signature.
+fn optional<P: WasmParams, R: WasmResults>(
+    instance: &Instance,
+    store: &mut Store<StoreState>,
+    name: &'static str,
+    expected: &'static str,
+) -> Result<Option<TypedFunc<P, R>>, HostError> {
+    if instance.get_export(&mut *store, name).is_none() {
+        return Ok(None);
+    }
+    typed(instance, store, name, expected).map(Some)
 }
 
 /// Names a failed call precisely: a limit, an import, the deadline, or
@@ -159,13 +175,13 @@ impl Abi {
             )?,
             abi_version: typed(&instance, &mut store, "entitle_abi_version", "() -> i32")?,
             version: typed(&instance, &mut store, "entitle_version", "() -> i64")?,
-            compact_resolve: typed(
+            compact_resolve: optional(
                 &instance,
                 &mut store,
                 "entitle_compact_resolve",
                 "(i32, i32, i32, i32, i32, i32, i32) -> i64",
             )?,
-            compact_check: typed(
+            compact_check: optional(
                 &instance,
                 &mut store,
                 "entitle_compact_check",
@@ -389,6 +405,12 @@ impl Abi {
         name: &str,
         kind: entitle_core::CheckKind,
     ) -> Result<(u32, String), HostError> {
+        let Some(resolve) = self.compact_resolve.clone() else {
+            return Ok((
+                0,
+                entitle_core::api::not_json("this module has no compact check: ask the JSON entry"),
+            ));
+        };
         self.begin()?;
         let mut both = Vec::with_capacity(license.len().saturating_add(name.len()));
         both.extend_from_slice(license.as_bytes());
@@ -403,10 +425,15 @@ impl Abi {
             entitle_core::CheckKind::Feature => 0,
             entitle_core::CheckKind::Consume => 1,
         };
-        let packed = call!(
-            self.compact_resolve,
-            (bundle, ptr, lic_len, name_ptr, name_len, kind, handle_out)
-        )?;
+        let packed = resolve
+            .call(
+                &mut self.store,
+                (bundle, ptr, lic_len, name_ptr, name_len, kind, handle_out),
+            )
+            .map_err(|error| {
+                self.poisoned = true;
+                call_error(&error, self.timeout_millis)
+            })?;
         let handle = self.read_handle(handle_out)?;
         let envelope = self.take_response(packed)?;
         Ok((handle, envelope))
@@ -420,6 +447,11 @@ impl Abi {
         ask: &[u8; entitle_core::ASK_BYTES],
     ) -> Result<(u32, [u8; entitle_core::ANSWER_BYTES]), HostError> {
         const BYTES: usize = entitle_core::ASK_BYTES + entitle_core::ANSWER_BYTES;
+        let mut answer = [0u8; entitle_core::ANSWER_BYTES];
+        // Without the export, every check asks the JSON entry (status 2).
+        let Some(check) = self.compact_check.clone() else {
+            return Ok((2, answer));
+        };
         self.begin()?;
         if self.compact_buffer == 0 {
             let ptr = call!(self.alloc, BYTES as u32)?;
@@ -436,8 +468,12 @@ impl Abi {
         self.memory
             .write(&mut self.store, ask_ptr as usize, ask)
             .map_err(|_| outside("ask"))?;
-        let status = call!(self.compact_check, (handle, ask_ptr, answer_ptr))?;
-        let mut answer = [0u8; entitle_core::ANSWER_BYTES];
+        let status = check
+            .call(&mut self.store, (handle, ask_ptr, answer_ptr))
+            .map_err(|error| {
+                self.poisoned = true;
+                call_error(&error, self.timeout_millis)
+            })?;
         if status == 0 {
             self.memory
                 .read(&self.store, answer_ptr as usize, &mut answer)

@@ -97,6 +97,19 @@ fn a_well_formed_module_loads_and_answers() {
 }
 
 #[test]
+fn a_module_without_the_compact_check_sends_every_check_to_the_json_entry() {
+    let module = WasmModule::from_bytes(&module(Wat::default())).unwrap();
+    let mut instance = module.instance().unwrap();
+    let (handle, envelope) = instance
+        .compact_resolve(1, "lic", "sso", entitle_core::CheckKind::Feature)
+        .unwrap();
+    assert_eq!(handle, None);
+    assert!(envelope.contains("no compact check"), "{envelope}");
+    // The JSON entry still answers on the same instance.
+    assert_eq!(instance.evaluate(b"{}").unwrap(), ANSWER);
+}
+
+#[test]
 fn an_import_outside_the_glue_namespace_is_refused() {
     let bytes = module(Wat {
         imports: r#"(import "env" "foo" (func))"#,
