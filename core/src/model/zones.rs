@@ -2,9 +2,10 @@
 //!
 //! A zone's name and identity are chrono-tz's ([`chrono_tz::Tz`], every zone
 //! and link of its database); its offsets come from `zones.bin`, generated
-//! from chrono-tz's own tables by this module's tests (run
-//! `ENTITLE_WRITE_ZONES=1 cargo test -p entitle-core --lib zones` after
-//! updating chrono-tz) and checked against them on every test run. Only the
+//! from chrono-tz's own tables by this module's tests (after updating
+//! chrono-tz, `cargo test -q -p entitle-core --lib print_zones_bin -- --ignored
+//! --nocapture | sed -n 's/^zones.bin://p' | base64 -d > core/src/model/zones.bin`)
+//! and checked against them on every test run. Only the
 //! total offset matters to the engine, so zones and links whose offsets are
 //! the same share one table; a zone whose clocks change by a yearly rule up to
 //! the tables' end (2099) keeps that rule instead of a list of instants.

@@ -284,18 +284,29 @@ fn chrono_local(tz: chrono_tz::Tz, local: i64) -> LocalResult<i32> {
         .map(|o| o.fix().local_minus_utc())
 }
 
+/// How to write `zones.bin` anew: core touches no file, so the table goes
+/// out on stdout as base64 and the shell writes it.
+const REGENERATE: &str = "run `cargo test -q -p entitle-core --lib print_zones_bin -- --ignored --nocapture | sed -n 's/^zones.bin://p' | base64 -d > core/src/model/zones.bin`";
+
+/// Prints the table generated from chrono-tz's, for [`REGENERATE`].
+#[test]
+#[ignore = "prints zones.bin for regeneration; run by hand"]
+fn print_zones_bin() {
+    use base64::Engine as _;
+    let bytes = generate(&all_changes());
+    println!(
+        "zones.bin:{}",
+        base64::engine::general_purpose::STANDARD.encode(bytes)
+    );
+}
+
 #[test]
 fn the_table_is_generated_from_chrono_tz_and_agrees_with_it() {
     let zones = all_changes();
     let bytes = generate(&zones);
-    if std::env::var_os("ENTITLE_WRITE_ZONES").is_some() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/src/model/zones.bin");
-        std::fs::write(path, &bytes).unwrap();
-        return;
-    }
     assert!(
         bytes == TABLE,
-        "zones.bin is not what chrono-tz's tables give: run `ENTITLE_WRITE_ZONES=1 cargo test -p entitle-core --lib zones`"
+        "zones.bin is not what chrono-tz's tables give: {REGENERATE}"
     );
     let mut seen = std::collections::HashSet::new();
     for (tz, first, list) in &zones {
