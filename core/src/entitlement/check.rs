@@ -15,7 +15,7 @@ use crate::model::time::Timestamp;
 pub mod finish;
 pub mod prepare;
 
-pub use finish::{finish, Counted, Decider, Finished, Metered, Refusal, Units};
+pub use finish::{finish, Counted, Decider, Finished, Metered, QuotaUse, Refusal, Units};
 pub use prepare::{prepare, Prepared, QuotaRule};
 
 /// What is asked: use of a feature, or consumption of units of a metric.
@@ -56,23 +56,6 @@ impl Ask {
             Ask::Consume { amount, .. } => *amount,
         }
     }
-}
-
-/// A quota as it stood for this check.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct QuotaUse {
-    /// Units used in the period before this request.
-    pub used: u64,
-    /// Units this request asks for.
-    pub requested: u64,
-    /// The limit after increments; `null` when unlimited.
-    pub limit: Option<u64>,
-    /// How far a soft quota reaches in grace; `null` for hard or unlimited.
-    pub grace_limit: Option<u64>,
-    /// When the soft-limit grace ends, once started.
-    pub grace_ends_at: Option<Timestamp>,
-    /// The current period.
-    pub period: Period,
 }
 
 /// The answer to a check.
@@ -201,14 +184,7 @@ pub(crate) fn answer_of(
         feature: feature.clone(),
         decided_by,
         remaining: finished.remaining,
-        quota: finished.quota.map(|q| QuotaUse {
-            used: q.used,
-            requested: q.requested,
-            limit: q.limit,
-            grace_limit: q.grace_limit,
-            grace_ends_at: q.grace_ends_at,
-            period: q.period,
-        }),
+        quota: finished.quota,
         valid_until: finished.valid_until,
         http_status: finished.http_status,
         record: match (finished.record, finished.quota) {

@@ -3,6 +3,8 @@
 //! only numbers and instants, and allocates nothing, so the compact check
 //! runs it as it is.
 
+use serde::{Deserialize, Serialize};
+
 use crate::entitlement::check::prepare::QuotaRule;
 use crate::entitlement::period::Period;
 use crate::entitlement::reason::{Decision, Reason, ReasonSet};
@@ -67,16 +69,16 @@ pub enum Decider {
     Grants,
 }
 
-/// The quota as it stood, in numbers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QuotaNumbers {
-    /// Units used before this request.
+/// A quota as it stood for this check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuotaUse {
+    /// Units used in the period before this request.
     pub used: u64,
     /// Units this request asks for.
     pub requested: u64,
-    /// The limit; `None` when unlimited.
+    /// The limit after increments; `null` when unlimited.
     pub limit: Option<u64>,
-    /// How far a soft quota reaches in grace.
+    /// How far a soft quota reaches in grace; `null` for hard or unlimited.
     pub grace_limit: Option<u64>,
     /// When the soft-limit grace ends, once started.
     pub grace_ends_at: Option<Timestamp>,
@@ -107,7 +109,7 @@ pub struct Finished {
     /// Units left before a deny.
     pub remaining: Option<u64>,
     /// The quota, for a metered feature granted.
-    pub quota: Option<QuotaNumbers>,
+    pub quota: Option<QuotaUse>,
     /// When the same inputs could next get another answer.
     pub valid_until: Option<Timestamp>,
     /// The HTTP status a gateway answers with.
@@ -204,7 +206,7 @@ pub fn finish(
         if rule.limit.is_some() {
             bound(period.end);
         }
-        quota = Some(QuotaNumbers {
+        quota = Some(QuotaUse {
             used: counted.used,
             requested: units.amount,
             limit: rule.limit,
