@@ -34,8 +34,23 @@ const SAMPLE_STEP: i64 = 5 * 86_400;
 /// every instant an answer holds is one the engine reads back. Arithmetic
 /// whose result would fall outside answers `None`, and the caller names the
 /// input that pushed it there.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Timestamp(DateTime<Utc>);
+/// Held as whole seconds since the Unix epoch and the nanoseconds past
+/// them, so comparing, reading and writing an instant (the compact check
+/// does little else) is integer work; chrono's date and time are made from
+/// it only where a calendar is needed.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp {
+    /// Whole seconds since the Unix epoch, [`FIRST_INSTANT`] to
+    /// [`LAST_INSTANT`].
+    secs: i64,
+    /// Nanoseconds past `secs`: under 10^9, or up to 2·10^9 in a leap
+    /// second (`23:59:60`), as chrono reads one; fields in this order sort
+    /// as chrono's instants do.
+    nanos: u32,
+}
+
+/// A second's nanoseconds.
+const NANOS: u32 = 1_000_000_000;
 
 impl Timestamp {
     /// Parses RFC 3339; the offset is required so no instant is ever guessed.
@@ -49,60 +64,88 @@ impl Timestamp {
 
     /// The instant, or `None` outside years 0000 to 9999 in UTC.
     pub fn from_utc(instant: DateTime<Utc>) -> Option<Timestamp> {
+        let secs = instant.timestamp();
         (FIRST_INSTANT..=LAST_INSTANT)
-            .contains(&instant.timestamp())
-            .then_some(Timestamp(instant))
+            .contains(&secs)
+            .then(|| Timestamp {
+                secs,
+                nanos: instant.timestamp_subsec_nanos(),
+            })
     }
 
     /// The instant `seconds` after the Unix epoch, or `None` outside years
     /// 0000 to 9999 in UTC.
     pub fn from_unix(seconds: i64) -> Option<Timestamp> {
-        Timestamp::from_utc(DateTime::<Utc>::from_timestamp(seconds, 0)?)
+        Timestamp::from_parts(seconds, 0)
     }
 
     /// The first instant the engine reads and writes, 0000-01-01T00:00:00Z.
     pub fn first() -> Timestamp {
-        // The fallback is never taken: the first instant is within chrono's range.
-        Timestamp(DateTime::from_timestamp(FIRST_INSTANT, 0).unwrap_or(DateTime::<Utc>::MIN_UTC))
+        Timestamp {
+            secs: FIRST_INSTANT,
+            nanos: 0,
+        }
     }
 
     /// The instant `seconds` and `nanos` after the Unix epoch, or `None`
     /// outside years 0000 to 9999 in UTC or with `nanos` of a second or more.
     pub fn from_parts(seconds: i64, nanos: u32) -> Option<Timestamp> {
-        if nanos >= 1_000_000_000 {
-            return None;
-        }
-        Timestamp::from_utc(DateTime::<Utc>::from_timestamp(seconds, nanos)?)
+        ((FIRST_INSTANT..=LAST_INSTANT).contains(&seconds) && nanos < NANOS).then_some(Timestamp {
+            secs: seconds,
+            nanos,
+        })
     }
 
     /// Whole seconds since the Unix epoch and the nanoseconds past them:
     /// the instant as the compact check's records hold it.
     pub fn parts(self) -> (i64, u32) {
-        (self.0.timestamp(), self.0.timestamp_subsec_nanos())
+        (self.secs, self.nanos)
     }
 
     /// The instant as a chrono UTC date and time.
     pub fn utc(self) -> DateTime<Utc> {
-        self.0
+        // Every constructor checked the instant (a leap second's nanoseconds
+        // come only from chrono's own instant), so the fallback is never taken.
+        DateTime::from_timestamp(self.secs, self.nanos).unwrap_or(DateTime::<Utc>::MIN_UTC)
     }
 
     /// Whole seconds since the Unix epoch (negative before 1970).
     pub fn unix(self) -> i64 {
-        self.0.timestamp()
+        self.secs
     }
 
     /// Whole seconds from `earlier` to this instant (negative when `earlier`
-    /// is later); never overflows, as both lie in years 0000 to 9999.
+    /// is later), truncated toward zero; never overflows, as both lie in
+    /// years 0000 to 9999.
     pub fn seconds_since(self, earlier: Timestamp) -> i64 {
-        (self.0 - earlier.0).num_seconds()
+        if self.nanos >= NANOS || earlier.nanos >= NANOS {
+            // A leap second: chrono's reckoning of it.
+            return (self.utc() - earlier.utc()).num_seconds();
+        }
+        let seconds = self.secs - earlier.secs;
+        match self.nanos.cmp(&earlier.nanos) {
+            std::cmp::Ordering::Less if seconds > 0 => seconds - 1,
+            std::cmp::Ordering::Greater if seconds < 0 => seconds + 1,
+            _ => seconds,
+        }
     }
 
     /// The instant a whole number of seconds later (earlier when negative),
     /// or `None` outside years 0000 to 9999 in UTC.
     pub fn plus_seconds(self, seconds: i64) -> Option<Timestamp> {
-        self.0
-            .checked_add_signed(chrono::TimeDelta::try_seconds(seconds)?)
-            .and_then(Timestamp::from_utc)
+        if self.nanos >= NANOS {
+            return self
+                .utc()
+                .checked_add_signed(chrono::TimeDelta::try_seconds(seconds)?)
+                .and_then(Timestamp::from_utc);
+        }
+        Timestamp::from_parts(self.secs.checked_add(seconds)?, self.nanos)
+    }
+}
+
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Timestamp({self})")
     }
 }
 
@@ -113,8 +156,12 @@ impl Timestamp {
     /// instant with a fraction of a second.
     pub(crate) fn whole_seconds(self) -> Option<[u8; 20]> {
         use chrono::{Datelike, Timelike};
-        let (date, time) = (self.0.date_naive(), self.0.time());
-        if self.0.timestamp_subsec_nanos() != 0 || !(0..=9999).contains(&date.year()) {
+        if self.nanos != 0 {
+            return None;
+        }
+        let utc = self.utc();
+        let (date, time) = (utc.date_naive(), utc.time());
+        if !(0..=9999).contains(&date.year()) {
             return None;
         }
         let pair = |n: u32| [b'0' + (n / 10 % 10) as u8, b'0' + (n % 10) as u8];
@@ -134,7 +181,7 @@ impl fmt::Display for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.whole_seconds() {
             Some(text) => f.write_str(std::str::from_utf8(&text).unwrap_or_default()),
-            None => f.write_str(&self.0.to_rfc3339_opts(SecondsFormat::AutoSi, true)),
+            None => f.write_str(&self.utc().to_rfc3339_opts(SecondsFormat::AutoSi, true)),
         }
     }
 }
@@ -246,7 +293,7 @@ impl Zone {
 
     /// The local wall-clock time of an instant in this zone.
     pub fn local(&self, instant: Timestamp) -> NaiveDateTime {
-        instant.0.with_timezone(&self.0).naive_local()
+        instant.utc().with_timezone(&self.0).naive_local()
     }
 
     /// The instant at which a local date begins (its first existing minute);
