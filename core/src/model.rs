@@ -5,6 +5,7 @@ pub mod bundle;
 pub mod ids;
 pub mod license;
 pub mod money;
+pub mod order;
 pub mod route;
 pub mod time;
 pub mod zones;

@@ -21,6 +21,7 @@ use crate::metering::meter;
 use crate::model::bundle::Bundle;
 use crate::model::ids::{CaseId, CategoryId, FeatureId, PhaseId, RoleId, SeverityId};
 use crate::model::license::{License, LicenseStatus, MetricUsage};
+use crate::model::order;
 use crate::model::time::{Date, Timestamp};
 use crate::simulate::scenario::{Scenario, ScenarioEvent};
 use crate::support::case::Case;
@@ -335,7 +336,7 @@ pub fn simulate(
                 }
                 // A stable sort: at one instant, entries keep the order
                 // they were found in (decisions, then each case's).
-                timeline.sort_by_key(|e| e.at);
+                order::sort_by_key(&mut timeline, |e| e.at);
                 return Ok(Simulation {
                     scenario: scenario.scenario.clone(),
                     from: scenario.from,

@@ -8,6 +8,7 @@ use crate::error::{Error, JsonPath};
 use crate::model::bundle::Bundle;
 use crate::model::ids::{FeatureId, LicenseId, TierId};
 use crate::model::money::Money;
+use crate::model::order;
 use crate::model::time::Timestamp;
 
 /// What a remedy does.
@@ -94,7 +95,7 @@ pub struct Remedy {
 /// then reallocate, uninstall, temporary downgrade, true-up, then by the
 /// license seats come from.
 pub fn rank(mut options: Vec<Choice>) -> Vec<Remedy> {
-    options.sort_by(|a, b| {
+    order::sort_by(&mut options, |a, b| {
         b.resolves
             .cmp(&a.resolves)
             .then(a.cost.minor.cmp(&b.cost.minor))

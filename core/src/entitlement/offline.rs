@@ -7,6 +7,7 @@ use crate::entitlement::basis::Basis;
 use crate::entitlement::reason::Reason;
 use crate::model::bundle::Bundle;
 use crate::model::license::{License, OfflineWindow};
+use crate::model::order;
 use crate::model::time::Timestamp;
 
 /// The clock skew a bundle allows when it declares none, in seconds.
@@ -96,7 +97,7 @@ impl Offline {
         }
         let mut reasons = of_license.reasons;
         reasons.extend(of_bundle.reasons);
-        reasons.sort();
+        order::sort(&mut reasons);
         reasons.dedup();
         let mut bounds = of_license.bounds;
         bounds.extend(of_bundle.bounds);

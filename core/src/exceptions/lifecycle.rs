@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::exceptions::intake::{Window, DAY};
 use crate::exceptions::policy::ExceptionPolicy;
 use crate::exceptions::request::ExceptionRequest;
+use crate::model::order;
 use crate::model::time::Timestamp;
 
 /// The state of a request and of the exception it grants.
@@ -91,7 +92,7 @@ pub(crate) fn evaluate(
             })
         })
         .collect();
-    reminders.sort_by_key(|r| r.at);
+    order::sort_by_key(&mut reminders, |r| r.at);
     let live = matches!(state, State::Approved | State::Active);
     let next_reminder_at = reminders
         .iter()

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use crate::error::{Error, JsonPath};
 use crate::model::bundle::Bundle;
 use crate::model::ids::KeyId;
+use crate::model::order;
 use crate::reading::signed::{self, DocumentKind, KeySet};
 use crate::reading::validate;
 
@@ -75,7 +76,7 @@ fn write_canonical(value: &Value, out: &mut String) {
     match value {
         Value::Object(map) => {
             let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
+            order::sort(&mut keys);
             out.push('{');
             for (i, key) in keys.into_iter().enumerate() {
                 if i > 0 {

@@ -7,6 +7,7 @@ use super::{simulate, Entry, Simulation};
 use crate::error::Error;
 use crate::model::bundle::Bundle;
 use crate::model::license::License;
+use crate::model::order;
 use crate::simulate::scenario::Scenario;
 
 /// An entry one bundle's timeline has and the other's does not.
@@ -53,7 +54,7 @@ pub fn diff(
     };
     let mut differences = only("bundle", &a, &b);
     differences.extend(only("against", &b, &a));
-    differences.sort_by_key(|d| d.entry.at);
+    order::sort_by_key(&mut differences, |d| d.entry.at);
     Ok(Diff {
         bundle: a,
         against: b,

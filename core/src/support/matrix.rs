@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::error::{Conflict, Error, JsonPath};
 use crate::model::ids::{PhaseId, RoleId, SeverityId, SignalId};
+use crate::model::order;
 use crate::model::time::Timestamp;
 use crate::support::calendar::{Calendar, CalendarError};
 use crate::support::case::{Case, Event, Impact};
@@ -233,7 +234,7 @@ pub fn levels(
         };
         candidates.push((held(*at, pauses), level, cause));
     }
-    candidates.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+    order::sort_by(&mut candidates, |a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
     let mut changes: Vec<LevelChange> = Vec::new();
     let mut released = None;
     for (at, level, because) in candidates {

@@ -16,6 +16,7 @@ use crate::model::bundle::Bundle;
 use crate::model::ids::{FeatureId, InstallationId};
 use crate::model::license::{License, LicenseStatus};
 use crate::model::money::{exact_mul, Price};
+use crate::model::order;
 use crate::model::time::{Date, Timestamp};
 
 /// What a detector measured.
@@ -268,7 +269,9 @@ pub(crate) fn over_deployment<'a>(
             }
         }
         let mut newest: Vec<&Installation> = seen.iter().map(|(_, inst)| *inst).collect();
-        newest.sort_by(|a, b| b.first_seen.cmp(&a.first_seen).then(b.id.cmp(&a.id)));
+        order::sort_by(&mut newest, |a, b| {
+            b.first_seen.cmp(&a.first_seen).then(b.id.cmp(&a.id))
+        });
         let take = usize::try_from(excess).unwrap_or(usize::MAX);
         options.push(Choice {
             action: Action::Uninstall {
@@ -309,12 +312,12 @@ pub(crate) fn undeclared<'a>(
 ) -> Result<Vec<Raw<'a>>, Error> {
     let mut raws = Vec::new();
     // One lookup per installation, not a pass over every declaration.
-    let declared: std::collections::BTreeSet<_> = ctx
-        .inventory
-        .deployments
-        .iter()
-        .map(|d| (&d.installation, &d.license))
-        .collect();
+    // Inserted one by one: collecting sorts first, a copy of the sort in
+    // the module for this type alone.
+    let mut declared = std::collections::BTreeSet::new();
+    for d in &ctx.inventory.deployments {
+        declared.insert((&d.installation, &d.license));
+    }
     for (i, inst) in ctx.inventory.telemetry.installations.iter().enumerate() {
         let declared = declared.contains(&(&inst.id, &inst.license));
         let days_seen = days(inst.first_seen, inst.last_seen);

@@ -14,6 +14,7 @@ use crate::model::bundle::{AddOn, Bundle, Enforcement, Limit, PeriodKind, Tier};
 use crate::model::ids::{AddOnId, FeatureId, TierId};
 use crate::model::license::{License, Usage};
 use crate::model::money::Money;
+use crate::model::order;
 use crate::model::time::Timestamp;
 
 /// Most add-ons of one tier whose every combination is priced; past it only
@@ -241,7 +242,7 @@ pub fn advise(
             .unwrap_or_default(),
         total: current_quote.total,
     };
-    current.addons.sort();
+    order::sort(&mut current.addons);
     let kept: Vec<&FeatureId> = match &license_terms {
         Some(terms) => {
             let standard = Terms::standard(terms.tier_id, terms.tier, terms.addons.clone());
@@ -265,7 +266,7 @@ pub fn advise(
     };
 
     let mut tiers: Vec<(&TierId, &Tier)> = bundle.tiers.iter().collect();
-    tiers.sort_by_key(|(_, tier)| tier.rank);
+    order::sort_by_key(&mut tiers, |(_, tier)| tier.rank);
     let mut options = Vec::new();
     for (tier_id, tier) in tiers {
         options.push(option(bundle, tier_id, tier, &needs, &current)?);
@@ -359,7 +360,7 @@ fn option(
         .key("tiers")
         .key(tier_id.as_str());
     let mut features = tier.features.clone();
-    features.sort();
+    order::sort(&mut features);
     Ok(TierOption {
         tier: tier_id.clone(),
         title: tier.title.clone(),

@@ -13,6 +13,7 @@ use crate::error::{Error, JsonPath, RefKind};
 use crate::model::bundle::{Bundle, FeatureKind};
 use crate::model::ids::{AddOnId, FeatureId, TierId};
 use crate::model::license::{License, Usage};
+use crate::model::order;
 use crate::model::time::Timestamp;
 
 /// The request's `what_if`; every member is optional.
@@ -140,7 +141,7 @@ pub fn apply(
         .filter(|id| !addons.contains(id))
         .cloned()
         .collect();
-    dropped.sort();
+    order::sort(&mut dropped);
     asked.addons = addons;
 
     let mut counts = usage.clone();
@@ -176,7 +177,7 @@ pub fn apply(
         }
     }
     let mut echo_addons = asked.addons.clone();
-    echo_addons.sort();
+    order::sort(&mut echo_addons);
     let echo = Echo {
         tier: asked.tier.clone(),
         addons: echo_addons,

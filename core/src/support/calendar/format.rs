@@ -5,6 +5,7 @@ use serde::de::Error as _;
 use serde::{Deserialize, Deserializer};
 
 use crate::error::{coded, Error, JsonPath};
+use crate::model::order;
 use crate::model::time::{Date, Zone};
 
 /// Minutes in a day.
@@ -234,7 +235,7 @@ pub(super) fn merge(mut local: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
 impl Calendar {
     /// A calendar from its parts; `always` only records how it was declared.
     pub fn new(time_zone: Zone, weekly: Weekly, always: bool, mut holidays: Vec<Holiday>) -> Self {
-        holidays.sort_by_key(|h| h.date);
+        order::sort_by_key(&mut holidays, |h| h.date);
         let days = WEEKDAYS.map(|day| {
             let mut local: Vec<(u32, u32)> = weekly
                 .of(day)
