@@ -152,7 +152,9 @@ impl KeySet {
                     format!(
                         "key `{}` is not an ed25519 public key in spki pem: {}",
                         entry.id,
-                        e.to_string().to_lowercase()
+                        // The key decoders' messages are ASCII, so this is
+                        // `to_lowercase` without Unicode's tables in the module.
+                        e.to_string().to_ascii_lowercase()
                     ),
                 )),
             }
