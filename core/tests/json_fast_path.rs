@@ -385,3 +385,48 @@ fn the_gateway_checks_take_the_fast_path_and_answer_as_before() {
         assert!(answer.contains(part), "{part} in {answer}");
     }
 }
+
+/// The fast path decides through checks compiled from the license loaded
+/// when they were first needed: loading the license anew (here suspended,
+/// then back on a tier without `sso`) and unloading it must change the
+/// answers at once, each still the general path's.
+#[test]
+fn a_license_loaded_anew_is_not_answered_from_its_old_compiled_checks() {
+    let mut loaded = LoadedBundle::load(example("bundle").to_string().as_bytes()).unwrap();
+    let license = example("license");
+    let feature =
+        r#"{"op":"check","license":"lic_7Q2M9","now":"2026-11-22T10:00:00Z","feature":"sso"}"#;
+    let decision = |loaded: &LoadedBundle| {
+        let fast = evaluate_fast(loaded, feature.as_bytes());
+        let general = evaluate_general(loaded, feature.as_bytes());
+        assert_eq!(fast.as_deref().unwrap_or(&general), general);
+        let answer: Value = serde_json::from_str(&general).unwrap();
+        (
+            answer["outcome"].clone(),
+            answer["result"]["reason"].clone(),
+        )
+    };
+    let load = |loaded: &mut LoadedBundle, license: &Value| {
+        let answer = loaded.load_license(license.to_string().as_bytes());
+        assert!(answer.contains(r#""outcome":"ok""#), "{answer}");
+    };
+    load(&mut loaded, &license);
+    // The example license is on team with the sso_pack add-on: allowed.
+    assert_eq!(decision(&loaded), (json!("ok"), json!("entitled")));
+    let mut suspended = license.clone();
+    suspended["status"] = json!("suspended");
+    load(&mut loaded, &suspended);
+    assert_eq!(decision(&loaded), (json!("ok"), json!("license_suspended")));
+    let mut starter = license.clone();
+    starter["tier"] = json!("starter");
+    starter["addons"] = json!([]);
+    starter["exceptions"] = json!([]);
+    starter["seats"] = json!(5);
+    load(&mut loaded, &starter);
+    assert_eq!(
+        decision(&loaded),
+        (json!("ok"), json!("feature_not_entitled"))
+    );
+    assert!(loaded.unload_license("lic_7Q2M9"));
+    assert_eq!(decision(&loaded).0, json!("error"));
+}

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::envelope::{failure, success};
+use super::fast::LicenseChecks;
 use super::op::Op;
 use crate::error::{Error, JsonPath};
 use crate::model::bundle::Bundle;
@@ -26,6 +27,9 @@ pub struct LoadedBundle {
     pub(super) bundle: Bundle,
     pub(super) meta: BundleMeta,
     pub(super) licenses: BTreeMap<LicenseId, License>,
+    /// Each loaded license's checks, compiled as the JSON fast path first
+    /// needs them; replaced and dropped with the license.
+    pub(super) compiled: BTreeMap<LicenseId, LicenseChecks>,
     /// The key set of a bundle loaded signed: licenses must then be signed too.
     pub(super) keys: Option<KeySet>,
     /// The key that signed the bundle, when it came signed.
@@ -51,6 +55,7 @@ impl LoadedBundle {
             bundle,
             meta,
             licenses: BTreeMap::new(),
+            compiled: BTreeMap::new(),
             keys: None,
             signed_by: None,
         }
@@ -72,6 +77,7 @@ impl LoadedBundle {
             bundle,
             meta,
             licenses: BTreeMap::new(),
+            compiled: BTreeMap::new(),
             keys: Some(keys),
             signed_by,
         })
@@ -133,6 +139,8 @@ impl LoadedBundle {
         }
         let id = license.license.clone();
         self.licenses.insert(id.clone(), license);
+        self.compiled
+            .insert(id.clone(), LicenseChecks::new(&self.bundle));
         let answer = Loaded {
             license: &id,
             loaded: self.licenses.len(),
@@ -161,6 +169,7 @@ impl LoadedBundle {
     pub fn unload_license(&mut self, id: &str) -> bool {
         let before = self.licenses.len();
         self.licenses.retain(|k, _| k.as_str() != id);
+        self.compiled.remove(id);
         self.licenses.len() < before
     }
 }

@@ -14,11 +14,14 @@
 
 use crate::entitlement::basis::Basis;
 use crate::entitlement::check::QuotaRule;
-use crate::entitlement::check::{finish, prepare, Counted, Decider, Metered, Refusal, Units};
+use crate::entitlement::check::{
+    finish, prepare, CheckAnswer, Counted, Decider, Finished, Metered, Refusal, Units,
+};
 use crate::entitlement::period::Period;
 use crate::entitlement::reason::ReasonSet;
 use crate::entitlement::terms::Source;
 use crate::error::Error;
+use crate::metering::meter::MeterRecord;
 use crate::model::bundle::{Bundle, FeatureKind, PeriodKind};
 use crate::model::ids::FeatureId;
 use crate::model::license::License;
@@ -169,7 +172,46 @@ impl CompiledCheck {
     /// same request onto a [`CompactAnswer`], without reading or writing JSON
     /// and without allocating.
     pub fn check(&self, ask: &CompactAsk) -> Result<CompactAnswer, CompactRefusal> {
-        let units = match self.kind {
+        let (finished, decided_by) = self.decide(self.kind, ask)?;
+        Ok(CompactAnswer::of(&finished, decided_by))
+    }
+
+    /// The JSON check's full answer to the same request, decided as
+    /// [`CompiledCheck::check`] decides, for either kind of check whatever
+    /// kind this one was compiled for (the compiled spans do not depend on
+    /// it); the JSON entry's fast path answers through it.
+    pub(crate) fn answer(
+        &self,
+        kind: CheckKind,
+        ask: &CompactAsk,
+    ) -> Result<CheckAnswer, CompactRefusal> {
+        let (finished, decided_by) = self.decide(kind, ask)?;
+        Ok(CheckAnswer {
+            decision: finished.decision,
+            reason: finished.reason,
+            reasons: finished.reasons.iter().collect(),
+            feature: self.feature.clone(),
+            decided_by: expand(&self.bases, decided_by),
+            remaining: finished.remaining,
+            quota: finished.quota,
+            valid_until: finished.valid_until,
+            http_status: finished.http_status,
+            record: match (finished.record, finished.quota) {
+                (Some(record), Some(quota)) => Some(MeterRecord {
+                    metric: self.feature.clone(),
+                    period: quota.period,
+                    used: record.used,
+                    soft_exceeded_at: record.soft_exceeded_at,
+                }),
+                _ => None,
+            },
+        })
+    }
+
+    /// Both halves of a check of `kind`: the usage's decided, and what
+    /// decided as bits over the bases.
+    fn decide(&self, kind: CheckKind, ask: &CompactAsk) -> Result<(Finished, u64), CompactRefusal> {
+        let units = match kind {
             CheckKind::Feature if ask.amount != 0 => {
                 return Err(CompactRefusal::AmountOnFeatureCheck)
             }
@@ -220,7 +262,7 @@ impl CompiledCheck {
             Decider::Grants => rule.grant,
         }
         .ok_or(CompactRefusal::TooManyBases)?;
-        Ok(CompactAnswer::of(&finished, decided_by))
+        Ok((finished, decided_by))
     }
 
     /// The period of `kind` containing `now`: looked up when it was

@@ -32,6 +32,14 @@ macro_rules! id_type {
             }
         }
 
+        // Derived order, equality and hash are the text's, so a map keyed
+        // by ids can be searched with a `&str`.
+        impl std::borrow::Borrow<str> for $name {
+            fn borrow(&self) -> &str {
+                &self.0
+            }
+        }
+
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str(&self.0)
