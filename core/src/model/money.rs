@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::error::{coded, Conflict, Error, JsonPath};
 
 mod exact;
+mod iso;
 
 pub use exact::{exact_add, exact_mul};
 
@@ -30,7 +31,8 @@ const MAX_EXPONENT: u32 = 4;
 /// (HRK, SLL…) are accepted so that older bundles keep their meaning.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Currency {
-    iso: iso_currency::Currency,
+    /// The code's place in ISO's data, whose order this keeps.
+    iso: u8,
     exponent: u8,
 }
 
@@ -45,18 +47,13 @@ impl Currency {
     }
 
     fn lookup(code: &str) -> Option<Currency> {
-        let iso = iso_currency::Currency::from_code(code)?;
-        let exponent = u32::from(iso.exponent()?);
-        if exponent > MAX_EXPONENT {
-            return None;
-        }
-        let exponent = u8::try_from(exponent).ok()?;
+        let (iso, exponent) = iso::lookup(code)?;
         Some(Currency { iso, exponent })
     }
 
     /// The three-letter ISO 4217 code, e.g. `USD`.
     pub fn code(&self) -> &'static str {
-        self.iso.code()
+        iso::code(self.iso)
     }
 
     /// How many decimal places the minor unit has: 2 for USD (cents), 0 for
