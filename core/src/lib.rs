@@ -53,6 +53,7 @@ pub use api::BundleMeta;
 pub use api::{evaluate, LoadedBundle, Rejected, ValidLicense, ValidUsage, ABI_VERSION};
 pub use billing::quote::Quote;
 pub use compiled::check::{CheckKind, CompactRefusal, CompiledCheck};
+pub use compiled::expand::Expansion;
 pub use compiled::record::{
     CompactAnswer, CompactAsk, CompactQuota, CompactRecord, ANSWER_BYTES, ASK_BYTES,
 };

@@ -3,7 +3,9 @@
 //! statuses, add-ons, terms, zones, anchors, issue times, offline windows,
 //! up to three exceptions that start, expire and are revoked), random
 //! usage (counts around the limits, crossings, periods of the count) and
-//! random instants, decided both ways and compared field by field.
+//! random instants, decided both ways and compared field by field; and
+//! the full answer expanded from the compact one compared with the JSON
+//! entry's, byte for byte.
 //!
 //! CI runs `ENTITLE_COMPACT_CASES` cases (default 3000); the long run is
 //! `ENTITLE_COMPACT_CASES=1000000 cargo test --release -p entitle-core --test compact_props`.
@@ -314,11 +316,21 @@ fn decide(loaded: &mut LoadedBundle, d: &Docs, a: &Ask) -> Result<bool, String> 
         (Some(answer), Ok(compact)) => {
             let projected = CompactAnswer::project(answer, compiled.bases())
                 .ok_or_else(|| format!("no projection of {answer:?}"))?;
-            if projected == compact {
+            if projected != compact {
+                return Err(format!(
+                    "{request}\n compact   {compact:?}\n projected {projected:?}"
+                ));
+            }
+            // The full answer written from the compact one is the JSON
+            // entry's, byte for byte.
+            let expanded = loaded
+                .expansion(&compiled)
+                .and_then(|e| e.envelope(&compact, now));
+            if expanded.as_deref() == Some(json.as_str()) {
                 Ok(true)
             } else {
                 Err(format!(
-                    "{request}\n compact   {compact:?}\n projected {projected:?}"
+                    "{request}\n expanded {expanded:?}\n JSON     {json}"
                 ))
             }
         }

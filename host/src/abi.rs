@@ -36,6 +36,9 @@ pub(crate) struct Abi {
     /// checks then all go through the JSON entry.
     compact_resolve: Option<TypedFunc<ResolveParams, u64>>,
     compact_check: Option<TypedFunc<(u32, u32, u32), u32>>,
+    /// `entitle_compact_check_json`; `None` for a module without it, whose
+    /// compact checks then come without their JSON answer.
+    compact_check_json: Option<TypedFunc<(u32, u32, u32), u64>>,
     /// The 200 bytes the compact check reads its ask from (the first 64)
     /// and writes its answer into (the next 136); `0` until first used.
     compact_buffer: u32,
@@ -186,6 +189,12 @@ impl Abi {
                 &mut store,
                 "entitle_compact_check",
                 "(i32, i32, i32) -> i32",
+            )?,
+            compact_check_json: optional(
+                &instance,
+                &mut store,
+                "entitle_compact_check_json",
+                "(i32, i32, i32) -> i64",
             )?,
             compact_buffer: 0,
             store,
@@ -439,20 +448,13 @@ impl Abi {
         Ok((handle, envelope))
     }
 
-    /// `entitle_compact_check`: the module's status and, when it answered,
-    /// the answer record.
-    pub(crate) fn compact_check(
+    /// Writes an ask into the compact buffer (allocated the first time);
+    /// where the ask and the answer sit.
+    fn compact_ask(
         &mut self,
-        handle: u32,
         ask: &[u8; entitle_core::ASK_BYTES],
-    ) -> Result<(u32, [u8; entitle_core::ANSWER_BYTES]), HostError> {
+    ) -> Result<(u32, u32), HostError> {
         const BYTES: usize = entitle_core::ASK_BYTES + entitle_core::ANSWER_BYTES;
-        let mut answer = [0u8; entitle_core::ANSWER_BYTES];
-        // Without the export, every check asks the JSON entry (status 2).
-        let Some(check) = self.compact_check.clone() else {
-            return Ok((2, answer));
-        };
-        self.begin()?;
         if self.compact_buffer == 0 {
             let ptr = call!(self.alloc, BYTES as u32)?;
             if ptr == 0 {
@@ -462,12 +464,58 @@ impl Abi {
         }
         let ask_ptr = self.compact_buffer;
         let answer_ptr = ask_ptr.saturating_add(entitle_core::ASK_BYTES as u32);
-        let outside = |what: &str| HostError::BadResponse {
-            detail: format!("a compact {what} outside its memory"),
-        };
         self.memory
             .write(&mut self.store, ask_ptr as usize, ask)
-            .map_err(|_| outside("ask"))?;
+            .map_err(|_| compact_outside("ask"))?;
+        Ok((ask_ptr, answer_ptr))
+    }
+
+    /// `entitle_compact_check_json`: the module's status, the answer record
+    /// when it answered, and the JSON envelope of the same check. A module
+    /// without the export answers through `entitle_compact_check`, with no
+    /// envelope.
+    pub(crate) fn compact_check_json(
+        &mut self,
+        handle: u32,
+        ask: &[u8; entitle_core::ASK_BYTES],
+    ) -> Result<(u32, [u8; entitle_core::ANSWER_BYTES], Option<String>), HostError> {
+        let Some(check) = self.compact_check_json.clone() else {
+            let (status, answer) = self.compact_check(handle, ask)?;
+            return Ok((status, answer, None));
+        };
+        let mut answer = [0u8; entitle_core::ANSWER_BYTES];
+        self.begin()?;
+        let (ask_ptr, answer_ptr) = self.compact_ask(ask)?;
+        let packed = check
+            .call(&mut self.store, (handle, ask_ptr, answer_ptr))
+            .map_err(|error| {
+                self.poisoned = true;
+                call_error(&error, self.timeout_millis)
+            })?;
+        if packed >> 32 == 0 {
+            return Ok(((packed & 0xffff_ffff) as u32, answer, None));
+        }
+        self.memory
+            .read(&self.store, answer_ptr as usize, &mut answer)
+            .map_err(|_| compact_outside("answer"))?;
+        let envelope = self.take_response(packed)?;
+        Ok((0, answer, Some(envelope)))
+    }
+
+    /// `entitle_compact_check`: the module's status and, when it answered,
+    /// the answer record.
+    pub(crate) fn compact_check(
+        &mut self,
+        handle: u32,
+        ask: &[u8; entitle_core::ASK_BYTES],
+    ) -> Result<(u32, [u8; entitle_core::ANSWER_BYTES]), HostError> {
+        let mut answer = [0u8; entitle_core::ANSWER_BYTES];
+        // Without the export, every check asks the JSON entry (status 2).
+        let Some(check) = self.compact_check.clone() else {
+            return Ok((2, answer));
+        };
+        self.begin()?;
+        let (ask_ptr, answer_ptr) = self.compact_ask(ask)?;
         let status = check
             .call(&mut self.store, (handle, ask_ptr, answer_ptr))
             .map_err(|error| {
@@ -477,8 +525,14 @@ impl Abi {
         if status == 0 {
             self.memory
                 .read(&self.store, answer_ptr as usize, &mut answer)
-                .map_err(|_| outside("answer"))?;
+                .map_err(|_| compact_outside("answer"))?;
         }
         Ok((status, answer))
+    }
+}
+
+fn compact_outside(what: &str) -> HostError {
+    HostError::BadResponse {
+        detail: format!("a compact {what} outside its memory"),
     }
 }

@@ -422,6 +422,24 @@ impl WasmInstance {
         let (status, answer) = self.abi()?.compact_check(handle.handle, &ask.write())?;
         Compact::of(status, &answer)
     }
+
+    /// `entitle_compact_check_json` through a handle: the compact answer
+    /// and, when it answered and the module writes it, the JSON envelope
+    /// of the same check (the JSON entry's bytes).
+    pub fn compact_check_json(
+        &mut self,
+        handle: CompactHandle,
+        ask: &entitle_core::CompactAsk,
+    ) -> Result<(Compact, Option<String>), HostError> {
+        self.abi()?;
+        if handle.instance != self.instances {
+            return Ok((Compact::StaleHandle, None));
+        }
+        let (status, answer, envelope) = self
+            .abi()?
+            .compact_check_json(handle.handle, &ask.write())?;
+        Ok((Compact::of(status, &answer)?, envelope))
+    }
 }
 
 /// A compact handle, tied to the instance that gave it: a replaced instance
@@ -552,6 +570,23 @@ impl WasmBundle {
         }
         let (status, answer) = self.abi.compact_check(handle.handle, &ask.write())?;
         Compact::of(status, &answer)
+    }
+
+    /// `entitle_compact_check_json` through a handle of this bundle: the
+    /// compact answer and, when it answered and the module writes it, the
+    /// JSON envelope of the same check (the JSON entry's bytes).
+    pub fn compact_check_json(
+        &mut self,
+        handle: CompactHandle,
+        ask: &entitle_core::CompactAsk,
+    ) -> Result<(Compact, Option<String>), HostError> {
+        self.reload_if_poisoned()?;
+        if handle.instance != self.instances {
+            return Ok((Compact::StaleHandle, None));
+        }
+        let (status, answer, envelope) =
+            self.abi.compact_check_json(handle.handle, &ask.write())?;
+        Ok((Compact::of(status, &answer)?, envelope))
     }
 
     fn reload_if_poisoned(&mut self) -> Result<(), HostError> {

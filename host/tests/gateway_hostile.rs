@@ -192,6 +192,7 @@ fn hostile_module(dir: &Path, name: &str, behaviour: &str) -> std::path::PathBuf
   (func (export "entitle_bundle_free") (param i32))
   (func (export "entitle_compact_resolve") (param i32 i32 i32 i32 i32 i32 i32) (result i64) {b} (i64.const 0))
   (func (export "entitle_compact_check") (param i32 i32 i32) (result i32) {b} (i32.const 0))
+  (func (export "entitle_compact_check_json") (param i32 i32 i32) (result i64) {b} (i64.const 2))
 )"#,
         v = version.replace('"', "\\\""),
         d = described.replace('"', "\\\""),

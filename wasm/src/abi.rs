@@ -29,6 +29,7 @@
 //! | `entitle_bundle_free` | `(handle: u32)` | forgets a loaded bundle (and its licenses); unknown handles are ignored |
 //! | `entitle_compact_resolve` | `(bundle: u32, lic_ptr: u32, lic_len: u32, name_ptr: u32, name_len: u32, kind: u32, handle_out: u32) -> u64` | compiles a loaded license for compact checks of one feature (`kind` 0) or metric (`kind` 1); see [`compact`] |
 //! | `entitle_compact_check` | `(handle: u32, ask: u32, answer: u32) -> u32` | a 64-byte ask in, a 136-byte answer out; see [`compact`] |
+//! | `entitle_compact_check_json` | `(handle: u32, ask: u32, answer: u32) -> u64` | the same check, and when it answers, the JSON envelope of the same check as a response (else the status in the low half); see [`compact`] |
 //!
 //! # One call
 //!

@@ -5,6 +5,7 @@ use super::envelope::{failure, success};
 use super::op::Op;
 use super::{LoadedBundle, Rejected};
 use crate::compiled::check::{CheckKind, CompiledCheck};
+use crate::compiled::expand::Expansion;
 use crate::entitlement::check::Ask;
 use crate::error::{Error, JsonPath, RefKind};
 
@@ -58,6 +59,14 @@ impl LoadedBundle {
         };
         let envelope = success(Op::Compile, &described, Some(&self.meta));
         Ok((compiled, envelope))
+    }
+
+    /// What turns the compact answers of `compiled`, compiled from this
+    /// bundle, into the full JSON answers of the same requests
+    /// ([`Expansion::envelope`]); `None` where the documents cannot be
+    /// decided at a boundary of the license (its checks then go the JSON way).
+    pub fn expansion(&self, compiled: &CompiledCheck) -> Option<Expansion> {
+        Expansion::new(&self.bundle, &self.meta, compiled).ok()
     }
 
     fn compile_checked(

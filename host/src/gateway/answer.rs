@@ -5,11 +5,11 @@
 //! same envelope.
 
 use std::borrow::Cow;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use entitle_core::{
-    CheckAnswer, CompactAnswer, Decision, Envelope, ErrorKind, Meta, MeterRecord, Op, Success,
-    Timestamp,
+    CheckAnswer, CompactAnswer, Decision, Envelope, ErrorKind, Meta, MeterRecord, Op, Reason,
+    Success, Timestamp, REASONS,
 };
 use serde::de::{DeserializeOwned, IgnoredAny};
 use serde::Serialize;
@@ -20,8 +20,9 @@ use crate::error::HostError;
 /// What an answer says, as the gateway reads it.
 #[derive(Debug, Clone)]
 pub enum Answer<T> {
-    /// The module answered; read with the engine's types.
-    Module(Envelope<'static, T>),
+    /// The module answered; read with the engine's types (shared, so a
+    /// cached answer is handed out without copying it).
+    Module(Arc<Envelope<'static, T>>),
     /// The module (or the meter) failed and the feature's failure mode
     /// decided; nothing is recorded.
     FailureMode {
@@ -32,8 +33,9 @@ pub enum Answer<T> {
     },
     /// The gateway refused a request of its own accord, with this code.
     Refused(&'static str),
-    /// The module answered a compact check: the decision and the headers
-    /// without the envelope, for answers that send no body (forward-auth).
+    /// The module answered a compact check: the decision and the headers,
+    /// with the JSON envelope the module wrote from it, or without one for
+    /// answers that send no body (forward-auth).
     Compact(CompactAnswer),
 }
 
@@ -63,7 +65,7 @@ impl<T: DeserializeOwned> Decided<T> {
         })?;
         Ok(Decided {
             envelope: envelope.into(),
-            answer: Answer::Module(read),
+            answer: Answer::Module(Arc::new(read)),
             status: None,
         })
     }
@@ -117,6 +119,26 @@ impl Decided<CheckAnswer> {
         }
     }
 
+    /// A compact check's answer with the JSON envelope the module wrote
+    /// for the same check: what any endpoint sends.
+    pub fn compact_with(answer: CompactAnswer, envelope: String) -> Decided {
+        Decided {
+            envelope: Arc::from(envelope),
+            answer: Answer::Compact(answer),
+            status: None,
+        }
+    }
+
+    /// Whether the answer may be kept in the decision cache for any
+    /// endpoint: a result of the module, with its envelope.
+    pub fn cacheable(&self) -> bool {
+        match &self.answer {
+            Answer::Module(envelope) => envelope.result().is_some(),
+            Answer::Compact(_) => !self.envelope.is_empty(),
+            Answer::FailureMode { .. } | Answer::Refused(_) => false,
+        }
+    }
+
     /// The decision, of the module or of the failure mode.
     pub fn decision(&self) -> Option<Decision> {
         match &self.answer {
@@ -148,19 +170,21 @@ impl Decided<CheckAnswer> {
     /// `allow`, `allow_in_grace`, `deny`, or `error`.
     pub fn outcome(&self) -> Cow<'static, str> {
         self.decision()
-            .map_or(Cow::Borrowed("error"), |decision| wire_name(&decision))
+            .map_or(Cow::Borrowed("error"), decision_name)
     }
 
     /// The reason, or the first error's code.
     pub fn reason(&self) -> Cow<'static, str> {
         match &self.answer {
-            Answer::Module(Envelope::Ok(success)) => wire_name(&success.result.reason),
-            Answer::Module(Envelope::Error(failure)) => failure
-                .errors
-                .first()
-                .map_or(Cow::Borrowed("none"), |e| Cow::Borrowed(e.code.as_str())),
+            Answer::Module(envelope) => match &**envelope {
+                Envelope::Ok(success) => reason_name(success.result.reason),
+                Envelope::Error(failure) => failure
+                    .errors
+                    .first()
+                    .map_or(Cow::Borrowed("none"), |e| Cow::Borrowed(e.code.as_str())),
+            },
             Answer::FailureMode { decision, .. } => Cow::Borrowed(failure_reason(*decision)),
-            Answer::Compact(answer) => wire_name(&answer.reason),
+            Answer::Compact(answer) => reason_name(answer.reason),
             Answer::Refused(code) => Cow::Borrowed(code),
         }
     }
@@ -183,11 +207,31 @@ impl Decided<CheckAnswer> {
 }
 
 /// A value's name as answers write it (`allow_in_grace`, `quota_exceeded`).
-fn wire_name<T: Serialize>(value: &T) -> Cow<'static, str> {
+fn wire_name<T: Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {
-        Ok(serde_json::Value::String(name)) => Cow::Owned(name),
-        _ => Cow::Borrowed("none"),
+        Ok(serde_json::Value::String(name)) => name,
+        _ => String::from("none"),
     }
+}
+
+/// A decision's name as answers write it, written once.
+fn decision_name(decision: Decision) -> Cow<'static, str> {
+    const ALL: [Decision; 3] = [Decision::Allow, Decision::AllowInGrace, Decision::Deny];
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| ALL.iter().map(wire_name).collect());
+    named(names, ALL.iter().position(|d| *d == decision))
+}
+
+/// A reason's name as answers write it, written once.
+fn reason_name(reason: Reason) -> Cow<'static, str> {
+    static NAMES: OnceLock<Vec<String>> = OnceLock::new();
+    let names = NAMES.get_or_init(|| REASONS.iter().map(wire_name).collect());
+    named(names, REASONS.iter().position(|r| *r == reason))
+}
+
+fn named(names: &'static [String], at: Option<usize>) -> Cow<'static, str> {
+    at.and_then(|i| names.get(i))
+        .map_or(Cow::Borrowed("none"), |name| Cow::Borrowed(name.as_str()))
 }
 
 fn failure_reason(decision: Decision) -> &'static str {

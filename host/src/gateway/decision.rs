@@ -50,6 +50,8 @@ struct Pending<'a> {
     generation: &'a Arc<Generation>,
     /// The request's compact form, when it is decided that way.
     compact: Option<Compactable<'a>>,
+    /// Whether the endpoint sends the JSON answer.
+    envelope: bool,
     fields: &'a Map<String, Value>,
     /// An answer decided before the turn, with the usage version it saw.
     early: Option<(Decided, u64)>,
@@ -175,6 +177,29 @@ impl Gateway {
         self.answer(fields, key, false).await
     }
 
+    /// The cached answer of a request that may consume (a route) when the
+    /// cache holds one for the usage now: such an answer records nothing,
+    /// so it needs no turn and no task of its own. `None` for a request
+    /// with an idempotency key, which is looked up as it comes.
+    pub fn recall(
+        &self,
+        fields: &Map<String, Value>,
+        key: Option<&IdempotencyKey>,
+    ) -> Option<Decided> {
+        if key.is_some() {
+            return None;
+        }
+        let license = match fields.get("license") {
+            Some(Value::String(id)) => Some(id.as_str()),
+            _ => None,
+        };
+        let version = self.usage(license).version;
+        let generation = self.current.load().id;
+        let hit = self.cached(&cache_key(fields), generation, version, Utc::now())?;
+        self.telemetry.cache_hits.inc();
+        Some(hit)
+    }
+
     async fn answer(
         &self,
         fields: Map<String, Value>,
@@ -251,7 +276,7 @@ impl Gateway {
         }
         // Answers that record nothing are cached under the usage they were
         // decided on, until their valid_until.
-        let cache_key = Value::Object(fields.clone()).to_string();
+        let cache_key = cache_key(fields);
         if let Some(hit) = self.cached(&cache_key, generation.id, usage.version, now) {
             self.telemetry.cache_hits.inc();
             return Step::Answered(hit);
@@ -263,11 +288,19 @@ impl Gateway {
             .is_none()
             .then(|| Compactable::of(fields, key.is_some()))
             .flatten();
-        if let Some(request) = compact.filter(|c| !envelope && c.kind == CheckKind::Feature) {
-            match self.compact(&generation, &request, &usage, now) {
-                Ok(Some(answer)) if answer.record.is_none() => {
-                    return Step::Answered(Decided::compact(answer))
-                }
+        // A feature check: the compact check, with the JSON answer the
+        // module writes from it for an endpoint that sends one.
+        if let Some(request) = compact.filter(|c| c.kind == CheckKind::Feature) {
+            match self.compact(&generation, &request, &usage, now, envelope) {
+                Ok(Some((answer, written))) if answer.record.is_none() => match written {
+                    Some(written) => {
+                        let decided = Decided::compact_with(answer, written);
+                        self.remember(cache_key, generation.id, usage.version, &decided);
+                        return Step::Answered(decided);
+                    }
+                    None if !envelope => return Step::Answered(Decided::compact(answer)),
+                    None => {}
+                },
                 Ok(_) => {}
                 Err(error) => return Step::Answered(self.failed(&generation, fields, &error)),
             }
@@ -300,6 +333,7 @@ impl Gateway {
         let pending = Pending {
             generation: &generation,
             compact: compact.filter(|c| c.kind == CheckKind::Consume),
+            envelope,
             fields,
             early,
             keyed,
@@ -315,6 +349,7 @@ impl Gateway {
         let Pending {
             generation,
             compact,
+            envelope,
             fields,
             early,
             keyed,
@@ -323,8 +358,8 @@ impl Gateway {
         } = pending;
         let latest = self.meter.usage(guard.license());
         if let Some(request) = compact.filter(|_| early.is_none()) {
-            match self.compact(generation, &request, &latest, now) {
-                Ok(Some(answer)) => {
+            match self.compact(generation, &request, &latest, now, envelope) {
+                Ok(Some((answer, written))) => {
                     let record = answer
                         .record
                         .zip(answer.quota)
@@ -355,6 +390,7 @@ impl Gateway {
                             usage: latest,
                             now,
                             answer,
+                            envelope: written,
                             cache_key,
                         };
                         return Step::Compacted(deferred, committed);
@@ -535,10 +571,10 @@ impl Gateway {
     }
 
     fn remember(&self, key: String, generation: u64, version: u64, answer: &Decided) {
-        let Some(result) = answer.result() else {
+        if !answer.cacheable() {
             return;
-        };
-        let valid_until = result.valid_until.map(Timestamp::utc);
+        }
+        let valid_until = answer.valid_until().map(Timestamp::utc);
         let mut cache = self.cache.lock().unwrap_or_else(PoisonError::into_inner);
         if cache.len() >= CACHE_CAPACITY {
             cache.clear();
@@ -575,6 +611,11 @@ impl Gateway {
             .and_then(Value::as_str);
         failure_mode(generation, feature, error)
     }
+}
+
+/// The key of a request in the decision cache: its fields as JSON.
+fn cache_key(fields: &Map<String, Value>) -> String {
+    serde_json::to_string(fields).unwrap_or_default()
 }
 
 /// RFC 3339 in UTC with milliseconds, as the rules read it.

@@ -266,10 +266,26 @@ impl Generation {
         kind: CheckKind,
         ask: &CompactAsk,
     ) -> Result<Option<CompactAnswer>, HostError> {
+        Ok(self
+            .compact_with(license, name, kind, ask, false)?
+            .map(|(answer, _)| answer))
+    }
+
+    /// [`Generation::compact`], with the JSON envelope of the same check
+    /// when `json` asks for it and the module writes it (one call to the
+    /// module either way).
+    pub fn compact_with(
+        &self,
+        license: &str,
+        name: &str,
+        kind: CheckKind,
+        ask: &CompactAsk,
+        json: bool,
+    ) -> Result<Option<(CompactAnswer, Option<String>)>, HostError> {
         if !self.licenses.contains_key(license) {
             return Ok(None);
         }
-        self.with_instance(|instance| instance.compact(license, name, kind, ask))
+        self.with_instance(|instance| instance.compact(license, name, kind, ask, json))
     }
 
     /// Runs `call` on an instance taken from the pool (a new one when every
@@ -361,7 +377,8 @@ impl Instance {
         name: &str,
         kind: CheckKind,
         ask: &CompactAsk,
-    ) -> Result<Option<CompactAnswer>, HostError> {
+        json: bool,
+    ) -> Result<Option<(CompactAnswer, Option<String>)>, HostError> {
         let slot = usize::from(kind == CheckKind::Consume);
         // Once with the handle known, once more if it went stale.
         for _ in 0..2 {
@@ -377,8 +394,13 @@ impl Instance {
             let Some(handle) = handle else {
                 return Ok(None);
             };
-            match self.bundle.compact_check(handle, ask)? {
-                Compact::Answered(answer) => return Ok(Some(answer)),
+            let (compact, envelope) = if json {
+                self.bundle.compact_check_json(handle, ask)?
+            } else {
+                (self.bundle.compact_check(handle, ask)?, None)
+            };
+            match compact {
+                Compact::Answered(answer) => return Ok(Some((answer, envelope))),
                 Compact::AskJson => return Ok(None),
                 Compact::StaleHandle => {
                     if let Some(kinds) = self

@@ -109,6 +109,13 @@ async fn decided(
         .or_else(|| fields.get("metric"))
         .and_then(Value::as_str)
         .map(str::to_string);
+    // A route whose answer records nothing is cached like a feature's.
+    if may_consume && !fields.contains_key("metric") {
+        if let Some(hit) = gateway.recall(&fields, key.as_ref()) {
+            finish(gateway, endpoint, started, &hit);
+            return hit;
+        }
+    }
     let shared = Arc::clone(gateway);
     let work = async move {
         let decided = if envelope {

@@ -7,7 +7,7 @@
 pub mod calls {
     use std::sync::{Mutex, PoisonError};
 
-    use entitle_core::{CheckKind, CompactAsk, CompiledCheck, ANSWER_BYTES, ASK_BYTES};
+    use entitle_core::{CheckKind, CompactAsk, CompiledCheck, Expansion, ANSWER_BYTES, ASK_BYTES};
 
     /// The check answered: the answer record was written.
     pub const ANSWERED: u32 = 0;
@@ -21,6 +21,9 @@ pub mod calls {
     struct Entry {
         bundle: u32,
         compiled: CompiledCheck,
+        /// What writes the full answer of a check; `None` sends
+        /// [`check_json`] to the JSON entry.
+        expansion: Option<Expansion>,
     }
 
     /// Compiled checks by handle: handle `h` is `entries[h - 1]`; handles
@@ -51,15 +54,24 @@ pub mod calls {
             return (0, refused("the license id and the name are UTF-8 text"));
         };
         let compiled = super::super::calls::with_bundle(bundle, |loaded| {
-            loaded.compile_json(license, name, kind)
+            loaded
+                .compile_json(license, name, kind)
+                .map(|(compiled, envelope)| {
+                    let expansion = loaded.expansion(&compiled);
+                    (compiled, expansion, envelope)
+                })
         });
-        let (compiled, envelope) = match compiled {
+        let (compiled, expansion, envelope) = match compiled {
             None => return (0, entitle_core::api::unknown_bundle_handle(bundle)),
             Some(Err(envelope)) => return (0, envelope),
             Some(Ok(compiled)) => compiled,
         };
         let handle = with_checks(|checks| {
-            checks.push(Some(Entry { bundle, compiled }));
+            checks.push(Some(Entry {
+                bundle,
+                compiled,
+                expansion,
+            }));
             u32::try_from(checks.len()).unwrap_or(0)
         });
         (handle, envelope)
@@ -82,6 +94,41 @@ pub mod calls {
                     *answer = compact.write();
                     ANSWERED
                 }
+            }
+        })
+    }
+
+    /// [`check`], and when it answers, the full JSON envelope of the same
+    /// check too (the JSON entry's bytes for the same request): the status
+    /// and the envelope, which is empty unless the status is [`ANSWERED`].
+    pub fn check_json(
+        handle: u32,
+        ask: &[u8; ASK_BYTES],
+        answer: &mut [u8; ANSWER_BYTES],
+    ) -> (u32, String) {
+        let Some(ask) = CompactAsk::read(ask) else {
+            return (ASK_JSON, String::new());
+        };
+        with_checks(|checks| {
+            let entry = checks
+                .get(handle.wrapping_sub(1) as usize)
+                .and_then(Option::as_ref);
+            let Some(entry) = entry else {
+                return (STALE_HANDLE, String::new());
+            };
+            let Ok(compact) = entry.compiled.check(&ask) else {
+                return (ASK_JSON, String::new());
+            };
+            let envelope = entry
+                .expansion
+                .as_ref()
+                .and_then(|e| e.envelope(&compact, ask.now));
+            match envelope {
+                Some(envelope) => {
+                    *answer = compact.write();
+                    (ANSWERED, envelope)
+                }
+                None => (ASK_JSON, String::new()),
             }
         })
     }
@@ -170,5 +217,38 @@ mod exports {
             }
         }
         status
+    }
+
+    /// The compact check with the full answer: reads 64 bytes at `ask`;
+    /// when it answers, writes 136 at `answer` and responds with the JSON
+    /// envelope of the same check (`(ptr << 32) | len`, freed by the caller
+    /// with `entitle_free`). Otherwise the high half is `0` and the low half
+    /// the status (`1` stale handle, `2` ask the JSON entry), as
+    /// `entitle_compact_check` returns it.
+    ///
+    /// # Safety
+    /// As for `entitle_compact_check`.
+    #[no_mangle]
+    pub unsafe extern "C" fn entitle_compact_check_json(handle: u32, ask: u32, answer: u32) -> u64 {
+        let mut read = [0u8; ASK_BYTES];
+        let mut written = [0u8; ANSWER_BYTES];
+        // SAFETY: the caller guarantees 64 initialised bytes at `ask`; u8
+        // has no alignment requirement and the copy ends before any write.
+        unsafe {
+            std::ptr::copy_nonoverlapping(ask as usize as *const u8, read.as_mut_ptr(), ASK_BYTES);
+        }
+        let (status, envelope) = calls::check_json(handle, &read, &mut written);
+        if status != calls::ANSWERED {
+            return u64::from(status);
+        }
+        // SAFETY: the caller guarantees 136 writable bytes at `answer`.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                written.as_ptr(),
+                answer as usize as *mut u8,
+                ANSWER_BYTES,
+            );
+        }
+        super::super::exports::respond(envelope)
     }
 }
