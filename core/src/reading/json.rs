@@ -7,7 +7,7 @@ use serde::de::{self, DeserializeOwned, Deserializer, MapAccess, SeqAccess, Visi
 use serde_json::{Map, Value};
 
 use crate::error::{coded, Conflict, Error, JsonPath, MARK};
-use crate::reading::strict::{Step, Strict};
+use crate::reading::strict::{Step, Strict, Trail};
 use std::cell::RefCell;
 
 /// The largest request the engine reads, in bytes.
@@ -74,21 +74,27 @@ pub fn typed<T: DeserializeOwned>(value: Value, root: &JsonPath) -> Result<T, Er
 /// again part by part when it fails: see `parts`).
 pub(crate) fn typed_ref<T: DeserializeOwned>(value: &Value, root: &JsonPath) -> Result<T, Error> {
     let trail = RefCell::new(Vec::new());
-    T::deserialize(Strict::new(value, &trail)).map_err(|error| {
-        let trail = trail.borrow();
-        let mut path = root.clone();
-        for step in trail.iter() {
-            path = match step {
-                Step::Key(key) => path.key(key),
-                Step::Index(index) => path.index(*index),
-            };
-        }
-        let last_key = match trail.last() {
-            Some(Step::Key(key)) => Some(*key),
-            _ => None,
+    T::deserialize(Strict::new(value, &trail)).map_err(|error| located(&error, &trail, root))
+}
+
+/// The typed error for a failure of [`typed_ref`], at the path its trail
+/// leads to under `root`. Out of line: it is the same for every type read,
+/// and inlined it would be copied into each.
+#[inline(never)]
+fn located(error: &serde_json::Error, trail: &Trail<'_>, root: &JsonPath) -> Error {
+    let trail = trail.borrow();
+    let mut path = root.clone();
+    for step in trail.iter() {
+        path = match step {
+            Step::Key(key) => path.key(key),
+            Step::Index(index) => path.index(*index),
         };
-        classify(&error.to_string(), path, last_key)
-    })
+    }
+    let last_key = match trail.last() {
+        Some(Step::Key(key)) => Some(*key),
+        _ => None,
+    };
+    classify(&error.to_string(), path, last_key)
 }
 
 /// Whether a value reads as `T`, without locating or describing the

@@ -66,6 +66,19 @@ impl<'de, 'p, E> Strict<'de, 'p, E> {
     }
 }
 
+/// Records the step to the value about to be read. Out of line: it is the
+/// same for every type read, and inlined it would be copied into each.
+#[inline(never)]
+fn enter<'de>(trail: &Trail<'de>, step: Step<'de>) {
+    trail.borrow_mut().push(step);
+}
+
+/// Removes the step of the value just read; see [`enter`].
+#[inline(never)]
+fn leave(trail: &Trail<'_>) {
+    trail.borrow_mut().pop();
+}
+
 impl<'de, E: de::Error> Deserializer<'de> for Strict<'de, '_, E> {
     type Error = E;
 
@@ -177,10 +190,10 @@ impl<'de, E: de::Error> SeqAccess<'de> for Items<'de, '_, E> {
         let Some(value) = self.iter.next() else {
             return Ok(None);
         };
-        self.reader.trail.borrow_mut().push(Step::Index(self.index));
+        enter(self.reader.trail, Step::Index(self.index));
         self.index += 1;
         let read = seed.deserialize(self.reader.at(value))?;
-        self.reader.trail.borrow_mut().pop();
+        leave(self.reader.trail);
         Ok(Some(read))
     }
 
@@ -216,11 +229,11 @@ impl<'de, E: de::Error> MapAccess<'de> for Entries<'de, '_, E> {
             Some((key, value)) => {
                 self.entry = Some((key.as_str(), value));
                 // An unknown or duplicate field fails on its key: name it.
-                self.reader.trail.borrow_mut().push(Step::Key(key.as_str()));
+                enter(self.reader.trail, Step::Key(key.as_str()));
                 let deserializer: de::value::StrDeserializer<'_, Self::Error> =
                     key.as_str().into_deserializer();
                 let read = seed.deserialize(deserializer)?;
-                self.reader.trail.borrow_mut().pop();
+                leave(self.reader.trail);
                 Ok(Some(read))
             }
             None => Ok(None),
@@ -236,9 +249,9 @@ impl<'de, E: de::Error> MapAccess<'de> for Entries<'de, '_, E> {
                 "a map value was asked for before its key",
             ));
         };
-        self.reader.trail.borrow_mut().push(Step::Key(key));
+        enter(self.reader.trail, Step::Key(key));
         let read = seed.deserialize(self.reader.at(value))?;
-        self.reader.trail.borrow_mut().pop();
+        leave(self.reader.trail);
         Ok(read)
     }
 
