@@ -92,21 +92,50 @@ impl<'a, T> Envelope<'a, T> {
 
 /// The success envelope as JSON, with the bundle's identity in `meta` when
 /// there is one. The only writer of successes.
+///
+/// The bytes are those of `Envelope::Ok(Success { op, result, meta })`
+/// serialized whole; only the result is written by code for its type, the
+/// envelope around it by code shared by every type.
 pub(crate) fn success<T: Serialize>(op: Op, result: &T, bundle: Option<&BundleMeta>) -> String {
-    let envelope: Envelope<'_, &T> = Envelope::Ok(Success {
-        op,
-        result,
-        meta: Meta::new(bundle),
-    });
-    serde_json::to_string(&envelope).unwrap_or_else(|e| {
-        failure(
-            vec![Error::WrongType {
-                path: JsonPath::root(),
-                detail: format!("the answer could not be written: {e}"),
-            }],
-            bundle,
-        )
-    })
+    let mut out = success_start(op);
+    match serde_json::to_writer(&mut out, result) {
+        Ok(()) => success_end(out, bundle),
+        Err(e) => unwritable(&e, bundle),
+    }
+}
+
+/// A success envelope up to its result: `{"outcome":"ok","op":…,"result":`.
+#[inline(never)]
+fn success_start(op: Op) -> Vec<u8> {
+    let mut out = Vec::with_capacity(256);
+    out.extend_from_slice(br#"{"outcome":"ok","op":"#);
+    // An op is a name, which always serializes.
+    let _ = serde_json::to_writer(&mut out, &op);
+    out.extend_from_slice(br#","result":"#);
+    out
+}
+
+/// A success envelope after its result: `,"meta":…}`.
+#[inline(never)]
+fn success_end(mut out: Vec<u8>, bundle: Option<&BundleMeta>) -> String {
+    out.extend_from_slice(br#","meta":"#);
+    // The meta holds only strings, which always serialize.
+    let _ = serde_json::to_writer(&mut out, &Meta::new(bundle));
+    out.push(b'}');
+    // serde_json writes UTF-8 only.
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// The failure answered when a result cannot be written.
+#[inline(never)]
+fn unwritable(e: &serde_json::Error, bundle: Option<&BundleMeta>) -> String {
+    failure(
+        vec![Error::WrongType {
+            path: JsonPath::root(),
+            detail: format!("the answer could not be written: {e}"),
+        }],
+        bundle,
+    )
 }
 
 /// The failure envelope as JSON, listing at most
@@ -169,5 +198,58 @@ mod tests {
             Some("missing_field")
         );
         assert_eq!(read.meta().bundle, None);
+    }
+
+    /// `success` writes the envelope around the result itself: the bytes
+    /// are those of the envelope serialized whole, for every op, with and
+    /// without a bundle, and a result that cannot be written is refused as
+    /// serializing the whole refused it.
+    #[test]
+    fn a_success_is_the_envelope_serialized_whole() {
+        let meta = BundleMeta {
+            id: "b \"q\" é".into(),
+            version: "1".into(),
+            hash: "sha256:00".into(),
+        };
+        let results = [
+            serde_json::json!(null),
+            serde_json::json!("text \u{1} \"quoted\""),
+            serde_json::json!([1, -2, 3.5, {"a": {"b": []}}]),
+            serde_json::json!({"x": 1, "y": [true, false]}),
+        ];
+        for op in crate::api::op::OPS.iter().map(|spec| spec.op) {
+            for bundle in [None, Some(&meta)] {
+                for result in &results {
+                    let whole: Envelope<'_, &serde_json::Value> = Envelope::Ok(Success {
+                        op,
+                        result,
+                        meta: Meta::new(bundle),
+                    });
+                    assert_eq!(
+                        success(op, result, bundle),
+                        serde_json::to_string(&whole).unwrap_or_default()
+                    );
+                }
+            }
+        }
+        let mut bad = std::collections::BTreeMap::new();
+        bad.insert(vec![1u8], 1u8);
+        let whole: Envelope<'_, &std::collections::BTreeMap<Vec<u8>, u8>> = Envelope::Ok(Success {
+            op: Op::Check,
+            result: &bad,
+            meta: Meta::new(Some(&meta)),
+        });
+        let refused = match serde_json::to_string(&whole) {
+            Ok(_) => String::from("a map with a list for a key was written"),
+            Err(e) => failure(
+                vec![Error::WrongType {
+                    path: JsonPath::root(),
+                    detail: format!("the answer could not be written: {e}"),
+                }],
+                Some(&meta),
+            ),
+        };
+        assert!(refused.contains("the answer could not be written"));
+        assert_eq!(success(Op::Check, &bad, Some(&meta)), refused);
     }
 }
