@@ -97,14 +97,22 @@ fn located(error: &serde_json::Error, trail: &Trail<'_>, root: &JsonPath) -> Err
     classify(&error.to_string(), path, last_key)
 }
 
-/// Whether a value reads as `T`, without locating or describing the
-/// problem when it does not: for counting problems past those reported.
-/// (An error type that costs nothing to make would save serde's
-/// descriptions too, but doubles the reading code of every type in the
-/// module: 35 KB gzipped.)
-pub(crate) fn reads<T: DeserializeOwned>(value: &Value) -> bool {
+/// Whether a value reads as `T`: `Err(Some(error))` located and described
+/// (as [`typed_ref`] does) when `describe` is set, `Err(None)` when not,
+/// for counting problems past those reported. One copy of `T`'s reading
+/// code serves both. (An error type that costs nothing to make would save
+/// serde's descriptions too, but doubles the reading code of every type in
+/// the module: 35 KB gzipped.)
+pub(crate) fn problem<T: DeserializeOwned>(
+    value: &Value,
+    root: &JsonPath,
+    describe: bool,
+) -> Result<(), Option<Error>> {
     let trail = RefCell::new(Vec::new());
-    T::deserialize(Strict::new(value, &trail)).is_ok()
+    match T::deserialize(Strict::new(value, &trail)) {
+        Ok(_) => Ok(()),
+        Err(error) => Err(describe.then(|| located(&error, &trail, root))),
+    }
 }
 
 fn from_serde_json(error: &serde_json::Error, path: JsonPath) -> Error {

@@ -158,12 +158,10 @@ fn read<T: DeserializeOwned>(value: &Value, root: &JsonPath, parts: Read) -> Res
 /// A part read whole. Past the errors an answer lists, a part's problem
 /// is only counted, never located or described.
 fn leaf<T: DeserializeOwned>(value: &Value, at: &JsonPath, errors: &mut Vec<Error>) {
-    if errors.len() >= MAX_ERRORS {
-        if !json::reads::<T>(value) {
-            count_capped(errors);
-        }
-    } else if let Err(error) = json::typed_ref::<T>(value, at) {
-        errors.push(error);
+    match json::problem::<T>(value, at, errors.len() < MAX_ERRORS) {
+        Ok(()) => {}
+        Err(Some(error)) => errors.push(error),
+        Err(None) => count_capped(errors),
     }
 }
 

@@ -94,7 +94,7 @@ impl<'de, E: de::Error> Deserializer<'de> for Strict<'de, '_, E> {
                 (Some(u), _, _) => visitor.visit_u64(u),
                 (None, Some(i), _) => visitor.visit_i64(i),
                 (None, None, Some(f)) => visitor.visit_f64(f),
-                (None, None, None) => Err(de::Error::custom("a number no type holds")),
+                (None, None, None) => Err(failure("a number no type holds")),
             },
         }
     }
@@ -107,7 +107,7 @@ impl<'de, E: de::Error> Deserializer<'de> for Strict<'de, '_, E> {
     ) -> Result<V::Value, Self::Error> {
         match self.value {
             Value::Object(map) => visitor.visit_map(Entries::new(self, map)),
-            other => Err(de::Error::invalid_type(unexpected(other), &visitor)),
+            other => Err(invalid_type(other, &visitor)),
         }
     }
 
@@ -137,7 +137,7 @@ impl<'de, E: de::Error> Deserializer<'de> for Strict<'de, '_, E> {
     fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Self::Error> {
         match self.value {
             Value::String(name) => visitor.visit_str(name),
-            other => Err(de::Error::invalid_type(unexpected(other), &visitor)),
+            other => Err(invalid_type(other, &visitor)),
         }
     }
 
@@ -146,6 +146,20 @@ impl<'de, E: de::Error> Deserializer<'de> for Strict<'de, '_, E> {
         bytes byte_buf unit unit_struct newtype_struct seq tuple tuple_struct
         map ignored_any
     }
+}
+
+/// An error with `message`, out of line; see [`invalid_type`].
+#[inline(never)]
+fn failure<E: de::Error>(message: &'static str) -> E {
+    de::Error::custom(message)
+}
+
+/// Serde's "invalid type" error for `value` where `expected` was.
+/// Out of line: the same for every type read, and inlined it would be
+/// copied into each.
+#[inline(never)]
+fn invalid_type<E: de::Error>(value: &Value, expected: &dyn de::Expected) -> E {
+    de::Error::invalid_type(unexpected(value), expected)
 }
 
 fn unexpected(value: &Value) -> de::Unexpected<'_> {
@@ -245,9 +259,7 @@ impl<'de, E: de::Error> MapAccess<'de> for Entries<'de, '_, E> {
         seed: V,
     ) -> Result<V::Value, Self::Error> {
         let Some((key, value)) = self.entry.take() else {
-            return Err(de::Error::custom(
-                "a map value was asked for before its key",
-            ));
+            return Err(failure("a map value was asked for before its key"));
         };
         enter(self.reader.trail, Step::Key(key));
         let read = seed.deserialize(self.reader.at(value))?;
