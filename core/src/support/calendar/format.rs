@@ -221,7 +221,8 @@ pub(super) const WEEKDAYS: [Weekday; 7] = [
 
 /// Sorts local intervals and merges those that overlap or touch.
 pub(super) fn merge(mut local: Vec<(u32, u32)>) -> Vec<(u32, u32)> {
-    local.sort_unstable();
+    // Equal intervals are alike, so the stable order is the unstable one.
+    order::sort(&mut local);
     let mut merged: Vec<(u32, u32)> = Vec::with_capacity(local.len());
     for (s, e) in local {
         match merged.last_mut() {

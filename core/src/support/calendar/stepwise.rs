@@ -7,6 +7,7 @@ use chrono::{Datelike, NaiveDate};
 
 use super::arith::{instant, last_date, result, seconds, without, CalendarError, HORIZON_DAYS};
 use super::format::{Calendar, DAY};
+use crate::model::order;
 use crate::model::time::Timestamp;
 
 impl Calendar {
@@ -29,7 +30,8 @@ impl Calendar {
         for h in self.holidays.iter().filter(|h| h.date == date) {
             local = without(local, h.from, h.to);
         }
-        local.sort_unstable();
+        // Equal intervals are alike, so the stable order is the unstable one.
+        order::sort(&mut local);
         let mut merged: Vec<(u32, u32)> = Vec::with_capacity(local.len());
         for (s, e) in local {
             match merged.last_mut() {
