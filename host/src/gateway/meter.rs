@@ -16,6 +16,9 @@
 //! which commits every record waiting in one transaction (group commit) and
 //! only then releases their answers. If a commit fails, its answers are
 //! never sent and the counts in memory are reloaded from the database.
+//! Records of one count in a group are written once, as the last of them;
+//! checkpoints run mostly on a thread of their own (`checkpoint.rs`), so a
+//! commit seldom waits for a long flush.
 //!
 //! Beside the counts, the meter keeps readings: the last count of each
 //! interval (an hour unless configured), in the same transaction, so the
@@ -31,6 +34,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::HostError;
 
+mod checkpoint;
 mod turns;
 
 pub use turns::WriteGuard;
@@ -245,6 +249,7 @@ impl Meter {
             .map_err(|e| HostError::Store {
                 detail: format!("cannot start the meter's writer thread: {e}"),
             })?;
+        checkpoint::start(path, Arc::downgrade(&meter.inner))?;
         Ok(meter)
     }
 
@@ -479,9 +484,14 @@ fn commit(db: &mut Connection, group: &[Write]) -> rusqlite::Result<()> {
                            at = excluded.at, at_unix = excluded.at_unix, used = excluded.used",
         )?;
         // Records of one count in one interval: only the last is a reading.
+        // Records of one count in one period: only the last is written
+        // (they are staged in the order they were decided, each on the one
+        // before, so the last holds the count).
         let mut last: BTreeMap<(&str, &str, i64), &Write> = BTreeMap::new();
+        let mut counts: BTreeMap<(&str, &str, &str), &Write> = BTreeMap::new();
         for w in group {
             last.insert((&w.license, &w.metric, w.interval_unix), w);
+            counts.insert((&w.license, &w.metric, &w.period_start), w);
         }
         for w in last.values() {
             let at = chrono::DateTime::from_timestamp(w.now_unix, 0)
@@ -503,6 +513,8 @@ fn commit(db: &mut Connection, group: &[Write]) -> rusqlite::Result<()> {
             if let Some((key, fingerprint)) = &w.key {
                 key_insert.execute(params![w.license, key, fingerprint, w.answer, w.now_unix])?;
             }
+        }
+        for w in counts.values() {
             count_upsert.execute(params![
                 w.license,
                 w.metric,

@@ -16,6 +16,9 @@
 //!    its status and checks that they add up to the consuming checks the
 //!    metrics counted as allowed, prints the table and writes it into
 //!    `BENCHMARKS.md` with the command, the machine and the date.
+//!
+//! `--only check-metered,check-metered-spread --no-write` runs those rows and
+//! the `/healthz` baseline only, to compare a change quickly.
 
 mod report;
 mod server;
@@ -69,6 +72,9 @@ pub(super) struct Options {
     pub(super) write: bool,
     /// Serve with `--decision-log`, to measure what logging every answer costs.
     pub(super) decision_log: bool,
+    /// Only these rows (and `/healthz`, the baseline), to compare one change
+    /// quickly; never written to `BENCHMARKS.md`.
+    pub(super) only: Vec<String>,
 }
 
 impl Options {
@@ -80,6 +86,7 @@ impl Options {
             workers: 2,
             write: true,
             decision_log: false,
+            only: Vec::new(),
         };
         let mut args = args.iter();
         while let Some(flag) = args.next() {
@@ -102,11 +109,24 @@ impl Options {
                 "--workers" => options.workers = number("--workers")?,
                 "--no-write" => options.write = false,
                 "--decision-log" => options.decision_log = true,
+                "--only" => {
+                    let rows = args.next().context("`--only` needs row names")?;
+                    let known: Vec<&str> = scenarios().iter().map(|s| s.name).collect();
+                    for row in rows.split(',') {
+                        if !known.contains(&row) {
+                            bail!("`--only {row}`: no such row (rows: {})", known.join(", "));
+                        }
+                        options.only.push(row.to_string());
+                    }
+                }
                 other => bail!(
                     "unknown argument `{other}` (expected --duration SECS, --connections N, \
-                     --threads N, --workers N, --no-write, --decision-log)"
+                     --threads N, --workers N, --no-write, --decision-log, --only ROW,ROW)"
                 ),
             }
+        }
+        if !options.only.is_empty() && options.write {
+            bail!("`--only` measures part of the table: add `--no-write`");
         }
         Ok(options)
     }
@@ -286,7 +306,10 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     );
 
     let mut rows = Vec::new();
-    for scenario in scenarios() {
+    let chosen = scenarios().into_iter().filter(|s| {
+        s.decision.is_none() || options.only.is_empty() || options.only.iter().any(|o| o == s.name)
+    });
+    for scenario in chosen {
         let script = scripts.join(format!("{}.lua", scenario.name));
         fs::write(&script, lua(&scenario))
             .with_context(|| format!("cannot write `{}`", script.display()))?;
