@@ -1,9 +1,10 @@
 //! Decisions through the module's compact check: a feature or a metric of a
 //! loaded license, asked with the meter's count, answered in a fixed-size
-//! record with no JSON either way. It decides and meters; the full JSON
-//! answer is still what `/v1/check` sends, decided on the same count at the
-//! same instant (so the bytes are those of the JSON path), after the
-//! license's turn is over.
+//! record with no JSON read. It decides and meters; for `/v1/check` the same
+//! call (`entitle_compact_check_json`) also writes the full JSON answer from
+//! the record, the bytes the JSON entry writes for the same request. A
+//! module without that export answers the full answer through the JSON
+//! entry, on the same count at the same instant, after the license's turn.
 
 use std::sync::Arc;
 
