@@ -378,18 +378,26 @@ impl Meter {
         }
         {
             let mut latest = lock(&self.inner.latest);
-            let entry = latest.entry(license.to_string()).or_default();
-            let mut usage = (**entry).clone();
-            usage.metrics.insert(
-                metric,
-                Count {
+            if !latest.contains_key(license) {
+                latest.insert(license.to_string(), Arc::default());
+            }
+            if let Some(entry) = latest.get_mut(license) {
+                // Copied only while a check still holds the counts it
+                // decided on; they never change under it.
+                let usage = Arc::make_mut(entry);
+                let count = Count {
                     used: record.used,
                     soft_exceeded_at,
                     period_start,
-                },
-            );
-            usage.version = usage.version.wrapping_add(1);
-            *entry = Arc::new(usage);
+                };
+                match usage.metrics.get_mut(&metric) {
+                    Some(kept) => *kept = count,
+                    None => {
+                        usage.metrics.insert(metric, count);
+                    }
+                }
+                usage.version = usage.version.wrapping_add(1);
+            }
         }
         self.inner
             .writes_to_commit
