@@ -13,6 +13,8 @@ use crate::model::money::{Currency, Price};
 use crate::model::route::{FailureMode, Gateway};
 use crate::support::calendar::Calendar;
 
+mod control;
+
 /// The vendor's policy. Maps are keyed by id; ids are unique by construction
 /// and duplicate keys are refused when the JSON is read.
 #[derive(Debug, Clone, Deserialize)]
@@ -131,8 +133,9 @@ pub enum ControlType {
     },
 }
 
-/// A value a tier gives a governance control.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+/// A value a tier gives a governance control. Read by hand (see
+/// `control.rs`) as `#[serde(untagged)]` reads it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
 pub enum ControlValue {
