@@ -106,6 +106,11 @@ fn bench<M: Measurement>(c: &mut Criterion<M>) {
         assert!(loaded.contains(r#""outcome":"ok""#), "{loaded}");
     }
     let mut raw = RawInstance::new(&documents.bundle, &documents.licenses);
+    // A module built from an earlier commit (`PEERS_BASELINE_WASM=path`):
+    // its JSON entry is timed beside today's, in the same run.
+    let mut baseline = std::env::var("PEERS_BASELINE_WASM")
+        .ok()
+        .map(|path| RawInstance::of_module(&path, &documents.bundle, &documents.licenses));
     // (d), (e), (f).
     let cedar = CedarGate::new(&facts);
     let mut rego = RegoGate::new(&facts);
@@ -125,6 +130,13 @@ fn bench<M: Measurement>(c: &mut Criterion<M>) {
         let in_wasm = wasm.evaluate(request.as_bytes()).unwrap();
         assert_eq!(in_wasm, native, "{input:?}");
         assert_eq!(raw.evaluate(request.as_bytes()), native, "{input:?}");
+        if let Some(baseline) = baseline.as_mut() {
+            assert_eq!(
+                json_allows(&baseline.evaluate(request.as_bytes())),
+                expected,
+                "baseline on {input:?}"
+            );
+        }
         // (g) and (h): the compact check, natively and in wasm, answering
         // the same record.
         let (kind, name) = compact_kind(&input);
@@ -180,6 +192,11 @@ fn bench<M: Measurement>(c: &mut Criterion<M>) {
         group.bench_function("entitle_json_wasm_raw", |b| {
             b.iter(|| raw.evaluate(black_box(request.as_bytes())))
         });
+        if let Some(baseline) = baseline.as_mut() {
+            group.bench_function("entitle_json_wasm_baseline", |b| {
+                b.iter(|| baseline.evaluate(black_box(request.as_bytes())))
+            });
+        }
         group.bench_function("entitle_compact_native", |b| {
             b.iter(|| compiled.check(black_box(&asked_compact)).unwrap())
         });
