@@ -100,14 +100,15 @@ impl LoadedBundle {
             default: FailureMode,
             features: BTreeMap<&'a str, FailureMode>,
         }
+        // Inserted one by one: collecting sorts first, a copy of the sort
+        // in the module for this type alone.
+        let mut features = BTreeMap::new();
+        for (id, feature) in &self.bundle.features {
+            features.insert(id.as_str(), feature.on_failure);
+        }
         let on_failure = OnFailure {
             default: self.bundle.gateway.on_failure,
-            features: self
-                .bundle
-                .features
-                .iter()
-                .map(|(id, feature)| (id.as_str(), feature.on_failure))
-                .collect(),
+            features,
         };
         let described = Described {
             bundle: &self.meta,
