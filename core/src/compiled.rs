@@ -4,5 +4,4 @@
 //! records the compact check reads and writes.
 
 pub mod check;
-pub mod expand;
 pub mod record;

@@ -50,10 +50,9 @@ pub mod schema;
 pub use api::envelope::{Envelope, Failure, Meta, Success, ENGINE_VERSION};
 pub use api::op::{Need, Op, OpSpec, OPS};
 pub use api::BundleMeta;
-pub use api::{evaluate, LoadedBundle, Rejected, ValidLicense, ValidUsage, ABI_VERSION};
+pub use api::{evaluate, Expansion, LoadedBundle, Rejected, ValidLicense, ValidUsage, ABI_VERSION};
 pub use billing::quote::Quote;
 pub use compiled::check::{CheckKind, CompactRefusal, CompiledCheck};
-pub use compiled::expand::Expansion;
 pub use compiled::record::{
     CompactAnswer, CompactAsk, CompactQuota, CompactRecord, ANSWER_BYTES, ASK_BYTES,
 };

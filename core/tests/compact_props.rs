@@ -323,9 +323,13 @@ fn decide(loaded: &mut LoadedBundle, d: &Docs, a: &Ask) -> Result<bool, String> 
             }
             // The full answer written from the compact one is the JSON
             // entry's, byte for byte.
-            let expanded = loaded
-                .expansion(&compiled)
-                .and_then(|e| e.envelope(&compact, now));
+            let expanded = loaded.expansion().check(&compiled, &ask).ok();
+            if expanded.as_ref().map(|(c, _)| c) != Some(&compact) {
+                return Err(format!(
+                    "{request}\n compact {compact:?}\n in full {expanded:?}"
+                ));
+            }
+            let expanded = expanded.map(|(_, envelope)| envelope);
             if expanded.as_deref() == Some(json.as_str()) {
                 Ok(true)
             } else {

@@ -1,5 +1,5 @@
 //! The full answer written from a compact check (natively
-//! `Expansion::envelope`, in wasmtime `entitle_compact_check_json`) is the
+//! `Expansion::check`, in wasmtime `entitle_compact_check_json`) is the
 //! JSON entry's answer to the same request, byte for byte, on every
 //! `check` case of the corpus a compact call can express; and the module
 //! answers that export exactly where the compact check answers.
@@ -23,9 +23,9 @@ fn native(case: &CompactCase) -> Option<String> {
         .ok()?;
     let ask = case.ask?;
     let answer = compiled.check(&ask).ok()?;
-    let expansion = loaded.expansion(&compiled);
-    assert!(expansion.is_some(), "{}: no expansion", case.name);
-    expansion?.envelope(&answer, ask.now)
+    let (compact, envelope) = loaded.expansion().check(&compiled, &ask).unwrap();
+    assert_eq!(compact, answer, "{}", case.name);
+    Some(envelope)
 }
 
 /// The same through the module: the compact answer and the envelope of

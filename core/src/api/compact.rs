@@ -4,10 +4,12 @@
 use super::envelope::{failure, success};
 use super::op::Op;
 use super::{LoadedBundle, Rejected};
+use crate::compiled::check::CompactRefusal;
 use crate::compiled::check::{CheckKind, CompiledCheck};
-use crate::compiled::expand::Expansion;
+use crate::compiled::record::{CompactAnswer, CompactAsk};
 use crate::entitlement::check::Ask;
 use crate::error::{Error, JsonPath, RefKind};
+use crate::reading::bundle::BundleMeta;
 
 impl LoadedBundle {
     /// Compiles the loaded license `license` for compact checks of `name`:
@@ -61,12 +63,12 @@ impl LoadedBundle {
         Ok((compiled, envelope))
     }
 
-    /// What turns the compact answers of `compiled`, compiled from this
-    /// bundle, into the full JSON answers of the same requests
-    /// ([`Expansion::envelope`]); `None` where the documents cannot be
-    /// decided at a boundary of the license (its checks then go the JSON way).
-    pub fn expansion(&self, compiled: &CompiledCheck) -> Option<Expansion> {
-        Expansion::new(&self.bundle, &self.meta, compiled).ok()
+    /// What writes the full JSON answers of this bundle's compiled checks
+    /// ([`Expansion::check`]).
+    pub fn expansion(&self) -> Expansion {
+        Expansion {
+            meta: self.meta.clone(),
+        }
     }
 
     fn compile_checked(
@@ -99,5 +101,29 @@ impl LoadedBundle {
             Ask::Feature(f) | Ask::Consume { metric: f, .. } => f,
         };
         CompiledCheck::compile(&self.bundle, loaded, feature, kind).map_err(|e| vec![e])
+    }
+}
+
+/// The full answer of a compact check for hosts that send it too (a
+/// gateway's `/v1/check` body): the envelope the JSON entry writes for the
+/// same request, decided once with the compact record, in one call instead
+/// of a second, JSON, check. It holds what every envelope carries besides
+/// the answer, the bundle's identity.
+#[derive(Debug, Clone)]
+pub struct Expansion {
+    meta: BundleMeta,
+}
+
+impl Expansion {
+    /// The compact answer of `compiled` (a check of this bundle) to `ask`,
+    /// and the JSON entry's envelope for the same request, byte for byte;
+    /// refused where the compact check refuses.
+    pub fn check(
+        &self,
+        compiled: &CompiledCheck,
+        ask: &CompactAsk,
+    ) -> Result<(CompactAnswer, String), CompactRefusal> {
+        let (compact, answer) = compiled.check_in_full(ask)?;
+        Ok((compact, super::fast::written(&answer, &self.meta)))
     }
 }

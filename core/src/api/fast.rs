@@ -37,6 +37,7 @@ use crate::model::bundle::FeatureKind;
 use crate::model::ids::FeatureId;
 use crate::model::license::{License, MetricUsage, Reading, Usage};
 use crate::model::time::Timestamp;
+use crate::reading::bundle::BundleMeta;
 use crate::reading::json::MAX_REQUEST_BYTES;
 
 /// Answers a preloaded `check` request when it reads without a problem;
@@ -117,7 +118,7 @@ pub(super) fn check(loaded: &LoadedBundle, request: &[u8]) -> Option<String> {
         Ok(answer) => answer,
         Err(error) => return Some(failure(vec![error], meta)),
     };
-    Some(written(&answer, loaded))
+    Some(written(&answer, &loaded.meta))
 }
 
 /// The answer through the license's compiled check of the feature: the
@@ -149,14 +150,15 @@ fn compiled_answer(
         Ask::Consume { .. } => CheckKind::Consume,
     };
     let answer = compiled.answer(kind, &compact).ok()?;
-    Some(written(&answer, loaded))
+    Some(written(&answer, &loaded.meta))
 }
 
-/// The success envelope of an answer, as the general path writes it.
-fn written(answer: &CheckAnswer, loaded: &LoadedBundle) -> String {
+/// The success envelope of a check's answer, the bytes the general path
+/// writes for it, written into one buffer.
+pub(super) fn written(answer: &CheckAnswer, meta: &BundleMeta) -> String {
     // The general writer answers whatever this one declines to write.
-    answer::envelope(answer, &loaded.meta)
-        .unwrap_or_else(|| super::envelope::success(Op::Check, answer, Some(&loaded.meta)))
+    answer::envelope(answer, meta)
+        .unwrap_or_else(|| super::envelope::success(Op::Check, answer, Some(meta)))
 }
 
 /// Where a `check` request's inputs sit, built once: `$.now`, `$.amount`, `$.usage`.

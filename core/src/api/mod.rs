@@ -23,6 +23,7 @@ use op::Op;
 use request::{read_documents, Documents};
 
 pub use crate::reading::bundle::BundleMeta;
+pub use compact::Expansion;
 pub use envelope::ENGINE_VERSION;
 pub use loaded::{not_json, unknown_bundle_handle, LoadedBundle};
 pub use typed::{Rejected, ValidLicense, ValidUsage};

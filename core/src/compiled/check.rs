@@ -176,6 +176,20 @@ impl CompiledCheck {
         Ok(CompactAnswer::of(&finished, decided_by))
     }
 
+    /// The compact answer and the JSON check's full answer to the same
+    /// request, decided once: what a host that sends the JSON answer too
+    /// gets from one compact call.
+    pub(crate) fn check_in_full(
+        &self,
+        ask: &CompactAsk,
+    ) -> Result<(CompactAnswer, CheckAnswer), CompactRefusal> {
+        let (finished, decided_by) = self.decide(self.kind, ask)?;
+        Ok((
+            CompactAnswer::of(&finished, decided_by),
+            self.full(&finished, decided_by),
+        ))
+    }
+
     /// The JSON check's full answer to the same request, decided as
     /// [`CompiledCheck::check`] decides, for either kind of check whatever
     /// kind this one was compiled for (the compiled spans do not depend on
@@ -186,7 +200,13 @@ impl CompiledCheck {
         ask: &CompactAsk,
     ) -> Result<CheckAnswer, CompactRefusal> {
         let (finished, decided_by) = self.decide(kind, ask)?;
-        Ok(CheckAnswer {
+        Ok(self.full(&finished, decided_by))
+    }
+
+    /// The full answer of a check decided in numbers: the reasons listed,
+    /// and the bases the decided-by bits mark.
+    fn full(&self, finished: &Finished, decided_by: u64) -> CheckAnswer {
+        CheckAnswer {
             decision: finished.decision,
             reason: finished.reason,
             reasons: finished.reasons.iter().collect(),
@@ -205,7 +225,7 @@ impl CompiledCheck {
                 }),
                 _ => None,
             },
-        })
+        }
     }
 
     /// Both halves of a check of `kind`: the usage's decided, and what

@@ -21,9 +21,8 @@ pub mod calls {
     struct Entry {
         bundle: u32,
         compiled: CompiledCheck,
-        /// What writes the full answer of a check; `None` sends
-        /// [`check_json`] to the JSON entry.
-        expansion: Option<Expansion>,
+        /// What writes the full answer of a check.
+        expansion: Expansion,
     }
 
     /// Compiled checks by handle: handle `h` is `entries[h - 1]`; handles
@@ -57,7 +56,7 @@ pub mod calls {
             loaded
                 .compile_json(license, name, kind)
                 .map(|(compiled, envelope)| {
-                    let expansion = loaded.expansion(&compiled);
+                    let expansion = loaded.expansion();
                     (compiled, expansion, envelope)
                 })
         });
@@ -116,19 +115,12 @@ pub mod calls {
             let Some(entry) = entry else {
                 return (STALE_HANDLE, String::new());
             };
-            let Ok(compact) = entry.compiled.check(&ask) else {
-                return (ASK_JSON, String::new());
-            };
-            let envelope = entry
-                .expansion
-                .as_ref()
-                .and_then(|e| e.envelope(&compact, ask.now));
-            match envelope {
-                Some(envelope) => {
+            match entry.expansion.check(&entry.compiled, &ask) {
+                Ok((compact, envelope)) => {
                     *answer = compact.write();
                     (ANSWERED, envelope)
                 }
-                None => (ASK_JSON, String::new()),
+                Err(_) => (ASK_JSON, String::new()),
             }
         })
     }
