@@ -25,6 +25,7 @@ use crate::metering::meter::MeterRecord;
 use crate::model::bundle::{Bundle, FeatureKind, PeriodKind};
 use crate::model::ids::FeatureId;
 use crate::model::license::License;
+use crate::model::order;
 use crate::model::time::Timestamp;
 
 use super::record::{expand, CompactAnswer, CompactAsk};
@@ -110,7 +111,7 @@ impl CompiledCheck {
         // Every boundary is in the first half's bounds at the first instant.
         let mut starts = prepare(bundle, license, feature, first)?.bounds;
         starts.push(first);
-        starts.sort();
+        order::sort(&mut starts);
         starts.dedup();
         let mut rules = Vec::with_capacity(starts.len());
         let mut period_kind = None;
