@@ -15,13 +15,12 @@
 use crate::entitlement::basis::Basis;
 use crate::entitlement::check::QuotaRule;
 use crate::entitlement::check::{
-    finish, prepare, CheckAnswer, Counted, Decider, Finished, Metered, Refusal, Units,
+    answer_with, finish, prepare, CheckAnswer, Counted, Decider, Finished, Metered, Refusal, Units,
 };
 use crate::entitlement::period::Period;
 use crate::entitlement::reason::ReasonSet;
 use crate::entitlement::terms::Source;
 use crate::error::Error;
-use crate::metering::meter::MeterRecord;
 use crate::model::bundle::{Bundle, FeatureKind, PeriodKind};
 use crate::model::ids::FeatureId;
 use crate::model::license::License;
@@ -207,26 +206,7 @@ impl CompiledCheck {
     /// The full answer of a check decided in numbers: the reasons listed,
     /// and the bases the decided-by bits mark.
     fn full(&self, finished: &Finished, decided_by: u64) -> CheckAnswer {
-        CheckAnswer {
-            decision: finished.decision,
-            reason: finished.reason,
-            reasons: finished.reasons.iter().collect(),
-            feature: self.feature.clone(),
-            decided_by: expand(&self.bases, decided_by),
-            remaining: finished.remaining,
-            quota: finished.quota,
-            valid_until: finished.valid_until,
-            http_status: finished.http_status,
-            record: match (finished.record, finished.quota) {
-                (Some(record), Some(quota)) => Some(MeterRecord {
-                    metric: self.feature.clone(),
-                    period: quota.period,
-                    used: record.used,
-                    soft_exceeded_at: record.soft_exceeded_at,
-                }),
-                _ => None,
-            },
-        }
+        answer_with(finished, &self.feature, expand(&self.bases, decided_by))
     }
 
     /// Both halves of a check of `kind`: the usage's decided, and what

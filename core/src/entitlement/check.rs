@@ -177,6 +177,16 @@ pub(crate) fn answer_of(
         Decider::IssuedInFuture => prepared.issued_in_future,
         Decider::Grants => prepared.grant_basis,
     };
+    answer_with(finished, feature, decided_by)
+}
+
+/// The full answer to a check decided in numbers, with what decided it
+/// named: the one place a [`CheckAnswer`] is built from a [`Finished`].
+pub(crate) fn answer_with(
+    finished: &Finished,
+    feature: &FeatureId,
+    decided_by: Vec<Basis>,
+) -> CheckAnswer {
     CheckAnswer {
         decision: finished.decision,
         reason: finished.reason,
