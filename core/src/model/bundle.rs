@@ -133,8 +133,9 @@ pub enum ControlType {
     },
 }
 
-/// A value a tier gives a governance control. Read by hand (see
-/// `control.rs`) as `#[serde(untagged)]` reads it.
+/// A value a tier gives a governance control.
+// Read by hand (`control.rs`) exactly as `#[serde(untagged)]` reads it; the
+// documentation above is the schema's description, so this note is not in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(untagged)]
