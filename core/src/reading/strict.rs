@@ -3,6 +3,8 @@
 //! array for a struct, which would let a license written as `[...]` pass
 //! silently; this one refuses it, at every depth. It records the path of the
 //! value being read, so a failure names its field without a second pass.
+//! [`tagged`] reads an internally tagged enum through it without serde's
+//! buffered copy of the object.
 
 use serde::de::{
     self, DeserializeSeed, Deserializer, IntoDeserializer, MapAccess, SeqAccess, Visitor,
@@ -101,11 +103,16 @@ impl<'de, E: de::Error> Deserializer<'de> for Strict<'de, '_, E> {
 
     fn deserialize_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
-        _fields: &'static [&'static str],
+        name: &'static str,
+        fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Self::Error> {
         match self.value {
+            // An internally tagged enum (see [`tagged`]): its tag first.
+            Value::Object(map) if name == TAGGED => {
+                let tag = fields.first().and_then(|tag| map.get_key_value(*tag));
+                visitor.visit_map(Entries::tag_first(self, map, tag))
+            }
             Value::Object(map) => visitor.visit_map(Entries::new(self, map)),
             other => Err(invalid_type(other, &visitor)),
         }
@@ -145,6 +152,88 @@ impl<'de, E: de::Error> Deserializer<'de> for Strict<'de, '_, E> {
         bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
         bytes byte_buf unit unit_struct newtype_struct seq tuple tuple_struct
         map ignored_any
+    }
+}
+
+/// The name [`tagged`] gives `deserialize_struct`: to [`Strict`], read the
+/// object with its tag (the one field named) first.
+pub const TAGGED: &str = "$entitle::tagged";
+
+/// An internally tagged enum (`#[serde(tag = "...")]`) that [`tagged`]
+/// reads without serde's buffering: each variant a struct.
+pub trait Tagged<'de>: Sized {
+    /// The tag's field name.
+    const TAG: &'static str;
+    /// What serde's derive says it expects: `internally tagged enum Name`.
+    const EXPECTING: &'static str;
+    /// The variants' names, as the tag spells them.
+    const VARIANTS: &'static [&'static str];
+    /// Reads variant `index` (of [`Tagged::VARIANTS`]) from the rest of
+    /// the object: the fields after the tag.
+    fn variant<A: MapAccess<'de>>(index: usize, rest: A) -> Result<Self, A::Error>;
+}
+
+/// Reads `T` as serde's derive reads an internally tagged enum (the tag a
+/// string naming a variant, its other fields the variant's), but reads the
+/// variant's fields straight from the deserializer instead of from a
+/// buffered copy, so no second reader of every type inside is made, and
+/// [`Strict`] keeps the path of a field that fails. It needs the tag first:
+/// [`Strict`] gives it first (see [`TAGGED`]); a deserializer that does
+/// not, and whose object does not start with the tag, is refused as if the
+/// tag were missing. Only objects are read: serde's derive also reads a
+/// positional array, which the strict reader refuses everywhere.
+pub fn tagged<'de, D: Deserializer<'de>, T: Tagged<'de>>(deserializer: D) -> Result<T, D::Error> {
+    deserializer.deserialize_struct(TAGGED, &[T::TAG], TaggedVisitor(PhantomData))
+}
+
+struct TaggedVisitor<T>(PhantomData<fn() -> T>);
+
+impl<'de, T: Tagged<'de>> Visitor<'de> for TaggedVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(T::EXPECTING)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        if map.next_key_seed(Name::<true>(&[T::TAG]))? != Some(0) {
+            return Err(de::Error::missing_field(T::TAG));
+        }
+        let index = map.next_value_seed(Name::<false>(T::VARIANTS))?;
+        T::variant(index, map)
+    }
+}
+
+/// Reads a name as one of `names`, giving its index: a key (`KEY`; any
+/// other name gives `names.len()`) or a variant's tag (any other name is
+/// an unknown variant, in serde's words).
+struct Name<const KEY: bool>(&'static [&'static str]);
+
+impl<'de, const KEY: bool> DeserializeSeed<'de> for Name<KEY> {
+    type Value = usize;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<usize, D::Error> {
+        deserializer.deserialize_identifier(self)
+    }
+}
+
+impl<const KEY: bool> Visitor<'_> for Name<KEY> {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if KEY {
+            "field identifier"
+        } else {
+            "variant identifier"
+        })
+    }
+
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<usize, E> {
+        match self.0.iter().position(|known| *known == name) {
+            Some(index) => Ok(index),
+            None if KEY => Ok(self.0.len()),
+            None => Err(de::Error::unknown_variant(name, self.0)),
+        }
     }
 }
 
@@ -220,15 +309,37 @@ struct Entries<'de, 'p, E> {
     reader: Strict<'de, 'p, E>,
     iter: serde_json::map::Iter<'de>,
     entry: Option<(&'de str, &'de Value)>,
+    /// An entry given before the others, and then left out of them.
+    first: Option<(&'de String, &'de Value)>,
+    skip: Option<&'de String>,
 }
 
 impl<'de, 'p, E> Entries<'de, 'p, E> {
     fn new(reader: Strict<'de, 'p, E>, map: &'de Map<String, Value>) -> Self {
+        Entries::tag_first(reader, map, None)
+    }
+
+    /// The entries of `map`, `first` (one of them) before the others.
+    fn tag_first(
+        reader: Strict<'de, 'p, E>,
+        map: &'de Map<String, Value>,
+        first: Option<(&'de String, &'de Value)>,
+    ) -> Self {
         Entries {
             reader,
             iter: map.iter(),
             entry: None,
+            first,
+            skip: first.map(|(key, _)| key),
         }
+    }
+
+    fn next_entry(&mut self) -> Option<(&'de String, &'de Value)> {
+        if let Some(first) = self.first.take() {
+            return Some(first);
+        }
+        let skip = self.skip;
+        self.iter.find(|(key, _)| Some(*key) != skip)
     }
 }
 
@@ -239,7 +350,7 @@ impl<'de, E: de::Error> MapAccess<'de> for Entries<'de, '_, E> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Self::Error> {
-        match self.iter.next() {
+        match self.next_entry() {
             Some((key, value)) => {
                 self.entry = Some((key.as_str(), value));
                 // An unknown or duplicate field fails on its key: name it.

@@ -3,6 +3,8 @@
 //! contract and support-case events, checked so that a replay never meets
 //! an impossible step.
 
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{Deserializer, MapAccess};
 use serde::Deserialize;
 
 use crate::error::{Conflict, Error, JsonPath, RefKind};
@@ -10,6 +12,7 @@ use crate::model::bundle::{Bundle, FeatureKind};
 use crate::model::ids::{FeatureId, InstallationId};
 use crate::model::license::{LicenseStatus, Usage};
 use crate::model::time::Timestamp;
+use crate::reading::strict::{self, Tagged};
 use crate::support::case::{self, Case};
 
 /// A scenario to replay.
@@ -49,9 +52,15 @@ pub struct Watch {
 }
 
 /// One thing that happens in a scenario.
-#[derive(Debug, Clone, Deserialize)]
+// Read by hand (below) as `#[serde(tag = "type")]` reads it, without
+// serde's buffering (`strict::tagged`); the attributes describe it to the
+// schema. A plain comment, so the schemas keep their description.
+#[derive(Debug, Clone)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(
+    feature = "schema",
+    serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)
+)]
 pub enum ScenarioEvent {
     /// Units consumed through a consuming check: counted when allowed.
     Usage {
@@ -84,7 +93,7 @@ pub enum ScenarioEvent {
         /// Its id.
         installation: InstallationId,
         /// When it was last seen, if it goes away.
-        #[serde(default)]
+        #[cfg_attr(feature = "schema", serde(default))]
         last_seen: Option<Timestamp>,
     },
     /// The customer declares an installation from then on.
@@ -99,6 +108,118 @@ pub enum ScenarioEvent {
         /// The case, with every event it will have in the scenario.
         case: Case,
     },
+}
+
+impl<'de> Deserialize<'de> for ScenarioEvent {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        strict::tagged(deserializer)
+    }
+}
+
+impl<'de> Tagged<'de> for ScenarioEvent {
+    const TAG: &'static str = "type";
+    const EXPECTING: &'static str = "internally tagged enum ScenarioEvent";
+    const VARIANTS: &'static [&'static str] = &[
+        "usage",
+        "seats",
+        "contract",
+        "installation",
+        "deployment",
+        "case",
+    ];
+
+    fn variant<A: MapAccess<'de>>(index: usize, rest: A) -> Result<Self, A::Error> {
+        let rest = MapAccessDeserializer::new(rest);
+        Ok(match index {
+            0 => {
+                let read::Usage { at, metric, amount } = Deserialize::deserialize(rest)?;
+                ScenarioEvent::Usage { at, metric, amount }
+            }
+            1 => {
+                let read::Seats { at, active } = Deserialize::deserialize(rest)?;
+                ScenarioEvent::Seats { at, active }
+            }
+            2 => {
+                let read::Contract { at, status } = Deserialize::deserialize(rest)?;
+                ScenarioEvent::Contract { at, status }
+            }
+            3 => {
+                let read::Installation {
+                    at,
+                    installation,
+                    last_seen,
+                } = Deserialize::deserialize(rest)?;
+                ScenarioEvent::Installation {
+                    at,
+                    installation,
+                    last_seen,
+                }
+            }
+            4 => {
+                let read::Deployment { at, installation } = Deserialize::deserialize(rest)?;
+                ScenarioEvent::Deployment { at, installation }
+            }
+            _ => {
+                let read::Case { case } = Deserialize::deserialize(rest)?;
+                ScenarioEvent::Case { case }
+            }
+        })
+    }
+}
+
+/// [`ScenarioEvent`]'s variants as structs, read by serde's derive as the
+/// enum's derive read them.
+mod read {
+    use serde::Deserialize;
+
+    use crate::model::ids::{FeatureId, InstallationId};
+    use crate::model::license::LicenseStatus;
+    use crate::model::time::Timestamp;
+    use crate::support::case;
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Usage {
+        pub(super) at: Timestamp,
+        pub(super) metric: FeatureId,
+        pub(super) amount: u64,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Seats {
+        pub(super) at: Timestamp,
+        pub(super) active: u64,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Contract {
+        pub(super) at: Timestamp,
+        pub(super) status: LicenseStatus,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Installation {
+        pub(super) at: Timestamp,
+        pub(super) installation: InstallationId,
+        #[serde(default)]
+        pub(super) last_seen: Option<Timestamp>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Deployment {
+        pub(super) at: Timestamp,
+        pub(super) installation: InstallationId,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Case {
+        pub(super) case: case::Case,
+    }
 }
 
 impl ScenarioEvent {
