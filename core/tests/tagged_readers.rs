@@ -434,3 +434,79 @@ proptest! {
         same::<ScenarioEvent, derived::ScenarioEvent>(&doc);
     }
 }
+
+const CASE_EVENT_TAGS: &[&str] = &[
+    "agent_reply",
+    "customer_reply",
+    "waiting_on_customer",
+    "resumed",
+    "phase_entered",
+    "evidence_received",
+    "risk_signal",
+    "escalated",
+    "override",
+    "escalation_paused",
+    "resolved",
+    "reopened",
+];
+const CASE_EVENT_FIELDS: &[&str] = &[
+    "at", "phase", "evidence", "signal", "by", "level", "owner", "severity", "until",
+];
+
+type CaseEvent = entitle_core::support::case::Event;
+
+#[test]
+fn case_events_read_as_the_derive_reads_them() {
+    let mut docs = vec![
+        json!({"type": "escalated", "at": AT, "by": "lead", "level": 2}),
+        json!({"type": "escalated", "at": AT, "by": "lead", "level": -2}),
+        json!({"type": "escalated", "at": AT, "by": "lead", "level": 4_294_967_296_u64}),
+        json!({"type": "override", "at": AT, "by": "lead"}),
+        json!({"type": "override", "at": AT, "by": "lead", "owner": "x", "severity": null}),
+        json!({"type": "override", "at": AT, "by": "lead", "owner": 3}),
+        json!({"type": "escalation_paused", "at": AT, "by": "lead", "until": "soon"}),
+        json!({"type": "phase_entered", "at": AT}),
+        json!({"type": "risk_signal", "at": AT, "signal": "churn", "evidence": "e"}),
+        json!({"type": "reopened", "at": AT, "x": 1}),
+        json!({"type": "reopened", "at": AT, "type2": 1}),
+        json!({"type": 0, "at": AT}),
+        json!({"type": "Reopened", "at": AT}),
+        json!({"at": AT}),
+        json!(["agent_reply", AT]),
+        json!(null),
+    ];
+    for tag in CASE_EVENT_TAGS {
+        docs.push(json!({"type": tag, "at": AT}));
+        docs.push(json!({"type": tag, "at": AT, "phase": "p", "evidence": "e", "signal": "s"}));
+    }
+    for doc in &docs {
+        same::<CaseEvent, derived::Event>(doc);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn case_events_near_the_schema(doc in near("type", CASE_EVENT_TAGS, CASE_EVENT_FIELDS)) {
+        same::<CaseEvent, derived::Event>(&doc);
+    }
+
+    #[test]
+    fn case_events_changed(doc in changed("type", CASE_EVENT_TAGS, CASE_EVENT_FIELDS, vec![
+        json!({"type": "agent_reply", "at": AT}),
+        json!({"type": "customer_reply", "at": AT}),
+        json!({"type": "waiting_on_customer", "at": AT}),
+        json!({"type": "resumed", "at": AT}),
+        json!({"type": "phase_entered", "at": AT, "phase": "validation"}),
+        json!({"type": "evidence_received", "at": AT, "evidence": "logs"}),
+        json!({"type": "risk_signal", "at": AT, "signal": "churn"}),
+        json!({"type": "escalated", "at": AT, "by": "lead", "level": 2}),
+        json!({"type": "override", "at": AT, "by": "lead", "owner": "o", "severity": "high"}),
+        json!({"type": "escalation_paused", "at": AT, "by": "lead", "until": AT}),
+        json!({"type": "resolved", "at": AT}),
+        json!({"type": "reopened", "at": AT}),
+    ])) {
+        same::<CaseEvent, derived::Event>(&doc);
+    }
+}

@@ -2,12 +2,15 @@
 //! impact, the evidence at hand and its events, checked in order so that a
 //! replay of them never meets an impossible step.
 
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{Deserializer, MapAccess};
 use serde::Deserialize;
 
 use crate::error::{Conflict, Error, JsonPath, RefKind};
 use crate::model::ids::{CaseId, CategoryId, EvidenceId, PhaseId, RoleId, SeverityId, SignalId};
 use crate::model::money::Price;
 use crate::model::time::{Timestamp, Zone};
+use crate::reading::strict::{self, Tagged};
 use crate::support::policy::{Category, ReopenRule, Support};
 
 /// A support case.
@@ -57,9 +60,15 @@ pub struct Impact {
 }
 
 /// One thing that happened on a case.
-#[derive(Debug, Clone, Deserialize)]
+// Read by hand (below) as `#[serde(tag = "type")]` reads it, without
+// serde's buffering (`strict::tagged`); the attributes describe it to the
+// schema. A plain comment, so the schemas keep their description.
+#[derive(Debug, Clone)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
-#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+#[cfg_attr(
+    feature = "schema",
+    serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)
+)]
 pub enum Event {
     /// The vendor answered the customer: a first response, an update, or
     /// after resolution the resolution notice.
@@ -119,10 +128,10 @@ pub enum Event {
         /// Who.
         by: RoleId,
         /// The new owner.
-        #[serde(default)]
+        #[cfg_attr(feature = "schema", serde(default))]
         owner: Option<RoleId>,
         /// The new severity.
-        #[serde(default)]
+        #[cfg_attr(feature = "schema", serde(default))]
         severity: Option<SeverityId>,
     },
     /// A permitted role held escalation until an instant.
@@ -144,6 +153,146 @@ pub enum Event {
         /// When.
         at: Timestamp,
     },
+}
+
+impl<'de> Deserialize<'de> for Event {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        strict::tagged(deserializer)
+    }
+}
+
+impl<'de> Tagged<'de> for Event {
+    const TAG: &'static str = "type";
+    const EXPECTING: &'static str = "internally tagged enum Event";
+    const VARIANTS: &'static [&'static str] = &[
+        "agent_reply",
+        "customer_reply",
+        "waiting_on_customer",
+        "resumed",
+        "phase_entered",
+        "evidence_received",
+        "risk_signal",
+        "escalated",
+        "override",
+        "escalation_paused",
+        "resolved",
+        "reopened",
+    ];
+
+    fn variant<A: MapAccess<'de>>(index: usize, rest: A) -> Result<Self, A::Error> {
+        let rest = MapAccessDeserializer::new(rest);
+        Ok(match index {
+            4 => {
+                let read::Phase { at, phase } = Deserialize::deserialize(rest)?;
+                Event::PhaseEntered { at, phase }
+            }
+            5 => {
+                let read::Evidence { at, evidence } = Deserialize::deserialize(rest)?;
+                Event::EvidenceReceived { at, evidence }
+            }
+            6 => {
+                let read::Signal { at, signal } = Deserialize::deserialize(rest)?;
+                Event::RiskSignal { at, signal }
+            }
+            7 => {
+                let read::Escalated { at, by, level } = Deserialize::deserialize(rest)?;
+                Event::Escalated { at, by, level }
+            }
+            8 => {
+                let read::Override {
+                    at,
+                    by,
+                    owner,
+                    severity,
+                } = Deserialize::deserialize(rest)?;
+                Event::Override {
+                    at,
+                    by,
+                    owner,
+                    severity,
+                }
+            }
+            9 => {
+                let read::Paused { at, by, until } = Deserialize::deserialize(rest)?;
+                Event::EscalationPaused { at, by, until }
+            }
+            _ => {
+                // The variants with only an instant share one reader.
+                let read::At { at } = Deserialize::deserialize(rest)?;
+                match index {
+                    0 => Event::AgentReply { at },
+                    1 => Event::CustomerReply { at },
+                    2 => Event::WaitingOnCustomer { at },
+                    3 => Event::Resumed { at },
+                    10 => Event::Resolved { at },
+                    _ => Event::Reopened { at },
+                }
+            }
+        })
+    }
+}
+
+/// [`Event`]'s variants as structs, read by serde's derive as the enum's
+/// derive read them.
+mod read {
+    use serde::Deserialize;
+
+    use crate::model::ids::{EvidenceId, PhaseId, RoleId, SeverityId, SignalId};
+    use crate::model::time::Timestamp;
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct At {
+        pub(super) at: Timestamp,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Phase {
+        pub(super) at: Timestamp,
+        pub(super) phase: PhaseId,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Evidence {
+        pub(super) at: Timestamp,
+        pub(super) evidence: EvidenceId,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Signal {
+        pub(super) at: Timestamp,
+        pub(super) signal: SignalId,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Escalated {
+        pub(super) at: Timestamp,
+        pub(super) by: RoleId,
+        pub(super) level: u32,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Override {
+        pub(super) at: Timestamp,
+        pub(super) by: RoleId,
+        #[serde(default)]
+        pub(super) owner: Option<RoleId>,
+        #[serde(default)]
+        pub(super) severity: Option<SeverityId>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Paused {
+        pub(super) at: Timestamp,
+        pub(super) by: RoleId,
+        pub(super) until: Timestamp,
+    }
 }
 
 impl Event {
