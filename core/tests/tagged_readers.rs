@@ -510,3 +510,61 @@ proptest! {
         same::<CaseEvent, derived::Event>(&doc);
     }
 }
+
+const TRIGGER_TAGS: &[&str] = &[
+    "sla_at_risk",
+    "sla_breached",
+    "phase_overdue",
+    "severity",
+    "risk_signal",
+];
+const TRIGGER_FIELDS: &[&str] = &["clock", "phase", "at_least", "signal"];
+
+type Trigger = entitle_core::support::policy::Trigger;
+
+#[test]
+fn triggers_read_as_the_derive_reads_them() {
+    let mut docs = vec![
+        json!({"trigger": "sla_breached", "clock": "resolution"}),
+        json!({"trigger": "sla_breached", "clock": "never"}),
+        json!({"trigger": "sla_breached", "clock": null}),
+        json!({"trigger": "sla_at_risk", "clock": 1}),
+        json!({"trigger": "phase_overdue", "phase": "investigation"}),
+        json!({"trigger": "severity", "at_least": "high"}),
+        json!({"trigger": "severity"}),
+        json!({"trigger": "risk_signal", "signal": "legal_threat", "clock": "update"}),
+        json!({"trigger": "risk_signal", "signal": ["legal_threat"]}),
+        json!({"trigger": 3}),
+        json!({"trigger": "sla_breach"}),
+        json!({"type": "sla_breached"}),
+        json!(["sla_breached", "resolution"]),
+        json!(["sla_breached"]),
+        json!("sla_breached"),
+    ];
+    for tag in TRIGGER_TAGS {
+        docs.push(json!({ "trigger": tag }));
+    }
+    for doc in &docs {
+        same::<Trigger, derived::Trigger>(doc);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn triggers_near_the_schema(doc in near("trigger", TRIGGER_TAGS, TRIGGER_FIELDS)) {
+        same::<Trigger, derived::Trigger>(&doc);
+    }
+
+    #[test]
+    fn triggers_changed(doc in changed("trigger", TRIGGER_TAGS, TRIGGER_FIELDS, vec![
+        json!({"trigger": "sla_at_risk", "clock": "update"}),
+        json!({"trigger": "sla_breached", "clock": "resolution"}),
+        json!({"trigger": "phase_overdue", "phase": "validation"}),
+        json!({"trigger": "severity", "at_least": "high"}),
+        json!({"trigger": "risk_signal", "signal": "churn"}),
+    ])) {
+        same::<Trigger, derived::Trigger>(&doc);
+    }
+}

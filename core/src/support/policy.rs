@@ -7,12 +7,15 @@ mod validate;
 
 use std::collections::BTreeMap;
 
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{Deserializer, MapAccess};
 use serde::{Deserialize, Serialize};
 
 use crate::model::ids::{
     CalendarId, CategoryId, EvidenceId, PhaseId, RoleId, SeverityId, SignalId, TemplateId, TierId,
 };
 use crate::model::money::Price;
+use crate::reading::strict::{self, Tagged};
 use crate::support::calendar::TimeOfDay;
 
 pub use validate::validate;
@@ -176,7 +179,10 @@ pub struct Level {
 }
 
 /// What raises a case to a level.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+// Read by hand (below) as `#[serde(tag = "trigger")]` reads it, without
+// serde's buffering (`strict::tagged`). A plain comment, so the schemas
+// keep their description.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(tag = "trigger", rename_all = "snake_case", deny_unknown_fields)]
 pub enum Trigger {
@@ -208,6 +214,85 @@ pub enum Trigger {
         /// The signal.
         signal: SignalId,
     },
+}
+
+impl<'de> Deserialize<'de> for Trigger {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        strict::tagged(deserializer)
+    }
+}
+
+impl<'de> Tagged<'de> for Trigger {
+    const TAG: &'static str = "trigger";
+    const EXPECTING: &'static str = "internally tagged enum Trigger";
+    const VARIANTS: &'static [&'static str] = &[
+        "sla_at_risk",
+        "sla_breached",
+        "phase_overdue",
+        "severity",
+        "risk_signal",
+    ];
+
+    fn variant<A: MapAccess<'de>>(index: usize, rest: A) -> Result<Self, A::Error> {
+        let rest = MapAccessDeserializer::new(rest);
+        Ok(match index {
+            0 => {
+                let read::Clock { clock } = Deserialize::deserialize(rest)?;
+                Trigger::SlaAtRisk { clock }
+            }
+            1 => {
+                let read::Clock { clock } = Deserialize::deserialize(rest)?;
+                Trigger::SlaBreached { clock }
+            }
+            2 => {
+                let read::Phase { phase } = Deserialize::deserialize(rest)?;
+                Trigger::PhaseOverdue { phase }
+            }
+            3 => {
+                let read::Severity { at_least } = Deserialize::deserialize(rest)?;
+                Trigger::Severity { at_least }
+            }
+            _ => {
+                let read::Signal { signal } = Deserialize::deserialize(rest)?;
+                Trigger::RiskSignal { signal }
+            }
+        })
+    }
+}
+
+/// [`Trigger`]'s variants as structs, read by serde's derive as the enum's
+/// derive read them.
+mod read {
+    use serde::Deserialize;
+
+    use super::ClockKind;
+    use crate::model::ids::{PhaseId, SeverityId, SignalId};
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Clock {
+        #[serde(default)]
+        pub(super) clock: Option<ClockKind>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Phase {
+        #[serde(default)]
+        pub(super) phase: Option<PhaseId>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Severity {
+        pub(super) at_least: SeverityId,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub(super) struct Signal {
+        pub(super) signal: SignalId,
+    }
 }
 
 /// The SLA clocks a case runs.
