@@ -145,10 +145,11 @@ pub mod calls {
             None => api::unknown_bundle_handle(handle),
         });
         // A license loaded anew makes its compiled checks stale.
-        let loaded = serde_json::from_str::<entitle_core::Envelope<serde_json::Value>>(&envelope);
+        let loaded = serde_json::from_str::<serde_json::Value>(&envelope);
         if let Some(id) = loaded
             .ok()
-            .and_then(|e| e.result().and_then(|r| r.get("license")).cloned())
+            .filter(|e| e.get("outcome").and_then(|o| o.as_str()) == Some("ok"))
+            .and_then(|e| e.get("result").and_then(|r| r.get("license")).cloned())
             .and_then(|id| id.as_str().map(str::to_string))
         {
             super::compact::calls::forget(handle, Some(&id));

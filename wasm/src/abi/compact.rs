@@ -244,3 +244,69 @@ mod exports {
         super::super::exports::respond(envelope)
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use entitle_core::{ANSWER_BYTES, ASK_BYTES};
+
+    use super::calls;
+    use crate::abi::calls as bundles;
+
+    fn example(name: &str) -> Vec<u8> {
+        let path = format!("{}/../examples/{name}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::read(path).unwrap()
+    }
+
+    /// Whether a compiled check's handle is still served (answered or sent
+    /// to the JSON entry, but not stale).
+    fn served(handle: u32) -> bool {
+        let mut answer = [0u8; ANSWER_BYTES];
+        calls::check(handle, &[0u8; ASK_BYTES], &mut answer) != calls::STALE_HANDLE
+    }
+
+    #[test]
+    fn only_a_license_loaded_anew_makes_its_compiled_checks_stale() {
+        let license = example("license.json");
+        let text = String::from_utf8(license.clone()).unwrap();
+        let (bundle, describe) = bundles::bundle_load(&example("bundle.json"));
+        assert_ne!(bundle, 0, "{describe}");
+        let loaded = bundles::bundle_load_license(bundle, &license);
+        assert!(loaded.starts_with(r#"{"outcome":"ok","#), "{loaded}");
+        let (handle, envelope) = calls::resolve(bundle, b"lic_7Q2M9", b"audit_log", 0);
+        assert_ne!(handle, 0, "{envelope}");
+        assert!(served(handle));
+
+        // Error answers from the same bundle leave the checks alone: bytes
+        // that are not JSON, and the same license id refused by validation.
+        let refused = text.replace(r#""tier": "team""#, r#""tier": "no_such_tier""#);
+        assert_ne!(refused, text);
+        for bytes in [&b"{"[..], refused.as_bytes()] {
+            let answer = bundles::bundle_load_license(bundle, bytes);
+            assert!(answer.starts_with(r#"{"outcome":"error","#), "{answer}");
+            assert!(served(handle), "stale after {answer}");
+        }
+        // So does an unknown bundle handle's error.
+        let answer = bundles::bundle_load_license(0, &license);
+        assert_eq!(answer, entitle_core::api::unknown_bundle_handle(0));
+        assert!(served(handle));
+
+        // Another license loaded: this one's checks stay.
+        let other = text.replace("lic_7Q2M9", "lic_other");
+        let answer = bundles::bundle_load_license(bundle, other.as_bytes());
+        assert!(
+            answer.contains(r#""result":{"license":"lic_other","#),
+            "{answer}"
+        );
+        assert!(served(handle));
+
+        // The same license loaded anew: its checks are stale.
+        let answer = bundles::bundle_load_license(bundle, &license);
+        assert!(
+            answer.contains(r#""result":{"license":"lic_7Q2M9","#),
+            "{answer}"
+        );
+        assert!(!served(handle));
+        bundles::bundle_free(bundle);
+    }
+}
