@@ -45,21 +45,60 @@ fn bundle() -> Value {
 }
 
 fn started(name: &str) -> Gateway {
+    started_with(name, &[])
+}
+
+fn started_with(name: &str, flags: &[&str]) -> Gateway {
     let dir = support::scratch(name);
     write_bundle(&dir, &bundle());
     for id in ["lic-a", "lic-b", "lic-c"] {
         write_license(&dir, &support::license(id, "capped", 30, 365));
     }
-    Gateway::start(
-        &dir,
-        &support::module_path(),
-        &["--watch-ms", "0", "--workers", "4"],
-    )
+    let mut all = vec!["--watch-ms", "0", "--workers", "4"];
+    all.extend_from_slice(flags);
+    Gateway::start(&dir, &support::module_path(), &all)
+}
+
+/// A counter of the gateway's metrics.
+fn counter(gw: &Gateway, name: &str) -> u64 {
+    let metrics = get(&agent(), &gw.url("/metrics"), &[]).unwrap().body;
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("no {name} in {metrics}"))
+        .parse()
+        .unwrap()
 }
 
 #[test]
 fn concurrent_consuming_checks_allow_exactly_the_limit_per_license() {
-    let gw = started("gw-concurrency");
+    exactly_the_limit(&started("gw-concurrency"));
+}
+
+/// However the writer groups records into commits, the same checks are
+/// allowed and the same counts kept: with no commit delay, and with a long
+/// one that makes records share commits (the metrics must show groups of
+/// six records or more on average, or the delay did not group them).
+#[test]
+fn the_commit_delay_groups_records_and_changes_no_count() {
+    let eager = started_with("gw-concurrency-eager", &["--commit-delay-us", "0"]);
+    exactly_the_limit(&eager);
+    let grouped = started_with("gw-concurrency-grouped", &["--commit-delay-us", "3000"]);
+    exactly_the_limit(&grouped);
+    let commits = counter(&grouped, "entitle_meter_commits_total");
+    let records = counter(&grouped, "entitle_meter_records_total");
+    // Every allowance is one record.
+    assert_eq!(records, 2 * LIMIT);
+    // Twelve clients at once, each waiting for its commit: waiting 3 ms
+    // gathers about all of them (10 or 11 commits here), where committing
+    // at once wrote 27 to 66 commits for the same 120 records.
+    assert!(
+        commits * 6 <= records,
+        "{commits} commits for {records} records"
+    );
+}
+
+fn exactly_the_limit(gw: &Gateway) {
     let url = gw.url("/v1/check");
     let start = Arc::new(Barrier::new(CLIENTS));
     let clients: Vec<_> = (0..CLIENTS)
@@ -125,19 +164,11 @@ fn concurrent_consuming_checks_allow_exactly_the_limit_per_license() {
             Some(asked - LIMIT),
             "{license}"
         );
-        assert_eq!(support::used(&gw, license, "api_calls"), LIMIT, "{license}");
+        assert_eq!(support::used(gw, license, "api_calls"), LIMIT, "{license}");
     }
     // Decided by the compact check, each full answer held to it; a deny
     // repeats from the cache until the count moves.
-    let metrics = get(&agent(), &gw.url("/metrics"), &[]).unwrap().body;
-    let counter = |name: &str| -> u64 {
-        metrics
-            .lines()
-            .find_map(|line| line.strip_prefix(&format!("{name} ")))
-            .unwrap_or_else(|| panic!("no {name} in {metrics}"))
-            .parse()
-            .unwrap()
-    };
+    let counter = |name: &str| counter(gw, name);
     let compact = counter("entitle_compact_checks_total");
     assert!(compact >= 2 * LIMIT, "{compact}");
     assert_eq!(

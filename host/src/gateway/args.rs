@@ -85,6 +85,12 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECS", default_value_t = 3600,
           value_parser = clap::value_parser!(u32).range(1..))]
     reading_every: u32,
+    /// Under load (the last commit held more than one record), how long the
+    /// meter's writer waits before a commit so that consuming checks arriving
+    /// meanwhile share it, in microseconds; 0 commits at once. Fewer commits
+    /// leave more of the machine for checks, at this much added latency.
+    #[arg(long, value_name = "MICROS", default_value_t = 100)]
+    commit_delay_us: u64,
     /// Worker threads, and module instances made up front [default: CPUs].
     #[arg(long, value_name = "N")]
     workers: Option<usize>,
@@ -124,6 +130,7 @@ impl ServeArgs {
             database: self.database,
             durability: self.durability,
             reading_every: self.reading_every,
+            commit_delay: Duration::from_micros(self.commit_delay_us),
             decision_log: self.decision_log,
             limits: Limits {
                 timeout: Duration::from_millis(self.call_timeout_ms),

@@ -103,6 +103,7 @@ impl Gateway {
             instances,
             log,
         };
+        gateway.telemetry.meter(gateway.meter.commits());
         gateway.mark_served();
         Ok(gateway)
     }

@@ -83,7 +83,7 @@ async fn check(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: By
     let mut response = (
         status,
         decided_headers(&decided),
-        decided.envelope.to_string(),
+        shared_body(&decided.envelope),
     )
         .into_response();
     json_type(&mut response);
@@ -330,9 +330,7 @@ async fn status(
     gateway
         .telemetry
         .latency
-        .get_or_create(&EndpointLabels {
-            endpoint: String::from("status"),
-        })
+        .get_or_create(&EndpointLabels { endpoint: "status" })
         .observe(started.elapsed().as_secs_f64());
     let body = match documents {
         Some(documents) => documents.body(&decided),
@@ -375,21 +373,19 @@ async fn metrics(State(gateway): State<Arc<Gateway>>) -> Response {
     response
 }
 
-fn finish(gateway: &Gateway, endpoint: &str, started: Instant, decided: &Decided) {
+fn finish(gateway: &Gateway, endpoint: &'static str, started: Instant, decided: &Decided) {
     let telemetry = &gateway.telemetry;
     telemetry
         .decisions
         .get_or_create(&DecisionLabels {
-            endpoint: endpoint.to_string(),
-            outcome: decided.outcome().to_string(),
-            reason: decided.reason().to_string(),
+            endpoint,
+            outcome: decided.outcome(),
+            reason: decided.reason(),
         })
         .inc();
     telemetry
         .latency
-        .get_or_create(&EndpointLabels {
-            endpoint: endpoint.to_string(),
-        })
+        .get_or_create(&EndpointLabels { endpoint })
         .observe(started.elapsed().as_secs_f64());
 }
 
@@ -442,6 +438,19 @@ fn header(headers: &HeaderMap, name: &str) -> Option<String> {
         .and_then(|v| v.to_str().ok())
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty())
+}
+
+/// An envelope as a response body, shared with the decision cache rather
+/// than copied.
+fn shared_body(envelope: &Arc<str>) -> Bytes {
+    /// The envelope's bytes, for [`Bytes::from_owner`].
+    struct Shared(Arc<str>);
+    impl AsRef<[u8]> for Shared {
+        fn as_ref(&self) -> &[u8] {
+            self.0.as_bytes()
+        }
+    }
+    Bytes::from_owner(Shared(Arc::clone(envelope)))
 }
 
 fn json_type(response: &mut Response) {

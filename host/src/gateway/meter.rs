@@ -26,16 +26,17 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use entitle_core::{MeterRecord, Timestamp};
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 
 use crate::error::HostError;
 
 mod checkpoint;
 mod turns;
+mod writer;
 
 pub use turns::WriteGuard;
 
@@ -129,6 +130,15 @@ pub struct Keyed<'a> {
     pub fingerprint: &'a str,
 }
 
+/// The meter's commits and the records they held, for the metrics.
+#[derive(Debug, Clone, Default)]
+pub struct Commits {
+    /// Transactions committed.
+    pub commits: prometheus_client::metrics::counter::Counter,
+    /// Records those transactions held.
+    pub records: prometheus_client::metrics::counter::Counter,
+}
+
 /// The meter: the database and the in-memory latest counts.
 #[derive(Clone)]
 pub struct Meter {
@@ -150,6 +160,7 @@ struct Inner {
     /// Keys staged but not yet committed, by license and key.
     pending_keys: Mutex<HashMap<(String, String), Earlier>>,
     writes_to_commit: std::sync::mpsc::Sender<Write>,
+    committed: Commits,
 }
 
 /// One staged record on its way to the database.
@@ -175,11 +186,14 @@ const GROUP: usize = 512;
 impl Meter {
     /// Opens (creating if needed) the database at `path` in WAL mode and
     /// loads every license's latest counts. Readings are kept one per
-    /// `reading_every` seconds of each count (0 is taken as 1).
+    /// `reading_every` seconds of each count (0 is taken as 1). Under load
+    /// the writer waits `commit_delay` to gather records into one commit
+    /// (see `writer.rs`); zero commits each group as soon as it can.
     pub fn open(
         path: &Path,
         durability: Durability,
         reading_every: u32,
+        commit_delay: std::time::Duration,
     ) -> Result<Meter, HostError> {
         let db = Connection::open(path).map_err(|e| db_error(path, &e))?;
         let sync = match durability {
@@ -240,17 +254,23 @@ impl Meter {
                 latest: Mutex::new(latest),
                 pending_keys: Mutex::new(HashMap::new()),
                 writes_to_commit,
+                committed: Commits::default(),
             }),
         };
         let writer = Arc::downgrade(&meter.inner);
         std::thread::Builder::new()
             .name(String::from("entitle-meter"))
-            .spawn(move || write_staged(&staged, &writer))
+            .spawn(move || writer::write_staged(&staged, &writer, commit_delay))
             .map_err(|e| HostError::Store {
                 detail: format!("cannot start the meter's writer thread: {e}"),
             })?;
         checkpoint::start(path, Arc::downgrade(&meter.inner))?;
         Ok(meter)
+    }
+
+    /// How many commits the meter made and how many records they held.
+    pub fn commits(&self) -> &Commits {
+        &self.inner.committed
     }
 
     /// The latest counts of a license (empty when it has consumed nothing).
@@ -429,133 +449,6 @@ impl Meter {
                 params![before_unix],
             )
             .map_err(|e| store_error(&e))
-    }
-}
-
-/// The writer thread: commits every staged record waiting, in one
-/// transaction, then releases their answers. Ends when the meter is dropped.
-fn write_staged(staged: &std::sync::mpsc::Receiver<Write>, meter: &std::sync::Weak<Inner>) {
-    while let Ok(first) = staged.recv() {
-        let mut group = vec![first];
-        while group.len() < GROUP {
-            match staged.try_recv() {
-                Ok(write) => group.push(write),
-                Err(_) => break,
-            }
-        }
-        let Some(inner) = meter.upgrade() else {
-            return;
-        };
-        let outcome = commit(&mut lock(&inner.db), &group).map_err(|e| e.to_string());
-        {
-            let mut pending = lock(&inner.pending_keys);
-            for w in &group {
-                if let Some((key, _)) = &w.key {
-                    pending.remove(&(w.license.clone(), key.clone()));
-                }
-            }
-        }
-        if let Err(error) = &outcome {
-            // The counts in memory ran ahead of the database: take them back
-            // from it before another check decides on them.
-            tracing::error!(%error, records = group.len(), "meter commit failed; answers withheld");
-            let _writing = inner.writes.write().unwrap_or_else(PoisonError::into_inner);
-            if let Ok(fresh) = load_latest(&lock(&inner.db)) {
-                take_back(&mut lock(&inner.latest), &fresh);
-            }
-        }
-        for write in group {
-            let _ = write.done.send(outcome.clone());
-        }
-    }
-}
-
-fn commit(db: &mut Connection, group: &[Write]) -> rusqlite::Result<()> {
-    let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    {
-        let mut key_insert = tx.prepare_cached(
-            "INSERT INTO idempotency (license, key, fingerprint, answer, at_unix)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )?;
-        let mut count_upsert = tx.prepare_cached(
-            "INSERT INTO counts (license, metric, period_start, period_start_unix, used, soft_exceeded_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (license, metric, period_start)
-             DO UPDATE SET used = excluded.used, soft_exceeded_at = excluded.soft_exceeded_at",
-        )?;
-        let mut reading_upsert = tx.prepare_cached(
-            "INSERT INTO readings (license, metric, interval_unix, period_start, period_start_unix, at, at_unix, used)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
-             ON CONFLICT (license, metric, interval_unix)
-             DO UPDATE SET period_start = excluded.period_start,
-                           period_start_unix = excluded.period_start_unix,
-                           at = excluded.at, at_unix = excluded.at_unix, used = excluded.used",
-        )?;
-        // Records of one count in one interval: only the last is a reading.
-        // Records of one count in one period: only the last is written
-        // (they are staged in the order they were decided, each on the one
-        // before, so the last holds the count).
-        let mut last: BTreeMap<(&str, &str, i64), &Write> = BTreeMap::new();
-        let mut counts: BTreeMap<(&str, &str, &str), &Write> = BTreeMap::new();
-        for w in group {
-            last.insert((&w.license, &w.metric, w.interval_unix), w);
-            counts.insert((&w.license, &w.metric, &w.period_start), w);
-        }
-        for w in last.values() {
-            let at = chrono::DateTime::from_timestamp(w.now_unix, 0)
-                .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
-            if let Some(at) = at {
-                reading_upsert.execute(params![
-                    w.license,
-                    w.metric,
-                    w.interval_unix,
-                    w.period_start,
-                    w.start_unix,
-                    at,
-                    w.now_unix,
-                    w.used
-                ])?;
-            }
-        }
-        for w in group {
-            if let Some((key, fingerprint)) = &w.key {
-                key_insert.execute(params![w.license, key, fingerprint, w.answer, w.now_unix])?;
-            }
-        }
-        for w in counts.values() {
-            count_upsert.execute(params![
-                w.license,
-                w.metric,
-                w.period_start,
-                w.start_unix,
-                w.used,
-                w.soft_exceeded_at
-            ])?;
-        }
-    }
-    tx.commit()
-}
-
-/// Replaces the counts in memory by the database's, every license's
-/// version moving on (never back: a cached answer of an earlier version
-/// must not match again).
-fn take_back(
-    latest: &mut HashMap<String, Arc<LicenseUsage>>,
-    fresh: &HashMap<String, Arc<LicenseUsage>>,
-) {
-    let mut licenses: Vec<String> = latest.keys().chain(fresh.keys()).cloned().collect();
-    licenses.sort_unstable();
-    licenses.dedup();
-    for license in licenses {
-        let version = latest
-            .get(&license)
-            .map_or(0, |u| u.version)
-            .wrapping_add(1);
-        let metrics = fresh
-            .get(&license)
-            .map(|u| u.metrics.clone())
-            .unwrap_or_default();
-        latest.insert(license, Arc::new(LicenseUsage { metrics, version }));
     }
 }
 

@@ -36,6 +36,9 @@ pub struct ServeOptions {
     pub durability: Durability,
     /// Seconds per meter reading (the portal's plot).
     pub reading_every: u32,
+    /// How long the meter's writer waits, under load, to gather consuming
+    /// checks into one commit.
+    pub commit_delay: Duration,
     /// Where to append the decision log, if anywhere.
     pub decision_log: Option<PathBuf>,
     /// Budgets of every module call.
@@ -76,7 +79,12 @@ pub fn serve(options: ServeOptions) -> Result<(), HostError> {
 }
 
 async fn run(options: ServeOptions) -> Result<(), HostError> {
-    let meter = Meter::open(&options.database, options.durability, options.reading_every)?;
+    let meter = Meter::open(
+        &options.database,
+        options.durability,
+        options.reading_every,
+        options.commit_delay,
+    )?;
     let log = options
         .decision_log
         .as_deref()

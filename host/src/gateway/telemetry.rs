@@ -2,6 +2,7 @@
 //! endpoint, outcome and reason, request latency, module failures, reloads,
 //! and which module and bundle are being served.
 
+use std::borrow::Cow;
 use std::sync::{Mutex, PoisonError};
 
 use prometheus_client::encoding::text::encode;
@@ -16,18 +17,19 @@ use prometheus_client::registry::Registry;
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct DecisionLabels {
     /// `check`, `forward_auth` or `status`.
-    pub endpoint: String,
+    pub endpoint: &'static str,
     /// `allow`, `allow_in_grace`, `deny` or `error`.
-    pub outcome: String,
-    /// The reason code, or the first error code.
-    pub reason: String,
+    pub outcome: Cow<'static, str>,
+    /// The reason code, or the first error code. Known codes are borrowed,
+    /// so counting a decision allocates nothing.
+    pub reason: Cow<'static, str>,
 }
 
 /// Labels of a latency observation.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct EndpointLabels {
     /// The endpoint.
-    pub endpoint: String,
+    pub endpoint: &'static str,
 }
 
 /// Labels of what is served.
@@ -136,6 +138,22 @@ impl Telemetry {
             compact_checks,
             compact_disagreements,
         }
+    }
+
+    /// Registers the meter's counts of commits and of the records they held
+    /// (their ratio is the average group a commit wrote).
+    pub fn meter(&self, counts: &super::meter::Commits) {
+        let mut registry = self.registry.lock().unwrap_or_else(PoisonError::into_inner);
+        registry.register(
+            "meter_commits",
+            "Transactions the meter committed",
+            counts.commits.clone(),
+        );
+        registry.register(
+            "meter_records",
+            "Consuming checks' records those transactions held",
+            counts.records.clone(),
+        );
     }
 
     /// Marks what is served now, forgetting what was served before.
