@@ -115,6 +115,15 @@ pub(crate) fn problem<T: DeserializeOwned>(
     }
 }
 
+/// The error reading `value` at `root` gives when a type expecting
+/// `expected` (serde's words: `a map`, `a sequence`) is given something
+/// else, made without that type's reading code.
+#[inline(never)]
+pub(crate) fn refused(value: &Value, expected: &str, root: &JsonPath) -> Error {
+    let error: serde_json::Error = crate::reading::strict::invalid_type(value, &expected);
+    classify(&error.to_string(), root.clone(), None)
+}
+
 fn from_serde_json(error: &serde_json::Error, path: JsonPath) -> Error {
     let text = error.to_string();
     if error.is_syntax() || error.is_eof() {

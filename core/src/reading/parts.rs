@@ -9,8 +9,6 @@
 //! in the parsed map's order, then its missing fields in declaration order),
 //! so the first problem reported is the one reading it whole reports.
 
-use std::collections::BTreeMap;
-
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -202,18 +200,13 @@ fn entries<K: DeserializeOwned + Ord, V: DeserializeOwned>(
     at: &JsonPath,
     errors: &mut Vec<Error>,
 ) {
-    map_of::<BTreeMap<K, V>, K>(value, at, errors, leaf::<V>);
+    map_of::<K>(value, at, errors, leaf::<V>);
 }
 
-/// A map `M` with keys `K`, each entry's value read with `read`.
-fn map_of<M: DeserializeOwned, K: DeserializeOwned>(
-    value: &Value,
-    at: &JsonPath,
-    errors: &mut Vec<Error>,
-    read: Read,
-) {
+/// A map with keys `K`, each entry's value read with `read`.
+fn map_of<K: DeserializeOwned>(value: &Value, at: &JsonPath, errors: &mut Vec<Error>, read: Read) {
     let Value::Object(map) = value else {
-        return leaf::<M>(value, at, errors);
+        return refuse(value, "a map", at, errors);
     };
     for (key, item) in map {
         let path = at.key(key);
@@ -222,10 +215,21 @@ fn map_of<M: DeserializeOwned, K: DeserializeOwned>(
     }
 }
 
+/// A part that is not the map or list its type reads, refused as reading
+/// the type would refuse it, without instantiating its reader (one per
+/// type of map and list); past the errors an answer lists, only counted.
+fn refuse(value: &Value, expected: &str, at: &JsonPath, errors: &mut Vec<Error>) {
+    if errors.len() < MAX_ERRORS {
+        errors.push(json::refused(value, expected, at));
+    } else {
+        count_capped(errors);
+    }
+}
+
 /// A list of `T`, item by item.
 fn items<T: DeserializeOwned>(value: &Value, at: &JsonPath, errors: &mut Vec<Error>) {
     let Value::Array(list) = value else {
-        return leaf::<Vec<T>>(value, at, errors);
+        return refuse(value, "a sequence", at, errors);
     };
     for (i, item) in list.iter().enumerate() {
         leaf::<T>(item, &at.index(i), errors);
@@ -234,7 +238,7 @@ fn items<T: DeserializeOwned>(value: &Value, at: &JsonPath, errors: &mut Vec<Err
 
 /// The tiers, each read field by field.
 fn tiers(value: &Value, at: &JsonPath, errors: &mut Vec<Error>) {
-    map_of::<BTreeMap<TierId, Tier>, TierId>(value, at, errors, |v, at, errors| {
+    map_of::<TierId>(value, at, errors, |v, at, errors| {
         object::<Tier>(v, at, TIER, errors);
     });
 }

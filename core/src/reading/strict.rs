@@ -247,7 +247,7 @@ fn failure<E: de::Error>(message: &'static str) -> E {
 /// Out of line: the same for every type read, and inlined it would be
 /// copied into each.
 #[inline(never)]
-fn invalid_type<E: de::Error>(value: &Value, expected: &dyn de::Expected) -> E {
+pub(crate) fn invalid_type<E: de::Error>(value: &Value, expected: &dyn de::Expected) -> E {
     de::Error::invalid_type(unexpected(value), expected)
 }
 
