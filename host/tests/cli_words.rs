@@ -270,6 +270,7 @@ fn the_gateway_s_numbers_are_whole_and_the_flag_says_so() {
         ("--call-timeout-ms", "1.5", 0),
         ("--memory-mib", "-1", 0),
         ("--reading-every", "-5", 1),
+        ("--commit-delay-us", "0.5", 0),
         ("--max-body", "-65536", 0),
     ] {
         let refused = run(&["serve", "--allow-unsigned", flag, value], "");
