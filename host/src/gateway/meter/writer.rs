@@ -46,17 +46,19 @@ pub(super) fn write_staged(staged: &Receiver<Write>, meter: &Weak<Inner>, delay:
                 }
             }
         }
-        if outcome.is_ok() {
-            inner.committed.commits.inc();
-            inner.committed.records.inc_by(group.len() as u64);
-        }
-        if let Err(error) = &outcome {
-            // The counts in memory ran ahead of the database: take them back
-            // from it before another check decides on them.
-            tracing::error!(%error, records = group.len(), "meter commit failed; answers withheld");
-            let _writing = inner.writes.write().unwrap_or_else(PoisonError::into_inner);
-            if let Ok(fresh) = load_latest(&lock(&inner.db)) {
-                take_back(&mut lock(&inner.latest), &fresh);
+        match &outcome {
+            Ok(()) => {
+                inner.committed.commits.inc();
+                inner.committed.records.inc_by(group.len() as u64);
+            }
+            Err(error) => {
+                // The counts in memory ran ahead of the database: take them
+                // back from it before another check decides on them.
+                tracing::error!(%error, records = group.len(), "meter commit failed; answers withheld");
+                let _writing = inner.writes.write().unwrap_or_else(PoisonError::into_inner);
+                if let Ok(fresh) = load_latest(&lock(&inner.db)) {
+                    take_back(&mut lock(&inner.latest), &fresh);
+                }
             }
         }
         last_group = group.len();
