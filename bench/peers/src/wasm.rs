@@ -56,6 +56,9 @@ impl RawInstance {
             .wasm_reference_types(true)
             .wasm_function_references(true)
             .epoch_interruption(true);
+        if std::env::var_os("PEERS_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config).unwrap();
         let module = Module::new(&engine, &bytes).unwrap();
         let mut linker: Linker<()> = Linker::new(&engine);
