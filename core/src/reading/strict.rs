@@ -168,9 +168,12 @@ pub trait Tagged<'de>: Sized {
     const EXPECTING: &'static str;
     /// The variants' names, as the tag spells them.
     const VARIANTS: &'static [&'static str];
-    /// Reads variant `index` (of [`Tagged::VARIANTS`]) from the rest of
-    /// the object: the fields after the tag.
-    fn variant<A: MapAccess<'de>>(index: usize, rest: A) -> Result<Self, A::Error>;
+    /// Reads the variant the tag names (one of [`Tagged::VARIANTS`]) from
+    /// the rest of the object: the fields after the tag. Matched by name,
+    /// so a variant is never read as another whatever the list's order
+    /// (which is the order serde's unknown-variant message names them in);
+    /// a listed name no arm reads is refused as an unknown variant.
+    fn variant<A: MapAccess<'de>>(name: &'static str, rest: A) -> Result<Self, A::Error>;
 }
 
 /// Reads `T` as serde's derive reads an internally tagged enum (the tag a
@@ -200,7 +203,11 @@ impl<'de, T: Tagged<'de>> Visitor<'de> for TaggedVisitor<T> {
             return Err(de::Error::missing_field(T::TAG));
         }
         let index = map.next_value_seed(Name::<false>(T::VARIANTS))?;
-        T::variant(index, map)
+        // `Name` gives only an index of the list it was given.
+        let name = T::VARIANTS
+            .get(index)
+            .ok_or_else(|| de::Error::missing_field(T::TAG))?;
+        T::variant(name, map)
     }
 }
 

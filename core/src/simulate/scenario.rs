@@ -4,7 +4,7 @@
 //! an impossible step.
 
 use serde::de::value::MapAccessDeserializer;
-use serde::de::{Deserializer, MapAccess};
+use serde::de::{self, Deserializer, MapAccess};
 use serde::Deserialize;
 
 use crate::error::{Conflict, Error, JsonPath, RefKind};
@@ -128,22 +128,22 @@ impl<'de> Tagged<'de> for ScenarioEvent {
         "case",
     ];
 
-    fn variant<A: MapAccess<'de>>(index: usize, rest: A) -> Result<Self, A::Error> {
+    fn variant<A: MapAccess<'de>>(name: &'static str, rest: A) -> Result<Self, A::Error> {
         let rest = MapAccessDeserializer::new(rest);
-        Ok(match index {
-            0 => {
+        Ok(match name {
+            "usage" => {
                 let read::Usage { at, metric, amount } = Deserialize::deserialize(rest)?;
                 ScenarioEvent::Usage { at, metric, amount }
             }
-            1 => {
+            "seats" => {
                 let read::Seats { at, active } = Deserialize::deserialize(rest)?;
                 ScenarioEvent::Seats { at, active }
             }
-            2 => {
+            "contract" => {
                 let read::Contract { at, status } = Deserialize::deserialize(rest)?;
                 ScenarioEvent::Contract { at, status }
             }
-            3 => {
+            "installation" => {
                 let read::Installation {
                     at,
                     installation,
@@ -155,14 +155,15 @@ impl<'de> Tagged<'de> for ScenarioEvent {
                     last_seen,
                 }
             }
-            4 => {
+            "deployment" => {
                 let read::Deployment { at, installation } = Deserialize::deserialize(rest)?;
                 ScenarioEvent::Deployment { at, installation }
             }
-            _ => {
+            "case" => {
                 let read::Case { case } = Deserialize::deserialize(rest)?;
                 ScenarioEvent::Case { case }
             }
+            other => return Err(de::Error::unknown_variant(other, Self::VARIANTS)),
         })
     }
 }

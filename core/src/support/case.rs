@@ -3,7 +3,7 @@
 //! replay of them never meets an impossible step.
 
 use serde::de::value::MapAccessDeserializer;
-use serde::de::{Deserializer, MapAccess};
+use serde::de::{self, Deserializer, MapAccess};
 use serde::Deserialize;
 
 use crate::error::{Conflict, Error, JsonPath, RefKind};
@@ -179,26 +179,26 @@ impl<'de> Tagged<'de> for Event {
         "reopened",
     ];
 
-    fn variant<A: MapAccess<'de>>(index: usize, rest: A) -> Result<Self, A::Error> {
+    fn variant<A: MapAccess<'de>>(name: &'static str, rest: A) -> Result<Self, A::Error> {
         let rest = MapAccessDeserializer::new(rest);
-        Ok(match index {
-            4 => {
+        Ok(match name {
+            "phase_entered" => {
                 let read::Phase { at, phase } = Deserialize::deserialize(rest)?;
                 Event::PhaseEntered { at, phase }
             }
-            5 => {
+            "evidence_received" => {
                 let read::Evidence { at, evidence } = Deserialize::deserialize(rest)?;
                 Event::EvidenceReceived { at, evidence }
             }
-            6 => {
+            "risk_signal" => {
                 let read::Signal { at, signal } = Deserialize::deserialize(rest)?;
                 Event::RiskSignal { at, signal }
             }
-            7 => {
+            "escalated" => {
                 let read::Escalated { at, by, level } = Deserialize::deserialize(rest)?;
                 Event::Escalated { at, by, level }
             }
-            8 => {
+            "override" => {
                 let read::Override {
                     at,
                     by,
@@ -212,22 +212,18 @@ impl<'de> Tagged<'de> for Event {
                     severity,
                 }
             }
-            9 => {
+            "escalation_paused" => {
                 let read::Paused { at, by, until } = Deserialize::deserialize(rest)?;
                 Event::EscalationPaused { at, by, until }
             }
-            _ => {
-                // The variants with only an instant share one reader.
-                let read::At { at } = Deserialize::deserialize(rest)?;
-                match index {
-                    0 => Event::AgentReply { at },
-                    1 => Event::CustomerReply { at },
-                    2 => Event::WaitingOnCustomer { at },
-                    3 => Event::Resumed { at },
-                    10 => Event::Resolved { at },
-                    _ => Event::Reopened { at },
-                }
-            }
+            // The variants with only an instant share one reader.
+            "agent_reply" => Event::AgentReply { at: read::at(rest)? },
+            "customer_reply" => Event::CustomerReply { at: read::at(rest)? },
+            "waiting_on_customer" => Event::WaitingOnCustomer { at: read::at(rest)? },
+            "resumed" => Event::Resumed { at: read::at(rest)? },
+            "resolved" => Event::Resolved { at: read::at(rest)? },
+            "reopened" => Event::Reopened { at: read::at(rest)? },
+            other => return Err(de::Error::unknown_variant(other, Self::VARIANTS)),
         })
     }
 }
@@ -235,15 +231,20 @@ impl<'de> Tagged<'de> for Event {
 /// [`Event`]'s variants as structs, read by serde's derive as the enum's
 /// derive read them.
 mod read {
-    use serde::Deserialize;
+    use serde::{Deserialize, Deserializer};
 
     use crate::model::ids::{EvidenceId, PhaseId, RoleId, SeverityId, SignalId};
     use crate::model::time::Timestamp;
 
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
-    pub(super) struct At {
-        pub(super) at: Timestamp,
+    struct At {
+        at: Timestamp,
+    }
+
+    /// The instant of a variant that has nothing else.
+    pub(super) fn at<'de, D: Deserializer<'de>>(rest: D) -> Result<Timestamp, D::Error> {
+        At::deserialize(rest).map(|At { at }| at)
     }
 
     #[derive(Deserialize)]

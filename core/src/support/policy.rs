@@ -8,7 +8,7 @@ mod validate;
 use std::collections::BTreeMap;
 
 use serde::de::value::MapAccessDeserializer;
-use serde::de::{Deserializer, MapAccess};
+use serde::de::{self, Deserializer, MapAccess};
 use serde::{Deserialize, Serialize};
 
 use crate::model::ids::{
@@ -233,29 +233,30 @@ impl<'de> Tagged<'de> for Trigger {
         "risk_signal",
     ];
 
-    fn variant<A: MapAccess<'de>>(index: usize, rest: A) -> Result<Self, A::Error> {
+    fn variant<A: MapAccess<'de>>(name: &'static str, rest: A) -> Result<Self, A::Error> {
         let rest = MapAccessDeserializer::new(rest);
-        Ok(match index {
-            0 => {
+        Ok(match name {
+            "sla_at_risk" => {
                 let read::Clock { clock } = Deserialize::deserialize(rest)?;
                 Trigger::SlaAtRisk { clock }
             }
-            1 => {
+            "sla_breached" => {
                 let read::Clock { clock } = Deserialize::deserialize(rest)?;
                 Trigger::SlaBreached { clock }
             }
-            2 => {
+            "phase_overdue" => {
                 let read::Phase { phase } = Deserialize::deserialize(rest)?;
                 Trigger::PhaseOverdue { phase }
             }
-            3 => {
+            "severity" => {
                 let read::Severity { at_least } = Deserialize::deserialize(rest)?;
                 Trigger::Severity { at_least }
             }
-            _ => {
+            "risk_signal" => {
                 let read::Signal { signal } = Deserialize::deserialize(rest)?;
                 Trigger::RiskSignal { signal }
             }
+            other => return Err(de::Error::unknown_variant(other, Self::VARIANTS)),
         })
     }
 }
