@@ -6,5 +6,6 @@ pub mod bundle;
 pub mod json;
 pub mod parts;
 pub mod signed;
+pub mod spki;
 pub mod strict;
 pub mod validate;

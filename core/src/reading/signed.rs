@@ -7,7 +7,6 @@ use std::fmt;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine as _;
-use ed25519_dalek::pkcs8::DecodePublicKey;
 use ed25519_dalek::{Signature, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -15,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::error::{Error, JsonPath, Rejection};
 use crate::model::ids::KeyId;
-use crate::reading::json;
+use crate::reading::{json, spki};
 
 /// The one envelope format this engine reads.
 pub const FORMAT: &str = "entitle-signed/1";
@@ -140,21 +139,19 @@ impl KeySet {
                 });
                 continue;
             }
-            match VerifyingKey::from_public_key_pem(&entry.public_key) {
+            match spki::read(&entry.public_key) {
                 Ok(key) => keys.push(TrustedKey {
                     id: entry.id,
                     key,
                     kinds: entry.kinds.unwrap_or_else(|| DocumentKind::ALL.to_vec()),
                 }),
-                Err(e) => errors.push(rejection(
+                Err(problem) => errors.push(rejection(
                     at.key("public_key"),
                     Rejection::InvalidPublicKey,
                     format!(
                         "key `{}` is not an ed25519 public key in spki pem: {}",
                         entry.id,
-                        // The key decoders' messages are ASCII, so this is
-                        // `to_lowercase` without Unicode's tables in the module.
-                        e.to_string().to_ascii_lowercase()
+                        problem.describe()
                     ),
                 )),
             }
