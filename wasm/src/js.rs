@@ -19,8 +19,9 @@
 //! ```
 //!
 //! `evaluate*` never throw: bad input of any kind is answered with the error
-//! envelope. Objects travel through serde-wasm-bindgen, keeping key order both
-//! ways; `evaluateJson` is the byte-exact path.
+//! envelope. A request object is read through serde-wasm-bindgen (a value
+//! JSON cannot hold is refused, not dropped); answers come back through
+//! `JSON.parse`; both keep key order. `evaluateJson` is the byte-exact path.
 
 use entitle_core::api::{self, LoadedBundle};
 use entitle_core::{CheckKind, CompactAsk, CompiledCheck, ASK_BYTES};
@@ -41,9 +42,7 @@ pub fn version() -> JsValue {
         engine: api::ENGINE_VERSION,
         abi: api::ABI_VERSION,
     };
-    version
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::NULL)
+    to_js(&serde_json::to_string(&version).unwrap_or_default())
 }
 
 /// The operation table: one object per operation a request may name, with
@@ -52,11 +51,7 @@ pub fn version() -> JsValue {
 /// The page and the packages read it instead of keeping their own list.
 #[wasm_bindgen]
 pub fn ops() -> JsValue {
-    let table: serde_json::Value =
-        serde_json::from_str(&entitle_core::api::op::table_json()).unwrap_or_default();
-    table
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::NULL)
+    to_js(&entitle_core::api::op::table_json())
 }
 
 /// Evaluates a self-contained request object (the bundle travels inside it)
@@ -228,14 +223,10 @@ fn to_json(value: JsValue) -> Result<Vec<u8>, String> {
     }
 }
 
-/// Turns an envelope (JSON text from core) into a JS object, keeping key
-/// order. Integers beyond 2^53 go through `JSON.parse`, as any JS reader of
-/// the text would; if even that fails the text itself is returned.
+/// Turns JSON text from core (an envelope, a table) into a JS value with
+/// the engine's own `JSON.parse`: key order kept, integers beyond 2^53
+/// rounded as any JS reader of the text would round them. Text it cannot
+/// parse (there is none) would be returned as the string itself.
 fn to_js(envelope: &str) -> JsValue {
-    let serializer = serde_wasm_bindgen::Serializer::json_compatible();
-    let mut deserializer = serde_json::Deserializer::from_str(envelope);
-    match serde_transcode::transcode(&mut deserializer, &serializer) {
-        Ok(value) => value,
-        Err(_) => js_sys::JSON::parse(envelope).unwrap_or_else(|_| JsValue::from_str(envelope)),
-    }
+    js_sys::JSON::parse(envelope).unwrap_or_else(|_| JsValue::from_str(envelope))
 }
