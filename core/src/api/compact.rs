@@ -18,6 +18,7 @@ impl LoadedBundle {
     /// JSON check naming them gets, when the license is not loaded, the
     /// bundle has no such feature, or a consuming check names one that is
     /// not metered. Compile again after the license is loaded anew.
+    #[inline]
     pub fn compile(
         &self,
         license: &str,
@@ -32,6 +33,7 @@ impl LoadedBundle {
     /// check and the success envelope describing it (its bases, what a
     /// record's decided-by bits stand for, and the reason codes in the order
     /// of a record's reason bits), or the error envelope.
+    #[inline]
     pub fn compile_json(
         &self,
         license: &str,
@@ -65,12 +67,14 @@ impl LoadedBundle {
 
     /// What writes the full JSON answers of this bundle's compiled checks
     /// ([`Expansion::check`]).
+    #[inline]
     pub fn expansion(&self) -> Expansion {
         Expansion {
             meta: self.meta.clone(),
         }
     }
 
+    #[inline]
     fn compile_checked(
         &self,
         license: &str,
@@ -118,6 +122,7 @@ impl Expansion {
     /// The compact answer of `compiled` (a check of this bundle) to `ask`,
     /// and the JSON entry's envelope for the same request, byte for byte;
     /// refused where the compact check refuses.
+    #[inline]
     pub fn check(
         &self,
         compiled: &CompiledCheck,

@@ -42,6 +42,7 @@ use crate::reading::json::MAX_REQUEST_BYTES;
 
 /// Answers a preloaded `check` request when it reads without a problem;
 /// `None` sends it to the general path.
+#[inline]
 pub(super) fn check(loaded: &LoadedBundle, request: &[u8]) -> Option<String> {
     if request.len() > MAX_REQUEST_BYTES {
         return None;
@@ -127,6 +128,7 @@ pub(super) fn check(loaded: &LoadedBundle, request: &[u8]) -> Option<String> {
 /// `core/tests/compact_props.rs` and the corpus hold it to), without
 /// deciding the documents again. `None` when the compiled check declines;
 /// the rules then answer, errors included.
+#[inline]
 fn compiled_answer(
     loaded: &LoadedBundle,
     license: &License,
@@ -155,6 +157,7 @@ fn compiled_answer(
 
 /// The success envelope of a check's answer, the bytes the general path
 /// writes for it, written into one buffer.
+#[inline]
 pub(super) fn written(answer: &CheckAnswer, meta: &BundleMeta) -> String {
     // The general writer answers whatever this one declines to write.
     answer::envelope(answer, meta)
@@ -162,17 +165,20 @@ pub(super) fn written(answer: &CheckAnswer, meta: &BundleMeta) -> String {
 }
 
 /// Where a `check` request's inputs sit, built once: `$.now`, `$.amount`, `$.usage`.
+#[inline]
 fn origin() -> &'static Origin {
     static ORIGIN: OnceLock<Origin> = OnceLock::new();
     ORIGIN.get_or_init(Origin::request)
 }
 
 /// The loaded license of that id, found as the general path finds it.
+#[inline]
 fn find_license<'a>(loaded: &'a LoadedBundle, id: &str) -> Option<&'a License> {
     loaded.licenses.get(id)
 }
 
 /// A feature id, read as a document's is (so only a valid one).
+#[inline]
 fn feature_id(text: &str) -> Option<FeatureId> {
     FeatureId::deserialize(de::value::BorrowedStrDeserializer::<de::value::Error>::new(
         text,
@@ -182,12 +188,14 @@ fn feature_id(text: &str) -> Option<FeatureId> {
 
 /// An instant as [`Timestamp::parse`] reads it; the form answers and most
 /// requests use, `YYYY-MM-DDTHH:MM:SSZ`, without chrono's general parser.
+#[inline]
 pub(crate) fn timestamp(text: &str) -> Option<Timestamp> {
     plain_utc(text).or_else(|| Timestamp::parse(text))
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` exactly, with a date and time that exist and no
 /// leap second; `None` for anything else, which the general parser reads.
+#[inline]
 fn plain_utc(text: &str) -> Option<Timestamp> {
     let b: &[u8; 20] = text.as_bytes().try_into().ok()?;
     let [y0, y1, y2, y3, b'-', mo0, mo1, b'-', d0, d1, b'T', h0, h1, b':', mi0, mi1, b':', s0, s1, b'Z'] =
@@ -217,11 +225,13 @@ struct Request<'de> {
 }
 
 /// Any failure: the general path reads the request again and says what it is.
+#[inline]
 fn declined<E: de::Error>() -> E {
     E::custom("")
 }
 
 /// Puts a field's value in its slot, failing when the field came before.
+#[inline]
 fn once<T, E: de::Error>(slot: &mut Option<T>, value: T) -> Result<(), E> {
     match slot.replace(value) {
         Some(_) => Err(declined()),
@@ -248,6 +258,7 @@ enum Field {
 }
 
 impl Field {
+    #[inline]
     fn of(name: &str) -> Option<Field> {
         Some(match name {
             "op" => Field::Op,
@@ -275,6 +286,7 @@ struct FieldKey;
 impl<'de> DeserializeSeed<'de> for FieldKey {
     type Value = Field;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Field, D::Error> {
         deserializer.deserialize_str(self)
     }
@@ -283,10 +295,12 @@ impl<'de> DeserializeSeed<'de> for FieldKey {
 impl Visitor<'_> for FieldKey {
     type Value = Field;
 
+    #[inline]
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a field name")
     }
 
+    #[inline]
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Field, E> {
         Field::of(v).ok_or_else(declined)
     }
@@ -298,6 +312,7 @@ struct Text;
 impl<'de> DeserializeSeed<'de> for Text {
     type Value = Cow<'de, str>;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_str(self)
     }
@@ -306,14 +321,17 @@ impl<'de> DeserializeSeed<'de> for Text {
 impl<'de> Visitor<'de> for Text {
     type Value = Cow<'de, str>;
 
+    #[inline]
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a string")
     }
 
+    #[inline]
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
         Ok(Cow::Borrowed(v))
     }
 
+    #[inline]
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
         Ok(Cow::Owned(v.to_string()))
     }
@@ -325,6 +343,7 @@ struct Instant;
 impl<'de> DeserializeSeed<'de> for Instant {
     type Value = Option<Timestamp>;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_option(self)
     }
@@ -333,14 +352,17 @@ impl<'de> DeserializeSeed<'de> for Instant {
 impl<'de> Visitor<'de> for Instant {
     type Value = Option<Timestamp>;
 
+    #[inline]
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an instant or null")
     }
 
+    #[inline]
     fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(None)
     }
 
+    #[inline]
     fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         let text = Text.deserialize(deserializer)?;
         timestamp(&text).map(Some).ok_or_else(declined)
@@ -353,6 +375,7 @@ struct Readings;
 impl<'de> DeserializeSeed<'de> for Readings {
     type Value = Vec<Reading>;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_seq(self)
     }
@@ -361,10 +384,12 @@ impl<'de> DeserializeSeed<'de> for Readings {
 impl<'de> Visitor<'de> for Readings {
     type Value = Vec<Reading>;
 
+    #[inline]
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a list of readings")
     }
 
+    #[inline]
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut readings = Vec::new();
         while let Some(reading) = seq.next_element_seed(ReadingSeed)? {
@@ -380,6 +405,7 @@ struct ReadingSeed;
 impl<'de> DeserializeSeed<'de> for ReadingSeed {
     type Value = Reading;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Reading, D::Error> {
         deserializer.deserialize_map(self)
     }
@@ -388,10 +414,12 @@ impl<'de> DeserializeSeed<'de> for ReadingSeed {
 impl<'de> Visitor<'de> for ReadingSeed {
     type Value = Reading;
 
+    #[inline]
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a reading")
     }
 
+    #[inline]
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Reading, A::Error> {
         let (mut at, mut used) = (None, None);
         while let Some(field) = map.next_key_seed(FieldKey)? {
@@ -413,10 +441,12 @@ struct RequestVisitor;
 impl<'de> Visitor<'de> for RequestVisitor {
     type Value = Request<'de>;
 
+    #[inline]
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a check request")
     }
 
+    #[inline]
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut request = Request::default();
         while let Some(field) = map.next_key_seed(FieldKey)? {
@@ -442,6 +472,7 @@ struct UsageSeed;
 impl<'de> DeserializeSeed<'de> for UsageSeed {
     type Value = Usage;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Usage, D::Error> {
         deserializer.deserialize_map(self)
     }
@@ -450,10 +481,12 @@ impl<'de> DeserializeSeed<'de> for UsageSeed {
 impl<'de> Visitor<'de> for UsageSeed {
     type Value = Usage;
 
+    #[inline]
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a usage document")
     }
 
+    #[inline]
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Usage, A::Error> {
         let (mut metrics, mut seats) = (None, None);
         while let Some(field) = map.next_key_seed(FieldKey)? {
@@ -476,6 +509,7 @@ struct MetricsSeed;
 impl<'de> DeserializeSeed<'de> for MetricsSeed {
     type Value = BTreeMap<FeatureId, MetricUsage>;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
         deserializer.deserialize_map(self)
     }
@@ -484,10 +518,12 @@ impl<'de> DeserializeSeed<'de> for MetricsSeed {
 impl<'de> Visitor<'de> for MetricsSeed {
     type Value = BTreeMap<FeatureId, MetricUsage>;
 
+    #[inline]
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("counts per metric")
     }
 
+    #[inline]
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut metrics = BTreeMap::new();
         while let Some(metric) = map.next_key::<FeatureId>()? {
@@ -507,6 +543,7 @@ struct CountSeed;
 impl<'de> DeserializeSeed<'de> for CountSeed {
     type Value = MetricUsage;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<MetricUsage, D::Error> {
         deserializer.deserialize_map(self)
     }
@@ -515,10 +552,12 @@ impl<'de> DeserializeSeed<'de> for CountSeed {
 impl<'de> Visitor<'de> for CountSeed {
     type Value = MetricUsage;
 
+    #[inline]
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a metric's count")
     }
 
+    #[inline]
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<MetricUsage, A::Error> {
         let (mut used, mut soft, mut start, mut history) = (None, None, None, None);
         while let Some(field) = map.next_key_seed(FieldKey)? {

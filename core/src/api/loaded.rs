@@ -119,6 +119,7 @@ impl LoadedBundle {
     }
 
     /// Evaluates a request against this bundle; the request must not carry its own `bundle`.
+    #[inline]
     pub fn evaluate(&self, request: &[u8]) -> String {
         super::run(request, Some(self))
     }

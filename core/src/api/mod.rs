@@ -47,6 +47,7 @@ pub fn evaluate(request: &[u8]) -> String {
     run(request, None)
 }
 
+#[inline]
 fn run(request: &[u8], preloaded: Option<&LoadedBundle>) -> String {
     // A preloaded `check` that reads without a problem skips the value tree.
     if let Some(answer) = preloaded.and_then(|loaded| fast::check(loaded, request)) {

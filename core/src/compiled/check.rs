@@ -95,6 +95,7 @@ impl CompiledCheck {
     /// Compiles `license` (validated against `bundle`) for checks of
     /// `feature`, which the bundle declares; a consuming check needs a
     /// metered feature, which the caller has made sure of.
+    #[inline]
     pub fn compile(
         bundle: &Bundle,
         license: &License,
@@ -147,16 +148,19 @@ impl CompiledCheck {
     }
 
     /// The feature or metric checked.
+    #[inline]
     pub fn feature(&self) -> &FeatureId {
         &self.feature
     }
 
     /// The license compiled.
+    #[inline]
     pub fn license(&self) -> &License {
         &self.license
     }
 
     /// A feature check or a consuming check.
+    #[inline]
     pub fn kind(&self) -> CheckKind {
         self.kind
     }
@@ -164,6 +168,7 @@ impl CompiledCheck {
     /// What a record's decided-by bits stand for: bit `i` is `bases()[i]`.
     /// The license, the bundle and the expiry policy, then the tier, the
     /// license's add-ons and its exceptions, in the license's order.
+    #[inline]
     pub fn bases(&self) -> &[Basis] {
         &self.bases
     }
@@ -171,6 +176,7 @@ impl CompiledCheck {
     /// The compact check: exactly the projection of the JSON check of the
     /// same request onto a [`CompactAnswer`], without reading or writing JSON
     /// and without allocating.
+    #[inline]
     pub fn check(&self, ask: &CompactAsk) -> Result<CompactAnswer, CompactRefusal> {
         let (finished, decided_by) = self.decide(self.kind, ask)?;
         Ok(CompactAnswer::of(&finished, decided_by))
@@ -179,6 +185,7 @@ impl CompiledCheck {
     /// The compact answer and the JSON check's full answer to the same
     /// request, decided once: what a host that sends the JSON answer too
     /// gets from one compact call.
+    #[inline]
     pub(crate) fn check_in_full(
         &self,
         ask: &CompactAsk,
@@ -194,6 +201,7 @@ impl CompiledCheck {
     /// [`CompiledCheck::check`] decides, for either kind of check whatever
     /// kind this one was compiled for (the compiled spans do not depend on
     /// it); the JSON entry's fast path answers through it.
+    #[inline]
     pub(crate) fn answer(
         &self,
         kind: CheckKind,
@@ -205,12 +213,14 @@ impl CompiledCheck {
 
     /// The full answer of a check decided in numbers: the reasons listed,
     /// and the bases the decided-by bits mark.
+    #[inline]
     fn full(&self, finished: &Finished, decided_by: u64) -> CheckAnswer {
         answer_with(finished, &self.feature, expand(&self.bases, decided_by))
     }
 
     /// Both halves of a check of `kind`: the usage's decided, and what
     /// decided as bits over the bases.
+    #[inline]
     fn decide(&self, kind: CheckKind, ask: &CompactAsk) -> Result<(Finished, u64), CompactRefusal> {
         let units = match kind {
             CheckKind::Feature if ask.amount != 0 => {
@@ -268,6 +278,7 @@ impl CompiledCheck {
 
     /// The period of `kind` containing `now`: looked up when it was
     /// computed ahead, else computed.
+    #[inline]
     fn period(&self, kind: PeriodKind, now: Timestamp) -> Option<Period> {
         if kind == PeriodKind::Term {
             return Period::containing(kind, now, &self.license);
@@ -288,6 +299,7 @@ impl CompiledCheck {
 }
 
 /// The bases a record's bits stand for.
+#[inline]
 fn bases(bundle: &Bundle, license: &License) -> Vec<Basis> {
     let mut bases = vec![
         Basis::License(license.license.clone()),
@@ -312,6 +324,7 @@ fn bases(bundle: &Bundle, license: &License) -> Vec<Basis> {
 
 /// `listed` as bits over `bases`, when the bits give `listed` back exactly:
 /// each basis once, in the table's order, within its first 64 entries.
+#[inline]
 fn mask(bases: &[Basis], listed: &[Basis]) -> Option<u64> {
     let mut bits = 0u64;
     for basis in listed {
@@ -323,6 +336,7 @@ fn mask(bases: &[Basis], listed: &[Basis]) -> Option<u64> {
 
 /// The bounds of consecutive periods from the one containing the term's
 /// start to the first one past `until`, at most [`PERIODS_AHEAD`] of them.
+#[inline]
 fn periods_ahead(kind: PeriodKind, license: &License, until: Timestamp) -> Vec<Timestamp> {
     let mut bounds = Vec::new();
     let mut period = Period::containing(kind, license.term.start, license);

@@ -87,6 +87,7 @@ pub struct CompactAnswer {
 
 impl CompactAnswer {
     /// The compact answer of a check decided in numbers.
+    #[inline]
     pub(crate) fn of(finished: &Finished, decided_by: u64) -> CompactAnswer {
         CompactAnswer {
             decision: finished.decision,
@@ -115,6 +116,7 @@ impl CompactAnswer {
     /// The projection of a full answer: what the compact answer to the same
     /// request must be, bit for bit. `None` when the answer names a basis
     /// the table lacks, or names it out of the table's order.
+    #[inline]
     pub fn project(answer: &CheckAnswer, bases: &[Basis]) -> Option<CompactAnswer> {
         let mut decided_by = 0u64;
         for basis in &answer.decided_by {
@@ -150,6 +152,7 @@ impl CompactAnswer {
 }
 
 /// The bases `bits` marks, in the table's order.
+#[inline]
 pub fn expand(bases: &[Basis], bits: u64) -> Vec<Basis> {
     bases
         .iter()
@@ -174,31 +177,37 @@ const HAS_GRACE_ENDS: u32 = 1 << 5;
 const HAS_RECORD: u32 = 1 << 6;
 const HAS_RECORD_SOFT: u32 = 1 << 7;
 
+#[inline]
 fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
 }
 
+#[inline]
 fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
 }
 
+#[inline]
 fn i64_at(bytes: &[u8], at: usize) -> Option<i64> {
     Some(i64::from_le_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
 }
 
 /// An instant as whole seconds at `secs` and nanoseconds at `nanos`.
+#[inline]
 fn instant_at(bytes: &[u8], secs: usize, nanos: usize) -> Option<Timestamp> {
     Timestamp::from_parts(i64_at(bytes, secs)?, u32_at(bytes, nanos)?)
 }
 
 /// Writes little-endian bytes at `at`; the layouts are fixed, so every
 /// offset fits.
+#[inline]
 fn put(out: &mut [u8], at: usize, bytes: &[u8]) {
     if let Some(slot) = out.get_mut(at..at + bytes.len()) {
         slot.copy_from_slice(bytes);
     }
 }
 
+#[inline]
 fn put_instant(out: &mut [u8], secs: usize, nanos: usize, at: Option<Timestamp>) {
     let (s, n) = at.map_or((0, 0), Timestamp::parts);
     put(out, secs, &s.to_le_bytes());
@@ -207,6 +216,7 @@ fn put_instant(out: &mut [u8], secs: usize, nanos: usize, at: Option<Timestamp>)
 
 impl CompactAsk {
     /// Reads an ask record; `None` when an instant is out of range.
+    #[inline]
     pub fn read(bytes: &[u8; ASK_BYTES]) -> Option<CompactAsk> {
         let flags = u32_at(bytes, 28)?;
         let optional = |flag: u32, secs: usize, nanos: usize| -> Option<Option<Timestamp>> {
@@ -226,6 +236,7 @@ impl CompactAsk {
     }
 
     /// Writes the ask record.
+    #[inline]
     pub fn write(&self) -> [u8; ASK_BYTES] {
         let mut out = [0u8; ASK_BYTES];
         put(&mut out, 0, &self.amount.to_le_bytes());
@@ -247,6 +258,7 @@ impl CompactAsk {
 
 impl CompactAnswer {
     /// Writes the answer record.
+    #[inline]
     pub fn write(&self) -> [u8; ANSWER_BYTES] {
         let mut out = [0u8; ANSWER_BYTES];
         let mut flags = 0;
@@ -297,6 +309,7 @@ impl CompactAnswer {
     }
 
     /// Reads an answer record; `None` when it is not one the engine writes.
+    #[inline]
     pub fn read(bytes: &[u8; ANSWER_BYTES]) -> Option<CompactAnswer> {
         let flags = u32_at(bytes, 4)?;
         let has = |bit: u32| flags & bit != 0;
@@ -359,6 +372,7 @@ impl CompactAnswer {
     }
 
     /// The quota's period, given its kind.
+    #[inline]
     pub fn period(&self, kind: PeriodKind) -> Option<Period> {
         self.quota.map(|q| Period {
             kind,

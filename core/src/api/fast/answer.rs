@@ -17,12 +17,14 @@ use crate::reading::bundle::BundleMeta;
 
 /// The success envelope of `answer` under `meta`, or `None` where the
 /// writer declines a value (the caller then writes it with serde_json).
+#[inline]
 pub(super) fn envelope(answer: &CheckAnswer, meta: &BundleMeta) -> Option<String> {
     let mut out = String::with_capacity(1024);
     check(&mut out, answer, meta).ok()?;
     Some(out)
 }
 
+#[inline]
 fn check(out: &mut String, answer: &CheckAnswer, meta: &BundleMeta) -> Result<(), Declined> {
     let CheckAnswer {
         decision,
@@ -75,6 +77,7 @@ fn check(out: &mut String, answer: &CheckAnswer, meta: &BundleMeta) -> Result<()
     Ok(())
 }
 
+#[inline]
 fn quota_use(out: &mut String, quota: &QuotaUse) -> Result<(), Declined> {
     let QuotaUse {
         used,
@@ -100,6 +103,7 @@ fn quota_use(out: &mut String, quota: &QuotaUse) -> Result<(), Declined> {
     Ok(())
 }
 
+#[inline]
 fn meter_record(out: &mut String, record: &MeterRecord) -> Result<(), Declined> {
     let MeterRecord {
         metric,
@@ -119,6 +123,7 @@ fn meter_record(out: &mut String, record: &MeterRecord) -> Result<(), Declined> 
     Ok(())
 }
 
+#[inline]
 fn period(out: &mut String, period: &Period) -> Result<(), Declined> {
     let Period { kind, start, end } = period;
     out.push_str(r#"{"kind":"#);
@@ -131,6 +136,7 @@ fn period(out: &mut String, period: &Period) -> Result<(), Declined> {
     Ok(())
 }
 
+#[inline]
 fn count(out: &mut String, n: Option<u64>) {
     match n {
         Some(n) => write::unsigned(out, n),
@@ -139,6 +145,7 @@ fn count(out: &mut String, n: Option<u64>) {
 }
 
 /// An instant, or `null`; one with a fraction of a second as serde writes it.
+#[inline]
 fn instant(out: &mut String, at: Option<Timestamp>) -> Result<(), Declined> {
     let Some(at) = at else {
         out.push_str("null");

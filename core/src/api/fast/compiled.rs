@@ -21,6 +21,7 @@ pub(crate) struct LicenseChecks {
 
 impl LicenseChecks {
     /// Empty slots for every feature of `bundle`.
+    #[inline]
     pub(crate) fn new(bundle: &Bundle) -> LicenseChecks {
         LicenseChecks {
             slots: bundle
@@ -32,6 +33,7 @@ impl LicenseChecks {
     }
 
     /// `license` compiled for `feature`, compiled now when first asked.
+    #[inline]
     pub(crate) fn get(
         &self,
         bundle: &Bundle,

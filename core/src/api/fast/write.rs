@@ -14,6 +14,7 @@ use serde::ser::{
 };
 
 /// Appends `value` as serde_json writes it.
+#[inline]
 pub(super) fn value<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Result<(), Declined> {
     value.serialize(&mut Writer { out })
 }
@@ -23,6 +24,7 @@ pub(super) fn value<T: Serialize + ?Sized>(out: &mut String, value: &T) -> Resul
 pub(super) struct Declined;
 
 impl fmt::Display for Declined {
+    #[inline]
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("declined")
     }
@@ -31,6 +33,7 @@ impl fmt::Display for Declined {
 impl std::error::Error for Declined {}
 
 impl ser::Error for Declined {
+    #[inline]
     fn custom<T: fmt::Display>(_: T) -> Self {
         Declined
     }
@@ -39,6 +42,7 @@ impl ser::Error for Declined {
 /// Whether `text` is written between quotes as it is: no quote, backslash
 /// or control character. Eight bytes at a time: the strings of an answer
 /// are short, and most are shorter than a vector register.
+#[inline]
 fn plain(text: &str) -> bool {
     let mut chunks = text.as_bytes().chunks_exact(8);
     let mut bad = 0;
@@ -59,6 +63,7 @@ fn plain(text: &str) -> bool {
 /// Non-zero exactly when one of the eight bytes of `word` is below 0x20,
 /// a quote or a backslash (a zero byte of `word ^ c` is a byte equal to
 /// `c`; `x - n & !x` sets a byte's top bit where one is below `n`).
+#[inline]
 fn escapes(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const TOPS: u64 = 0x8080_8080_8080_8080;
@@ -69,6 +74,7 @@ fn escapes(word: u64) -> u64 {
 }
 
 /// Appends `text`'s JSON escape without its quotes, as serde_json escapes it.
+#[inline]
 fn escaped_contents(out: &mut String, text: &str) -> Result<(), Declined> {
     if plain(text) {
         out.push_str(text);
@@ -84,6 +90,7 @@ fn escaped_contents(out: &mut String, text: &str) -> Result<(), Declined> {
 }
 
 /// Appends `text` as a JSON string.
+#[inline]
 pub(super) fn string(out: &mut String, text: &str) -> Result<(), Declined> {
     out.push('"');
     escaped_contents(out, text)?;
@@ -92,6 +99,7 @@ pub(super) fn string(out: &mut String, text: &str) -> Result<(), Declined> {
 }
 
 /// Appends an unsigned integer's decimal digits.
+#[inline]
 pub(super) fn unsigned(out: &mut String, mut n: u64) {
     let mut digits = [0u8; 20];
     let mut start = digits.len();
@@ -111,6 +119,7 @@ pub(super) fn unsigned(out: &mut String, mut n: u64) {
     out.push_str(text);
 }
 
+#[inline]
 fn signed(out: &mut String, n: i64) {
     if n < 0 {
         out.push('-');
@@ -124,6 +133,7 @@ struct Escaping<'a> {
 }
 
 impl fmt::Write for Escaping<'_> {
+    #[inline]
     fn write_str(&mut self, s: &str) -> fmt::Result {
         escaped_contents(self.out, s).map_err(|_| fmt::Error)
     }
@@ -143,12 +153,14 @@ pub(super) struct Compound<'w, 'a> {
 }
 
 impl Compound<'_, '_> {
+    #[inline]
     fn comma(&mut self) {
         if !std::mem::replace(&mut self.first, false) {
             self.writer.out.push(',');
         }
     }
 
+    #[inline]
     fn entry<T: Serialize + ?Sized>(&mut self, key: &str, value: &T) -> Result<(), Declined> {
         self.comma();
         string(self.writer.out, key)?;
@@ -156,11 +168,13 @@ impl Compound<'_, '_> {
         value.serialize(&mut *self.writer)
     }
 
+    #[inline]
     fn element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Declined> {
         self.comma();
         value.serialize(&mut *self.writer)
     }
 
+    #[inline]
     fn close(self) -> Result<(), Declined> {
         self.writer.out.push_str(self.close);
         Ok(())
@@ -168,6 +182,7 @@ impl Compound<'_, '_> {
 }
 
 impl<'w, 'a> Writer<'a> {
+    #[inline]
     fn open(&'w mut self, open: &str, close: &'static str) -> Compound<'w, 'a> {
         self.out.push_str(open);
         Compound {
@@ -178,6 +193,7 @@ impl<'w, 'a> Writer<'a> {
     }
 
     /// Opens `{"variant":` and then `open`.
+    #[inline]
     fn variant(
         &'w mut self,
         variant: &str,
@@ -202,53 +218,65 @@ impl<'w, 'a> Serializer for &'w mut Writer<'a> {
     type SerializeStruct = Compound<'w, 'a>;
     type SerializeStructVariant = Compound<'w, 'a>;
 
+    #[inline]
     fn serialize_bool(self, v: bool) -> Result<(), Declined> {
         self.out.push_str(if v { "true" } else { "false" });
         Ok(())
     }
 
+    #[inline]
     fn serialize_i8(self, v: i8) -> Result<(), Declined> {
         self.serialize_i64(v.into())
     }
 
+    #[inline]
     fn serialize_i16(self, v: i16) -> Result<(), Declined> {
         self.serialize_i64(v.into())
     }
 
+    #[inline]
     fn serialize_i32(self, v: i32) -> Result<(), Declined> {
         self.serialize_i64(v.into())
     }
 
+    #[inline]
     fn serialize_i64(self, v: i64) -> Result<(), Declined> {
         signed(self.out, v);
         Ok(())
     }
 
+    #[inline]
     fn serialize_i128(self, v: i128) -> Result<(), Declined> {
         write!(self.out, "{v}").map_err(|_| Declined)
     }
 
+    #[inline]
     fn serialize_u8(self, v: u8) -> Result<(), Declined> {
         self.serialize_u64(v.into())
     }
 
+    #[inline]
     fn serialize_u16(self, v: u16) -> Result<(), Declined> {
         self.serialize_u64(v.into())
     }
 
+    #[inline]
     fn serialize_u32(self, v: u32) -> Result<(), Declined> {
         self.serialize_u64(v.into())
     }
 
+    #[inline]
     fn serialize_u64(self, v: u64) -> Result<(), Declined> {
         unsigned(self.out, v);
         Ok(())
     }
 
+    #[inline]
     fn serialize_u128(self, v: u128) -> Result<(), Declined> {
         write!(self.out, "{v}").map_err(|_| Declined)
     }
 
+    #[inline]
     fn serialize_f32(self, v: f32) -> Result<(), Declined> {
         // Floats as serde_json writes them (shortest round trip, non-finite as null).
         let text = serde_json::to_string(&v).map_err(|_| Declined)?;
@@ -256,20 +284,24 @@ impl<'w, 'a> Serializer for &'w mut Writer<'a> {
         Ok(())
     }
 
+    #[inline]
     fn serialize_f64(self, v: f64) -> Result<(), Declined> {
         let text = serde_json::to_string(&v).map_err(|_| Declined)?;
         self.out.push_str(&text);
         Ok(())
     }
 
+    #[inline]
     fn serialize_char(self, v: char) -> Result<(), Declined> {
         string(self.out, v.encode_utf8(&mut [0u8; 4]))
     }
 
+    #[inline]
     fn serialize_str(self, v: &str) -> Result<(), Declined> {
         string(self.out, v)
     }
 
+    #[inline]
     fn serialize_bytes(self, v: &[u8]) -> Result<(), Declined> {
         let mut list = self.open("[", "]");
         for byte in v {
@@ -278,23 +310,28 @@ impl<'w, 'a> Serializer for &'w mut Writer<'a> {
         list.close()
     }
 
+    #[inline]
     fn serialize_none(self) -> Result<(), Declined> {
         self.serialize_unit()
     }
 
+    #[inline]
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), Declined> {
         value.serialize(self)
     }
 
+    #[inline]
     fn serialize_unit(self) -> Result<(), Declined> {
         self.out.push_str("null");
         Ok(())
     }
 
+    #[inline]
     fn serialize_unit_struct(self, _name: &'static str) -> Result<(), Declined> {
         self.serialize_unit()
     }
 
+    #[inline]
     fn serialize_unit_variant(
         self,
         _name: &'static str,
@@ -304,6 +341,7 @@ impl<'w, 'a> Serializer for &'w mut Writer<'a> {
         string(self.out, variant)
     }
 
+    #[inline]
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _name: &'static str,
@@ -312,6 +350,7 @@ impl<'w, 'a> Serializer for &'w mut Writer<'a> {
         value.serialize(self)
     }
 
+    #[inline]
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
         _name: &'static str,
@@ -327,14 +366,17 @@ impl<'w, 'a> Serializer for &'w mut Writer<'a> {
         Ok(())
     }
 
+    #[inline]
     fn serialize_seq(self, _len: Option<usize>) -> Result<Compound<'w, 'a>, Declined> {
         Ok(self.open("[", "]"))
     }
 
+    #[inline]
     fn serialize_tuple(self, len: usize) -> Result<Compound<'w, 'a>, Declined> {
         self.serialize_seq(Some(len))
     }
 
+    #[inline]
     fn serialize_tuple_struct(
         self,
         _name: &'static str,
@@ -343,6 +385,7 @@ impl<'w, 'a> Serializer for &'w mut Writer<'a> {
         self.serialize_seq(Some(len))
     }
 
+    #[inline]
     fn serialize_tuple_variant(
         self,
         _name: &'static str,
@@ -353,10 +396,12 @@ impl<'w, 'a> Serializer for &'w mut Writer<'a> {
         self.variant(variant, "[", "]}")
     }
 
+    #[inline]
     fn serialize_map(self, _len: Option<usize>) -> Result<Compound<'w, 'a>, Declined> {
         Ok(self.open("{", "}"))
     }
 
+    #[inline]
     fn serialize_struct(
         self,
         name: &'static str,
@@ -369,6 +414,7 @@ impl<'w, 'a> Serializer for &'w mut Writer<'a> {
         Ok(self.open("{", "}"))
     }
 
+    #[inline]
     fn serialize_struct_variant(
         self,
         _name: &'static str,
@@ -379,6 +425,7 @@ impl<'w, 'a> Serializer for &'w mut Writer<'a> {
         self.variant(variant, "{", "}}")
     }
 
+    #[inline]
     fn collect_str<T: fmt::Display + ?Sized>(self, value: &T) -> Result<(), Declined> {
         self.out.push('"');
         write!(Escaping { out: self.out }, "{value}").map_err(|_| Declined)?;
@@ -391,10 +438,12 @@ impl SerializeSeq for Compound<'_, '_> {
     type Ok = ();
     type Error = Declined;
 
+    #[inline]
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Declined> {
         self.element(value)
     }
 
+    #[inline]
     fn end(self) -> Result<(), Declined> {
         self.close()
     }
@@ -404,10 +453,12 @@ impl SerializeTuple for Compound<'_, '_> {
     type Ok = ();
     type Error = Declined;
 
+    #[inline]
     fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Declined> {
         self.element(value)
     }
 
+    #[inline]
     fn end(self) -> Result<(), Declined> {
         self.close()
     }
@@ -417,10 +468,12 @@ impl SerializeTupleStruct for Compound<'_, '_> {
     type Ok = ();
     type Error = Declined;
 
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Declined> {
         self.element(value)
     }
 
+    #[inline]
     fn end(self) -> Result<(), Declined> {
         self.close()
     }
@@ -430,10 +483,12 @@ impl SerializeTupleVariant for Compound<'_, '_> {
     type Ok = ();
     type Error = Declined;
 
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Declined> {
         self.element(value)
     }
 
+    #[inline]
     fn end(self) -> Result<(), Declined> {
         self.close()
     }
@@ -443,6 +498,7 @@ impl SerializeMap for Compound<'_, '_> {
     type Ok = ();
     type Error = Declined;
 
+    #[inline]
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Declined> {
         self.comma();
         // A key as serde_json writes one (a string, a number quoted...), by
@@ -462,10 +518,12 @@ impl SerializeMap for Compound<'_, '_> {
         Ok(())
     }
 
+    #[inline]
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Declined> {
         value.serialize(&mut *self.writer)
     }
 
+    #[inline]
     fn end(self) -> Result<(), Declined> {
         self.close()
     }
@@ -475,6 +533,7 @@ impl SerializeStruct for Compound<'_, '_> {
     type Ok = ();
     type Error = Declined;
 
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
@@ -483,6 +542,7 @@ impl SerializeStruct for Compound<'_, '_> {
         self.entry(key, value)
     }
 
+    #[inline]
     fn end(self) -> Result<(), Declined> {
         self.close()
     }
@@ -492,6 +552,7 @@ impl SerializeStructVariant for Compound<'_, '_> {
     type Ok = ();
     type Error = Declined;
 
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
@@ -500,6 +561,7 @@ impl SerializeStructVariant for Compound<'_, '_> {
         self.entry(key, value)
     }
 
+    #[inline]
     fn end(self) -> Result<(), Declined> {
         self.close()
     }
