@@ -406,10 +406,15 @@ impl<'de> Visitor<'de> for StrictVisitor<'_> {
             }
             let value = map.next_value_seed(self.nested())?;
             self.pop();
-            if object.contains_key(&key) {
-                return Err(coded("duplicate_key", &key));
+            // One search of the map for both the check and the insert.
+            match object.entry(key) {
+                serde_json::map::Entry::Vacant(vacant) => {
+                    vacant.insert(value);
+                }
+                serde_json::map::Entry::Occupied(taken) => {
+                    return Err(coded("duplicate_key", taken.key()));
+                }
             }
-            object.insert(key, value);
         }
         Ok(Value::Object(object))
     }
