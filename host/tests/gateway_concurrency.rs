@@ -78,12 +78,20 @@ fn concurrent_consuming_checks_allow_exactly_the_limit_per_license() {
 /// However the writer groups records into commits, the same checks are
 /// allowed and the same counts kept: with no commit delay, and with a long
 /// one that makes records share commits (the metrics must show groups of
-/// six records or more on average, or the delay did not group them).
+/// six records or more on average, or the delay did not group them). The
+/// delay is for answers that wait for their commit (`--durability power`).
 #[test]
 fn the_commit_delay_groups_records_and_changes_no_count() {
-    let eager = started_with("gw-concurrency-eager", &["--commit-delay-us", "0"]);
+    let power = ["--durability", "power"];
+    let eager = started_with(
+        "gw-concurrency-eager",
+        &[&power[..], &["--commit-delay-us", "0"]].concat(),
+    );
     exactly_the_limit(&eager);
-    let grouped = started_with("gw-concurrency-grouped", &["--commit-delay-us", "3000"]);
+    let grouped = started_with(
+        "gw-concurrency-grouped",
+        &[&power[..], &["--commit-delay-us", "3000"]].concat(),
+    );
     exactly_the_limit(&grouped);
     let commits = counter(&grouped, "entitle_meter_commits_total");
     let records = counter(&grouped, "entitle_meter_records_total");

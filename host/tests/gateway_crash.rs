@@ -45,6 +45,21 @@ fn db_count(dir: &std::path::Path) -> u64 {
     u64::try_from(used).unwrap()
 }
 
+/// Lines in the meter's journal files (`meter.db.records/*.jsonl`).
+fn journal_lines(dir: &std::path::Path) -> usize {
+    let Ok(files) = std::fs::read_dir(dir.join("meter.db.records")) else {
+        return 0;
+    };
+    files
+        .map(|f| {
+            std::fs::read_to_string(f.unwrap().path())
+                .unwrap()
+                .lines()
+                .count()
+        })
+        .sum()
+}
+
 #[test]
 fn a_killed_gateway_loses_no_acknowledged_consumption_and_counts_none_twice() {
     let dir = support::scratch("gw-crash");
@@ -93,7 +108,13 @@ fn a_killed_gateway_loses_no_acknowledged_consumption_and_counts_none_twice() {
         "only {acknowledged} checks before the kill"
     );
 
-    // On disk: every acknowledged check, plus at most the ones cut off.
+    // What the database held at the kill; the rest is in the journal.
+    let in_database = db_count(&dir);
+    let journaled = journal_lines(&dir);
+
+    // Restarted on the same database, which folds the journal in first: on
+    // disk, every acknowledged check, plus at most the ones cut off.
+    let gw = Gateway::start(&dir, &support::module_path(), &["--watch-ms", "0"]);
     let stored = db_count(&dir);
     let acknowledged = u64::try_from(acknowledged).unwrap();
     let in_flight = u64::try_from(cut_off.len()).unwrap();
@@ -101,12 +122,11 @@ fn a_killed_gateway_loses_no_acknowledged_consumption_and_counts_none_twice() {
         stored >= acknowledged && stored <= acknowledged + in_flight,
         "stored {stored}, acknowledged {acknowledged}, cut off {in_flight}"
     );
-
-    eprintln!("acknowledged {acknowledged}, cut off {in_flight}, stored {stored}");
-
-    // Restarted on the same database: the count is back, and retrying the
-    // cut-off requests acknowledges each exactly once.
-    let gw = Gateway::start(&dir, &support::module_path(), &["--watch-ms", "0"]);
+    eprintln!(
+        "acknowledged {acknowledged}, cut off {in_flight}, in the database at the kill {in_database}, journal lines {journaled}, stored {stored}"
+    );
+    assert_eq!(journal_lines(&dir), 0, "the journal is folded and gone");
+    // The cut-off requests can be retried: each is acknowledged exactly once.
     assert_eq!(support::used(&gw, "lic-pro", "api_calls"), stored);
     for key in &cut_off {
         consume(&gw.url("/v1/check"), key).unwrap();
@@ -116,5 +136,23 @@ fn a_killed_gateway_loses_no_acknowledged_consumption_and_counts_none_twice() {
     let total = acknowledged + in_flight;
     assert_eq!(support::used(&gw, "lic-pro", "api_calls"), total);
     drop(gw);
+    // Killed again: the database has them once the next start folds the journal.
+    let _gw = Gateway::start(&dir, &support::module_path(), &["--watch-ms", "0"]);
     assert_eq!(db_count(&dir), total);
+}
+
+#[test]
+fn a_stopped_gateway_leaves_every_record_in_the_database() {
+    let dir = support::scratch("gw-stop");
+    write_documents(&dir, "1.0.0");
+    let gw = Gateway::start(&dir, &support::module_path(), &["--watch-ms", "0"]);
+    let url = gw.url("/v1/check");
+    for n in 0..200 {
+        consume(&url, &format!("s-{n}")).unwrap();
+    }
+    gw.signal("TERM");
+    assert!(gw.wait().success());
+    // Folded on the way out: nothing is left for the next start to do.
+    assert_eq!(db_count(&dir), 200);
+    assert_eq!(journal_lines(&dir), 0);
 }

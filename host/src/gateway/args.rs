@@ -71,8 +71,10 @@ pub struct ServeArgs {
     /// The meter database (SQLite, WAL mode); created if missing.
     #[arg(long, value_name = "FILE", default_value = "entitle-meter.db")]
     database: PathBuf,
-    /// `process`: a commit survives the process being killed; `power`: also
-    /// a power loss (an fsync per commit).
+    /// `process`: a consuming check's record survives the process being
+    /// killed (it is journaled before the answer; the database follows in
+    /// the background); `power`: also a power loss (the answer waits for an
+    /// fsynced commit).
     #[arg(long, value_enum, default_value_t = Durability::Process)]
     durability: Durability,
     /// Append every answer the module gives, with the request and the
@@ -85,10 +87,11 @@ pub struct ServeArgs {
     #[arg(long, value_name = "SECS", default_value_t = 3600,
           value_parser = clap::value_parser!(u32).range(1..))]
     reading_every: u32,
-    /// Under load (the last commit held more than one record), how long the
-    /// meter's writer waits before a commit so that consuming checks arriving
-    /// meanwhile share it, in microseconds; 0 commits at once. Fewer commits
-    /// leave more of the machine for checks, at this much added latency.
+    /// With `--durability power`, under load (the last commit held more
+    /// than one record), how long the meter's writer waits before a commit
+    /// so that consuming checks arriving meanwhile share it, in
+    /// microseconds; 0 commits at once. Fewer commits leave more of the
+    /// machine for checks, at this much added latency.
     #[arg(long, value_name = "MICROS", default_value_t = 100)]
     commit_delay_us: u64,
     /// Worker threads, and module instances made up front [default: CPUs].

@@ -15,7 +15,7 @@ use serde_json::{json, Map, Value};
 use super::answer::{failure_mode, host_error, Decided, Unread};
 use super::audit::{Decision, DecisionLog};
 use super::generation::{Generation, Sources};
-use super::meter::{Keyed, LicenseUsage, Meter, Recorded, WriteGuard};
+use super::meter::{Committed, Keyed, LicenseUsage, Meter, Recorded, WriteGuard};
 use super::portal::Documents;
 use super::telemetry::Telemetry;
 use crate::error::HostError;
@@ -34,15 +34,12 @@ const OWNED: [&str; 3] = ["now", "usage", "bundle"];
 /// The most decisions kept in the cache; it is emptied when full.
 const CACHE_CAPACITY: usize = 100_000;
 
-/// The writer thread's word on a staged record.
-type Committed = tokio::sync::oneshot::Receiver<Result<(), String>>;
-
 /// A check decided: answered, or waiting for the commit of its record; or
 /// decided by the compact check, its full answer still to write.
 enum Step {
     Answered(Decided),
     Committing(Decided, Committed),
-    Compacted(Deferred, Option<Committed>),
+    Compacted(Deferred, Committed),
 }
 
 /// What a consuming check brings to its license's turn.
@@ -209,7 +206,7 @@ impl Gateway {
     ) -> Decided {
         let (answer, committed) = match self.decide_and_stage(&fields, key, envelope).await {
             Step::Answered(answer) => return answer,
-            Step::Committing(answer, committed) => (answer, Some(committed)),
+            Step::Committing(answer, committed) => (answer, committed),
             // Out of the license's turn: the full answer is written while
             // the record commits.
             Step::Compacted(deferred, committed) if envelope => {
@@ -376,7 +373,7 @@ impl Gateway {
                         let committed = match record {
                             Some(record) => {
                                 match self.meter.stage(guard, record, None, "", now.timestamp()) {
-                                    Ok(committed) => Some(committed),
+                                    Ok(committed) => committed,
                                     Err(error) => {
                                         return Step::Answered(
                                             self.failed(generation, fields, &error),

@@ -1,10 +1,12 @@
 //! The meter: what each license consumed, per metric and period, kept in an
 //! embedded SQLite database in WAL mode.
 //!
-//! The rules say what to record (a check's `record`); the meter stores it in
-//! the same transaction as the request's idempotency key, and only then is
-//! the answer sent. So an acknowledged consumption is on disk, and a retried
-//! request (same key) gets its first answer back instead of counting again.
+//! The rules say what to record (a check's `record`); the meter keeps it with
+//! the request's idempotency key, and only then is the answer sent: in the
+//! journal (`journal.rs`, `--durability process`) or committed to the
+//! database (`--durability power`). So an acknowledged consumption is on
+//! disk, and a retried request (same key) gets its first answer back
+//! instead of counting again.
 //! A key belongs to one license: it is stored under the license with the
 //! fingerprint of the request it was first sent with, so the gateway can
 //! tell a retry from another request that reuses the key.
@@ -12,13 +14,16 @@
 //! The latest count of every `(license, metric)` is kept in memory: it is the
 //! usage every check is decided with. A consuming check decides and updates
 //! its license's count in that license's turn (one at a time per license;
-//! licenses do not wait for each other), then hands its record to the writer thread,
-//! which commits every record waiting in one transaction (group commit) and
-//! only then releases their answers. If a commit fails, its answers are
-//! never sent and the counts in memory are reloaded from the database.
-//! Records of one count in a group are written once, as the last of them;
-//! checkpoints run mostly on a thread of their own (`checkpoint.rs`), so a
-//! commit seldom waits for a long flush.
+//! licenses do not wait for each other). Under `process` durability it
+//! appends its record to the journal and answers; the writer thread folds
+//! the journal's records into the database in the background. Under
+//! `power` it hands its record to the writer thread, which commits every
+//! record waiting in one fsynced transaction (group commit) and only then
+//! releases their answers; if that commit fails, its answers are never sent
+//! and the counts in memory are reloaded from the database. Records of one
+//! count in a group are written once, as the last of them; checkpoints run
+//! mostly on a thread of their own (`checkpoint.rs`), so a commit seldom
+//! waits for a long flush.
 //!
 //! Beside the counts, the meter keeps readings: the last count of each
 //! interval (an hour unless configured), in the same transaction, so the
@@ -35,17 +40,21 @@ use serde::{Deserialize, Serialize};
 use crate::error::HostError;
 
 mod checkpoint;
+mod journal;
 mod turns;
 mod writer;
+
+use journal::{Entry, Journal};
 
 pub use turns::WriteGuard;
 
 /// How hard a commit is pushed to the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Durability {
-    /// `synchronous=NORMAL`: a commit survives the process being killed at
-    /// any instant (WAL); the last commits may be lost if the machine loses
-    /// power.
+    /// A record survives the process being killed at any instant: it is
+    /// in the journal (written to the kernel) before its answer; the last
+    /// records may be lost if the machine loses power. The database
+    /// (`synchronous=NORMAL`) is brought up to date in the background.
     Process,
     /// `synchronous=FULL`: every commit is fsynced before it is acknowledged;
     /// it also survives power loss, at the cost of a disk flush per commit.
@@ -159,26 +168,30 @@ struct Inner {
     latest: Mutex<HashMap<String, Arc<LicenseUsage>>>,
     /// Keys staged but not yet committed, by license and key.
     pending_keys: Mutex<HashMap<(String, String), Earlier>>,
-    writes_to_commit: std::sync::mpsc::Sender<Write>,
+    /// The journal under `process` durability; `None` under `power`, where
+    /// answers wait for their commit.
+    journal: Option<Journal>,
+    writes_to_commit: std::sync::mpsc::Sender<Message>,
     committed: Commits,
 }
 
 /// One staged record on its way to the database.
 struct Write {
-    /// The start of the reading interval the record falls in.
-    interval_unix: i64,
-    license: String,
-    metric: String,
-    period_start: String,
-    start_unix: i64,
-    used: i64,
-    soft_exceeded_at: Option<String>,
-    /// The idempotency key and its request's fingerprint.
-    key: Option<(String, String)>,
-    answer: String,
-    now_unix: i64,
-    done: tokio::sync::oneshot::Sender<Result<(), String>>,
+    entry: Entry,
+    /// Told the commit's outcome, when an answer waits for it (`power`).
+    done: Option<tokio::sync::oneshot::Sender<Result<(), String>>>,
 }
+
+/// What the writer thread is handed.
+enum Message {
+    /// A record to commit.
+    Record(Write),
+    /// Commit everything handed over before this, then say so.
+    Flush(std::sync::mpsc::Sender<()>),
+}
+
+/// What a staged record's answer waits for before it is sent.
+pub type Committed = Option<tokio::sync::oneshot::Receiver<Result<(), String>>>;
 
 /// The most records one transaction commits.
 const GROUP: usize = 512;
@@ -195,7 +208,7 @@ impl Meter {
         reading_every: u32,
         commit_delay: std::time::Duration,
     ) -> Result<Meter, HostError> {
-        let db = Connection::open(path).map_err(|e| db_error(path, &e))?;
+        let mut db = Connection::open(path).map_err(|e| db_error(path, &e))?;
         let sync = match durability {
             Durability::Process => "NORMAL",
             Durability::Power => "FULL",
@@ -243,6 +256,26 @@ impl Meter {
             });
         }
         migrate_keys(&db).map_err(|e| db_error(path, &e))?;
+        // Records the last run journaled: folded before the counts are read.
+        let (left, files) = journal::recover(path)?;
+        if !left.is_empty() {
+            let entries: Vec<&Entry> = left.iter().collect();
+            writer::commit(&mut db, &entries).map_err(|e| db_error(path, &e))?;
+            tracing::info!(
+                records = left.len(),
+                files = files.len(),
+                "meter journal folded"
+            );
+        }
+        for file in &files {
+            std::fs::remove_file(file).map_err(|e| HostError::Store {
+                detail: format!("meter journal `{}`: {e}", file.display()),
+            })?;
+        }
+        let journal = match durability {
+            Durability::Process => Some(Journal::open(path)?),
+            Durability::Power => None,
+        };
         let latest = load_latest(&db).map_err(|e| db_error(path, &e))?;
         let (writes_to_commit, staged) = std::sync::mpsc::channel();
         let meter = Meter {
@@ -253,6 +286,7 @@ impl Meter {
                 db: Arc::new(Mutex::new(db)),
                 latest: Mutex::new(latest),
                 pending_keys: Mutex::new(HashMap::new()),
+                journal,
                 writes_to_commit,
                 committed: Commits::default(),
             }),
@@ -352,11 +386,13 @@ impl Meter {
         .map_err(|e| store_error(&e))
     }
 
-    /// Stages a record decided under [`Meter::hold`]: the license's count in
-    /// memory moves at once (so the next consuming check decides on it) and
-    /// the record, its idempotency key and its answer go to the writer
-    /// thread. The answer may be sent once the returned receiver says the
-    /// commit holding it succeeded.
+    /// Stages a record decided under [`Meter::hold`]: the record, its
+    /// idempotency key and its answer are kept, and the license's count in
+    /// memory moves (so the next consuming check decides on it). Under
+    /// `process` durability the record is in the journal when this returns
+    /// and the answer may be sent at once (`None`); under `power` the
+    /// answer may be sent once the returned receiver says the commit
+    /// holding it succeeded. An error means nothing was kept.
     pub fn stage(
         &self,
         guard: &WriteGuard<'_>,
@@ -364,68 +400,110 @@ impl Meter {
         key: Option<Keyed<'_>>,
         answer: &str,
         now_unix: i64,
-    ) -> Result<tokio::sync::oneshot::Receiver<Result<(), String>>, HostError> {
+    ) -> Result<Committed, HostError> {
         let license = guard.license();
-        let start_unix = record.period_start.unix();
-        let period_start = record.period_start.to_string();
-        let metric = record.metric.to_string();
-        let soft_exceeded_at = record.soft_exceeded_at.map(|t| t.to_string());
         let used = i64::try_from(record.used).map_err(|_| HostError::Store {
             detail: format!("a count `{}` past what the database holds", record.used),
         })?;
-        let (done, committed) = tokio::sync::oneshot::channel();
-        let write = Write {
-            interval_unix: now_unix - now_unix.rem_euclid(self.inner.reading_every),
+        let count = Count {
+            used: record.used,
+            soft_exceeded_at: record.soft_exceeded_at.map(|t| t.to_string()),
+            period_start: record.period_start.to_string(),
+        };
+        let entry = Entry {
             license: license.to_string(),
-            metric: metric.clone(),
-            period_start: period_start.clone(),
-            start_unix,
+            metric: record.metric.to_string(),
+            period_start: count.period_start.clone(),
+            start_unix: record.period_start.unix(),
             used,
-            soft_exceeded_at: soft_exceeded_at.clone(),
+            soft_exceeded_at: count.soft_exceeded_at.clone(),
+            interval_unix: now_unix - now_unix.rem_euclid(self.inner.reading_every),
+            now_unix,
             key: key.map(|k| (k.key.to_string(), k.fingerprint.to_string())),
             answer: answer.to_string(),
-            now_unix,
-            done,
         };
-        if let Some(keyed) = key {
+        // A staged key answers retries until its record is committed.
+        let pending = key.map(|keyed| (license.to_string(), keyed.key.to_string()));
+        if let (Some(scoped), Some(keyed)) = (&pending, key) {
             lock(&self.inner.pending_keys).insert(
-                (license.to_string(), keyed.key.to_string()),
+                scoped.clone(),
                 Earlier {
                     fingerprint: Some(keyed.fingerprint.to_string()),
                     answer: answer.to_string(),
                 },
             );
         }
-        {
-            let mut latest = lock(&self.inner.latest);
-            if !latest.contains_key(license) {
-                latest.insert(license.to_string(), Arc::default());
+        let stopped = || HostError::Store {
+            detail: String::from("the meter's writer thread has stopped"),
+        };
+        let kept = match &self.inner.journal {
+            // Journaled first; the count moves only once it is kept.
+            Some(journal) => journal
+                .append(entry, |entry| {
+                    self.inner
+                        .writes_to_commit
+                        .send(Message::Record(Write { entry, done: None }))
+                        .map_err(|_| stopped())
+                })
+                .and_then(|sent| sent)
+                .map(|()| {
+                    self.advance(license, record.metric, count);
+                    None
+                }),
+            // The count moves first: should the commit fail, the writer
+            // takes every count back from the database after this.
+            None => {
+                self.advance(license, record.metric, count);
+                let (done, committed) = tokio::sync::oneshot::channel();
+                self.inner
+                    .writes_to_commit
+                    .send(Message::Record(Write {
+                        entry,
+                        done: Some(done),
+                    }))
+                    .map(|()| Some(committed))
+                    .map_err(|_| stopped())
             }
-            if let Some(entry) = latest.get_mut(license) {
-                // Copied only while a check still holds the counts it
-                // decided on; they never change under it.
-                let usage = Arc::make_mut(entry);
-                let count = Count {
-                    used: record.used,
-                    soft_exceeded_at,
-                    period_start,
-                };
-                match usage.metrics.get_mut(&metric) {
-                    Some(kept) => *kept = count,
-                    None => {
-                        usage.metrics.insert(metric, count);
-                    }
-                }
-                usage.version = usage.version.wrapping_add(1);
+        };
+        if kept.is_err() {
+            if let Some(scoped) = &pending {
+                lock(&self.inner.pending_keys).remove(scoped);
             }
         }
+        kept
+    }
+
+    /// Moves a license's count of `metric` in memory to `count`.
+    fn advance(&self, license: &str, metric: &str, count: Count) {
+        let mut latest = lock(&self.inner.latest);
+        if !latest.contains_key(license) {
+            latest.insert(license.to_string(), Arc::default());
+        }
+        if let Some(entry) = latest.get_mut(license) {
+            // Copied only while a check still holds the counts it decided
+            // on; they never change under it.
+            let usage = Arc::make_mut(entry);
+            match usage.metrics.get_mut(metric) {
+                Some(kept) => *kept = count,
+                None => {
+                    usage.metrics.insert(metric.to_string(), count);
+                }
+            }
+            usage.version = usage.version.wrapping_add(1);
+        }
+    }
+
+    /// Waits (at most `wait`) until every record staged so far is in the
+    /// database, and the journal files holding them are gone: for a
+    /// gateway stopping, so the database it leaves is complete. Whether it
+    /// got there in time.
+    pub fn flush(&self, wait: std::time::Duration) -> bool {
+        let (done, flushed) = std::sync::mpsc::channel();
         self.inner
             .writes_to_commit
-            .send(write)
-            .map_err(|_| HostError::Store {
-                detail: String::from("the meter's writer thread has stopped"),
-            })?;
-        Ok(committed)
+            .send(Message::Flush(done))
+            .is_ok()
+            && flushed.recv_timeout(wait).is_ok()
     }
 
     /// Forgets the readings of periods that are over: those older than the

@@ -172,6 +172,18 @@ async fn run(options: ServeOptions) -> Result<(), HostError> {
         () = tokio::time::sleep(options.drain) => tracing::warn!("drain time over, closing"),
     }
     gateway.close_log();
+    // The records journaled since the last fold go into the database now,
+    // so the database a stopped gateway leaves is complete (were this cut
+    // short, the next start folds the journal first).
+    let meter = gateway.meter().clone();
+    let flushed = tokio::task::spawn_blocking(move || meter.flush(Duration::from_secs(10)))
+        .await
+        .unwrap_or(false);
+    if flushed {
+        tracing::info!("meter flushed");
+    } else {
+        tracing::warn!("meter not flushed; its journal is folded at the next start");
+    }
     Ok(())
 }
 

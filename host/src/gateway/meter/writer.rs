@@ -1,55 +1,99 @@
 //! The meter's writer thread: every record staged while the last commit
-//! ran is committed in one transaction (group commit), and only then are
-//! their answers released.
+//! ran is committed in one transaction (group commit). Under `power`
+//! durability their answers wait for that commit; under `process` they were
+//! sent once journaled, and the writer folds the journal into the database
+//! behind them, rotating its file as it grows.
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
 use std::sync::{Arc, PoisonError, Weak};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, TransactionBehavior};
 
-use super::{load_latest, lock, Inner, LicenseUsage, Write, GROUP};
+use super::journal::Entry;
+use super::{load_latest, lock, Inner, LicenseUsage, Message, Write, GROUP};
+
+/// Under `process` durability, how long the writer lets records gather
+/// between two folds while checks keep arriving: no answer waits for it,
+/// so fewer, larger transactions leave more of the machine for checks.
+const FOLD_EVERY: Duration = Duration::from_millis(20);
+
+/// The most records one fold commits (`GROUP` when answers wait).
+const FOLD_GROUP: usize = 16_384;
+
+/// After a failed fold, how long the writer waits to try again.
+const RETRY_AFTER: Duration = Duration::from_millis(200);
 
 /// The writer thread: commits every staged record waiting, in one
-/// transaction, then releases their answers. Ends when the meter is dropped.
+/// transaction, then releases the answers waiting for it. Ends when the
+/// meter is dropped.
 ///
 /// When the last commit held more than one record, checks are arriving
-/// faster than commits: the writer then waits `delay` after the first
-/// record of the next group before gathering it, so the records staged
-/// meanwhile share its commit (one transaction, one WAL append) instead of
-/// each paying for one. A lone check on a quiet gateway is committed at
-/// once. The wait only delays answers; what is committed, and in which
-/// order, is the same.
-pub(super) fn write_staged(staged: &Receiver<Write>, meter: &Weak<Inner>, delay: Duration) {
+/// faster than commits: the writer then waits `delay` (under `power`;
+/// [`FOLD_EVERY`] under `process`) after the first record of the next
+/// group before gathering it, so the records staged meanwhile share its
+/// commit instead of each paying for one. A lone check on a quiet gateway
+/// is committed at once. The wait only delays commits; what is committed,
+/// and in which order, is the same.
+pub(super) fn write_staged(staged: &Receiver<Message>, meter: &Weak<Inner>, delay: Duration) {
     let mut last_group = 0;
-    while let Ok(first) = staged.recv() {
-        if last_group > 1 && !delay.is_zero() {
-            std::thread::sleep(delay);
-        }
-        let mut group = vec![first];
-        while group.len() < GROUP {
-            match staged.try_recv() {
-                Ok(write) => group.push(write),
-                Err(_) => break,
+    // Records of a failed fold, kept (they are in the journal) and tried again.
+    let mut group: Vec<Write> = Vec::new();
+    // Journal files whose records are all on their way: removed once the
+    // next fold commits.
+    let mut rotated: Vec<PathBuf> = Vec::new();
+    // Flushes waiting for the commit of everything handed over before them.
+    let mut flushes = Vec::new();
+    loop {
+        let Some(journal) = meter.upgrade().map(|m| m.journal.is_some()) else {
+            return;
+        };
+        if group.is_empty() && rotated.is_empty() {
+            match staged.recv() {
+                Ok(Message::Record(first)) => group.push(first),
+                Ok(Message::Flush(done)) => flushes.push(done),
+                Err(_) => return,
             }
+            let pause = if journal { FOLD_EVERY } else { delay };
+            if last_group > 1 && !pause.is_zero() && flushes.is_empty() {
+                std::thread::sleep(pause);
+            }
+        } else if !group.is_empty() {
+            std::thread::sleep(RETRY_AFTER);
         }
         let Some(inner) = meter.upgrade() else {
             return;
         };
-        let outcome = commit(&mut lock(&inner.db), &group).map_err(|e| e.to_string());
-        {
+        gather(staged, &inner, &mut group, &mut rotated, &mut flushes);
+        let journaled = journal;
+        let entries: Vec<&Entry> = group.iter().map(|w| &w.entry).collect();
+        let outcome = if entries.is_empty() {
+            Ok(())
+        } else {
+            commit(&mut lock(&inner.db), &entries).map_err(|e| e.to_string())
+        };
+        drop(entries);
+        if outcome.is_ok() || !journaled {
             let mut pending = lock(&inner.pending_keys);
             for w in &group {
-                if let Some((key, _)) = &w.key {
-                    pending.remove(&(w.license.clone(), key.clone()));
+                if let Some((key, _)) = &w.entry.key {
+                    pending.remove(&(w.entry.license.clone(), key.clone()));
                 }
             }
         }
         match &outcome {
+            Ok(()) if group.is_empty() => {}
             Ok(()) => {
                 inner.committed.commits.inc();
                 inner.committed.records.inc_by(group.len() as u64);
+            }
+            Err(error) if journaled => {
+                // Nothing is lost: the records are in the journal, the
+                // counts in memory are theirs. Try again.
+                tracing::error!(%error, records = group.len(), "meter fold failed; retrying");
+                continue;
             }
             Err(error) => {
                 // The counts in memory ran ahead of the database: take them
@@ -62,18 +106,83 @@ pub(super) fn write_staged(staged: &Receiver<Write>, meter: &Weak<Inner>, delay:
             }
         }
         last_group = group.len();
-        for write in group {
-            let _ = write.done.send(outcome.clone());
+        for write in group.drain(..) {
+            if let Some(done) = write.done {
+                let _ = done.send(outcome.clone());
+            }
+        }
+        if let Some(journal) = &inner.journal {
+            for path in rotated.drain(..) {
+                journal.remove(&path);
+            }
+            if journal.is_full() {
+                rotate(journal, &mut rotated);
+            }
+        }
+        for done in flushes.drain(..) {
+            let _ = done.send(());
         }
     }
 }
 
-fn commit(db: &mut Connection, group: &[Write]) -> rusqlite::Result<()> {
+/// Takes what is waiting into `group`: up to a group's worth, or, once a
+/// journal file was rotated (by a flush here, or after the last commit),
+/// everything handed over before the rotation, so that file's records are
+/// all in this commit. A flush ends the gathering: what came before it is
+/// in this commit.
+fn gather(
+    staged: &Receiver<Message>,
+    inner: &Inner,
+    group: &mut Vec<Write>,
+    rotated: &mut Vec<PathBuf>,
+    flushes: &mut Vec<std::sync::mpsc::Sender<()>>,
+) {
+    let journal = inner.journal.as_ref();
+    if !flushes.is_empty() {
+        if let Some(journal) = journal {
+            rotate(journal, rotated);
+        }
+    }
+    loop {
+        let most = match (journal, rotated.is_empty()) {
+            (Some(_), false) => usize::MAX,
+            (Some(_), true) => FOLD_GROUP,
+            (None, _) => GROUP,
+        };
+        if group.len() >= most {
+            return;
+        }
+        match staged.try_recv() {
+            Ok(Message::Record(write)) => group.push(write),
+            Ok(Message::Flush(done)) => {
+                flushes.push(done);
+                if let Some(journal) = journal {
+                    rotate(journal, rotated);
+                }
+            }
+            Err(_) => return,
+        }
+    }
+}
+
+/// Starts a new journal file; the old one is removed after the next commit.
+fn rotate(journal: &super::Journal, rotated: &mut Vec<PathBuf>) {
+    match journal.rotate() {
+        Ok(old) => rotated.push(old),
+        Err(error) => tracing::warn!(%error, "meter journal not rotated"),
+    }
+}
+
+/// Commits `entries`, in the order they were staged, in one transaction.
+/// Each holds its count's value after its check, so committing one again
+/// changes nothing.
+pub(super) fn commit(db: &mut Connection, entries: &[&Entry]) -> rusqlite::Result<()> {
     let tx = db.transaction_with_behavior(TransactionBehavior::Immediate)?;
     {
         let mut key_insert = tx.prepare_cached(
             "INSERT INTO idempotency (license, key, fingerprint, answer, at_unix)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (license, key) DO NOTHING",
         )?;
         let mut count_upsert = tx.prepare_cached(
             "INSERT INTO counts (license, metric, period_start, period_start_unix, used, soft_exceeded_at)
@@ -93,9 +202,9 @@ fn commit(db: &mut Connection, group: &[Write]) -> rusqlite::Result<()> {
         // Records of one count in one period: only the last is written
         // (they are staged in the order they were decided, each on the one
         // before, so the last holds the count).
-        let mut last: BTreeMap<(&str, &str, i64), &Write> = BTreeMap::new();
-        let mut counts: BTreeMap<(&str, &str, &str), &Write> = BTreeMap::new();
-        for w in group {
+        let mut last: BTreeMap<(&str, &str, i64), &Entry> = BTreeMap::new();
+        let mut counts: BTreeMap<(&str, &str, &str), &Entry> = BTreeMap::new();
+        for w in entries {
             last.insert((&w.license, &w.metric, w.interval_unix), w);
             counts.insert((&w.license, &w.metric, &w.period_start), w);
         }
@@ -115,7 +224,7 @@ fn commit(db: &mut Connection, group: &[Write]) -> rusqlite::Result<()> {
                 ])?;
             }
         }
-        for w in group {
+        for w in entries {
             if let Some((key, fingerprint)) = &w.key {
                 key_insert.execute(params![w.license, key, fingerprint, w.answer, w.now_unix])?;
             }
