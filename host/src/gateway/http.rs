@@ -91,10 +91,13 @@ async fn check(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: By
 }
 
 /// Decides a check (with its full envelope or, for forward-auth, as the
-/// headers need it) and counts it in the metrics. A check that may consume
-/// runs as a task of its own: once its record is staged it is committed,
-/// decided and counted even if the client goes away before its answer, so
-/// the metrics' allowed consuming checks and the meter's counts agree.
+/// headers need it) and counts it in the metrics. Once a consuming check's
+/// record is staged it is kept, decided and counted even if the client goes
+/// away before its answer, so the metrics' allowed consuming checks and the
+/// meter's counts agree. When answers wait for their commit
+/// (`--durability power`) a check that may consume runs as a task of its
+/// own for that; otherwise nothing awaits between staging and counting, so
+/// the request's own task is enough.
 async fn decided(
     gateway: &Arc<Gateway>,
     endpoint: &'static str,
@@ -126,7 +129,7 @@ async fn decided(
         finish(&shared, endpoint, started, &decided);
         decided
     };
-    if !may_consume {
+    if !may_consume || !gateway.meter().answers_wait_for_commits() {
         return work.await;
     }
     match tokio::spawn(work).await {

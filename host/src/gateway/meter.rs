@@ -302,6 +302,12 @@ impl Meter {
         Ok(meter)
     }
 
+    /// Whether a consuming check's answer waits for the commit of its
+    /// record (`--durability power`) rather than for its journal line.
+    pub fn answers_wait_for_commits(&self) -> bool {
+        self.inner.journal.is_none()
+    }
+
     /// How many commits the meter made and how many records they held.
     pub fn commits(&self) -> &Commits {
         &self.inner.committed
