@@ -9,7 +9,8 @@
 //! 5. runs wrk (`-t1 -c32 -d15s --latency` by default) against `/healthz`
 //!    (the HTTP stack's own cost, the baseline every row is compared to), a
 //!    feature check, forward-auth by feature and by route, consuming checks
-//!    of one license (an SQLite write per request), and consuming checks
+//!    of one license (a journal line per request, folded into SQLite behind
+//!    the answers), and consuming checks
 //!    spread over 100 licenses (the script picks one per request);
 //! 6. reads the gateway's metrics to prove every request was decided as
 //!    intended (no deny, no error), reads every license's count back from
@@ -219,7 +220,7 @@ pub(super) fn scenarios() -> Vec<Scenario> {
         ),
         check(
             "check-metered",
-            "`POST /v1/check` `api_calls` +1, one license (an SQLite commit per request)",
+            "`POST /v1/check` `api_calls` +1, one license (a meter journal line per request)",
             json!({"license": LICENSE, "metric": "api_calls", "amount": 1}),
             vec![LICENSE.to_string()],
             0.6,

@@ -110,8 +110,8 @@ pub(super) fn section(
              every request of a decision row as `allow` and none otherwise. \
              After each consuming row, every license's count was read back \
              from its status: they add up to exactly the consuming checks the \
-             metrics counted as allowed, warm-up included ({}), each committed \
-             to SQLite before its answer.",
+             metrics counted as allowed, warm-up included ({}), each in the \
+             meter's journal before its answer and folded into SQLite behind it.",
             options.workers,
             SPREAD + 1,
             options.wrk_flags().join(" "),
