@@ -2,7 +2,9 @@
 //! load, then restarted on the same database. Every acknowledged consuming
 //! check is counted, none twice; the requests cut off by the kill are
 //! retried with their idempotency keys and then the count equals the
-//! acknowledged checks exactly.
+//! acknowledged checks exactly. A gateway stopped by SIGTERM leaves every
+//! record in the database, and a second gateway on a database in use is
+//! refused.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -155,4 +157,34 @@ fn a_stopped_gateway_leaves_every_record_in_the_database() {
     // Folded on the way out: nothing is left for the next start to do.
     assert_eq!(db_count(&dir), 200);
     assert_eq!(journal_lines(&dir), 0);
+}
+
+#[test]
+fn a_second_gateway_on_the_same_database_is_refused() {
+    let dir = support::scratch("gw-twice");
+    write_documents(&dir, "1.0.0");
+    let gw = Gateway::start(&dir, &support::module_path(), &["--watch-ms", "0"]);
+    let second = std::process::Command::new(env!("CARGO_BIN_EXE_entitle"))
+        .args([
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--allow-unsigned",
+            "--module",
+        ])
+        .arg(support::module_path())
+        .arg("--bundle")
+        .arg(dir.join("bundle.json"))
+        .arg("--licenses")
+        .arg(dir.join("licenses"))
+        .arg("--database")
+        .arg(dir.join("meter.db"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(!second.status.success(), "{stderr}");
+    assert!(stderr.contains("in use by another gateway"), "{stderr}");
+    // The first goes on counting.
+    consume(&gw.url("/v1/check"), "after").unwrap();
+    assert_eq!(support::used(&gw, "lic-pro", "api_calls"), 1);
 }

@@ -157,6 +157,8 @@ pub struct Meter {
 }
 
 struct Inner {
+    /// The meter's lock, held while the meter is open (`journal::lock`).
+    _held: std::fs::File,
     /// Seconds per reading interval (at least 1).
     reading_every: i64,
     /// Taken to read by every consuming check while it decides and stages,
@@ -210,6 +212,7 @@ impl Meter {
         reading_every: u32,
         commit_delay: std::time::Duration,
     ) -> Result<Meter, HostError> {
+        let held = journal::lock(path)?;
         let mut db = Connection::open(path).map_err(|e| db_error(path, &e))?;
         let sync = match durability {
             Durability::Process => "NORMAL",
@@ -282,6 +285,7 @@ impl Meter {
         let (writes_to_commit, staged) = std::sync::mpsc::channel();
         let meter = Meter {
             inner: Arc::new(Inner {
+                _held: held,
                 reading_every: i64::from(reading_every.max(1)),
                 writes: RwLock::new(()),
                 turns: RwLock::new(HashMap::new()),

@@ -113,6 +113,32 @@ impl Journal {
     }
 }
 
+/// Takes the meter's lock beside `database` (`<database>.records/lock`),
+/// held for as long as the returned file is open: one gateway per meter.
+/// A second one would keep counts of its own and fold and remove journal
+/// files the first still writes.
+pub(super) fn lock(database: &Path) -> Result<File, HostError> {
+    let dir = dir_of(database);
+    std::fs::create_dir_all(&dir).map_err(|e| journal_error(&dir, &e))?;
+    let path = dir.join("lock");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| journal_error(&path, &e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(HostError::Store {
+            detail: format!(
+                "`{}` is in use by another gateway: give each gateway a database of its own",
+                database.display()
+            ),
+        }),
+        Err(std::fs::TryLockError::Error(e)) => Err(journal_error(&path, &e)),
+    }
+}
+
 /// Every record in the journal files beside `database`, oldest first, with
 /// the files they came from. The last line of the last file may be cut
 /// short by a kill during its `write`: its answer was never sent, so it is
