@@ -164,21 +164,7 @@ fn a_second_gateway_on_the_same_database_is_refused() {
     let dir = support::scratch("gw-twice");
     write_documents(&dir, "1.0.0");
     let gw = Gateway::start(&dir, &support::module_path(), &["--watch-ms", "0"]);
-    let second = std::process::Command::new(env!("CARGO_BIN_EXE_entitle"))
-        .args([
-            "serve",
-            "--listen",
-            "127.0.0.1:0",
-            "--allow-unsigned",
-            "--module",
-        ])
-        .arg(support::module_path())
-        .arg("--bundle")
-        .arg(dir.join("bundle.json"))
-        .arg("--licenses")
-        .arg(dir.join("licenses"))
-        .arg("--database")
-        .arg(dir.join("meter.db"))
+    let second = Gateway::command(&dir, &support::module_path(), &["--watch-ms", "0"])
         .output()
         .unwrap();
     let stderr = String::from_utf8_lossy(&second.stderr);

@@ -137,12 +137,11 @@ pub struct Gateway {
 }
 
 impl Gateway {
-    /// Starts `entitle serve` on the documents in `dir` with the module
-    /// `module` and extra flags, and waits until it listens.
+    /// The `entitle serve` command for the documents in `dir` with the
+    /// module `module` and extra flags, its meter database `dir/meter.db`.
     /// Documents must be signed by the test-only keys unless `extra` has
     /// `--allow-unsigned`.
-    pub fn start(dir: &Path, module: &Path, extra: &[&str]) -> Gateway {
-        std::fs::create_dir_all(dir.join("licenses")).unwrap();
+    pub fn command(dir: &Path, module: &Path, extra: &[&str]) -> Command {
         let keys = if extra.contains(&"--allow-unsigned") {
             Vec::new()
         } else {
@@ -151,7 +150,8 @@ impl Gateway {
                 keys_dir().join("keys.json").into_os_string(),
             ]
         };
-        let mut child = Command::new(env!("CARGO_BIN_EXE_entitle"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_entitle"));
+        command
             .arg("serve")
             .args(keys)
             .arg("--listen")
@@ -164,7 +164,14 @@ impl Gateway {
             .arg(dir.join("licenses"))
             .arg("--database")
             .arg(dir.join("meter.db"))
-            .args(extra)
+            .args(extra);
+        command
+    }
+
+    /// Starts [`Gateway::command`] and waits until it listens.
+    pub fn start(dir: &Path, module: &Path, extra: &[&str]) -> Gateway {
+        std::fs::create_dir_all(dir.join("licenses")).unwrap();
+        let mut child = Gateway::command(dir, module, extra)
             .env("ENTITLE_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

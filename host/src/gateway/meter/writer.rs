@@ -47,16 +47,21 @@ pub(super) fn write_staged(staged: &Receiver<Message>, meter: &Weak<Inner>, dela
     // Flushes waiting for the commit of everything handed over before them.
     let mut flushes = Vec::new();
     loop {
-        let Some(journal) = meter.upgrade().map(|m| m.journal.is_some()) else {
+        let Some(journaled) = meter.upgrade().map(|m| m.journal.is_some()) else {
             return;
         };
         if group.is_empty() && rotated.is_empty() {
             match staged.recv() {
                 Ok(Message::Record(first)) => group.push(first),
-                Ok(Message::Flush(done)) => flushes.push(done),
+                Ok(Message::Flush(done)) => {
+                    let Some(inner) = meter.upgrade() else {
+                        return;
+                    };
+                    flushed(&inner, done, &mut flushes, &mut rotated);
+                }
                 Err(_) => return,
             }
-            let pause = if journal { FOLD_EVERY } else { delay };
+            let pause = if journaled { FOLD_EVERY } else { delay };
             if last_group > 1 && !pause.is_zero() && flushes.is_empty() {
                 std::thread::sleep(pause);
             }
@@ -67,7 +72,6 @@ pub(super) fn write_staged(staged: &Receiver<Message>, meter: &Weak<Inner>, dela
             return;
         };
         gather(staged, &inner, &mut group, &mut rotated, &mut flushes);
-        let journaled = journal;
         let entries: Vec<&Entry> = group.iter().map(|w| &w.entry).collect();
         let outcome = if entries.is_empty() {
             Ok(())
@@ -126,10 +130,10 @@ pub(super) fn write_staged(staged: &Receiver<Message>, meter: &Weak<Inner>, dela
 }
 
 /// Takes what is waiting into `group`: up to a group's worth, or, once a
-/// journal file was rotated (by a flush here, or after the last commit),
+/// journal file was rotated (by a flush, or after the last commit),
 /// everything handed over before the rotation, so that file's records are
-/// all in this commit. A flush ends the gathering: what came before it is
-/// in this commit.
+/// all in this commit. A flush is answered after this commit, which holds
+/// everything handed over before it.
 fn gather(
     staged: &Receiver<Message>,
     inner: &Inner,
@@ -138,11 +142,6 @@ fn gather(
     flushes: &mut Vec<std::sync::mpsc::Sender<()>>,
 ) {
     let journal = inner.journal.as_ref();
-    if !flushes.is_empty() {
-        if let Some(journal) = journal {
-            rotate(journal, rotated);
-        }
-    }
     loop {
         let most = match (journal, rotated.is_empty()) {
             (Some(_), false) => usize::MAX,
@@ -154,14 +153,24 @@ fn gather(
         }
         match staged.try_recv() {
             Ok(Message::Record(write)) => group.push(write),
-            Ok(Message::Flush(done)) => {
-                flushes.push(done);
-                if let Some(journal) = journal {
-                    rotate(journal, rotated);
-                }
-            }
+            Ok(Message::Flush(done)) => flushed(inner, done, flushes, rotated),
             Err(_) => return,
         }
+    }
+}
+
+/// Takes a flush: it waits for the next commit; under `process` the journal
+/// file is rotated at once, so that commit holds every record of the old
+/// file and the file goes after it.
+fn flushed(
+    inner: &Inner,
+    done: std::sync::mpsc::Sender<()>,
+    flushes: &mut Vec<std::sync::mpsc::Sender<()>>,
+    rotated: &mut Vec<PathBuf>,
+) {
+    flushes.push(done);
+    if let Some(journal) = &inner.journal {
+        rotate(journal, rotated);
     }
 }
 
