@@ -636,6 +636,25 @@ mod tests {
             t += 86_400 * 41 + 3_607;
         }
         assert!(seen > 150_000, "{seen}");
+        // Days either side of every kind of leap year and of the range's ends.
+        for text in [
+            "0000-01-01T00:00:00Z",
+            "0000-02-29T12:00:00Z",
+            "0000-03-01T00:00:00Z",
+            "0000-12-31T23:59:59Z",
+            "1600-02-29T00:00:00Z",
+            "1700-02-28T23:59:59Z",
+            "1700-03-01T00:00:00Z",
+            "1900-03-01T00:00:00Z",
+            "1969-12-31T23:59:59Z",
+            "1970-01-01T00:00:00Z",
+            "2000-02-29T00:00:00Z",
+            "2100-03-01T00:00:00Z",
+            "9999-12-31T23:59:59Z",
+        ] {
+            assert_eq!(timestamp(text).unwrap().to_string(), text);
+            assert_eq!(Timestamp::parse(text).unwrap().to_string(), text);
+        }
         // With a fraction, chrono writes it.
         let fraction = timestamp("2026-11-22T10:00:00.250Z").unwrap();
         assert_eq!(fraction.to_string(), "2026-11-22T10:00:00.250Z");

@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, PoisonError};
 use std::time::SystemTime;
 
 use entitle_core::{BundleMeta, CheckKind, CompactAnswer, CompactAsk, Envelope};
@@ -14,6 +13,10 @@ use serde::Deserialize;
 use crate::error::HostError;
 use crate::limits::Limits;
 use crate::module::{Compact, CompactHandle, WasmBundle, WasmModule};
+
+mod pool;
+
+use pool::Pool;
 
 /// Where a generation's documents come from.
 #[derive(Debug, Clone)]
@@ -137,9 +140,8 @@ pub struct Generation {
     license_index: BTreeMap<String, usize>,
     /// The sha256 of each license's document as loaded, by id.
     license_sha256: BTreeMap<String, String>,
-    /// Instances not answering a request; taken and put back by a check,
-    /// the lock held for that only.
-    pool: Mutex<Vec<Instance>>,
+    /// The instances, each locked by the check it answers.
+    pool: Pool<Instance>,
 }
 
 impl Generation {
@@ -204,7 +206,7 @@ impl Generation {
             }
         }
 
-        let generation = Generation {
+        let mut generation = Generation {
             id,
             module_sha256: module.sha256().to_string(),
             engine_version: module.engine_version().to_string(),
@@ -219,16 +221,13 @@ impl Generation {
             license_bytes,
             license_index,
             license_sha256,
-            pool: Mutex::new(Vec::new()),
+            pool: Pool::new(Vec::new()),
         };
         let mut pool = vec![Instance::new(first)];
         for _ in 1..instances.max(1) {
             pool.push(generation.instance()?);
         }
-        *generation
-            .pool
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = pool;
+        generation.pool = Pool::new(pool);
         Ok(generation)
     }
 
@@ -288,29 +287,14 @@ impl Generation {
         self.with_instance(|instance| instance.compact(license, name, kind, ask, json))
     }
 
-    /// Runs `call` on an instance taken from the pool (a new one when every
-    /// one is busy) and puts it back; the pool's lock is held for the take
-    /// and the put only. An instance whose call failed reloads itself
-    /// before its next request.
+    /// Runs `call` on a free instance of the pool (a new one when every
+    /// one is busy). An instance whose call failed reloads itself before
+    /// its next request.
     fn with_instance<T>(
         &self,
         call: impl FnOnce(&mut Instance) -> Result<T, HostError>,
     ) -> Result<T, HostError> {
-        let taken = self
-            .pool
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .pop();
-        let mut instance = match taken {
-            Some(instance) => instance,
-            None => self.instance()?,
-        };
-        let answer = call(&mut instance);
-        self.pool
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(instance);
-        answer
+        self.pool.with(|| self.instance(), call)
     }
 
     /// The bundle's document exactly as loaded (a signed envelope when the

@@ -41,11 +41,13 @@ use crate::error::HostError;
 
 mod checkpoint;
 mod journal;
+mod latest;
 mod load;
 mod turns;
 mod writer;
 
 use journal::{Entry, Journal};
+use latest::Latest;
 use load::{load_latest, migrate_keys};
 
 pub use turns::WriteGuard;
@@ -65,15 +67,15 @@ pub enum Durability {
 
 /// One metric's count as the rules last recorded it, in the usage format
 /// the rules read back (`period_start` tells them whether it is current).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Count {
     /// Units consumed in the period.
     pub used: u64,
     /// When a soft limit was first crossed in the period.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub soft_exceeded_at: Option<String>,
+    pub soft_exceeded_at: Option<Timestamp>,
     /// The start of the period the count belongs to.
-    pub period_start: String,
+    pub period_start: Timestamp,
 }
 
 /// One reading of a count: what it was at an instant, in the usage format's
@@ -169,7 +171,7 @@ struct Inner {
     /// any other records nothing), so the map is bounded by them.
     turns: RwLock<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     db: Arc<Mutex<Connection>>,
-    latest: Mutex<HashMap<String, Arc<LicenseUsage>>>,
+    latest: Latest,
     /// Keys staged but not yet committed, by license and key.
     pending_keys: Mutex<HashMap<(String, String), Earlier>>,
     /// The journal under `process` durability; `None` under `power`, where
@@ -290,7 +292,7 @@ impl Meter {
                 writes: RwLock::new(()),
                 turns: RwLock::new(HashMap::new()),
                 db: Arc::new(Mutex::new(db)),
-                latest: Mutex::new(latest),
+                latest: Latest::new(latest),
                 pending_keys: Mutex::new(HashMap::new()),
                 journal,
                 writes_to_commit,
@@ -321,10 +323,7 @@ impl Meter {
 
     /// The latest counts of a license (empty when it has consumed nothing).
     pub fn usage(&self, license: &str) -> Arc<LicenseUsage> {
-        lock(&self.inner.latest)
-            .get(license)
-            .cloned()
-            .unwrap_or_default()
+        self.inner.latest.get(license)
     }
 
     /// The readings of a license's counts in their current periods, oldest
@@ -349,7 +348,7 @@ impl Meter {
         for (metric, count) in &usage.metrics {
             let rows = statement
                 .query_map(
-                    params![license, metric, count.period_start, now_unix],
+                    params![license, metric, count.period_start.to_string(), now_unix],
                     |row| {
                         let used: i64 = row.get(1)?;
                         Ok(Reading {
@@ -419,16 +418,16 @@ impl Meter {
         })?;
         let count = Count {
             used: record.used,
-            soft_exceeded_at: record.soft_exceeded_at.map(|t| t.to_string()),
-            period_start: record.period_start.to_string(),
+            soft_exceeded_at: record.soft_exceeded_at,
+            period_start: record.period_start,
         };
         let entry = Entry {
             license: license.to_string(),
             metric: record.metric.to_string(),
-            period_start: count.period_start.clone(),
+            period_start: record.period_start.to_string(),
             start_unix: record.period_start.unix(),
             used,
-            soft_exceeded_at: count.soft_exceeded_at.clone(),
+            soft_exceeded_at: record.soft_exceeded_at.map(|t| t.to_string()),
             interval_unix: now_unix - now_unix.rem_euclid(self.inner.reading_every),
             now_unix,
             key: key.map(|k| (k.key.to_string(), k.fingerprint.to_string())),
@@ -487,14 +486,7 @@ impl Meter {
 
     /// Moves a license's count of `metric` in memory to `count`.
     fn advance(&self, license: &str, metric: &str, count: Count) {
-        let mut latest = lock(&self.inner.latest);
-        if !latest.contains_key(license) {
-            latest.insert(license.to_string(), Arc::default());
-        }
-        if let Some(entry) = latest.get_mut(license) {
-            // Copied only while a check still holds the counts it decided
-            // on; they never change under it.
-            let usage = Arc::make_mut(entry);
+        self.inner.latest.update(license, |usage| {
             match usage.metrics.get_mut(metric) {
                 Some(kept) => *kept = count,
                 None => {
@@ -502,7 +494,7 @@ impl Meter {
                 }
             }
             usage.version = usage.version.wrapping_add(1);
-        }
+        });
     }
 
     /// Waits (at most `wait`) until every record staged so far is in the

@@ -59,15 +59,11 @@ impl<'a> Compactable<'a> {
     /// in a form the ask cannot carry.
     fn ask(&self, usage: &LicenseUsage, now: DateTime<Utc>) -> Option<CompactAsk> {
         let count = usage.metrics.get(self.name);
-        let instant = |text: Option<&str>| match text {
-            Some(text) => Timestamp::parse(text).map(Some),
-            None => Some(None),
-        };
         Some(CompactAsk {
             amount: self.amount,
             used: count.map_or(0, |c| c.used),
-            soft_exceeded_at: instant(count.and_then(|c| c.soft_exceeded_at.as_deref()))?,
-            period_start: instant(count.map(|c| c.period_start.as_str()))?,
+            soft_exceeded_at: count.and_then(|c| c.soft_exceeded_at),
+            period_start: count.map(|c| c.period_start),
             now: Timestamp::from_parts(
                 now.timestamp(),
                 now.timestamp_subsec_millis().saturating_mul(1_000_000),

@@ -4,7 +4,9 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use rusqlite::Connection;
+use entitle_core::Timestamp;
+use rusqlite::types::{FromSqlError, Type};
+use rusqlite::{Connection, Row};
 
 use super::{Count, LicenseUsage};
 
@@ -42,9 +44,12 @@ pub(super) fn load_latest(db: &Connection) -> rusqlite::Result<HashMap<String, A
             row.get::<_, String>(0)?,
             row.get::<_, String>(1)?,
             Count {
-                period_start: row.get(2)?,
+                period_start: instant(row, 2)?,
                 used: u64::try_from(used).unwrap_or_default(),
-                soft_exceeded_at: row.get(4)?,
+                soft_exceeded_at: match row.get::<_, Option<String>>(4)? {
+                    Some(_) => Some(instant(row, 4)?),
+                    None => None,
+                },
             },
         ))
     })?;
@@ -61,4 +66,85 @@ pub(super) fn load_latest(db: &Connection) -> rusqlite::Result<HashMap<String, A
         .into_iter()
         .map(|(license, usage)| (license, Arc::new(usage)))
         .collect())
+}
+
+/// An instant the meter wrote (as answers write it); a text that is not one
+/// fails the meter's opening instead of being counted as nothing.
+fn instant(row: &Row<'_>, column: usize) -> rusqlite::Result<Timestamp> {
+    let text: String = row.get(column)?;
+    Timestamp::parse(&text).ok_or_else(|| {
+        let detail = format!("`{text}` is not an instant");
+        rusqlite::Error::FromSqlConversionFailure(
+            column,
+            Type::Text,
+            Box::new(FromSqlError::Other(detail.into())),
+        )
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    /// A row of `counts`: license, metric, period start (unix, text),
+    /// used, soft limit crossed at.
+    type Row<'a> = (&'a str, &'a str, i64, &'a str, i64, Option<&'a str>);
+
+    fn counts(rows: &[Row<'_>]) -> Connection {
+        let db = Connection::open_in_memory().unwrap();
+        db.execute_batch(
+            "CREATE TABLE counts (license TEXT, metric TEXT, period_start TEXT,
+               period_start_unix INTEGER, used INTEGER, soft_exceeded_at TEXT)",
+        )
+        .unwrap();
+        for (license, metric, start_unix, start, used, soft) in rows {
+            db.execute(
+                "INSERT INTO counts VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                rusqlite::params![license, metric, start, start_unix, used, soft],
+            )
+            .unwrap();
+        }
+        db
+    }
+
+    #[test]
+    fn the_latest_period_of_each_count_is_read_with_its_instants() {
+        let db = counts(&[
+            (
+                "lic",
+                "api_calls",
+                1_761_955_200,
+                "2025-11-01T00:00:00Z",
+                40,
+                None,
+            ),
+            (
+                "lic",
+                "api_calls",
+                1_764_547_200,
+                "2025-12-01T00:00:00Z",
+                7,
+                Some("2025-12-02T10:30:00Z"),
+            ),
+        ]);
+        let latest = load_latest(&db).unwrap();
+        let count = latest["lic"].metrics["api_calls"];
+        assert_eq!(count.used, 7);
+        assert_eq!(count.period_start.to_string(), "2025-12-01T00:00:00Z");
+        assert_eq!(count.period_start.unix(), 1_764_547_200);
+        assert_eq!(
+            count.soft_exceeded_at.map(|t| t.to_string()).as_deref(),
+            Some("2025-12-02T10:30:00Z")
+        );
+    }
+
+    #[test]
+    fn a_stored_instant_that_is_not_one_fails_the_opening() {
+        for (start, soft) in [("december", None), ("2025-12-01T00:00:00Z", Some("soon"))] {
+            let db = counts(&[("lic", "api_calls", 1_764_547_200, start, 7, soft)]);
+            let error = load_latest(&db).unwrap_err().to_string();
+            assert!(error.contains("is not an instant"), "{error}");
+        }
+    }
 }

@@ -4,16 +4,16 @@
 //! sent once journaled, and the writer folds the journal into the database
 //! behind them, rotating its file as it grows.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
-use std::sync::{Arc, PoisonError, Weak};
+use std::sync::{PoisonError, Weak};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, TransactionBehavior};
 
 use super::journal::Entry;
-use super::{load_latest, lock, Inner, LicenseUsage, Message, Write, GROUP};
+use super::{load_latest, lock, Inner, Message, Write, GROUP};
 
 /// Under `process` durability, how long the writer lets records gather
 /// between two folds while checks keep arriving: no answer waits for it,
@@ -105,7 +105,7 @@ pub(super) fn write_staged(staged: &Receiver<Message>, meter: &Weak<Inner>, dela
                 tracing::error!(%error, records = group.len(), "meter commit failed; answers withheld");
                 let _writing = inner.writes.write().unwrap_or_else(PoisonError::into_inner);
                 if let Ok(fresh) = load_latest(&lock(&inner.db)) {
-                    take_back(&mut lock(&inner.latest), &fresh);
+                    inner.latest.take_back(&fresh);
                 }
             }
         }
@@ -250,27 +250,4 @@ pub(super) fn commit(db: &mut Connection, entries: &[&Entry]) -> rusqlite::Resul
         }
     }
     tx.commit()
-}
-
-/// Replaces the counts in memory by the database's, every license's
-/// version moving on (never back: a cached answer of an earlier version
-/// must not match again).
-fn take_back(
-    latest: &mut HashMap<String, Arc<LicenseUsage>>,
-    fresh: &HashMap<String, Arc<LicenseUsage>>,
-) {
-    let mut licenses: Vec<String> = latest.keys().chain(fresh.keys()).cloned().collect();
-    licenses.sort_unstable();
-    licenses.dedup();
-    for license in licenses {
-        let version = latest
-            .get(&license)
-            .map_or(0, |u| u.version)
-            .wrapping_add(1);
-        let metrics = fresh
-            .get(&license)
-            .map(|u| u.metrics.clone())
-            .unwrap_or_default();
-        latest.insert(license, Arc::new(LicenseUsage { metrics, version }));
-    }
 }
