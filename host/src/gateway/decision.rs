@@ -24,7 +24,7 @@ use crate::limits::Limits;
 mod compact;
 mod idempotency;
 
-use compact::{Compactable, Deferred};
+use compact::{Compactable, Deferred, Full};
 use idempotency::fingerprint;
 pub use idempotency::IdempotencyKey;
 
@@ -209,10 +209,9 @@ impl Gateway {
             Step::Committing(answer, committed) => (answer, committed),
             // Out of the license's turn: the full answer is written while
             // the record commits.
-            Step::Compacted(deferred, committed) if envelope => {
+            Step::Compacted(deferred, committed) => {
                 (self.full_answer(&fields, deferred), committed)
             }
-            Step::Compacted(deferred, committed) => (Decided::compact(deferred.answer), committed),
         };
         let Some(committed) = committed else {
             return answer;
@@ -326,6 +325,8 @@ impl Gateway {
                 }
             }
         };
+        // Not held into the turn: the record would copy the counts.
+        drop(usage);
         let turn = self.meter.turn(license).await;
         let guard = self.meter.hold(turn);
         let pending = Pending {
@@ -370,6 +371,14 @@ impl Gateway {
                     // A record without its quota's period cannot be kept:
                     // the JSON answer below says what to keep.
                     if record.is_some() || answer.record.is_none() {
+                        let version = latest.version;
+                        // Released before the record moves the counts, so
+                        // they move in place instead of being copied.
+                        let full = match (written, envelope.then_some(latest)) {
+                            (Some(written), _) => Full::Written(written),
+                            (None, Some(latest)) => Full::OnCounts(latest),
+                            (None, None) => Full::NotSent,
+                        };
                         let committed = match record {
                             Some(record) => {
                                 match self.meter.stage(guard, record, None, "", now.timestamp()) {
@@ -385,10 +394,10 @@ impl Gateway {
                         };
                         let deferred = Deferred {
                             generation: Arc::clone(generation),
-                            usage: latest,
+                            version,
                             now,
                             answer,
-                            envelope: written,
+                            full,
                             cache_key,
                         };
                         return Step::Compacted(deferred, committed);

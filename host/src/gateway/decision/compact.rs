@@ -73,15 +73,28 @@ impl<'a> Compactable<'a> {
 }
 
 /// A consuming check the compact check decided (and, when it allowed,
-/// staged): what its full answer is decided on, if the client is sent one.
+/// staged): what its full answer is made from, if the client is sent one.
 pub(super) struct Deferred {
     pub(super) generation: Arc<Generation>,
-    pub(super) usage: Arc<LicenseUsage>,
+    /// The version of the counts it was decided on.
+    pub(super) version: u64,
     pub(super) now: DateTime<Utc>,
     pub(super) answer: CompactAnswer,
-    /// The JSON answer the module wrote with the compact one, when asked.
-    pub(super) envelope: Option<String>,
+    pub(super) full: Full,
     pub(super) cache_key: String,
+}
+
+/// Where the full answer of a compactly decided check comes from. Only a
+/// check that must decide again keeps the counts it was decided on: one
+/// kept past its turn makes the next record copy the license's counts.
+pub(super) enum Full {
+    /// The JSON answer the module wrote with the compact one.
+    Written(String),
+    /// The JSON entry decides it again, on these counts at the same
+    /// instant (a module without `entitle_compact_check_json`).
+    OnCounts(Arc<LicenseUsage>),
+    /// The client is sent the compact answer only.
+    NotSent,
 }
 
 impl Gateway {
@@ -115,22 +128,26 @@ impl Gateway {
     pub(super) fn full_answer(&self, fields: &Map<String, Value>, deferred: Deferred) -> Decided {
         let Deferred {
             generation,
-            usage,
+            version,
             now,
             answer,
-            envelope,
+            full,
             cache_key,
         } = deferred;
-        // The module wrote the JSON answer from the compact one: the same
-        // bytes as the JSON entry's for the same request (held so by
-        // `tests/tests/compact_json.rs` and `core/tests/compact_props.rs`).
-        if let Some(envelope) = envelope {
-            let full = Decided::compact_with(answer, envelope);
-            if answer.record.is_none() {
-                self.remember(cache_key, generation.id, usage.version, &full);
+        let usage = match full {
+            // The module wrote the JSON answer from the compact one: the
+            // same bytes as the JSON entry's for the same request (held so
+            // by `tests/tests/compact_json.rs` and `core/tests/compact_props.rs`).
+            Full::Written(envelope) => {
+                let full = Decided::compact_with(answer, envelope);
+                if answer.record.is_none() {
+                    self.remember(cache_key, generation.id, version, &full);
+                }
+                return full;
             }
-            return full;
-        }
+            Full::NotSent => return Decided::compact(answer),
+            Full::OnCounts(usage) => usage,
+        };
         let full = match self.decide(&generation, fields, &usage, now) {
             Ok(full) => full,
             Err(error) => return self.failed(&generation, fields, &error),
@@ -147,7 +164,7 @@ impl Gateway {
             self.telemetry.compact_disagreements.inc();
         }
         if answer.record.is_none() {
-            self.remember(cache_key, generation.id, usage.version, &full);
+            self.remember(cache_key, generation.id, version, &full);
         }
         full
     }
