@@ -14,6 +14,7 @@ mod http;
 mod meter;
 mod portal;
 mod server;
+pub mod store;
 mod telemetry;
 
 pub use answer::{Answer, Decided, Unread};

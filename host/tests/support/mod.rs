@@ -12,6 +12,7 @@
 )]
 
 mod gateway;
+mod redis;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -19,6 +20,7 @@ use std::path::{Path, PathBuf};
 use entitle_host::WasmModule;
 use serde_json::Value;
 
+pub use self::redis::RedisServer;
 pub use gateway::*;
 
 /// The workspace root.

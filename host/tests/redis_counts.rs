@@ -1,0 +1,280 @@
+//! The fleet's shared counts on a real redis-server (started by the test on
+//! a free port): gateways sharing one Redis never admit past a ceiling
+//! between them, a retried key is counted once, counts expire at their
+//! period's end, and a license's keys stay in one hash slot.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod support;
+
+use entitle_core::Timestamp;
+use entitle_host::gateway::store::redis::{Consume, Consumed, RedisCounts, MOST};
+use support::RedisServer;
+
+fn at(text: &str) -> Timestamp {
+    Timestamp::parse(text).unwrap()
+}
+
+fn consume<'a>(license: &'a str, amount: u64, ceiling: Option<u64>) -> Consume<'a> {
+    Consume {
+        license,
+        metric: "api_calls",
+        period_start: at("2026-12-01T00:00:00Z"),
+        period_end: at("2027-01-01T00:00:00Z"),
+        amount,
+        ceiling,
+        key: None,
+        now: at("2026-12-06T10:00:00Z"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn gateways_on_one_redis_admit_exactly_up_to_the_ceiling() {
+    let redis = RedisServer::start("redis-exact");
+    // Three gateways, each with its own connection; 32 clients spread
+    // over them ask 500 units one at a time of a ceiling of 300 (a limit
+    // of 250 and a grace of 50).
+    let mut gateways = Vec::new();
+    for _ in 0..3 {
+        gateways.push(RedisCounts::connect(&redis.url, "entitle").await.unwrap());
+    }
+    let mut clients = Vec::new();
+    for client in 0..32 {
+        let gateway = gateways[client % 3].clone();
+        let asks = if client < 20 { 16 } else { 15 };
+        clients.push(tokio::spawn(async move {
+            let mut seen = Vec::new();
+            for _ in 0..asks {
+                seen.push(
+                    gateway
+                        .consume(&consume("lic-hot", 1, Some(300)))
+                        .await
+                        .unwrap(),
+                );
+            }
+            seen
+        }));
+    }
+    let mut admitted_on = Vec::new();
+    let mut refused = 0;
+    for client in clients {
+        for outcome in client.await.unwrap() {
+            match outcome {
+                Consumed::Admitted { before } => admitted_on.push(before),
+                Consumed::Refused { used } => {
+                    assert_eq!(used, 300, "refused only once the ceiling is reached");
+                    refused += 1;
+                }
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+    assert_eq!(admitted_on.len() + refused, 500);
+    // min(requested, ceiling) admitted, each on a count of its own: no two
+    // requests were ever decided on the same count.
+    admitted_on.sort_unstable();
+    assert_eq!(admitted_on, (0..300).collect::<Vec<u64>>());
+    let stored = gateways[0]
+        .used("lic-hot", "api_calls", at("2026-12-01T00:00:00Z"))
+        .await
+        .unwrap();
+    assert_eq!(stored, 300);
+}
+
+#[tokio::test]
+async fn a_retried_key_is_counted_once_and_answered_as_first() {
+    let redis = RedisServer::start("redis-keys");
+    let store = RedisCounts::connect(&redis.url, "entitle").await.unwrap();
+    let mut first = consume("lic-a", 5, Some(100));
+    first.key = Some(("k-1", "fingerprint-1"));
+    assert_eq!(
+        store.consume(&first).await.unwrap(),
+        Consumed::Admitted { before: 0 }
+    );
+
+    // The retry comes later, on a count that moved meanwhile: it gets the
+    // first outcome, with the count and instant the first was decided on.
+    store
+        .consume(&consume("lic-a", 10, Some(100)))
+        .await
+        .unwrap();
+    let mut retry = first;
+    retry.now = at("2026-12-06T10:00:07Z");
+    assert_eq!(
+        store.consume(&retry).await.unwrap(),
+        Consumed::Replayed {
+            admitted: true,
+            before: 0,
+            at: at("2026-12-06T10:00:00Z")
+        }
+    );
+    // The same key with another request is refused, and counts nothing.
+    let mut other = first;
+    other.key = Some(("k-1", "fingerprint-2"));
+    assert_eq!(store.consume(&other).await.unwrap(), Consumed::KeyReused);
+    let period = at("2026-12-01T00:00:00Z");
+    assert_eq!(store.used("lic-a", "api_calls", period).await.unwrap(), 15);
+
+    // A key belongs to its license: another license's k-1 is its own.
+    let mut elsewhere = first;
+    elsewhere.license = "lic-b";
+    assert_eq!(
+        store.consume(&elsewhere).await.unwrap(),
+        Consumed::Admitted { before: 0 }
+    );
+
+    // A refused request's retry is refused again, even once it would fit.
+    let mut over = consume("lic-a", 90, Some(100));
+    over.key = Some(("k-2", "fingerprint-3"));
+    assert_eq!(
+        store.consume(&over).await.unwrap(),
+        Consumed::Refused { used: 15 }
+    );
+    let mut wider = over;
+    wider.ceiling = Some(1_000);
+    assert!(matches!(
+        store.consume(&wider).await.unwrap(),
+        Consumed::Replayed {
+            admitted: false,
+            before: 15,
+            ..
+        }
+    ));
+    assert_eq!(store.used("lic-a", "api_calls", period).await.unwrap(), 15);
+}
+
+#[tokio::test]
+async fn counts_expire_at_their_period_end_and_each_period_counts_apart() {
+    let redis = RedisServer::start("redis-periods");
+    let store = RedisCounts::connect(&redis.url, "fleet-a").await.unwrap();
+    store.consume(&consume("lic-a", 3, None)).await.unwrap();
+    let mut next = consume("lic-a", 4, None);
+    next.period_start = at("2027-01-01T00:00:00Z");
+    next.period_end = at("2027-02-01T00:00:00Z");
+    assert_eq!(
+        store.consume(&next).await.unwrap(),
+        Consumed::Admitted { before: 0 }
+    );
+
+    let mut plain = redis.connection();
+    let mut keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut plain).unwrap();
+    keys.sort();
+    // 2026-12-01 and 2027-01-01 in Unix seconds.
+    assert_eq!(
+        keys,
+        [
+            "fleet-a:{lic-a}:count:api_calls:1796083200",
+            "fleet-a:{lic-a}:count:api_calls:1798761600",
+        ]
+    );
+    // Each expires at its period's end (2027-01-01 and 2027-02-01, ms).
+    for (key, end_ms) in keys.iter().zip([1_798_761_600_000_i64, 1_801_440_000_000]) {
+        let expires: i64 = redis::cmd("PEXPIRETIME")
+            .arg(key)
+            .query(&mut plain)
+            .unwrap();
+        assert_eq!(expires, end_ms, "{key}");
+    }
+}
+
+#[tokio::test]
+async fn every_key_of_a_license_shares_its_hash_tag() {
+    let redis = RedisServer::start("redis-slots");
+    let store = RedisCounts::connect(&redis.url, "entitle").await.unwrap();
+    let mut keyed = consume("lic-7", 1, Some(10));
+    keyed.key = Some(("retry-me", "f"));
+    store.consume(&keyed).await.unwrap();
+    let mut plain = redis.connection();
+    let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut plain).unwrap();
+    assert_eq!(keys.len(), 2, "{keys:?}");
+    // Redis Cluster hashes only what is inside the first braces: both keys
+    // of one script call land in the slot of `lic-7`.
+    for key in keys {
+        let open = key.find('{').unwrap();
+        let close = key.find('}').unwrap();
+        assert_eq!(&key[open + 1..close], "lic-7", "{key}");
+    }
+}
+
+#[tokio::test]
+async fn numbers_past_what_the_script_holds_exactly_are_refused() {
+    let redis = RedisServer::start("redis-bounds");
+    let store = RedisCounts::connect(&redis.url, "entitle").await.unwrap();
+    let error = store
+        .consume(&consume("lic-a", MOST + 1, None))
+        .await
+        .unwrap_err();
+    assert!(
+        error.to_string().contains("an amount `9007199254740993`"),
+        "{error}"
+    );
+    let error = store
+        .consume(&consume("lic-a", 1, Some(u64::MAX)))
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("a ceiling"), "{error}");
+    // Up to the bound, counts are exact.
+    store
+        .consume(&consume("lic-a", MOST - 1, None))
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .consume(&consume("lic-a", 1, Some(MOST)))
+            .await
+            .unwrap(),
+        Consumed::Admitted { before: MOST - 1 }
+    );
+    // At the bound, doubles would round `2^53 + 1` down to `2^53` and
+    // admit it: the script compares what is left instead.
+    assert_eq!(
+        store
+            .consume(&consume("lic-a", 1, Some(MOST)))
+            .await
+            .unwrap(),
+        Consumed::Refused { used: MOST }
+    );
+    // Unlimited, a count still cannot pass the bound: an error, not a
+    // count that stops being exact.
+    let error = store.consume(&consume("lic-a", 1, None)).await.unwrap_err();
+    assert!(error.to_string().contains("would pass"), "{error}");
+}
+
+#[tokio::test]
+async fn an_unreachable_redis_is_an_error_naming_it_without_credentials() {
+    let port = support::free_port();
+    let url = format!("redis://:hunter2@127.0.0.1:{port}");
+    let error = match RedisCounts::connect(&url, "entitle").await {
+        Ok(_) => panic!("connected to nothing"),
+        Err(error) => error.to_string(),
+    };
+    assert!(
+        error.contains(&format!("redis `redis://127.0.0.1:{port}`")),
+        "{error}"
+    );
+    assert!(!error.contains("hunter2"), "{error}");
+}
+
+#[tokio::test]
+async fn a_redis_that_stops_answering_fails_the_consume_in_bounded_time() {
+    use entitle_host::gateway::store::redis::WAIT;
+    let redis = RedisServer::start("redis-frozen");
+    let store = RedisCounts::connect(&redis.url, "entitle").await.unwrap();
+    store.consume(&consume("lic-a", 1, Some(10))).await.unwrap();
+    redis.signal("STOP");
+    let started = std::time::Instant::now();
+    let outcome = store.consume(&consume("lic-a", 1, Some(10))).await;
+    let waited = started.elapsed();
+    redis.signal("CONT");
+    let error = outcome.unwrap_err().to_string();
+    assert!(
+        error.starts_with("the meter database failed: redis `redis://127.0.0.1:"),
+        "{error}"
+    );
+    // One answer's wait, and the reconnection attempts' (each bounded).
+    assert!(waited >= WAIT && waited < WAIT * 6, "{waited:?}");
+}
