@@ -42,12 +42,14 @@ fi
 # stopped during the install.
 # Caddy for host/tests/caddy.rs, the same way: Debian's package (2.6 on
 # Debian 12) enables and would start a system service on port 80.
-# Redis for the fleet's shared counts (host/tests/redis_counts.rs), which
-# starts its own redis-server on a free port in a temporary folder.
+# Redis and PostgreSQL for the fleet's shared counts
+# (host/tests/shared_counts.rs), which starts its own redis-server and its
+# own PostgreSQL cluster on free ports in temporary folders.
 services=()
 [ -x /usr/sbin/nginx ] || services+=(nginx)
 [ -x /usr/bin/caddy ] || services+=(caddy)
 [ -x /usr/bin/redis-server ] || services+=(redis-server)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || services+=(postgresql)
 if [ "${#services[@]}" -gt 0 ]; then
   echo "setup: installing Debian's ${services[*]} (the system services are not started)"
   if [ ! -e /usr/sbin/policy-rc.d ]; then
@@ -115,4 +117,4 @@ if ! cmp -s "$proxy_requirements" "$proxies/.installed-requirements.txt"; then
   cp "$proxy_requirements" "$proxies/.installed-requirements.txt"
 fi
 
-echo "setup: chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), $(/usr/sbin/nginx -v 2>&1 | awk '{print $3}'), caddy $(/usr/bin/caddy version | awk '{print $1}'), redis-server $(/usr/bin/redis-server --version | awk '{print $3}' | sed 's/^v=//'), traefik $("$proxies/bin/traefik" version | awk '/^Version:/ {print $2}'), envoy $("$proxies/envoy/_bin/envoy" --version | sed -n 's|.*version: [0-9a-f]*/\([^/]*\)/.*|\1|p'), node $(node --version), playwright-core $(node -p 'require("./node_modules/playwright-core/package.json").version'), $(ls -d "$pylib"/businesstimedelta-*.dist-info "$pylib"/pytz-*.dist-info | sed 's|.*/||; s|\.dist-info$||; s|-| |' | paste -sd, | sed 's/,/, /')"
+echo "setup: chromium $(/usr/bin/chromium --version 2>/dev/null | awk '{print $2}'), $(/usr/sbin/nginx -v 2>&1 | awk '{print $3}'), caddy $(/usr/bin/caddy version | awk '{print $1}'), redis-server $(/usr/bin/redis-server --version | awk '{print $3}' | sed 's/^v=//'), postgresql $(ls -d /usr/lib/postgresql/*/ | sed 's|.*/\([0-9]*\)/$|\1|' | sort -n | tail -1), traefik $("$proxies/bin/traefik" version | awk '/^Version:/ {print $2}'), envoy $("$proxies/envoy/_bin/envoy" --version | sed -n 's|.*version: [0-9a-f]*/\([^/]*\)/.*|\1|p'), node $(node --version), playwright-core $(node -p 'require("./node_modules/playwright-core/package.json").version'), $(ls -d "$pylib"/businesstimedelta-*.dist-info "$pylib"/pytz-*.dist-info | sed 's|.*/||; s|\.dist-info$||; s|-| |' | paste -sd, | sed 's/,/, /')"

@@ -12,6 +12,7 @@
 )]
 
 mod gateway;
+mod postgres;
 mod redis;
 
 use std::net::TcpListener;
@@ -22,6 +23,7 @@ use serde_json::Value;
 
 pub use self::redis::RedisServer;
 pub use gateway::*;
+pub use postgres::PostgresServer;
 
 /// The workspace root.
 pub fn root() -> PathBuf {

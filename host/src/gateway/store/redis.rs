@@ -15,6 +15,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, Script};
 
+use super::{Consume, Consumed};
 use crate::error::HostError;
 
 /// The most a count, an amount or a ceiling may be: the script's numbers
@@ -41,56 +42,6 @@ pub struct RedisCounts {
     prefix: String,
     /// The address, for errors.
     url: String,
-}
-
-/// One consuming check as the store counts it.
-#[derive(Debug, Clone, Copy)]
-pub struct Consume<'a> {
-    /// The license consuming.
-    pub license: &'a str,
-    /// Its metric.
-    pub metric: &'a str,
-    /// The start of the count's period: a new period is a new count.
-    pub period_start: Timestamp,
-    /// The end of the count's period: the count expires then.
-    pub period_end: Timestamp,
-    /// Units asked for.
-    pub amount: u64,
-    /// The most the count may reach with this request (the limit and any
-    /// grace, as the module gives them); `None` when unlimited.
-    pub ceiling: Option<u64>,
-    /// The request's idempotency key and its fingerprint, if it has one.
-    pub key: Option<(&'a str, &'a str)>,
-    /// The instant of the check.
-    pub now: Timestamp,
-}
-
-/// What the store did with a consuming check.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Consumed {
-    /// Counted: the count was `before` and is now `before + amount`.
-    Admitted {
-        /// The count before this request.
-        before: u64,
-    },
-    /// Not counted: it would have passed the ceiling; the count is `used`.
-    Refused {
-        /// The count the request was refused on.
-        used: u64,
-    },
-    /// A retry of a keyed request: its first outcome, on the count and at
-    /// the instant the first was decided on, so the module answers it again
-    /// the same way. Nothing is counted.
-    Replayed {
-        /// Whether the first was counted.
-        admitted: bool,
-        /// The count the first was decided on.
-        before: u64,
-        /// The instant the first was decided at.
-        at: Timestamp,
-    },
-    /// The key was first sent with another request: refused, not counted.
-    KeyReused,
 }
 
 impl RedisCounts {
@@ -145,32 +96,11 @@ impl RedisCounts {
             .await
             .map_err(|e| store_error(&self.url, &e))?;
         let (outcome, before, at) = reply;
-        let replayed = |admitted| {
-            let at = Timestamp::parse(&at).ok_or_else(|| HostError::Store {
-                detail: format!("redis `{}` kept `{at}` as a key's instant", self.url),
-            })?;
-            Ok(Consumed::Replayed {
-                admitted,
-                before,
-                at,
-            })
-        };
-        match outcome.as_str() {
-            "admitted" => Ok(Consumed::Admitted { before }),
-            "refused" if consume.ceiling.is_none() => Err(HostError::Store {
-                detail: format!(
-                    "the count of `{}` `{}` would pass the {MOST} a shared count holds",
-                    consume.license, consume.metric
-                ),
-            }),
-            "refused" => Ok(Consumed::Refused { used: before }),
-            "replayed_admitted" => replayed(true),
-            "replayed_refused" => replayed(false),
-            "key_reused" => Ok(Consumed::KeyReused),
-            other => Err(HostError::Store {
-                detail: format!("redis `{}` answered `{other}` to a consume", self.url),
-            }),
-        }
+        Consumed::from_reply(consume, &outcome, before, &at, MOST).map_err(|detail| {
+            HostError::Store {
+                detail: format!("redis `{}`: {detail}", self.url),
+            }
+        })
     }
 
     /// A license's count of a metric in the period starting at

@@ -1,7 +1,9 @@
-//! The fleet's shared counts on a real redis-server (started by the test on
-//! a free port): gateways sharing one Redis never admit past a ceiling
-//! between them, a retried key is counted once, counts expire at their
-//! period's end, and a license's keys stay in one hash slot.
+//! The fleet's shared counts on real stores the tests start on free ports,
+//! a redis-server and a PostgreSQL cluster: gateways sharing one store never
+//! admit past a ceiling between them, a retried key is counted once,
+//! numbers stay exact up to the store's bound and an unreachable store is
+//! an error naming it; on Redis, counts expire at their period's end and a
+//! license's keys stay in one hash slot.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -12,8 +14,9 @@
 mod support;
 
 use entitle_core::Timestamp;
-use entitle_host::gateway::store::redis::{Consume, Consumed, RedisCounts, MOST};
-use support::RedisServer;
+use entitle_host::gateway::store::redis::RedisCounts;
+use entitle_host::gateway::store::{Consume, Consumed, SharedCounts};
+use support::{PostgresServer, RedisServer};
 
 fn at(text: &str) -> Timestamp {
     Timestamp::parse(text).unwrap()
@@ -35,12 +38,22 @@ fn consume<'a>(license: &'a str, amount: u64, ceiling: Option<u64>) -> Consume<'
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn gateways_on_one_redis_admit_exactly_up_to_the_ceiling() {
     let redis = RedisServer::start("redis-exact");
+    exactly_up_to_the_ceiling(&redis.url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn gateways_on_one_postgres_admit_exactly_up_to_the_ceiling() {
+    let postgres = PostgresServer::start("postgres-exact");
+    exactly_up_to_the_ceiling(&postgres.url).await;
+}
+
+async fn exactly_up_to_the_ceiling(url: &str) {
     // Three gateways, each with its own connection; 32 clients spread
     // over them ask 500 units one at a time of a ceiling of 300 (a limit
     // of 250 and a grace of 50).
     let mut gateways = Vec::new();
     for _ in 0..3 {
-        gateways.push(RedisCounts::connect(&redis.url, "entitle").await.unwrap());
+        gateways.push(SharedCounts::connect(url).await.unwrap());
     }
     let mut clients = Vec::new();
     for client in 0..32 {
@@ -86,9 +99,77 @@ async fn gateways_on_one_redis_admit_exactly_up_to_the_ceiling() {
 }
 
 #[tokio::test]
-async fn a_retried_key_is_counted_once_and_answered_as_first() {
+async fn a_retried_key_is_counted_once_and_answered_as_first_on_redis() {
     let redis = RedisServer::start("redis-keys");
-    let store = RedisCounts::connect(&redis.url, "entitle").await.unwrap();
+    retried_keys(&redis.url).await;
+}
+
+#[tokio::test]
+async fn a_retried_key_is_counted_once_and_answered_as_first_on_postgres() {
+    let postgres = PostgresServer::start("postgres-keys");
+    retried_keys(&postgres.url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn retries_sent_at_once_are_counted_once_on_redis() {
+    let redis = RedisServer::start("redis-retries");
+    retries_at_once(&redis.url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn retries_sent_at_once_are_counted_once_on_postgres() {
+    let postgres = PostgresServer::start("postgres-retries");
+    retries_at_once(&postgres.url).await;
+}
+
+/// 16 copies of one keyed request through two gateways at once: one is
+/// counted, every other gets its outcome.
+async fn retries_at_once(url: &str) {
+    let gateways = [
+        SharedCounts::connect(url).await.unwrap(),
+        SharedCounts::connect(url).await.unwrap(),
+    ];
+    let mut copies = Vec::new();
+    for copy in 0..16 {
+        let gateway = gateways[copy % 2].clone();
+        copies.push(tokio::spawn(async move {
+            let mut request = consume("lic-a", 7, Some(100));
+            request.key = Some(("k-once", "fingerprint"));
+            gateway.consume(&request).await.unwrap()
+        }));
+    }
+    let mut outcomes = Vec::new();
+    for copy in copies {
+        outcomes.push(copy.await.unwrap());
+    }
+    let first = Consumed::Admitted { before: 0 };
+    let replay = Consumed::Replayed {
+        admitted: true,
+        before: 0,
+        at: at("2026-12-06T10:00:00Z"),
+    };
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == first).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == replay).count(),
+        15,
+        "{outcomes:?}"
+    );
+    let period = at("2026-12-01T00:00:00Z");
+    assert_eq!(
+        gateways[0]
+            .used("lic-a", "api_calls", period)
+            .await
+            .unwrap(),
+        7
+    );
+}
+
+async fn retried_keys(url: &str) {
+    let store = SharedCounts::connect(url).await.unwrap();
     let mut first = consume("lic-a", 5, Some(100));
     first.key = Some(("k-1", "fingerprint-1"));
     assert_eq!(
@@ -201,17 +282,29 @@ async fn every_key_of_a_license_shares_its_hash_tag() {
 }
 
 #[tokio::test]
-async fn numbers_past_what_the_script_holds_exactly_are_refused() {
+async fn numbers_past_what_redis_holds_exactly_are_refused() {
     let redis = RedisServer::start("redis-bounds");
-    let store = RedisCounts::connect(&redis.url, "entitle").await.unwrap();
+    let store = SharedCounts::connect(&redis.url).await.unwrap();
+    assert_eq!(store.most(), 1 << 53, "Lua's doubles are exact up to 2^53");
+    bounds(&store).await;
+}
+
+#[tokio::test]
+async fn numbers_past_a_postgres_bigint_are_refused() {
+    let postgres = PostgresServer::start("postgres-bounds");
+    let store = SharedCounts::connect(&postgres.url).await.unwrap();
+    assert_eq!(store.most(), 9_223_372_036_854_775_807);
+    bounds(&store).await;
+}
+
+async fn bounds(store: &SharedCounts) {
+    let most = store.most();
     let error = store
-        .consume(&consume("lic-a", MOST + 1, None))
+        .consume(&consume("lic-a", most + 1, None))
         .await
         .unwrap_err();
-    assert!(
-        error.to_string().contains("an amount `9007199254740993`"),
-        "{error}"
-    );
+    let amount = format!("an amount `{}`", most + 1);
+    assert!(error.to_string().contains(&amount), "{error}");
     let error = store
         .consume(&consume("lic-a", 1, Some(u64::MAX)))
         .await
@@ -219,24 +312,24 @@ async fn numbers_past_what_the_script_holds_exactly_are_refused() {
     assert!(error.to_string().contains("a ceiling"), "{error}");
     // Up to the bound, counts are exact.
     store
-        .consume(&consume("lic-a", MOST - 1, None))
+        .consume(&consume("lic-a", most - 1, None))
         .await
         .unwrap();
     assert_eq!(
         store
-            .consume(&consume("lic-a", 1, Some(MOST)))
+            .consume(&consume("lic-a", 1, Some(most)))
             .await
             .unwrap(),
-        Consumed::Admitted { before: MOST - 1 }
+        Consumed::Admitted { before: most - 1 }
     );
-    // At the bound, doubles would round `2^53 + 1` down to `2^53` and
-    // admit it: the script compares what is left instead.
+    // At the bound, `count + amount` would round (Redis's doubles) or
+    // overflow (PostgreSQL's bigint): each compares what is left instead.
     assert_eq!(
         store
-            .consume(&consume("lic-a", 1, Some(MOST)))
+            .consume(&consume("lic-a", 1, Some(most)))
             .await
             .unwrap(),
-        Consumed::Refused { used: MOST }
+        Consumed::Refused { used: most }
     );
     // Unlimited, a count still cannot pass the bound: an error, not a
     // count that stops being exact.
@@ -277,4 +370,28 @@ async fn a_redis_that_stops_answering_fails_the_consume_in_bounded_time() {
     );
     // One answer's wait, and the reconnection attempts' (each bounded).
     assert!(waited >= WAIT && waited < WAIT * 6, "{waited:?}");
+}
+
+#[tokio::test]
+async fn an_unreachable_postgres_is_an_error_naming_it_without_credentials() {
+    let port = support::free_port();
+    let url = format!("postgres://entitle:hunter2@127.0.0.1:{port}/fleet");
+    let error = match SharedCounts::connect(&url).await {
+        Ok(_) => panic!("connected to nothing"),
+        Err(error) => error.to_string(),
+    };
+    assert!(
+        error.contains(&format!("postgres `127.0.0.1:{port}/fleet`")),
+        "{error}"
+    );
+    assert!(!error.contains("hunter2"), "{error}");
+}
+
+#[tokio::test]
+async fn an_address_of_no_known_store_is_refused() {
+    let error = match SharedCounts::connect("memcached://127.0.0.1:11211").await {
+        Ok(_) => panic!("took an unknown store"),
+        Err(error) => error.to_string(),
+    };
+    assert!(error.contains("`redis://`"), "{error}");
 }
