@@ -4,9 +4,14 @@
 //! atomic step with the same outcomes. The embedded SQLite meter
 //! (`meter.rs`) stays the single node's store.
 
+use std::time::Duration;
+
 use entitle_core::Timestamp;
 
 use crate::error::HostError;
+
+/// How long a key's first outcome is kept for retries, in every store.
+pub const KEY_KEPT: Duration = Duration::from_secs(24 * 60 * 60);
 
 pub mod postgres;
 pub mod redis;

@@ -55,8 +55,8 @@ impl<'a> Compactable<'a> {
     }
 
     /// The ask on the license's latest count at `now` (to the millisecond,
-    /// as the JSON request writes it); `None` for a count the meter holds
-    /// in a form the ask cannot carry.
+    /// as the JSON request writes it); `None` for an instant outside the
+    /// years an instant may lie in.
     fn ask(&self, usage: &LicenseUsage, now: DateTime<Utc>) -> Option<CompactAsk> {
         let count = usage.metrics.get(self.name);
         Some(CompactAsk {

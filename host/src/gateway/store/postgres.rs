@@ -10,14 +10,11 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 
-use super::{Consume, Consumed};
+use super::{Consume, Consumed, KEY_KEPT};
 use crate::error::HostError;
 
 /// The most a count, an amount or a ceiling may be: a `bigint`.
 pub const MOST: u64 = i64::MAX as u64;
-
-/// How long a key's outcome is kept for retries: a day.
-pub const KEY_KEPT_SECS: i64 = 24 * 60 * 60;
 
 /// How long connecting and each call may take: a check is never held
 /// longer on an unreachable store.
@@ -64,9 +61,9 @@ impl PostgresCounts {
             })?;
         let counts = PostgresCounts { pool, address };
         let client = counts.client().await?;
-        client
-            .batch_execute(include_str!("consume.sql"))
+        tokio::time::timeout(WAIT, client.batch_execute(include_str!("consume.sql")))
             .await
+            .map_err(|_| counts.timed_out())?
             .map_err(|e| counts.error(&e))?;
         Ok(counts)
     }
@@ -84,7 +81,8 @@ impl PostgresCounts {
             Some((key, fingerprint)) => (Some(key), Some(fingerprint)),
             None => (None, None),
         };
-        let kept_until = consume.now.unix().saturating_add(KEY_KEPT_SECS);
+        let kept = i64::try_from(KEY_KEPT.as_secs()).unwrap_or(i64::MAX);
+        let kept_until = consume.now.unix().saturating_add(kept);
         let client = self.client().await?;
         let statement = client
             .prepare_cached("SELECT r_outcome, r_before, r_at FROM entitle_consume($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
@@ -130,15 +128,20 @@ impl PostgresCounts {
         period_start: entitle_core::Timestamp,
     ) -> Result<u64, HostError> {
         let client = self.client().await?;
-        let row = client
-            .query_opt(
-                "SELECT used FROM entitle_counts WHERE license = $1 AND metric = $2 AND period_start = $3",
-                &[&license, &metric, &period_start.unix()],
-            )
+        let start = period_start.unix();
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&license, &metric, &start];
+        let query = client.query_opt(
+            "SELECT used FROM entitle_counts WHERE license = $1 AND metric = $2 AND period_start = $3",
+            &params,
+        );
+        let row = tokio::time::timeout(WAIT, query)
             .await
+            .map_err(|_| self.timed_out())?
             .map_err(|e| self.error(&e))?;
         let used: i64 = row.map_or(0, |row| row.get(0));
-        Ok(u64::try_from(used).unwrap_or(0))
+        u64::try_from(used).map_err(|_| HostError::Store {
+            detail: format!("postgres {}: a count of `{used}`", self.address),
+        })
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, HostError> {

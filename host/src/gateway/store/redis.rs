@@ -15,15 +15,12 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, Script};
 
-use super::{Consume, Consumed};
+use super::{Consume, Consumed, KEY_KEPT};
 use crate::error::HostError;
 
 /// The most a count, an amount or a ceiling may be: the script's numbers
 /// are Lua doubles, exact up to 2^53.
 pub const MOST: u64 = 1 << 53;
-
-/// How long a key's outcome is kept for retries, by default: a day.
-pub const KEY_KEPT_MS: u64 = 24 * 60 * 60 * 1000;
 
 /// How long connecting to Redis and each answer from it may take: a check
 /// is never held longer on an unreachable store.
@@ -91,7 +88,7 @@ impl RedisCounts {
             .arg(expires_ms)
             .arg(fingerprint)
             .arg(consume.now.to_string())
-            .arg(KEY_KEPT_MS)
+            .arg(u64::try_from(KEY_KEPT.as_millis()).unwrap_or(u64::MAX))
             .invoke_async(&mut connection)
             .await
             .map_err(|e| store_error(&self.url, &e))?;
