@@ -15,11 +15,18 @@ mod support;
 
 use entitle_core::Timestamp;
 use entitle_host::gateway::store::redis::RedisCounts;
-use entitle_host::gateway::store::{Consume, Consumed, SharedCounts};
+use entitle_host::gateway::store::{Consume, Consumed, Counted, SharedCounts};
 use support::{PostgresServer, RedisServer};
 
 fn at(text: &str) -> Timestamp {
     Timestamp::parse(text).unwrap()
+}
+
+fn used(used: u64) -> Counted {
+    Counted {
+        used,
+        soft_exceeded_at: None,
+    }
 }
 
 fn consume<'a>(license: &'a str, amount: u64, ceiling: Option<u64>) -> Consume<'a> {
@@ -30,6 +37,8 @@ fn consume<'a>(license: &'a str, amount: u64, ceiling: Option<u64>) -> Consume<'
         period_end: at("2027-01-01T00:00:00Z"),
         amount,
         ceiling,
+        soft_limit: None,
+        soft_exceeded_at: None,
         key: None,
         now: at("2026-12-06T10:00:00Z"),
     }
@@ -77,9 +86,9 @@ async fn exactly_up_to_the_ceiling(url: &str) {
     for client in clients {
         for outcome in client.await.unwrap() {
             match outcome {
-                Consumed::Admitted { before } => admitted_on.push(before),
-                Consumed::Refused { used } => {
-                    assert_eq!(used, 300, "refused only once the ceiling is reached");
+                Consumed::Admitted(before) => admitted_on.push(before.used),
+                Consumed::Refused(count) => {
+                    assert_eq!(count.used, 300, "refused only once the ceiling is reached");
                     refused += 1;
                 }
                 other => panic!("unexpected {other:?}"),
@@ -92,10 +101,111 @@ async fn exactly_up_to_the_ceiling(url: &str) {
     admitted_on.sort_unstable();
     assert_eq!(admitted_on, (0..300).collect::<Vec<u64>>());
     let stored = gateways[0]
-        .used("lic-hot", "api_calls", at("2026-12-01T00:00:00Z"))
+        .count("lic-hot", "api_calls", at("2026-12-01T00:00:00Z"))
+        .await
+        .unwrap()
+        .used;
+    assert_eq!(stored, 300);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_soft_limit_is_crossed_once_for_the_fleet_on_redis() {
+    let redis = RedisServer::start("redis-soft");
+    soft_limit_crossed_once(&redis.url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_soft_limit_is_crossed_once_for_the_fleet_on_postgres() {
+    let postgres = PostgresServer::start("postgres-soft");
+    soft_limit_crossed_once(&postgres.url).await;
+}
+
+/// A soft limit of 100 with grace up to 129: 24 clients on three
+/// gateways ask 3 units at a time, each at an instant of its own, every
+/// one decided on the soft state it last saw. The first count past 100
+/// records its request's instant; every request decided on another state
+/// is refused as stale and counts nothing; 129 units are admitted.
+async fn soft_limit_crossed_once(url: &str) {
+    let mut gateways = Vec::new();
+    for _ in 0..3 {
+        gateways.push(SharedCounts::connect(url).await.unwrap());
+    }
+    let mut clients = Vec::new();
+    for client in 0..24_u64 {
+        let gateway = gateways[usize::try_from(client).unwrap() % 3].clone();
+        clients.push(tokio::spawn(async move {
+            let mut seen = None;
+            let mut admitted = Vec::new();
+            let mut stale = 0;
+            for ask in 0..10_u64 {
+                let now = at("2026-12-06T10:00:00Z")
+                    .plus_seconds(i64::try_from(client * 100 + ask).unwrap())
+                    .unwrap();
+                let mut request = consume("lic-soft", 3, Some(129));
+                request.soft_limit = Some(100);
+                request.soft_exceeded_at = seen;
+                request.now = now;
+                loop {
+                    match gateway.consume(&request).await.unwrap() {
+                        Consumed::Admitted(before) => {
+                            admitted.push((before, now));
+                            break;
+                        }
+                        Consumed::Refused(count) => {
+                            seen = count.soft_exceeded_at;
+                            break;
+                        }
+                        Consumed::Stale(count) => {
+                            stale += 1;
+                            assert_ne!(count.soft_exceeded_at, request.soft_exceeded_at);
+                            seen = count.soft_exceeded_at;
+                            request.soft_exceeded_at = seen;
+                        }
+                        other => panic!("unexpected {other:?}"),
+                    }
+                }
+            }
+            (admitted, stale)
+        }));
+    }
+    let mut admitted = Vec::new();
+    let mut stale = 0;
+    for client in clients {
+        let (mine, refused) = client.await.unwrap();
+        admitted.extend(mine);
+        stale += refused;
+    }
+    admitted.sort_by_key(|(before, _)| before.used);
+    let befores: Vec<u64> = admitted.iter().map(|(b, _)| b.used).collect();
+    assert_eq!(befores, (0..129).step_by(3).collect::<Vec<u64>>());
+    // The crossing: 99 + 3 > 100, its instant is what every later count
+    // carries, and no count before it carries one.
+    let (_, crossed_at) = admitted[33];
+    for (before, _) in &admitted[..=33] {
+        assert_eq!(before.soft_exceeded_at, None, "{before:?}");
+    }
+    for (before, _) in &admitted[34..] {
+        assert_eq!(before.soft_exceeded_at, Some(crossed_at), "{before:?}");
+    }
+    let period = at("2026-12-01T00:00:00Z");
+    let stored = gateways[1]
+        .count("lic-soft", "api_calls", period)
         .await
         .unwrap();
-    assert_eq!(stored, 300);
+    assert_eq!(
+        stored,
+        Counted {
+            used: 129,
+            soft_exceeded_at: Some(crossed_at)
+        }
+    );
+    // Every client decided once on the state before the crossing, at most.
+    assert!(stale <= 24, "{stale}");
+    let newest = gateways[2].counts("lic-soft").await.unwrap();
+    assert_eq!(newest.len(), 1);
+    assert_eq!(newest[0].metric, "api_calls");
+    assert_eq!(newest[0].period_start, period);
+    assert_eq!(newest[0].counted, stored);
 }
 
 #[tokio::test]
@@ -142,10 +252,10 @@ async fn retries_at_once(url: &str) {
     for copy in copies {
         outcomes.push(copy.await.unwrap());
     }
-    let first = Consumed::Admitted { before: 0 };
+    let first = Consumed::Admitted(used(0));
     let replay = Consumed::Replayed {
         admitted: true,
-        before: 0,
+        before: used(0),
         at: at("2026-12-06T10:00:00Z"),
     };
     assert_eq!(
@@ -161,9 +271,10 @@ async fn retries_at_once(url: &str) {
     let period = at("2026-12-01T00:00:00Z");
     assert_eq!(
         gateways[0]
-            .used("lic-a", "api_calls", period)
+            .count("lic-a", "api_calls", period)
             .await
-            .unwrap(),
+            .unwrap()
+            .used,
         7
     );
 }
@@ -174,7 +285,7 @@ async fn retried_keys(url: &str) {
     first.key = Some(("k-1", "fingerprint-1"));
     assert_eq!(
         store.consume(&first).await.unwrap(),
-        Consumed::Admitted { before: 0 }
+        Consumed::Admitted(used(0))
     );
 
     // The retry comes later, on a count that moved meanwhile: it gets the
@@ -189,7 +300,7 @@ async fn retried_keys(url: &str) {
         store.consume(&retry).await.unwrap(),
         Consumed::Replayed {
             admitted: true,
-            before: 0,
+            before: used(0),
             at: at("2026-12-06T10:00:00Z")
         }
     );
@@ -198,14 +309,21 @@ async fn retried_keys(url: &str) {
     other.key = Some(("k-1", "fingerprint-2"));
     assert_eq!(store.consume(&other).await.unwrap(), Consumed::KeyReused);
     let period = at("2026-12-01T00:00:00Z");
-    assert_eq!(store.used("lic-a", "api_calls", period).await.unwrap(), 15);
+    assert_eq!(
+        store
+            .count("lic-a", "api_calls", period)
+            .await
+            .unwrap()
+            .used,
+        15
+    );
 
     // A key belongs to its license: another license's k-1 is its own.
     let mut elsewhere = first;
     elsewhere.license = "lic-b";
     assert_eq!(
         store.consume(&elsewhere).await.unwrap(),
-        Consumed::Admitted { before: 0 }
+        Consumed::Admitted(used(0))
     );
 
     // A refused request's retry is refused again, even once it would fit.
@@ -213,7 +331,7 @@ async fn retried_keys(url: &str) {
     over.key = Some(("k-2", "fingerprint-3"));
     assert_eq!(
         store.consume(&over).await.unwrap(),
-        Consumed::Refused { used: 15 }
+        Consumed::Refused(used(15))
     );
     let mut wider = over;
     wider.ceiling = Some(1_000);
@@ -221,11 +339,18 @@ async fn retried_keys(url: &str) {
         store.consume(&wider).await.unwrap(),
         Consumed::Replayed {
             admitted: false,
-            before: 15,
+            before: Counted { used: 15, .. },
             ..
         }
     ));
-    assert_eq!(store.used("lic-a", "api_calls", period).await.unwrap(), 15);
+    assert_eq!(
+        store
+            .count("lic-a", "api_calls", period)
+            .await
+            .unwrap()
+            .used,
+        15
+    );
 }
 
 #[tokio::test]
@@ -238,7 +363,7 @@ async fn counts_expire_at_their_period_end_and_each_period_counts_apart() {
     next.period_end = at("2027-02-01T00:00:00Z");
     assert_eq!(
         store.consume(&next).await.unwrap(),
-        Consumed::Admitted { before: 0 }
+        Consumed::Admitted(used(0))
     );
 
     let mut plain = redis.connection();
@@ -250,10 +375,13 @@ async fn counts_expire_at_their_period_end_and_each_period_counts_apart() {
         [
             "fleet-a:{lic-a}:count:api_calls:1796083200",
             "fleet-a:{lic-a}:count:api_calls:1798761600",
+            "fleet-a:{lic-a}:periods",
         ]
     );
     // Each expires at its period's end (2027-01-01 and 2027-02-01, ms).
-    for (key, end_ms) in keys.iter().zip([1_798_761_600_000_i64, 1_801_440_000_000]) {
+    // The index of newest periods lives as long as the newest of them.
+    let ends = [1_798_761_600_000_i64, 1_801_440_000_000, 1_801_440_000_000];
+    for (key, end_ms) in keys.iter().zip(ends) {
         let expires: i64 = redis::cmd("PEXPIRETIME")
             .arg(key)
             .query(&mut plain)
@@ -271,8 +399,8 @@ async fn every_key_of_a_license_shares_its_hash_tag() {
     store.consume(&keyed).await.unwrap();
     let mut plain = redis.connection();
     let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut plain).unwrap();
-    assert_eq!(keys.len(), 2, "{keys:?}");
-    // Redis Cluster hashes only what is inside the first braces: both keys
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    // Redis Cluster hashes only what is inside the first braces: every key
     // of one script call land in the slot of `lic-7`.
     for key in keys {
         let open = key.find('{').unwrap();
@@ -320,7 +448,7 @@ async fn bounds(store: &SharedCounts) {
             .consume(&consume("lic-a", 1, Some(most)))
             .await
             .unwrap(),
-        Consumed::Admitted { before: most - 1 }
+        Consumed::Admitted(used(most - 1))
     );
     // At the bound, `count + amount` would round (Redis's doubles) or
     // overflow (PostgreSQL's bigint): each compares what is left instead.
@@ -329,7 +457,7 @@ async fn bounds(store: &SharedCounts) {
             .consume(&consume("lic-a", 1, Some(most)))
             .await
             .unwrap(),
-        Consumed::Refused { used: most }
+        Consumed::Refused(used(most))
     );
     // Unlimited, a count still cannot pass the bound: an error, not a
     // count that stops being exact.

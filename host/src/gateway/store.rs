@@ -52,16 +52,43 @@ impl SharedCounts {
     }
 
     /// A license's count of a metric in the period starting at
-    /// `period_start` (0 when nothing was counted).
-    pub async fn used(
+    /// `period_start` (nothing used when nothing was counted).
+    pub async fn count(
         &self,
         license: &str,
         metric: &str,
         period_start: Timestamp,
-    ) -> Result<u64, HostError> {
+    ) -> Result<Counted, HostError> {
         match self {
-            SharedCounts::Redis(store) => store.used(license, metric, period_start).await,
-            SharedCounts::Postgres(store) => store.used(license, metric, period_start).await,
+            SharedCounts::Redis(store) => store.count(license, metric, period_start).await,
+            SharedCounts::Postgres(store) => store.count(license, metric, period_start).await,
+        }
+    }
+
+    /// A license's newest count of every metric it consumed: what the
+    /// fleet used, for a status.
+    pub async fn counts(&self, license: &str) -> Result<Vec<Newest>, HostError> {
+        match self {
+            SharedCounts::Redis(store) => store.counts(license).await,
+            SharedCounts::Postgres(store) => store.counts(license).await,
+        }
+    }
+
+    /// Forgets what no check needs any more: counts of periods that ended
+    /// before `now` and keys kept past their time. Redis expires its own;
+    /// PostgreSQL deletes them. The rows deleted.
+    pub async fn prune(&self, now: Timestamp) -> Result<u64, HostError> {
+        match self {
+            SharedCounts::Redis(_) => Ok(0),
+            SharedCounts::Postgres(store) => store.prune(now).await,
+        }
+    }
+
+    /// Where the store is, without credentials, for logs and metrics.
+    pub fn address(&self) -> &str {
+        match self {
+            SharedCounts::Redis(store) => store.address(),
+            SharedCounts::Postgres(store) => store.address(),
         }
     }
 
@@ -90,25 +117,50 @@ pub struct Consume<'a> {
     /// The most the count may reach with this request (the limit and any
     /// grace, as the module gives them); `None` when unlimited.
     pub ceiling: Option<u64>,
+    /// The limit whose first crossing starts a soft quota's grace: the
+    /// store keeps the instant of the first count past it. `None` for a
+    /// hard or unlimited quota.
+    pub soft_limit: Option<u64>,
+    /// When the soft limit was first crossed, as the decision this
+    /// request's ceiling came from saw it: a count crossed otherwise is
+    /// [`Consumed::Stale`], since its ceiling may differ.
+    pub soft_exceeded_at: Option<Timestamp>,
     /// The request's idempotency key and its fingerprint, if it has one.
     pub key: Option<(&'a str, &'a str)>,
     /// The instant of the check.
     pub now: Timestamp,
 }
 
+/// A count as a store holds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counted {
+    /// Units used in the period.
+    pub used: u64,
+    /// When the soft limit was first crossed in the period.
+    pub soft_exceeded_at: Option<Timestamp>,
+}
+
+/// A license's newest count of one metric.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Newest {
+    /// The metric.
+    pub metric: String,
+    /// The start of the count's period.
+    pub period_start: Timestamp,
+    /// The count.
+    pub counted: Counted,
+}
+
 /// What the store did with a consuming check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Consumed {
-    /// Counted: the count was `before` and is now `before + amount`.
-    Admitted {
-        /// The count before this request.
-        before: u64,
-    },
-    /// Not counted: it would have passed the ceiling; the count is `used`.
-    Refused {
-        /// The count the request was refused on.
-        used: u64,
-    },
+    /// Counted, on this count before it.
+    Admitted(Counted),
+    /// Not counted: it would have passed the ceiling on this count.
+    Refused(Counted),
+    /// Not counted: the soft limit was crossed otherwise than the decision
+    /// saw (this is the count), so its ceiling must be decided again.
+    Stale(Counted),
     /// A retry of a keyed request: its first outcome, on the count and at
     /// the instant the first was decided on, so the module answers it again
     /// the same way. Nothing is counted.
@@ -116,7 +168,7 @@ pub enum Consumed {
         /// Whether the first was counted.
         admitted: bool,
         /// The count the first was decided on.
-        before: u64,
+        before: Counted,
         /// The instant the first was decided at.
         at: Timestamp,
     },
@@ -124,34 +176,48 @@ pub enum Consumed {
     KeyReused,
 }
 
+/// A store's reply to a consume, as both stores give it.
+struct Reply<'r> {
+    outcome: &'r str,
+    /// The count before the request.
+    before: u64,
+    /// The instant of the (first) check.
+    at: &'r str,
+    /// When the soft limit was crossed before the request; empty if not.
+    soft: &'r str,
+}
+
 impl Consumed {
-    /// Reads a store's reply (`outcome`, the count before, the instant of
-    /// the first check) to `consume`, for a store whose counts hold at most
-    /// `most`; what is wrong with the reply otherwise.
-    fn from_reply(
-        consume: &Consume<'_>,
-        outcome: &str,
-        before: u64,
-        at: &str,
-        most: u64,
-    ) -> Result<Consumed, String> {
+    /// Reads a store's reply to `consume`, for a store whose counts hold
+    /// at most `most`; what is wrong with the reply otherwise.
+    fn from_reply(consume: &Consume<'_>, reply: &Reply<'_>, most: u64) -> Result<Consumed, String> {
+        let instant = |text: &str, what: &str| {
+            Timestamp::parse(text).ok_or_else(|| format!("`{text}` kept as {what}"))
+        };
+        let soft_exceeded_at = match reply.soft {
+            "" => None,
+            text => Some(instant(text, "a soft limit's crossing")?),
+        };
+        let before = Counted {
+            used: reply.before,
+            soft_exceeded_at,
+        };
         let replayed = |admitted| {
-            let at =
-                Timestamp::parse(at).ok_or_else(|| format!("`{at}` kept as a key's instant"))?;
             Ok(Consumed::Replayed {
                 admitted,
                 before,
-                at,
+                at: instant(reply.at, "a key's instant")?,
             })
         };
-        match outcome {
-            "admitted" => Ok(Consumed::Admitted { before }),
+        match reply.outcome {
+            "admitted" => Ok(Consumed::Admitted(before)),
             // Unlimited, only the store's own bound refuses.
             "refused" if consume.ceiling.is_none() => Err(format!(
                 "the count of `{}` `{}` would pass the {most} a shared count holds",
                 consume.license, consume.metric
             )),
-            "refused" => Ok(Consumed::Refused { used: before }),
+            "refused" => Ok(Consumed::Refused(before)),
+            "stale" => Ok(Consumed::Stale(before)),
             "replayed_admitted" => replayed(true),
             "replayed_refused" => replayed(false),
             "key_reused" => Ok(Consumed::KeyReused),

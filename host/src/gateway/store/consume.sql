@@ -1,5 +1,8 @@
 -- The fleet's shared counts in PostgreSQL, created and brought up to date
--- by the gateway (`entitle_consume` replaced on every start).
+-- by the gateway as it connects, one gateway at a time (an advisory lock
+-- held for the transaction), so a fleet started at once migrates once.
+BEGIN;
+SELECT pg_advisory_xact_lock(7301410001);
 CREATE TABLE IF NOT EXISTS entitle_counts (
   license      text   NOT NULL,
   metric       text   NOT NULL,
@@ -8,6 +11,10 @@ CREATE TABLE IF NOT EXISTS entitle_counts (
   used         bigint NOT NULL DEFAULT 0 CHECK (used >= 0),
   PRIMARY KEY (license, metric, period_start)
 );
+-- When the soft limit was first crossed in the period (the first count
+-- past it); its grace runs from there for every gateway.
+ALTER TABLE entitle_counts ADD COLUMN IF NOT EXISTS soft_exceeded_at text;
+CREATE INDEX IF NOT EXISTS entitle_counts_end ON entitle_counts (period_end);
 CREATE TABLE IF NOT EXISTS entitle_keys (
   license     text    NOT NULL,
   key         text    NOT NULL,
@@ -18,55 +25,79 @@ CREATE TABLE IF NOT EXISTS entitle_keys (
   kept_until  bigint  NOT NULL,
   PRIMARY KEY (license, key)
 );
+ALTER TABLE entitle_keys ADD COLUMN IF NOT EXISTS soft text;
+CREATE INDEX IF NOT EXISTS entitle_keys_kept ON entitle_keys (kept_until);
 
--- One consuming check, atomically with every other gateway's: the count
--- moves only when the request fits under its ceiling (`used <= ceiling -
--- amount`, which never overflows), and a keyed request is counted once,
--- its first outcome kept for retries. Concurrent updates of one count wait
--- on its row and re-check the condition on the committed count.
+DROP FUNCTION IF EXISTS entitle_consume(
+  text, text, bigint, bigint, bigint, bigint, text, text, text, bigint);
+
+-- One consuming check, atomically with every other gateway's: the count's
+-- row is locked, the request is refused as stale when the soft limit was
+-- crossed otherwise than its decision saw, counted only when it fits under
+-- its ceiling (`used <= ceiling - amount`, which never overflows), and the
+-- first count past a soft limit records its instant. A keyed request is
+-- counted once, its first outcome kept for retries.
 CREATE OR REPLACE FUNCTION entitle_consume(
   p_license text, p_metric text, p_start bigint, p_end bigint,
   p_amount bigint, p_ceiling bigint,
-  p_key text, p_fingerprint text, p_at text, p_kept_until bigint
-) RETURNS TABLE (r_outcome text, r_before bigint, r_at text)
+  p_key text, p_fingerprint text, p_at text, p_kept_until bigint,
+  p_soft_limit bigint, p_soft text
+) RETURNS TABLE (r_outcome text, r_before bigint, r_at text, r_soft text)
 LANGUAGE plpgsql AS $$
 DECLARE
   seen entitle_keys%ROWTYPE;
   v_used bigint;
+  v_soft text;
   v_admitted boolean;
 BEGIN
   IF p_key IS NOT NULL THEN
     INSERT INTO entitle_keys AS k VALUES
-      (p_license, p_key, p_fingerprint, 0, p_at, false, p_kept_until)
+      (p_license, p_key, p_fingerprint, 0, p_at, false, p_kept_until, NULL)
       ON CONFLICT (license, key) DO NOTHING;
     IF NOT FOUND THEN
       SELECT * INTO seen FROM entitle_keys k
         WHERE k.license = p_license AND k.key = p_key;
       IF seen.fingerprint <> p_fingerprint THEN
-        RETURN QUERY SELECT 'key_reused'::text, 0::bigint, ''::text;
+        RETURN QUERY SELECT 'key_reused'::text, 0::bigint, ''::text, ''::text;
       ELSIF seen.admitted THEN
-        RETURN QUERY SELECT 'replayed_admitted'::text, seen.before, seen.at;
+        RETURN QUERY SELECT 'replayed_admitted'::text, seen.before, seen.at,
+          coalesce(seen.soft, '');
       ELSE
-        RETURN QUERY SELECT 'replayed_refused'::text, seen.before, seen.at;
+        RETURN QUERY SELECT 'replayed_refused'::text, seen.before, seen.at,
+          coalesce(seen.soft, '');
       END IF;
       RETURN;
     END IF;
   END IF;
-  INSERT INTO entitle_counts AS c VALUES (p_license, p_metric, p_start, p_end, 0)
+  INSERT INTO entitle_counts AS c (license, metric, period_start, period_end, used)
+    VALUES (p_license, p_metric, p_start, p_end, 0)
     ON CONFLICT (license, metric, period_start) DO NOTHING;
-  UPDATE entitle_counts c SET used = c.used + p_amount
-    WHERE c.license = p_license AND c.metric = p_metric
-      AND c.period_start = p_start AND c.used <= p_ceiling - p_amount
-    RETURNING c.used - p_amount INTO v_used;
-  v_admitted := FOUND;
-  IF NOT v_admitted THEN
-    SELECT c.used INTO v_used FROM entitle_counts c
+  SELECT c.used, c.soft_exceeded_at INTO v_used, v_soft FROM entitle_counts c
+    WHERE c.license = p_license AND c.metric = p_metric AND c.period_start = p_start
+    FOR UPDATE;
+  IF v_soft IS DISTINCT FROM p_soft THEN
+    -- Nothing counted and nothing kept: the retry is decided afresh.
+    IF p_key IS NOT NULL THEN
+      DELETE FROM entitle_keys k WHERE k.license = p_license AND k.key = p_key;
+    END IF;
+    RETURN QUERY SELECT 'stale'::text, v_used, p_at, coalesce(v_soft, '');
+    RETURN;
+  END IF;
+  v_admitted := v_used <= p_ceiling - p_amount;
+  IF v_admitted THEN
+    UPDATE entitle_counts c SET used = c.used + p_amount,
+      soft_exceeded_at = CASE
+        WHEN p_soft_limit IS NOT NULL AND c.soft_exceeded_at IS NULL
+          AND p_amount > p_soft_limit - v_used THEN p_at
+        ELSE c.soft_exceeded_at END
       WHERE c.license = p_license AND c.metric = p_metric AND c.period_start = p_start;
   END IF;
   IF p_key IS NOT NULL THEN
-    UPDATE entitle_keys k SET before = v_used, admitted = v_admitted
+    UPDATE entitle_keys k SET before = v_used, admitted = v_admitted, soft = v_soft
       WHERE k.license = p_license AND k.key = p_key;
   END IF;
-  RETURN QUERY SELECT CASE WHEN v_admitted THEN 'admitted' ELSE 'refused' END, v_used, p_at;
+  RETURN QUERY SELECT CASE WHEN v_admitted THEN 'admitted' ELSE 'refused' END,
+    v_used, p_at, coalesce(v_soft, '');
 END
 $$;
+COMMIT;

@@ -10,7 +10,9 @@ use std::time::Duration;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
 
-use super::{Consume, Consumed, KEY_KEPT};
+use entitle_core::Timestamp;
+
+use super::{Consume, Consumed, Counted, Newest, Reply, KEY_KEPT};
 use crate::error::HostError;
 
 /// The most a count, an amount or a ceiling may be: a `bigint`.
@@ -77,6 +79,12 @@ impl PostgresCounts {
         };
         let amount = bigint("an amount", consume.amount)?;
         let ceiling = bigint("a ceiling", consume.ceiling.unwrap_or(MOST))?;
+        let soft_limit = consume
+            .soft_limit
+            .map(|l| l.min(MOST))
+            .map(|l| bigint("a limit", l))
+            .transpose()?;
+        let crossed = consume.soft_exceeded_at.map(|at| at.to_string());
         let (key, fingerprint) = match consume.key {
             Some((key, fingerprint)) => (Some(key), Some(fingerprint)),
             None => (None, None),
@@ -85,12 +93,12 @@ impl PostgresCounts {
         let kept_until = consume.now.unix().saturating_add(kept);
         let client = self.client().await?;
         let statement = client
-            .prepare_cached("SELECT r_outcome, r_before, r_at FROM entitle_consume($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+            .prepare_cached("SELECT r_outcome, r_before, r_at, r_soft FROM entitle_consume($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
             .await
             .map_err(|e| self.error(&e))?;
         let (start, end) = (consume.period_start.unix(), consume.period_end.unix());
         let at = consume.now.to_string();
-        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 10] = [
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 12] = [
             &consume.license,
             &consume.metric,
             &start,
@@ -101,47 +109,122 @@ impl PostgresCounts {
             &fingerprint,
             &at,
             &kept_until,
+            &soft_limit,
+            &crossed,
         ];
         let row = tokio::time::timeout(WAIT, client.query_one(&statement, &params))
             .await
             .map_err(|_| self.timed_out())?
             .map_err(|e| self.error(&e))?;
         let outcome: String = row.get(0);
-        let before: i64 = row.get(1);
         let at: String = row.get(2);
-        let before = u64::try_from(before).map_err(|_| HostError::Store {
-            detail: format!("postgres {}: a count of `{before}`", self.address),
-        })?;
-        Consumed::from_reply(consume, &outcome, before, &at, MOST).map_err(|detail| {
-            HostError::Store {
-                detail: format!("postgres {}: {detail}", self.address),
-            }
-        })
+        let soft: String = row.get(3);
+        let reply = Reply {
+            outcome: &outcome,
+            before: self.count_of(row.get(1))?,
+            at: &at,
+            soft: &soft,
+        };
+        Consumed::from_reply(consume, &reply, MOST).map_err(|detail| self.bad_reply(&detail))
     }
 
     /// A license's count of a metric in the period starting at
-    /// `period_start` (0 when nothing was counted).
-    pub async fn used(
+    /// `period_start` (nothing used when nothing was counted).
+    pub async fn count(
         &self,
         license: &str,
         metric: &str,
-        period_start: entitle_core::Timestamp,
-    ) -> Result<u64, HostError> {
+        period_start: Timestamp,
+    ) -> Result<Counted, HostError> {
         let client = self.client().await?;
         let start = period_start.unix();
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&license, &metric, &start];
         let query = client.query_opt(
-            "SELECT used FROM entitle_counts WHERE license = $1 AND metric = $2 AND period_start = $3",
+            "SELECT used, soft_exceeded_at FROM entitle_counts WHERE license = $1 AND metric = $2 AND period_start = $3",
             &params,
         );
         let row = tokio::time::timeout(WAIT, query)
             .await
             .map_err(|_| self.timed_out())?
             .map_err(|e| self.error(&e))?;
-        let used: i64 = row.map_or(0, |row| row.get(0));
-        u64::try_from(used).map_err(|_| HostError::Store {
-            detail: format!("postgres {}: a count of `{used}`", self.address),
+        match row {
+            Some(row) => self.counted(row.get(0), row.get(1)),
+            None => Ok(Counted::default()),
+        }
+    }
+
+    /// A license's newest count of every metric it consumed.
+    pub async fn counts(&self, license: &str) -> Result<Vec<Newest>, HostError> {
+        let client = self.client().await?;
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&license];
+        let query = client.query(
+            "SELECT DISTINCT ON (metric) metric, period_start, used, soft_exceeded_at \
+             FROM entitle_counts WHERE license = $1 ORDER BY metric, period_start DESC",
+            &params,
+        );
+        let rows = tokio::time::timeout(WAIT, query)
+            .await
+            .map_err(|_| self.timed_out())?
+            .map_err(|e| self.error(&e))?;
+        rows.iter()
+            .map(|row| {
+                let start: i64 = row.get(1);
+                Ok(Newest {
+                    metric: row.get(0),
+                    period_start: Timestamp::from_unix(start).ok_or_else(|| {
+                        self.bad_reply(&format!("`{start}` kept as a period's start"))
+                    })?,
+                    counted: self.counted(row.get(2), row.get(3))?,
+                })
+            })
+            .collect()
+    }
+
+    /// Deletes counts of periods that ended before `now` and keys kept
+    /// past their time; the rows deleted.
+    pub async fn prune(&self, now: Timestamp) -> Result<u64, HostError> {
+        let client = self.client().await?;
+        let now = now.unix();
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&now];
+        let counts = client.execute("DELETE FROM entitle_counts WHERE period_end <= $1", &params);
+        let counts = tokio::time::timeout(WAIT, counts)
+            .await
+            .map_err(|_| self.timed_out())?
+            .map_err(|e| self.error(&e))?;
+        let keys = client.execute("DELETE FROM entitle_keys WHERE kept_until <= $1", &params);
+        let keys = tokio::time::timeout(WAIT, keys)
+            .await
+            .map_err(|_| self.timed_out())?
+            .map_err(|e| self.error(&e))?;
+        Ok(counts.saturating_add(keys))
+    }
+
+    /// Where the store is, without credentials.
+    pub fn address(&self) -> &str {
+        &self.address
+    }
+
+    fn counted(&self, used: i64, soft: Option<String>) -> Result<Counted, HostError> {
+        let soft_exceeded_at = match soft.as_deref() {
+            None | Some("") => None,
+            Some(text) => Some(Timestamp::parse(text).ok_or_else(|| {
+                self.bad_reply(&format!("`{text}` kept as a soft limit's crossing"))
+            })?),
+        };
+        Ok(Counted {
+            used: self.count_of(used)?,
+            soft_exceeded_at,
         })
+    }
+
+    fn count_of(&self, used: i64) -> Result<u64, HostError> {
+        u64::try_from(used).map_err(|_| self.bad_reply(&format!("a count of `{used}`")))
+    }
+
+    fn bad_reply(&self, detail: &str) -> HostError {
+        HostError::Store {
+            detail: format!("postgres {}: {detail}", self.address),
+        }
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, HostError> {

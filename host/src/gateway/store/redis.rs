@@ -15,7 +15,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, Script};
 
-use super::{Consume, Consumed, KEY_KEPT};
+use super::{Consume, Consumed, Counted, Newest, Reply, KEY_KEPT};
 use crate::error::HostError;
 
 /// The most a count, an amount or a ceiling may be: the script's numbers
@@ -78,43 +78,120 @@ impl RedisCounts {
         };
         let expires_ms = consume.period_end.unix().saturating_mul(1000);
         let (key, fingerprint) = consume.key.unwrap_or(("", ""));
+        let soft_limit = consume.soft_limit.map(|l| l.min(MOST).to_string());
+        let crossed = consume.soft_exceeded_at.map(|at| at.to_string());
         let mut connection = self.connection.clone();
-        let reply: (String, u64, String) = self
+        let reply: (String, u64, String, String) = self
             .script
             .key(self.count_key(consume.license, consume.metric, consume.period_start))
             .key(self.key_key(consume.license, key))
+            .key(self.periods_key(consume.license))
             .arg(consume.amount)
             .arg(ceiling)
             .arg(expires_ms)
             .arg(fingerprint)
             .arg(consume.now.to_string())
             .arg(u64::try_from(KEY_KEPT.as_millis()).unwrap_or(u64::MAX))
+            .arg(soft_limit.as_deref().unwrap_or(""))
+            .arg(crossed.as_deref().unwrap_or(""))
+            .arg(consume.metric)
+            .arg(consume.period_start.unix())
             .invoke_async(&mut connection)
             .await
             .map_err(|e| store_error(&self.url, &e))?;
-        let (outcome, before, at) = reply;
-        Consumed::from_reply(consume, &outcome, before, &at, MOST).map_err(|detail| {
-            HostError::Store {
-                detail: format!("redis `{}`: {detail}", self.url),
-            }
-        })
+        let (outcome, before, at, soft) = reply;
+        let reply = Reply {
+            outcome: &outcome,
+            before,
+            at: &at,
+            soft: &soft,
+        };
+        Consumed::from_reply(consume, &reply, MOST).map_err(|detail| self.bad_reply(&detail))
     }
 
     /// A license's count of a metric in the period starting at
-    /// `period_start` (0 when nothing was counted or it expired).
-    pub async fn used(
+    /// `period_start` (nothing used when nothing was counted or it expired).
+    pub async fn count(
         &self,
         license: &str,
         metric: &str,
         period_start: Timestamp,
-    ) -> Result<u64, HostError> {
+    ) -> Result<Counted, HostError> {
         let mut connection = self.connection.clone();
-        let used: Option<u64> = redis::cmd("GET")
+        let (used, soft): (Option<u64>, Option<String>) = redis::cmd("HMGET")
             .arg(self.count_key(license, metric, period_start))
+            .arg("used")
+            .arg("soft")
             .query_async(&mut connection)
             .await
             .map_err(|e| store_error(&self.url, &e))?;
-        Ok(used.unwrap_or(0))
+        self.counted(used, soft.as_deref())
+    }
+
+    /// A license's newest count of every metric it consumed: the periods'
+    /// index, then each count, in one round trip each.
+    pub async fn counts(&self, license: &str) -> Result<Vec<Newest>, HostError> {
+        let mut connection = self.connection.clone();
+        let periods: Vec<(String, i64)> = redis::cmd("HGETALL")
+            .arg(self.periods_key(license))
+            .query_async(&mut connection)
+            .await
+            .map_err(|e| store_error(&self.url, &e))?;
+        let mut starts = Vec::with_capacity(periods.len());
+        let mut pipe = redis::pipe();
+        for (metric, start) in periods {
+            let start = Timestamp::from_unix(start)
+                .ok_or_else(|| self.bad_reply(&format!("`{start}` kept as a period's start")))?;
+            pipe.cmd("HMGET")
+                .arg(self.count_key(license, &metric, start))
+                .arg("used")
+                .arg("soft");
+            starts.push((metric, start));
+        }
+        if starts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let counts: Vec<(Option<u64>, Option<String>)> = pipe
+            .query_async(&mut connection)
+            .await
+            .map_err(|e| store_error(&self.url, &e))?;
+        starts
+            .into_iter()
+            .zip(counts)
+            // A count expired since the index was read is no count.
+            .filter(|(_, (used, _))| used.is_some())
+            .map(|((metric, period_start), (used, soft))| {
+                Ok(Newest {
+                    metric,
+                    period_start,
+                    counted: self.counted(used, soft.as_deref())?,
+                })
+            })
+            .collect()
+    }
+
+    /// Where the store is, without credentials.
+    pub fn address(&self) -> &str {
+        &self.url
+    }
+
+    fn counted(&self, used: Option<u64>, soft: Option<&str>) -> Result<Counted, HostError> {
+        let soft_exceeded_at = match soft {
+            None | Some("") => None,
+            Some(text) => Some(Timestamp::parse(text).ok_or_else(|| {
+                self.bad_reply(&format!("`{text}` kept as a soft limit's crossing"))
+            })?),
+        };
+        Ok(Counted {
+            used: used.unwrap_or(0),
+            soft_exceeded_at,
+        })
+    }
+
+    fn bad_reply(&self, detail: &str) -> HostError {
+        HostError::Store {
+            detail: format!("redis `{}`: {detail}", self.url),
+        }
     }
 
     /// `<prefix>:{<license>}:count:<metric>:<period start, Unix seconds>`.
@@ -124,6 +201,11 @@ impl RedisCounts {
             self.prefix,
             period_start.unix()
         )
+    }
+
+    /// `<prefix>:{<license>}:periods`: the newest period of each metric.
+    fn periods_key(&self, license: &str) -> String {
+        format!("{}:{{{license}}}:periods", self.prefix)
     }
 
     /// `<prefix>:{<license>}:key:<idempotency key>`: a key belongs to its
