@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 
+use super::fleet::MeterAddress;
 use super::generation::Sources;
 use super::meter::Durability;
 use super::server::ServeOptions;
@@ -68,8 +69,20 @@ pub struct ServeArgs {
     /// status and health endpoints; repeat for several, `*` for any.
     #[arg(long = "cors-origin", value_name = "ORIGIN")]
     cors_origins: Vec<String>,
-    /// The meter database (SQLite, WAL mode); created if missing.
-    #[arg(long, value_name = "FILE", default_value = "entitle-meter.db")]
+    /// Where consuming checks are counted: `sqlite:PATH` (this gateway's
+    /// own meter, the default, at `--database`), or a store a fleet of
+    /// gateways shares, `redis://HOST:PORT[/DB]` or
+    /// `postgres://USER@HOST:PORT/DB` (docs/fleet.md).
+    #[arg(long, value_name = "URL", value_parser = MeterAddress::parse, env = "ENTITLE_METER")]
+    meter: Option<MeterAddress>,
+    /// The meter database (SQLite, WAL mode); created if missing. The same
+    /// as `--meter sqlite:FILE`.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "entitle-meter.db",
+        conflicts_with = "meter"
+    )]
     database: PathBuf,
     /// `process`: a consuming check's record survives the process being
     /// killed (it is journaled before the answer; the database follows in
@@ -130,7 +143,7 @@ impl ServeArgs {
             listen: self.listen,
             sources: self.documents.sources(module, self.cases),
             cors_origins: self.cors_origins,
-            database: self.database,
+            meter: self.meter.unwrap_or(MeterAddress::Sqlite(self.database)),
             durability: self.durability,
             reading_every: self.reading_every,
             commit_delay: Duration::from_micros(self.commit_delay_us),

@@ -14,6 +14,7 @@ use serde_json::{json, Map, Value};
 
 use super::answer::{failure_mode, host_error, Decided, Unread};
 use super::audit::{Decision, DecisionLog};
+use super::fleet::{Fleet, Metering};
 use super::generation::{Generation, Sources};
 use super::meter::{Committed, Keyed, LicenseUsage, Meter, Recorded, WriteGuard};
 use super::portal::Documents;
@@ -22,6 +23,7 @@ use crate::error::HostError;
 use crate::limits::Limits;
 
 mod compact;
+mod fleet;
 mod idempotency;
 
 use compact::{Compactable, Deferred, Full};
@@ -68,7 +70,7 @@ struct Cached {
 pub struct Gateway {
     current: ArcSwap<Generation>,
     next_generation: AtomicU64,
-    meter: Meter,
+    metering: Metering,
     cache: Mutex<HashMap<String, Cached>>,
     /// The metrics.
     pub telemetry: Telemetry,
@@ -81,18 +83,20 @@ pub struct Gateway {
 
 impl Gateway {
     /// Loads the first generation: nothing is served before it is complete.
+    /// Counts are kept in `meter`: this gateway's own [`Meter`] or a
+    /// [`Fleet`]'s store.
     pub fn start(
         sources: Sources,
         limits: Limits,
         instances: usize,
-        meter: Meter,
+        meter: impl Into<Metering>,
         log: Option<DecisionLog>,
     ) -> Result<Gateway, HostError> {
         let first = Generation::load(1, &sources, limits, instances)?;
         let gateway = Gateway {
             current: ArcSwap::from_pointee(first),
             next_generation: AtomicU64::new(2),
-            meter,
+            metering: meter.into(),
             cache: Mutex::new(HashMap::new()),
             telemetry: Telemetry::new(),
             sources,
@@ -100,7 +104,9 @@ impl Gateway {
             instances,
             log,
         };
-        gateway.telemetry.meter(gateway.meter.commits());
+        if let Some(meter) = gateway.meter() {
+            gateway.telemetry.meter(meter.commits());
+        }
         gateway.mark_served();
         Ok(gateway)
     }
@@ -110,9 +116,31 @@ impl Gateway {
         self.current.load_full()
     }
 
-    /// The meter.
-    pub fn meter(&self) -> &Meter {
-        &self.meter
+    /// This gateway's own meter; `None` on a fleet's store.
+    pub fn meter(&self) -> Option<&Meter> {
+        match &self.metering {
+            Metering::Local(meter) => Some(meter),
+            Metering::Fleet(_) => None,
+        }
+    }
+
+    /// The fleet's store this gateway counts in; `None` on its own meter.
+    pub fn fleet(&self) -> Option<&Fleet> {
+        match &self.metering {
+            Metering::Fleet(fleet) => Some(fleet),
+            Metering::Local(_) => None,
+        }
+    }
+
+    /// Brings what this gateway knows of a license's counts up to the
+    /// fleet's, before a status is decided on them; nothing to do on its
+    /// own meter. A store that cannot answer leaves what it knew.
+    pub async fn refresh(&self, license: &str) {
+        if let Some(fleet) = self.fleet() {
+            if let Err(error) = fleet.refresh(license).await {
+                tracing::warn!(%error, license, "status on the counts this gateway last saw");
+            }
+        }
     }
 
     /// Loads a new generation from the sources and swaps it in. Requests in
@@ -265,6 +293,21 @@ impl Gateway {
             }
             _ => None,
         };
+        let meter = match &self.metering {
+            Metering::Fleet(fleet) if may_consume => {
+                let asking = fleet::Asking {
+                    generation: &generation,
+                    fields,
+                    license,
+                    key: key.zip(fingerprint.as_deref()),
+                    envelope,
+                    now,
+                };
+                return Step::Answered(self.consume_on_fleet(fleet, asking).await);
+            }
+            Metering::Fleet(_) => None,
+            Metering::Local(meter) => Some(meter),
+        };
         if let Some((key, license, fingerprint)) = keyed {
             if let Some(answer) = self.earlier(&generation, fields, key, license, fingerprint, now)
             {
@@ -327,8 +370,16 @@ impl Gateway {
         };
         // Not held into the turn: the record would copy the counts.
         drop(usage);
-        let turn = self.meter.turn(license).await;
-        let guard = self.meter.hold(turn);
+        // Only checks that may consume record, and on a fleet they were
+        // decided above.
+        let Some(meter) = meter else {
+            let error = HostError::Store {
+                detail: String::from("a record without a meter to keep it"),
+            };
+            return Step::Answered(self.failed(&generation, fields, &error));
+        };
+        let turn = meter.turn(license).await;
+        let guard = meter.hold(turn);
         let pending = Pending {
             generation: &generation,
             compact: compact.filter(|c| c.kind == CheckKind::Consume),
@@ -339,12 +390,12 @@ impl Gateway {
             cache_key,
             now,
         };
-        self.decide_in_turn(&guard, pending)
+        self.decide_in_turn(meter, &guard, pending)
     }
 
     /// A consuming check in its license's turn: decided on the latest count
     /// (again, if it moved since an earlier decision) and its record staged.
-    fn decide_in_turn(&self, guard: &WriteGuard<'_>, pending: Pending<'_>) -> Step {
+    fn decide_in_turn(&self, meter: &Meter, guard: &WriteGuard<'_>, pending: Pending<'_>) -> Step {
         let Pending {
             generation,
             compact,
@@ -355,7 +406,7 @@ impl Gateway {
             cache_key,
             now,
         } = pending;
-        let latest = self.meter.usage(guard.license());
+        let latest = meter.usage(guard.license());
         if let Some(request) = compact.filter(|_| early.is_none()) {
             match self.compact(generation, &request, &latest, now, envelope) {
                 Ok(Some((answer, written))) => {
@@ -381,7 +432,7 @@ impl Gateway {
                         };
                         let committed = match record {
                             Some(record) => {
-                                match self.meter.stage(guard, record, None, "", now.timestamp()) {
+                                match meter.stage(guard, record, None, "", now.timestamp()) {
                                     Ok(committed) => committed,
                                     Err(error) => {
                                         return Step::Answered(
@@ -424,7 +475,7 @@ impl Gateway {
                 return Step::Answered(answer);
             }
         }
-        let staged = self.meter.stage(
+        let staged = meter.stage(
             guard,
             Recorded::from(record),
             keyed.map(|(key, _, fingerprint)| Keyed {
@@ -441,7 +492,13 @@ impl Gateway {
     }
 
     fn usage(&self, license: Option<&str>) -> Arc<LicenseUsage> {
-        license.map(|l| self.meter.usage(l)).unwrap_or_default()
+        let Some(license) = license else {
+            return Arc::default();
+        };
+        match &self.metering {
+            Metering::Local(meter) => meter.usage(license),
+            Metering::Fleet(fleet) => fleet.usage(license),
+        }
     }
 
     /// Asks the module, with the gateway's clock and the given usage.
@@ -538,13 +595,18 @@ impl Gateway {
     /// failed to answer) the counts alone still give every figure; only the
     /// plot loses its earlier points.
     fn usage_with_history(&self, license: &str, now: DateTime<Utc>) -> Value {
-        let counts = self.meter.usage(license);
-        let mut history = match self.meter.history(license, now.timestamp()) {
-            Ok(history) => history,
-            Err(error) => {
+        let counts = self.usage(Some(license));
+        // A fleet's store keeps no readings: its status plots no history.
+        let history = self
+            .meter()
+            .map(|meter| meter.history(license, now.timestamp()));
+        let mut history = match history {
+            Some(Ok(history)) => history,
+            Some(Err(error)) => {
                 tracing::warn!(%error, license, "status without the meter's readings");
                 BTreeMap::new()
             }
+            None => BTreeMap::new(),
         };
         let metrics: Map<String, Value> = counts
             .metrics

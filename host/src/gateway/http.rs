@@ -129,7 +129,10 @@ async fn decided(
         finish(&shared, endpoint, started, &decided);
         decided
     };
-    if !may_consume || !gateway.meter().answers_wait_for_commits() {
+    let waits = gateway
+        .meter()
+        .is_some_and(super::meter::Meter::answers_wait_for_commits);
+    if !may_consume || !waits {
         return work.await;
     }
     match tokio::spawn(work).await {
@@ -323,6 +326,7 @@ async fn status(
     Query(query): Query<StatusQuery>,
 ) -> Response {
     let started = Instant::now();
+    gateway.refresh(&license).await;
     let (decided, documents) = gateway.status_with_documents(&license, query.documents);
     let status = match decided.error_kind() {
         None if decided.answered() => StatusCode::OK,

@@ -17,6 +17,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use super::audit::DecisionLog;
 use super::decision::Gateway;
+use super::fleet::{Fleet, MeterAddress, Metering};
 use super::generation::Sources;
 use super::http::{cors, router};
 use super::meter::{Durability, Meter};
@@ -30,8 +31,8 @@ pub struct ServeOptions {
     pub listen: SocketAddr,
     /// The module, bundle and licenses.
     pub sources: Sources,
-    /// The meter database.
-    pub database: PathBuf,
+    /// Where consuming checks are counted.
+    pub meter: MeterAddress,
     /// How hard commits are flushed.
     pub durability: Durability,
     /// Seconds per meter reading (the portal's plot).
@@ -79,12 +80,16 @@ pub fn serve(options: ServeOptions) -> Result<(), HostError> {
 }
 
 async fn run(options: ServeOptions) -> Result<(), HostError> {
-    let meter = Meter::open(
-        &options.database,
-        options.durability,
-        options.reading_every,
-        options.commit_delay,
-    )?;
+    let meter: Metering = match &options.meter {
+        MeterAddress::Sqlite(database) => Meter::open(
+            database,
+            options.durability,
+            options.reading_every,
+            options.commit_delay,
+        )?
+        .into(),
+        MeterAddress::Shared(url) => Fleet::connect(url).await?.into(),
+    };
     let log = options
         .decision_log
         .as_deref()
@@ -175,14 +180,15 @@ async fn run(options: ServeOptions) -> Result<(), HostError> {
     // The records journaled since the last fold go into the database now,
     // so the database a stopped gateway leaves is complete (were this cut
     // short, the next start folds the journal first).
-    let meter = gateway.meter().clone();
-    let flushed = tokio::task::spawn_blocking(move || meter.flush(Duration::from_secs(10)))
-        .await
-        .unwrap_or(false);
-    if flushed {
-        tracing::info!("meter flushed");
-    } else {
-        tracing::warn!("meter not flushed; its journal is folded at the next start");
+    if let Some(meter) = gateway.meter().cloned() {
+        let flushed = tokio::task::spawn_blocking(move || meter.flush(Duration::from_secs(10)))
+            .await
+            .unwrap_or(false);
+        if flushed {
+            tracing::info!("meter flushed");
+        } else {
+            tracing::warn!("meter not flushed; its journal is folded at the next start");
+        }
     }
     Ok(())
 }
@@ -286,17 +292,26 @@ async fn reload(gateway: &Arc<Gateway>, cause: &'static str) {
 }
 
 /// Forgets idempotency keys a day old and readings of periods that are
-/// over, every hour.
+/// over, every hour; on a fleet's store, its ended periods and old keys.
 async fn prune(gateway: Arc<Gateway>) {
     let mut ticks = tokio::time::interval(Duration::from_secs(3600));
     loop {
         ticks.tick().await;
-        let before = chrono::Utc::now().timestamp() - 86_400;
-        if let Err(error) = gateway.meter().prune_requests(before) {
-            tracing::warn!(%error, "cannot prune idempotency keys");
+        let now = chrono::Utc::now();
+        if let Some(meter) = gateway.meter() {
+            let before = now.timestamp() - 86_400;
+            if let Err(error) = meter.prune_requests(before) {
+                tracing::warn!(%error, "cannot prune idempotency keys");
+            }
+            if let Err(error) = meter.prune_readings() {
+                tracing::warn!(%error, "cannot prune past periods' readings");
+            }
         }
-        if let Err(error) = gateway.meter().prune_readings() {
-            tracing::warn!(%error, "cannot prune past periods' readings");
+        let now = entitle_core::Timestamp::from_unix(now.timestamp());
+        if let (Some(fleet), Some(now)) = (gateway.fleet(), now) {
+            if let Err(error) = fleet.store().prune(now).await {
+                tracing::warn!(%error, "cannot prune the fleet's ended periods and old keys");
+            }
         }
     }
 }

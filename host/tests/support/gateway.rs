@@ -138,7 +138,8 @@ pub struct Gateway {
 
 impl Gateway {
     /// The `entitle serve` command for the documents in `dir` with the
-    /// module `module` and extra flags, its meter database `dir/meter.db`.
+    /// module `module` and extra flags, its meter database `dir/meter.db`
+    /// unless `extra` names a `--meter`.
     /// Documents must be signed by the test-only keys unless `extra` has
     /// `--allow-unsigned`.
     pub fn command(dir: &Path, module: &Path, extra: &[&str]) -> Command {
@@ -161,10 +162,12 @@ impl Gateway {
             .arg("--bundle")
             .arg(dir.join("bundle.json"))
             .arg("--licenses")
-            .arg(dir.join("licenses"))
-            .arg("--database")
-            .arg(dir.join("meter.db"))
-            .args(extra);
+            .arg(dir.join("licenses"));
+        // A gateway of a fleet counts in the store `--meter` names.
+        if !extra.contains(&"--meter") {
+            command.arg("--database").arg(dir.join("meter.db"));
+        }
+        command.args(extra);
         command
     }
 

@@ -35,7 +35,8 @@ impl Gateway {
         fingerprint: &str,
         now: DateTime<Utc>,
     ) -> Option<Decided> {
-        match self.meter.earlier(license, &key.value) {
+        let meter = self.meter()?;
+        match meter.earlier(license, &key.value) {
             Ok(None) => None,
             Ok(Some(Earlier {
                 fingerprint: Some(first),
@@ -79,7 +80,7 @@ impl Gateway {
 }
 
 /// The refusal of a key the license first used with another request.
-fn reused(generation: &Generation, key: &IdempotencyKey) -> Decided {
+pub(super) fn reused(generation: &Generation, key: &IdempotencyKey) -> Decided {
     let mut refusal = host_error(
         generation,
         "idempotency_key_reused",

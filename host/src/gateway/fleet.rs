@@ -1,0 +1,253 @@
+//! Where a gateway keeps its counts: its own embedded meter (SQLite, one
+//! node) or a store a fleet of gateways shares (Redis or PostgreSQL), so
+//! that several gateways give a license one quota.
+//!
+//! On a shared store, the store holds the counts and this gateway knows
+//! the last of each it saw: the count a consuming check of its own came
+//! back with, or what a status read. That knowledge is only ever behind
+//! the fleet's (a count grows within its period), so it decides feature
+//! checks and the first ask of a consuming check; the consuming check is
+//! then counted in the store against the ceiling the module gave, and
+//! answered on the count the store returned (`decision/fleet.rs`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+use entitle_core::Timestamp;
+
+use super::meter::{Count, LicenseUsage, Meter};
+use super::store::{Counted, SharedCounts};
+use crate::error::HostError;
+
+/// Where the gateway's counts are kept, as `--meter` names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MeterAddress {
+    /// `sqlite:PATH` (or `--database PATH`): this gateway's own meter.
+    Sqlite(std::path::PathBuf),
+    /// `redis://…`, `rediss://…`, `postgres://…` or `postgresql://…`: a
+    /// store the fleet shares.
+    Shared(String),
+}
+
+impl MeterAddress {
+    /// Reads `--meter`: a store's URL, or `sqlite:` and a path.
+    pub fn parse(text: &str) -> Result<MeterAddress, String> {
+        if let Some(path) = text.strip_prefix("sqlite:") {
+            let path = path.strip_prefix("//").unwrap_or(path);
+            if path.is_empty() {
+                return Err(String::from(
+                    "`sqlite:` needs a path: `sqlite:entitle-meter.db`",
+                ));
+            }
+            return Ok(MeterAddress::Sqlite(path.into()));
+        }
+        match text.split_once("://").map(|(scheme, _)| scheme) {
+            Some("redis" | "rediss" | "postgres" | "postgresql") => {
+                Ok(MeterAddress::Shared(text.to_string()))
+            }
+            _ => Err(format!(
+                "`{text}` is no meter: give `sqlite:PATH`, `redis://HOST:PORT` or `postgres://USER@HOST:PORT/DB`"
+            )),
+        }
+    }
+}
+
+/// The gateway's counts.
+pub enum Metering {
+    /// Its own meter.
+    Local(Meter),
+    /// A store the fleet shares.
+    Fleet(Fleet),
+}
+
+impl From<Meter> for Metering {
+    fn from(meter: Meter) -> Metering {
+        Metering::Local(meter)
+    }
+}
+
+impl From<Fleet> for Metering {
+    fn from(fleet: Fleet) -> Metering {
+        Metering::Fleet(fleet)
+    }
+}
+
+/// One license's counts as this gateway last saw them, swapped whole so a
+/// check keeps the counts it decided on.
+type Known = Arc<Mutex<Arc<LicenseUsage>>>;
+
+/// A gateway of a fleet: the shared store and the counts it last saw.
+pub struct Fleet {
+    store: SharedCounts,
+    seen: Seen,
+}
+
+impl Fleet {
+    /// Connects to the store at `url`.
+    pub async fn connect(url: &str) -> Result<Fleet, HostError> {
+        Ok(Fleet {
+            store: SharedCounts::connect(url).await?,
+            seen: Seen::default(),
+        })
+    }
+
+    /// The store.
+    pub fn store(&self) -> &SharedCounts {
+        &self.store
+    }
+
+    /// A license's counts as this gateway last saw them.
+    pub fn usage(&self, license: &str) -> Arc<LicenseUsage> {
+        self.seen.usage(license)
+    }
+
+    /// Takes in a count the store gave (see [`Seen::learn`]).
+    pub fn learn(&self, license: &str, metric: &str, period_start: Timestamp, counted: Counted) {
+        self.seen.learn(license, metric, period_start, counted);
+    }
+
+    /// Reads a license's newest counts from the store into what this
+    /// gateway knows.
+    pub async fn refresh(&self, license: &str) -> Result<(), HostError> {
+        for newest in self.store.counts(license).await? {
+            self.learn(license, &newest.metric, newest.period_start, newest.counted);
+        }
+        Ok(())
+    }
+}
+
+/// The counts a gateway of a fleet last saw, per license.
+#[derive(Default)]
+pub struct Seen {
+    known: RwLock<HashMap<String, Known>>,
+}
+
+impl Seen {
+    /// A license's counts as this gateway last saw them.
+    pub fn usage(&self, license: &str) -> Arc<LicenseUsage> {
+        self.slot(license)
+            .map(|slot| Arc::clone(&slot.lock().unwrap_or_else(PoisonError::into_inner)))
+            .unwrap_or_default()
+    }
+
+    /// Takes in a count the store gave: kept when it is of a later period
+    /// than the one known, or of the same period and further on (a count
+    /// read before one this gateway already saw is older news).
+    pub fn learn(&self, license: &str, metric: &str, period_start: Timestamp, counted: Counted) {
+        let slot = match self.slot(license) {
+            Some(slot) => slot,
+            None => Arc::clone(
+                self.known
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .entry(license.to_string())
+                    .or_default(),
+            ),
+        };
+        let mut usage = slot.lock().unwrap_or_else(PoisonError::into_inner);
+        let newer = usage.metrics.get(metric).is_none_or(|known| {
+            (
+                known.period_start,
+                known.used,
+                known.soft_exceeded_at.is_some(),
+            ) < (
+                period_start,
+                counted.used,
+                counted.soft_exceeded_at.is_some(),
+            )
+        });
+        if newer {
+            let usage = Arc::make_mut(&mut usage);
+            usage.metrics.insert(
+                metric.to_string(),
+                Count {
+                    used: counted.used,
+                    soft_exceeded_at: counted.soft_exceeded_at,
+                    period_start,
+                },
+            );
+            usage.version = usage.version.wrapping_add(1);
+        }
+    }
+
+    fn slot(&self, license: &str) -> Option<Known> {
+        self.known
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(license)
+            .cloned()
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_meter_is_named_by_its_scheme() {
+        assert_eq!(
+            MeterAddress::parse("sqlite:/var/lib/entitle/meter.db"),
+            Ok(MeterAddress::Sqlite("/var/lib/entitle/meter.db".into()))
+        );
+        assert_eq!(
+            MeterAddress::parse("sqlite://meter.db"),
+            Ok(MeterAddress::Sqlite("meter.db".into()))
+        );
+        assert_eq!(
+            MeterAddress::parse("redis://10.0.0.5:6379/2"),
+            Ok(MeterAddress::Shared("redis://10.0.0.5:6379/2".into()))
+        );
+        assert_eq!(
+            MeterAddress::parse("postgresql://entitle@db/fleet"),
+            Ok(MeterAddress::Shared("postgresql://entitle@db/fleet".into()))
+        );
+        assert!(MeterAddress::parse("sqlite:")
+            .unwrap_err()
+            .contains("needs a path"));
+        assert!(MeterAddress::parse("meter.db")
+            .unwrap_err()
+            .contains("`meter.db` is no meter"));
+        assert!(MeterAddress::parse("mysql://db").is_err());
+    }
+
+    fn counted(used: u64, soft: Option<&str>) -> Counted {
+        Counted {
+            used,
+            soft_exceeded_at: soft.map(|s| Timestamp::parse(s).unwrap()),
+        }
+    }
+
+    #[test]
+    fn what_a_gateway_saw_only_moves_forward() {
+        let seen = Seen::default();
+        let december = Timestamp::parse("2026-12-01T00:00:00Z").unwrap();
+        let january = Timestamp::parse("2027-01-01T00:00:00Z").unwrap();
+        seen.learn("lic", "api_calls", december, counted(10, None));
+        let first = seen.usage("lic");
+        assert_eq!(first.metrics["api_calls"].used, 10);
+        // An older read of the same period changes nothing, not even the
+        // version (a cached answer stays good).
+        seen.learn("lic", "api_calls", december, counted(7, None));
+        assert_eq!(seen.usage("lic").metrics["api_calls"].used, 10);
+        assert_eq!(seen.usage("lic").version, first.version);
+        // The soft limit's crossing is news even on the same count.
+        seen.learn(
+            "lic",
+            "api_calls",
+            december,
+            counted(10, Some("2026-12-03T00:00:00Z")),
+        );
+        let crossed = seen.usage("lic");
+        assert!(crossed.metrics["api_calls"].soft_exceeded_at.is_some());
+        assert_ne!(crossed.version, first.version);
+        // A new period starts from its own count, however small.
+        seen.learn("lic", "api_calls", january, counted(1, None));
+        assert_eq!(seen.usage("lic").metrics["api_calls"].used, 1);
+        seen.learn("lic", "api_calls", december, counted(50, None));
+        assert_eq!(seen.usage("lic").metrics["api_calls"].period_start, january);
+        // The counts a check decided on never change under it.
+        assert_eq!(first.metrics["api_calls"].used, 10);
+        assert!(seen.usage("other").metrics.is_empty());
+    }
+}
