@@ -15,7 +15,7 @@ mod support;
 
 use entitle_core::Timestamp;
 use entitle_host::gateway::store::redis::RedisCounts;
-use entitle_host::gateway::store::{Consume, Consumed, Counted, SharedCounts};
+use entitle_host::gateway::store::{Consume, Consumed, Counted, Lease, SharedCounts};
 use support::{PostgresServer, RedisServer};
 
 fn at(text: &str) -> Timestamp {
@@ -39,6 +39,7 @@ fn consume<'a>(license: &'a str, amount: u64, ceiling: Option<u64>) -> Consume<'
         ceiling,
         soft_limit: None,
         soft_exceeded_at: None,
+        up_to: None,
         key: None,
         now: at("2026-12-06T10:00:00Z"),
     }
@@ -206,6 +207,98 @@ async fn soft_limit_crossed_once(url: &str) {
     assert_eq!(newest[0].metric, "api_calls");
     assert_eq!(newest[0].period_start, period);
     assert_eq!(newest[0].counted, stored);
+}
+
+#[tokio::test]
+async fn leases_take_what_is_left_and_settle_once_on_redis() {
+    let redis = RedisServer::start("redis-leases");
+    leases_and_settlements(&redis.url).await;
+}
+
+#[tokio::test]
+async fn leases_take_what_is_left_and_settle_once_on_postgres() {
+    let postgres = PostgresServer::start("postgres-leases");
+    leases_and_settlements(&postgres.url).await;
+}
+
+/// A soft limit of 100, grace to 120, leases of up to 30 units.
+async fn leases_and_settlements(url: &str) {
+    let store = SharedCounts::connect(url).await.unwrap();
+    let lease = |amount: u64, soft: Option<Timestamp>| {
+        let mut request = consume("lic-a", amount, Some(120));
+        request.soft_limit = Some(100);
+        request.soft_exceeded_at = soft;
+        request.up_to = Some(30);
+        request
+    };
+    let reserved = |before: u64, soft: Option<Timestamp>, units: u64| Consumed::Reserved {
+        before: Counted {
+            used: before,
+            soft_exceeded_at: soft,
+        },
+        units,
+    };
+    assert_eq!(
+        store.consume(&lease(1, None)).await.unwrap(),
+        reserved(0, None, 30)
+    );
+    assert_eq!(
+        store.consume(&lease(1, None)).await.unwrap(),
+        reserved(30, None, 30)
+    );
+    assert_eq!(
+        store.consume(&lease(1, None)).await.unwrap(),
+        reserved(60, None, 30)
+    );
+    // Short of the soft limit a lease stops there: grace starts only with
+    // a request that crosses it itself.
+    assert_eq!(
+        store.consume(&lease(1, None)).await.unwrap(),
+        reserved(90, None, 10)
+    );
+    let period = at("2026-12-01T00:00:00Z");
+    assert_eq!(
+        store.count("lic-a", "api_calls", period).await.unwrap(),
+        used(100)
+    );
+    let crossing = store.consume(&lease(1, None)).await.unwrap();
+    let now = at("2026-12-06T10:00:00Z");
+    assert_eq!(crossing, reserved(100, None, 20));
+    // Nothing is left under the grace's ceiling.
+    assert_eq!(
+        store.consume(&lease(1, Some(now))).await.unwrap(),
+        Consumed::Refused(Counted {
+            used: 120,
+            soft_exceeded_at: Some(now)
+        })
+    );
+    // A lease gives back what it did not spend, once.
+    let settled = Lease {
+        id: "gw-a-7",
+        license: "lic-a",
+        metric: "api_calls",
+        period_start: period,
+        unused: 12,
+    };
+    assert_eq!(store.settle(&settled).await.unwrap(), Some(12));
+    assert_eq!(store.settle(&settled).await.unwrap(), None);
+    assert_eq!(
+        store
+            .count("lic-a", "api_calls", period)
+            .await
+            .unwrap()
+            .used,
+        108
+    );
+    // A lease of a count that is gone gives nothing back.
+    let mut gone = settled;
+    gone.id = "gw-a-8";
+    gone.license = "lic-none";
+    assert_eq!(store.settle(&gone).await.unwrap(), Some(0));
+    assert_eq!(
+        store.count("lic-none", "api_calls", period).await.unwrap(),
+        used(0)
+    );
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::fleet::MeterAddress;
+use super::fleet::{lease_size, LeaseOptions, MeterAddress};
 use super::generation::Sources;
 use super::meter::Durability;
 use super::server::ServeOptions;
@@ -75,6 +75,22 @@ pub struct ServeArgs {
     /// `postgres://USER@HOST:PORT/DB` (docs/fleet.md).
     #[arg(long, value_name = "URL", value_parser = MeterAddress::parse, env = "ENTITLE_METER")]
     meter: Option<MeterAddress>,
+    /// Lease a metric on a fleet's store: reserve this many units at a
+    /// time and spend them here, one store call per lease instead of per
+    /// check (`METRIC=UNITS`; repeat for several). At most one lease per
+    /// license and metric sits unspent on each gateway: what a fleet may
+    /// under-admit at a period's end (docs/fleet.md).
+    #[arg(long = "lease", value_name = "METRIC=UNITS", value_parser = lease_size, requires = "meter")]
+    leases: Vec<(String, u64)>,
+    /// How long a lease is spent from before its unspent units go back.
+    #[arg(long, value_name = "MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    lease_ttl_ms: u64,
+    /// Where this gateway journals what it spends of its leases, before
+    /// each answer; what a crash leaves unsettled is settled at the next
+    /// start. One journal per gateway.
+    #[arg(long, value_name = "FILE", default_value = "entitle-leases.journal")]
+    lease_journal: PathBuf,
     /// The meter database (SQLite, WAL mode); created if missing. The same
     /// as `--meter sqlite:FILE`.
     #[arg(
@@ -144,6 +160,11 @@ impl ServeArgs {
             sources: self.documents.sources(module, self.cases),
             cors_origins: self.cors_origins,
             meter: self.meter.unwrap_or(MeterAddress::Sqlite(self.database)),
+            leases: (!self.leases.is_empty()).then(|| LeaseOptions {
+                sizes: self.leases.into_iter().collect(),
+                ttl: Duration::from_millis(self.lease_ttl_ms),
+                journal: self.lease_journal,
+            }),
             durability: self.durability,
             reading_every: self.reading_every,
             commit_delay: Duration::from_micros(self.commit_delay_us),

@@ -25,6 +25,7 @@ use crate::limits::Limits;
 mod compact;
 mod fleet;
 mod idempotency;
+mod lease;
 
 use compact::{Compactable, Deferred, Full};
 use idempotency::fingerprint;

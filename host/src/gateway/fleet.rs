@@ -11,13 +11,31 @@
 //! answered on the count the store returned (`decision/fleet.rs`).
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::time::Duration;
 
 use entitle_core::Timestamp;
 
 use super::meter::{Count, LicenseUsage, Meter};
 use super::store::{Counted, SharedCounts};
 use crate::error::HostError;
+
+mod leases;
+
+pub use leases::{Held, Leases};
+
+/// How a gateway of a fleet leases: which metrics, how many units at a
+/// time, for how long, and where it journals what it spends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeaseOptions {
+    /// Units reserved at once, per metric leased.
+    pub sizes: HashMap<String, u64>,
+    /// How long a lease is spent from before it is settled.
+    pub ttl: Duration,
+    /// The gateway's lease journal.
+    pub journal: PathBuf,
+}
 
 /// Where the gateway's counts are kept, as `--meter` names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,6 +45,21 @@ pub enum MeterAddress {
     /// `redis://…`, `rediss://…`, `postgres://…` or `postgresql://…`: a
     /// store the fleet shares.
     Shared(String),
+}
+
+/// Reads `--lease METRIC=UNITS`.
+pub fn lease_size(text: &str) -> Result<(String, u64), String> {
+    let (metric, units) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is no lease: give `METRIC=UNITS`, as `api_calls=100`"))?;
+    let units: u64 =
+        units.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+            format!("`{units}` is no number of units: a lease reserves 1 or more")
+        })?;
+    if metric.is_empty() {
+        return Err(format!("`{text}` names no metric: give `METRIC=UNITS`"));
+    }
+    Ok((metric.to_string(), units))
 }
 
 impl MeterAddress {
@@ -57,7 +90,7 @@ pub enum Metering {
     /// Its own meter.
     Local(Meter),
     /// A store the fleet shares.
-    Fleet(Fleet),
+    Fleet(Box<Fleet>),
 }
 
 impl From<Meter> for Metering {
@@ -68,7 +101,7 @@ impl From<Meter> for Metering {
 
 impl From<Fleet> for Metering {
     fn from(fleet: Fleet) -> Metering {
-        Metering::Fleet(fleet)
+        Metering::Fleet(Box::new(fleet))
     }
 }
 
@@ -76,24 +109,75 @@ impl From<Fleet> for Metering {
 /// check keeps the counts it decided on.
 type Known = Arc<Mutex<Arc<LicenseUsage>>>;
 
-/// A gateway of a fleet: the shared store and the counts it last saw.
+/// A gateway of a fleet: the shared store, the counts it last saw and the
+/// leases it holds.
 pub struct Fleet {
     store: SharedCounts,
     seen: Seen,
+    leases: Option<Leases>,
 }
 
 impl Fleet {
-    /// Connects to the store at `url`.
-    pub async fn connect(url: &str) -> Result<Fleet, HostError> {
+    /// Connects to the store at `url`; with `leasing`, settles what the
+    /// lease journal left open and leases from then on.
+    pub async fn connect(url: &str, leasing: Option<&LeaseOptions>) -> Result<Fleet, HostError> {
+        let store = SharedCounts::connect(url).await?;
+        let leases = match leasing {
+            Some(options) => Some(
+                Leases::open(&options.journal, options.sizes.clone(), options.ttl, &store).await?,
+            ),
+            None => None,
+        };
         Ok(Fleet {
-            store: SharedCounts::connect(url).await?,
+            store,
             seen: Seen::default(),
+            leases,
         })
     }
 
     /// The store.
     pub fn store(&self) -> &SharedCounts {
         &self.store
+    }
+
+    /// The leases, when the gateway leases.
+    pub fn leases(&self) -> Option<&Leases> {
+        self.leases.as_ref()
+    }
+
+    /// Settles every lease that is due: all of them when `everything`
+    /// (shutdown), else those past their time to live or their period
+    /// (`now`). A lease in use is left to its check. The leases settled.
+    pub async fn settle_due(&self, now: Timestamp, everything: bool) -> usize {
+        let Some(leases) = &self.leases else {
+            return 0;
+        };
+        let mut settled = 0;
+        for slot in leases.slots() {
+            let mut held = if everything {
+                slot.lock().await
+            } else {
+                match slot.try_lock() {
+                    Ok(held) => held,
+                    Err(_) => continue,
+                }
+            };
+            let due = held.as_ref().is_some_and(|h| {
+                everything || h.taken.elapsed() >= leases.ttl() || now >= h.period_end
+            });
+            if !due {
+                continue;
+            }
+            if let Some(lease) = held.take() {
+                match leases.settle(&self.store, &lease).await {
+                    Ok(()) => settled += 1,
+                    Err(error) => {
+                        tracing::warn!(%error, lease = %lease.id, "lease not settled; the journal keeps it");
+                    }
+                }
+            }
+        }
+        settled
     }
 
     /// A license's counts as this gateway last saw them.
@@ -209,6 +293,20 @@ mod tests {
             .unwrap_err()
             .contains("`meter.db` is no meter"));
         assert!(MeterAddress::parse("mysql://db").is_err());
+    }
+
+    #[test]
+    fn a_lease_names_a_metric_and_its_units() {
+        assert_eq!(
+            lease_size("api_calls=100"),
+            Ok((String::from("api_calls"), 100))
+        );
+        assert!(lease_size("api_calls")
+            .unwrap_err()
+            .contains("METRIC=UNITS"));
+        assert!(lease_size("api_calls=0").unwrap_err().contains("1 or more"));
+        assert!(lease_size("api_calls=-3").unwrap_err().contains("`-3`"));
+        assert!(lease_size("=5").unwrap_err().contains("names no metric"));
     }
 
     fn counted(used: u64, soft: Option<&str>) -> Counted {

@@ -17,7 +17,7 @@ use tower_http::timeout::TimeoutLayer;
 
 use super::audit::DecisionLog;
 use super::decision::Gateway;
-use super::fleet::{Fleet, MeterAddress, Metering};
+use super::fleet::{Fleet, LeaseOptions, MeterAddress, Metering};
 use super::generation::Sources;
 use super::http::{cors, router};
 use super::meter::{Durability, Meter};
@@ -33,6 +33,8 @@ pub struct ServeOptions {
     pub sources: Sources,
     /// Where consuming checks are counted.
     pub meter: MeterAddress,
+    /// Which metrics a gateway of a fleet leases, and how.
+    pub leases: Option<LeaseOptions>,
     /// How hard commits are flushed.
     pub durability: Durability,
     /// Seconds per meter reading (the portal's plot).
@@ -88,8 +90,13 @@ async fn run(options: ServeOptions) -> Result<(), HostError> {
             options.commit_delay,
         )?
         .into(),
-        MeterAddress::Shared(url) => Fleet::connect(url).await?.into(),
+        MeterAddress::Shared(url) => Fleet::connect(url, options.leases.as_ref()).await?.into(),
     };
+    if let (MeterAddress::Sqlite(_), Some(_)) = (&options.meter, &options.leases) {
+        return Err(HostError::Usage(String::from(
+            "`--lease` needs a store a fleet shares: give `--meter redis://…` or `--meter postgres://…`",
+        )));
+    }
     let log = options
         .decision_log
         .as_deref()
@@ -130,6 +137,9 @@ async fn run(options: ServeOptions) -> Result<(), HostError> {
         tokio::spawn(reload_on_change(Arc::clone(&gateway), every));
     }
     tokio::spawn(prune(Arc::clone(&gateway)));
+    if let Some(leasing) = &options.leases {
+        tokio::spawn(settle_leases(Arc::clone(&gateway), leasing.ttl));
+    }
 
     let cors = cors(&options.cors_origins).map_err(HostError::Usage)?;
     let app = router(Arc::clone(&gateway), cors)
@@ -177,6 +187,11 @@ async fn run(options: ServeOptions) -> Result<(), HostError> {
         () = tokio::time::sleep(options.drain) => tracing::warn!("drain time over, closing"),
     }
     gateway.close_log();
+    // A lease's unspent units go back to the fleet as the gateway stops.
+    if let (Some(fleet), Some(now)) = (gateway.fleet(), now()) {
+        let settled = fleet.settle_due(now, true).await;
+        tracing::info!(settled, "leases settled");
+    }
     // The records journaled since the last fold go into the database now,
     // so the database a stopped gateway leaves is complete (were this cut
     // short, the next start folds the journal first).
@@ -314,6 +329,23 @@ async fn prune(gateway: Arc<Gateway>) {
             }
         }
     }
+}
+
+/// Settles leases past their time to live or their period, twice per
+/// time to live.
+async fn settle_leases(gateway: Arc<Gateway>, ttl: Duration) {
+    let mut ticks = tokio::time::interval((ttl / 2).max(Duration::from_millis(50)));
+    loop {
+        ticks.tick().await;
+        if let (Some(fleet), Some(now)) = (gateway.fleet(), now()) {
+            fleet.settle_due(now, false).await;
+        }
+    }
+}
+
+/// The wall clock as an instant the rules read.
+fn now() -> Option<entitle_core::Timestamp> {
+    entitle_core::Timestamp::from_utc(chrono::Utc::now())
 }
 
 async fn shutdown_signal(mut interrupt: Listener, mut terminate: Listener) {

@@ -74,6 +74,15 @@ impl SharedCounts {
         }
     }
 
+    /// Gives back what a lease reserved and did not spend, once: a lease
+    /// settled again gives nothing back (`None`). The units given back.
+    pub async fn settle(&self, lease: &Lease<'_>) -> Result<Option<u64>, HostError> {
+        match self {
+            SharedCounts::Redis(store) => store.settle(lease).await,
+            SharedCounts::Postgres(store) => store.settle(lease).await,
+        }
+    }
+
     /// Forgets what no check needs any more: counts of periods that ended
     /// before `now` and keys kept past their time. Redis expires its own;
     /// PostgreSQL deletes them. The rows deleted.
@@ -125,10 +134,30 @@ pub struct Consume<'a> {
     /// request's ceiling came from saw it: a count crossed otherwise is
     /// [`Consumed::Stale`], since its ceiling may differ.
     pub soft_exceeded_at: Option<Timestamp>,
+    /// For a lease: the most units to reserve at once (at least
+    /// `amount`); the store takes what is left under the ceiling, up to
+    /// that, stopping short of a soft limit the request does not cross.
+    /// `None` counts the request alone.
+    pub up_to: Option<u64>,
     /// The request's idempotency key and its fingerprint, if it has one.
     pub key: Option<(&'a str, &'a str)>,
     /// The instant of the check.
     pub now: Timestamp,
+}
+
+/// A lease to settle: where it was reserved and what it did not spend.
+#[derive(Debug, Clone, Copy)]
+pub struct Lease<'a> {
+    /// Its id, unique in the fleet: settling it twice counts once.
+    pub id: &'a str,
+    /// The license it was reserved for.
+    pub license: &'a str,
+    /// Its metric.
+    pub metric: &'a str,
+    /// The start of the count's period.
+    pub period_start: Timestamp,
+    /// Units reserved and not spent.
+    pub unused: u64,
 }
 
 /// A count as a store holds it.
@@ -156,6 +185,13 @@ pub struct Newest {
 pub enum Consumed {
     /// Counted, on this count before it.
     Admitted(Counted),
+    /// A lease reserved: `units` from `before` on, the request's first.
+    Reserved {
+        /// The count before the lease.
+        before: Counted,
+        /// Units reserved, at least the request's.
+        units: u64,
+    },
     /// Not counted: it would have passed the ceiling on this count.
     Refused(Counted),
     /// Not counted: the soft limit was crossed otherwise than the decision
@@ -185,6 +221,8 @@ struct Reply<'r> {
     at: &'r str,
     /// When the soft limit was crossed before the request; empty if not.
     soft: &'r str,
+    /// Units counted (or reserved).
+    units: u64,
 }
 
 impl Consumed {
@@ -211,6 +249,14 @@ impl Consumed {
         };
         match reply.outcome {
             "admitted" => Ok(Consumed::Admitted(before)),
+            "reserved" if reply.units < consume.amount => Err(format!(
+                "a lease of {} units reserved for a request of {}",
+                reply.units, consume.amount
+            )),
+            "reserved" => Ok(Consumed::Reserved {
+                before,
+                units: reply.units,
+            }),
             // Unlimited, only the store's own bound refuses.
             "refused" if consume.ceiling.is_none() => Err(format!(
                 "the count of `{}` `{}` would pass the {most} a shared count holds",

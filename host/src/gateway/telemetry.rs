@@ -72,6 +72,9 @@ pub struct Telemetry {
     /// Checks whose JSON answer disagreed with their compact one (never, as
     /// long as the compact one is its projection).
     pub compact_disagreements: Counter,
+    /// Consuming checks spent from a lease this gateway held, without a
+    /// call to the fleet's store.
+    pub lease_spends: Counter,
 }
 
 impl Telemetry {
@@ -127,6 +130,12 @@ impl Telemetry {
             "Checks whose full JSON answer disagreed with the compact one they were decided by",
             compact_disagreements.clone(),
         );
+        let lease_spends = Counter::default();
+        registry.register(
+            "lease_spends",
+            "Consuming checks spent from a lease this gateway held, without a call to the fleet's store",
+            lease_spends.clone(),
+        );
         Telemetry {
             registry: Mutex::new(registry),
             decisions,
@@ -137,6 +146,7 @@ impl Telemetry {
             cache_hits,
             compact_checks,
             compact_disagreements,
+            lease_spends,
         }
     }
 

@@ -32,29 +32,29 @@ use crate::gateway::store::{Consume, Consumed, Counted};
 const ROUNDS: usize = 4;
 
 /// One module answer to a check that may consume.
-enum Asked {
+pub(super) enum Asked {
     Compact(CompactAnswer, Option<String>),
     Json(Decided),
 }
 
 /// What an answer asks the store to check, read off the answer.
-struct Quoted {
-    metric: String,
-    period_start: Timestamp,
-    period_end: Timestamp,
+pub(super) struct Quoted {
+    pub(super) metric: String,
+    pub(super) period_start: Timestamp,
+    pub(super) period_end: Timestamp,
     /// Units asked for.
-    amount: u64,
+    pub(super) amount: u64,
     /// Whether the answer allows and records.
-    records: bool,
+    pub(super) records: bool,
     /// The most the count may reach: what the answer counted, plus what
     /// it asks to record, plus what remains; `None` when unlimited.
-    ceiling: Option<u64>,
+    pub(super) ceiling: Option<u64>,
     /// The limit whose crossing starts grace, for a soft quota.
-    soft_limit: Option<u64>,
+    pub(super) soft_limit: Option<u64>,
 }
 
 impl Asked {
-    fn quoted(&self) -> Option<Quoted> {
+    pub(super) fn quoted(&self) -> Option<Quoted> {
         match self {
             Asked::Compact(answer, _) => {
                 let quota = answer.quota?;
@@ -91,7 +91,7 @@ impl Asked {
     }
 
     /// The count the answer asks to record, if it allows.
-    fn recorded(&self) -> Option<Counted> {
+    pub(super) fn recorded(&self) -> Option<Counted> {
         match self {
             Asked::Compact(answer, _) => answer.record.map(|r| Counted {
                 used: r.used,
@@ -104,7 +104,7 @@ impl Asked {
         }
     }
 
-    fn decided(self) -> Decided {
+    pub(super) fn decided(self) -> Decided {
         match self {
             Asked::Compact(answer, Some(written)) => Decided::compact_with(answer, written),
             Asked::Compact(answer, None) => Decided::compact(answer),
@@ -134,6 +134,40 @@ pub(super) struct Asking<'a> {
     pub(super) now: DateTime<Utc>,
 }
 
+/// A check of a loaded license on the fleet's store, ready to ask.
+pub(super) struct Check<'a> {
+    pub(super) generation: &'a Arc<Generation>,
+    pub(super) fields: &'a Map<String, Value>,
+    pub(super) license: &'a str,
+    pub(super) key: Option<(&'a IdempotencyKey, &'a str)>,
+    pub(super) envelope: bool,
+    pub(super) now: DateTime<Utc>,
+    /// `now` to the millisecond, as the module reads it: a soft limit's
+    /// crossing the store keeps is the instant the module records.
+    pub(super) instant: Timestamp,
+    pub(super) compact: Option<Compactable<'a>>,
+}
+
+/// What counting a check on the store came to.
+pub(super) enum OnStore {
+    /// The answer, counted or not.
+    Answered(Decided),
+    /// The answer, and the lease its request reserved and spent first.
+    Leased(Decided, Taken),
+}
+
+/// A lease the store reserved for a check, its first units spent by it.
+pub(super) struct Taken {
+    pub(super) metric: String,
+    pub(super) period_start: Timestamp,
+    pub(super) period_end: Timestamp,
+    pub(super) from: u64,
+    pub(super) next: u64,
+    pub(super) to: u64,
+    /// The soft limit's crossing as it stands after the first request.
+    pub(super) soft_exceeded_at: Option<Timestamp>,
+}
+
 impl Gateway {
     /// Decides a check that may consume on the fleet's store.
     pub(super) async fn consume_on_fleet(&self, fleet: &Fleet, asking: Asking<'_>) -> Decided {
@@ -146,12 +180,6 @@ impl Gateway {
             now,
         } = asking;
         let failed = |error: &HostError| self.failed(generation, fields, error);
-        let compact = self
-            .log
-            .is_none()
-            .then(|| Compactable::of(fields, key.is_some()))
-            .flatten()
-            .filter(|c| c.kind == CheckKind::Consume);
         let Some(license) = license.filter(|l| generation.licenses.contains_key(*l)) else {
             // No license loaded: nothing is counted, the module says why.
             return match self.decide(generation, fields, &LicenseUsage::default(), now) {
@@ -159,28 +187,78 @@ impl Gateway {
                 Err(error) => failed(&error),
             };
         };
-        let mut usage = fleet.usage(license);
-        // To the millisecond, as the module reads it: a soft limit's
-        // crossing the store keeps is the instant the module records.
         let millis = now.timestamp_subsec_millis().saturating_mul(1_000_000);
         let Some(instant) = Timestamp::from_parts(now.timestamp(), millis) else {
             return failed(&HostError::Store {
                 detail: format!("`{now}` is past the instants a count holds"),
             });
         };
+        let compact = self
+            .log
+            .is_none()
+            .then(|| Compactable::of(fields, key.is_some()))
+            .flatten()
+            .filter(|c| c.kind == CheckKind::Consume);
+        let check = Check {
+            generation,
+            fields,
+            license,
+            key,
+            envelope,
+            now,
+            instant,
+            compact,
+        };
+        // A leased metric, asked by name and without a key (whose first
+        // outcome the store keeps for every gateway), spends a lease.
+        let leased = fleet.leases().and_then(|leases| {
+            let metric = fields.get("metric").and_then(Value::as_str)?;
+            let size = leases.size(metric).filter(|_| key.is_none())?;
+            Some((leases, metric, size))
+        });
+        if let Some((leases, metric, size)) = leased {
+            return self
+                .consume_leased(fleet, leases, &check, metric, size)
+                .await;
+        }
+        match self.count_on_store(fleet, &check, None).await {
+            OnStore::Answered(decided) | OnStore::Leased(decided, _) => decided,
+        }
+    }
+
+    /// Counts a check on the store, a lease of up to `up_to` units when
+    /// given, deciding again on the fleet's count while it moves.
+    pub(super) async fn count_on_store(
+        &self,
+        fleet: &Fleet,
+        check: &Check<'_>,
+        up_to: Option<u64>,
+    ) -> OnStore {
+        let Check {
+            generation,
+            fields,
+            license,
+            key,
+            envelope,
+            now,
+            instant,
+            compact,
+        } = *check;
+        let failed = |error: &HostError| OnStore::Answered(self.failed(generation, fields, error));
+        let mut usage = fleet.usage(license);
         for _ in 0..ROUNDS {
             let asked = match self.ask(generation, compact, fields, &usage, now, envelope) {
                 Ok(asked) => asked,
                 Err(error) => return failed(&error),
             };
             let Some(mut quoted) = asked.quoted() else {
-                return asked.decided();
+                return OnStore::Answered(asked.decided());
             };
             // Refused on what this gateway saw: refused on the fleet's
             // count too. A keyed request still asks the store, which may
             // hold its first, counted, outcome.
             if !quoted.records && key.is_none() {
-                return asked.decided();
+                return OnStore::Answered(asked.decided());
             }
             if let Some(request) = compact {
                 quoted.metric = request.name.to_string();
@@ -203,6 +281,7 @@ impl Gateway {
                 },
                 soft_limit: quoted.soft_limit,
                 soft_exceeded_at: decided_on.and_then(|c| c.soft_exceeded_at),
+                up_to: up_to.map(|n| n.max(quoted.amount)),
                 key: key.map(|(key, fingerprint)| (key.value.as_str(), fingerprint)),
                 now: instant,
             };
@@ -210,50 +289,22 @@ impl Gateway {
                 Ok(consumed) => consumed,
                 Err(error) => return failed(&error),
             };
-            let on = |counted: Counted| on_count(&usage, &quoted, counted);
-            match consumed {
-                Consumed::Admitted(before) => {
-                    let same = decided_on.map_or(Counted::default(), |c| Counted {
-                        used: c.used,
-                        soft_exceeded_at: c.soft_exceeded_at,
-                    }) == before;
-                    let answer = if same && quoted.records {
-                        asked
-                    } else {
-                        match self.ask(generation, compact, fields, &on(before), now, envelope) {
-                            Ok(answer) => answer,
-                            Err(error) => return failed(&error),
-                        }
-                    };
-                    match answer.recorded() {
-                        Some(after) if after.used == before.used.saturating_add(quoted.amount) => {
-                            fleet.learn(license, &quoted.metric, quoted.period_start, after);
-                        }
-                        _ => {
-                            // Counted by the store on a count the module
-                            // refuses or records otherwise: the store's
-                            // count stands, and the disagreement is told.
-                            tracing::error!(
-                                license,
-                                metric = %quoted.metric,
-                                before = before.used,
-                                "the store counted a check the module answers otherwise on its count"
-                            );
-                            self.telemetry.compact_disagreements.inc();
-                        }
-                    }
-                    return answer.decided();
-                }
+            let on =
+                |counted: Counted| on_count(&usage, &quoted.metric, quoted.period_start, counted);
+            let (before, units) = match consumed {
+                Consumed::Admitted(before) => (before, None),
+                Consumed::Reserved { before, units } => (before, Some(units)),
                 Consumed::Refused(count) | Consumed::Stale(count) => {
                     fleet.learn(license, &quoted.metric, quoted.period_start, count);
                     usage = Arc::new(on(count));
+                    continue;
                 }
                 Consumed::Replayed {
                     admitted,
                     before,
                     at,
                 } => {
-                    return self.replayed_on_fleet(
+                    let decided = self.replayed_on_fleet(
                         generation,
                         fields,
                         compact,
@@ -261,17 +312,65 @@ impl Gateway {
                         (at, now),
                         admitted,
                         envelope,
-                    )
+                    );
+                    return OnStore::Answered(decided);
                 }
-                Consumed::KeyReused => match key {
-                    Some((key, _)) => return reused(generation, key),
-                    None => {
-                        return failed(&HostError::Store {
+                Consumed::KeyReused => {
+                    return match key {
+                        Some((key, _)) => OnStore::Answered(reused(generation, key)),
+                        None => failed(&HostError::Store {
                             detail: String::from("a key answered for a request without one"),
-                        })
+                        }),
                     }
-                },
-            }
+                }
+            };
+            let same = decided_on.map_or(Counted::default(), |c| Counted {
+                used: c.used,
+                soft_exceeded_at: c.soft_exceeded_at,
+            }) == before;
+            let answer = if same && quoted.records {
+                asked
+            } else {
+                match self.ask(generation, compact, fields, &on(before), now, envelope) {
+                    Ok(answer) => answer,
+                    Err(error) => return failed(&error),
+                }
+            };
+            let after = answer
+                .recorded()
+                .filter(|after| after.used == before.used.saturating_add(quoted.amount));
+            let Some(after) = after else {
+                // Counted by the store on a count the module refuses or
+                // records otherwise: the store's count stands, and the
+                // disagreement is told.
+                tracing::error!(
+                    license,
+                    metric = %quoted.metric,
+                    before = before.used,
+                    "the store counted a check the module answers otherwise on its count"
+                );
+                self.telemetry.compact_disagreements.inc();
+                return OnStore::Answered(answer.decided());
+            };
+            let Some(units) = units else {
+                fleet.learn(license, &quoted.metric, quoted.period_start, after);
+                return OnStore::Answered(answer.decided());
+            };
+            let reserved = Counted {
+                used: before.used.saturating_add(units),
+                soft_exceeded_at: after.soft_exceeded_at,
+            };
+            fleet.learn(license, &quoted.metric, quoted.period_start, reserved);
+            let taken = Taken {
+                metric: quoted.metric,
+                period_start: quoted.period_start,
+                period_end: quoted.period_end,
+                from: before.used,
+                next: after.used,
+                to: reserved.used,
+                soft_exceeded_at: after.soft_exceeded_at,
+            };
+            return OnStore::Leased(answer.decided(), taken);
         }
         failed(&HostError::Store {
             detail: format!("the count moved {ROUNDS} times while the check was decided"),
@@ -316,7 +415,7 @@ impl Gateway {
     /// The module's answer on `usage` at `now`: the compact check's when
     /// the request has a compact form (with its JSON answer, when an
     /// envelope is sent), the JSON entry's otherwise.
-    fn ask(
+    pub(super) fn ask(
         &self,
         generation: &Generation,
         compact: Option<Compactable<'_>>,
@@ -338,14 +437,19 @@ impl Gateway {
 }
 
 /// `usage` with the metric's count replaced by the store's.
-fn on_count(usage: &LicenseUsage, quoted: &Quoted, counted: Counted) -> LicenseUsage {
+pub(super) fn on_count(
+    usage: &LicenseUsage,
+    metric: &str,
+    period_start: Timestamp,
+    counted: Counted,
+) -> LicenseUsage {
     let mut usage = usage.clone();
     usage.metrics.insert(
-        quoted.metric.clone(),
+        metric.to_string(),
         Count {
             used: counted.used,
             soft_exceeded_at: counted.soft_exceeded_at,
-            period_start: quoted.period_start,
+            period_start,
         },
     );
     usage

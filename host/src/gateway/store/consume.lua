@@ -19,9 +19,12 @@
 --          empty if not
 -- ARGV[9]  the metric
 -- ARGV[10] the period's start, Unix seconds
+-- ARGV[11] for a lease, the most units to reserve (at least ARGV[1]);
+--          empty to count the request alone
 --
 -- Returns {outcome, count before, instant of the check, soft crossing
--- before}, outcome one of `admitted`, `refused`, `stale` (decided on
+-- before, units counted}, outcome one of `admitted`, `reserved` (a lease's
+-- units), `refused`, `stale` (decided on
 -- another soft state: nothing counted, nothing kept), `replayed_admitted`,
 -- `replayed_refused`, `key_reused` (the key was first sent with another
 -- request).
@@ -30,20 +33,20 @@ if keyed then
   local seen = redis.call('HMGET', KEYS[2], 'fingerprint', 'before', 'at', 'admitted', 'soft')
   if seen[1] then
     if seen[1] ~= ARGV[4] then
-      return {'key_reused', 0, '', ''}
+      return {'key_reused', 0, '', '', 0}
     end
     local outcome = 'replayed_refused'
     if seen[4] == '1' then
       outcome = 'replayed_admitted'
     end
-    return {outcome, tonumber(seen[2]), seen[3], seen[5] or ''}
+    return {outcome, tonumber(seen[2]), seen[3], seen[5] or '', 0}
   end
 end
 local count = redis.call('HMGET', KEYS[1], 'used', 'soft')
 local before = tonumber(count[1] or '0')
 local soft = count[2] or ''
 if soft ~= ARGV[8] then
-  return {'stale', before, ARGV[5], soft}
+  return {'stale', before, ARGV[5], soft, 0}
 end
 local amount = tonumber(ARGV[1])
 local ceiling = tonumber(ARGV[2])
@@ -51,6 +54,17 @@ local ceiling = tonumber(ARGV[2])
 -- 2^53, where they are exact, and `before + amount` could round past it;
 -- what is left under the ceiling never does.
 local admitted = amount <= ceiling - before
+local leased = ARGV[11] ~= ''
+if admitted and leased then
+  -- A lease takes what is left, up to its size; short of a soft limit it
+  -- stops there, so that only a request crossing the limit itself starts
+  -- grace, at its instant.
+  local most = math.min(tonumber(ARGV[11]), ceiling - before)
+  if ARGV[7] ~= '' and amount <= tonumber(ARGV[7]) - before then
+    most = math.min(most, tonumber(ARGV[7]) - before)
+  end
+  amount = math.max(amount, most)
+end
 if admitted then
   redis.call('HINCRBY', KEYS[1], 'used', amount)
   -- The first count past a soft limit starts its grace, for every gateway.
@@ -75,7 +89,10 @@ if keyed then
   redis.call('HSET', KEYS[2], 'fingerprint', ARGV[4], 'before', before, 'at', ARGV[5], 'admitted', flag, 'soft', soft)
   redis.call('PEXPIRE', KEYS[2], ARGV[6])
 end
-if admitted then
-  return {'admitted', before, ARGV[5], soft}
+if admitted and leased then
+  return {'reserved', before, ARGV[5], soft, amount}
 end
-return {'refused', before, ARGV[5], soft}
+if admitted then
+  return {'admitted', before, ARGV[5], soft, amount}
+end
+return {'refused', before, ARGV[5], soft, 0}

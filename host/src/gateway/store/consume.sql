@@ -28,27 +28,39 @@ CREATE TABLE IF NOT EXISTS entitle_keys (
 ALTER TABLE entitle_keys ADD COLUMN IF NOT EXISTS soft text;
 CREATE INDEX IF NOT EXISTS entitle_keys_kept ON entitle_keys (kept_until);
 
+-- Leases settled, so that a settlement sent again gives nothing back twice.
+CREATE TABLE IF NOT EXISTS entitle_settled (
+  lease      text   PRIMARY KEY,
+  kept_until bigint NOT NULL
+);
+
+-- Earlier shapes of the function, replaced by the one below.
 DROP FUNCTION IF EXISTS entitle_consume(
   text, text, bigint, bigint, bigint, bigint, text, text, text, bigint);
+DROP FUNCTION IF EXISTS entitle_consume(
+  text, text, bigint, bigint, bigint, bigint, text, text, text, bigint, bigint, text);
 
 -- One consuming check, atomically with every other gateway's: the count's
 -- row is locked, the request is refused as stale when the soft limit was
 -- crossed otherwise than its decision saw, counted only when it fits under
 -- its ceiling (`used <= ceiling - amount`, which never overflows), and the
 -- first count past a soft limit records its instant. A keyed request is
--- counted once, its first outcome kept for retries.
+-- counted once, its first outcome kept for retries. With `p_up_to`, a
+-- lease: up to that many units are reserved, what is left under the
+-- ceiling, stopping short of a soft limit the request does not cross.
 CREATE OR REPLACE FUNCTION entitle_consume(
   p_license text, p_metric text, p_start bigint, p_end bigint,
   p_amount bigint, p_ceiling bigint,
   p_key text, p_fingerprint text, p_at text, p_kept_until bigint,
-  p_soft_limit bigint, p_soft text
-) RETURNS TABLE (r_outcome text, r_before bigint, r_at text, r_soft text)
+  p_soft_limit bigint, p_soft text, p_up_to bigint
+) RETURNS TABLE (r_outcome text, r_before bigint, r_at text, r_soft text, r_units bigint)
 LANGUAGE plpgsql AS $$
 DECLARE
   seen entitle_keys%ROWTYPE;
   v_used bigint;
   v_soft text;
   v_admitted boolean;
+  v_amount bigint := p_amount;
 BEGIN
   IF p_key IS NOT NULL THEN
     INSERT INTO entitle_keys AS k VALUES
@@ -58,13 +70,13 @@ BEGIN
       SELECT * INTO seen FROM entitle_keys k
         WHERE k.license = p_license AND k.key = p_key;
       IF seen.fingerprint <> p_fingerprint THEN
-        RETURN QUERY SELECT 'key_reused'::text, 0::bigint, ''::text, ''::text;
+        RETURN QUERY SELECT 'key_reused'::text, 0::bigint, ''::text, ''::text, 0::bigint;
       ELSIF seen.admitted THEN
         RETURN QUERY SELECT 'replayed_admitted'::text, seen.before, seen.at,
-          coalesce(seen.soft, '');
+          coalesce(seen.soft, ''), 0::bigint;
       ELSE
         RETURN QUERY SELECT 'replayed_refused'::text, seen.before, seen.at,
-          coalesce(seen.soft, '');
+          coalesce(seen.soft, ''), 0::bigint;
       END IF;
       RETURN;
     END IF;
@@ -80,15 +92,20 @@ BEGIN
     IF p_key IS NOT NULL THEN
       DELETE FROM entitle_keys k WHERE k.license = p_license AND k.key = p_key;
     END IF;
-    RETURN QUERY SELECT 'stale'::text, v_used, p_at, coalesce(v_soft, '');
+    RETURN QUERY SELECT 'stale'::text, v_used, p_at, coalesce(v_soft, ''), 0::bigint;
     RETURN;
   END IF;
   v_admitted := v_used <= p_ceiling - p_amount;
+  IF v_admitted AND p_up_to IS NOT NULL THEN
+    v_amount := greatest(p_amount, least(p_up_to, p_ceiling - v_used,
+      CASE WHEN p_soft_limit IS NOT NULL AND p_amount <= p_soft_limit - v_used
+        THEN p_soft_limit - v_used END));
+  END IF;
   IF v_admitted THEN
-    UPDATE entitle_counts c SET used = c.used + p_amount,
+    UPDATE entitle_counts c SET used = c.used + v_amount,
       soft_exceeded_at = CASE
         WHEN p_soft_limit IS NOT NULL AND c.soft_exceeded_at IS NULL
-          AND p_amount > p_soft_limit - v_used THEN p_at
+          AND v_amount > p_soft_limit - v_used THEN p_at
         ELSE c.soft_exceeded_at END
       WHERE c.license = p_license AND c.metric = p_metric AND c.period_start = p_start;
   END IF;
@@ -96,8 +113,38 @@ BEGIN
     UPDATE entitle_keys k SET before = v_used, admitted = v_admitted, soft = v_soft
       WHERE k.license = p_license AND k.key = p_key;
   END IF;
-  RETURN QUERY SELECT CASE WHEN v_admitted THEN 'admitted' ELSE 'refused' END,
-    v_used, p_at, coalesce(v_soft, '');
+  RETURN QUERY SELECT CASE
+      WHEN v_admitted AND p_up_to IS NOT NULL THEN 'reserved'
+      WHEN v_admitted THEN 'admitted'
+      ELSE 'refused' END,
+    v_used, p_at, coalesce(v_soft, ''), CASE WHEN v_admitted THEN v_amount ELSE 0 END;
+END
+$$;
+
+-- A lease settled: its unspent units go back to the count, once.
+CREATE OR REPLACE FUNCTION entitle_settle(
+  p_license text, p_metric text, p_start bigint, p_lease text,
+  p_unused bigint, p_kept_until bigint
+) RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+  v_back bigint;
+BEGIN
+  INSERT INTO entitle_settled VALUES (p_lease, p_kept_until)
+    ON CONFLICT (lease) DO NOTHING;
+  IF NOT FOUND THEN
+    RETURN -1;
+  END IF;
+  SELECT least(p_unused, c.used) INTO v_back FROM entitle_counts c
+    WHERE c.license = p_license AND c.metric = p_metric AND c.period_start = p_start
+    FOR UPDATE;
+  -- A count pruned with its period takes nothing back.
+  IF v_back IS NULL THEN
+    RETURN 0;
+  END IF;
+  UPDATE entitle_counts c SET used = c.used - v_back
+    WHERE c.license = p_license AND c.metric = p_metric AND c.period_start = p_start;
+  RETURN v_back;
 END
 $$;
 COMMIT;

@@ -12,7 +12,7 @@ use tokio_postgres::NoTls;
 
 use entitle_core::Timestamp;
 
-use super::{Consume, Consumed, Counted, Newest, Reply, KEY_KEPT};
+use super::{Consume, Consumed, Counted, Lease, Newest, Reply, KEY_KEPT};
 use crate::error::HostError;
 
 /// The most a count, an amount or a ceiling may be: a `bigint`.
@@ -85,6 +85,10 @@ impl PostgresCounts {
             .map(|l| bigint("a limit", l))
             .transpose()?;
         let crossed = consume.soft_exceeded_at.map(|at| at.to_string());
+        let up_to = consume
+            .up_to
+            .map(|n| bigint("a lease", n.min(MOST)))
+            .transpose()?;
         let (key, fingerprint) = match consume.key {
             Some((key, fingerprint)) => (Some(key), Some(fingerprint)),
             None => (None, None),
@@ -93,12 +97,12 @@ impl PostgresCounts {
         let kept_until = consume.now.unix().saturating_add(kept);
         let client = self.client().await?;
         let statement = client
-            .prepare_cached("SELECT r_outcome, r_before, r_at, r_soft FROM entitle_consume($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)")
+            .prepare_cached("SELECT r_outcome, r_before, r_at, r_soft, r_units FROM entitle_consume($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
             .await
             .map_err(|e| self.error(&e))?;
         let (start, end) = (consume.period_start.unix(), consume.period_end.unix());
         let at = consume.now.to_string();
-        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 12] = [
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 13] = [
             &consume.license,
             &consume.metric,
             &start,
@@ -111,6 +115,7 @@ impl PostgresCounts {
             &kept_until,
             &soft_limit,
             &crossed,
+            &up_to,
         ];
         let row = tokio::time::timeout(WAIT, client.query_one(&statement, &params))
             .await
@@ -124,8 +129,38 @@ impl PostgresCounts {
             before: self.count_of(row.get(1))?,
             at: &at,
             soft: &soft,
+            units: self.count_of(row.get(4))?,
         };
         Consumed::from_reply(consume, &reply, MOST).map_err(|detail| self.bad_reply(&detail))
+    }
+
+    /// Gives back a lease's unspent units, once (`None` when it was
+    /// settled before).
+    pub async fn settle(&self, lease: &Lease<'_>) -> Result<Option<u64>, HostError> {
+        let unused = i64::try_from(lease.unused.min(MOST)).unwrap_or(i64::MAX);
+        let kept = i64::try_from(KEY_KEPT.as_secs()).unwrap_or(i64::MAX);
+        let kept_until = lease
+            .period_start
+            .unix()
+            .max(now_unix())
+            .saturating_add(kept);
+        let start = lease.period_start.unix();
+        let client = self.client().await?;
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] = [
+            &lease.license,
+            &lease.metric,
+            &start,
+            &lease.id,
+            &unused,
+            &kept_until,
+        ];
+        let query = client.query_one("SELECT entitle_settle($1, $2, $3, $4, $5, $6)", &params);
+        let row = tokio::time::timeout(WAIT, query)
+            .await
+            .map_err(|_| self.timed_out())?
+            .map_err(|e| self.error(&e))?;
+        let back: i64 = row.get(0);
+        Ok(u64::try_from(back).ok())
     }
 
     /// A license's count of a metric in the period starting at
@@ -196,7 +231,15 @@ impl PostgresCounts {
             .await
             .map_err(|_| self.timed_out())?
             .map_err(|e| self.error(&e))?;
-        Ok(counts.saturating_add(keys))
+        let settled = client.execute(
+            "DELETE FROM entitle_settled WHERE kept_until <= $1",
+            &params,
+        );
+        let settled = tokio::time::timeout(WAIT, settled)
+            .await
+            .map_err(|_| self.timed_out())?
+            .map_err(|e| self.error(&e))?;
+        Ok(counts.saturating_add(keys).saturating_add(settled))
     }
 
     /// Where the store is, without credentials.
@@ -248,6 +291,12 @@ impl PostgresCounts {
             ),
         }
     }
+}
+
+/// The wall clock in Unix seconds: only how long a settlement is kept
+/// depends on it.
+fn now_unix() -> i64 {
+    chrono::Utc::now().timestamp()
 }
 
 /// `host:port/dbname` of a connection's settings, never its password.

@@ -15,7 +15,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, Script};
 
-use super::{Consume, Consumed, Counted, Newest, Reply, KEY_KEPT};
+use super::{Consume, Consumed, Counted, Lease, Newest, Reply, KEY_KEPT};
 use crate::error::HostError;
 
 /// The most a count, an amount or a ceiling may be: the script's numbers
@@ -34,6 +34,7 @@ const RETRIES: usize = 2;
 pub struct RedisCounts {
     connection: ConnectionManager,
     script: Script,
+    settle: Script,
     /// Prepended to every key (`entitle` unless configured), so several
     /// fleets can share one Redis.
     prefix: String,
@@ -58,6 +59,7 @@ impl RedisCounts {
         Ok(RedisCounts {
             connection,
             script: Script::new(include_str!("consume.lua")),
+            settle: Script::new(include_str!("settle.lua")),
             prefix: prefix.to_string(),
             url: redacted(url),
         })
@@ -81,7 +83,11 @@ impl RedisCounts {
         let soft_limit = consume.soft_limit.map(|l| l.min(MOST).to_string());
         let crossed = consume.soft_exceeded_at.map(|at| at.to_string());
         let mut connection = self.connection.clone();
-        let reply: (String, u64, String, String) = self
+        let up_to = match consume.up_to {
+            Some(n) => n.min(MOST).to_string(),
+            None => String::new(),
+        };
+        let reply: (String, u64, String, String, u64) = self
             .script
             .key(self.count_key(consume.license, consume.metric, consume.period_start))
             .key(self.key_key(consume.license, key))
@@ -96,17 +102,38 @@ impl RedisCounts {
             .arg(crossed.as_deref().unwrap_or(""))
             .arg(consume.metric)
             .arg(consume.period_start.unix())
+            .arg(up_to)
             .invoke_async(&mut connection)
             .await
             .map_err(|e| store_error(&self.url, &e))?;
-        let (outcome, before, at, soft) = reply;
+        let (outcome, before, at, soft, units) = reply;
         let reply = Reply {
             outcome: &outcome,
             before,
             at: &at,
             soft: &soft,
+            units,
         };
         Consumed::from_reply(consume, &reply, MOST).map_err(|detail| self.bad_reply(&detail))
+    }
+
+    /// Gives back a lease's unspent units, once (`None` when it was
+    /// settled before).
+    pub async fn settle(&self, lease: &Lease<'_>) -> Result<Option<u64>, HostError> {
+        let mut connection = self.connection.clone();
+        let back: i64 = self
+            .settle
+            .key(self.count_key(lease.license, lease.metric, lease.period_start))
+            .key(format!(
+                "{}:{{{}}}:settled:{}",
+                self.prefix, lease.license, lease.id
+            ))
+            .arg(lease.unused.min(MOST))
+            .arg(u64::try_from(KEY_KEPT.as_millis()).unwrap_or(u64::MAX))
+            .invoke_async(&mut connection)
+            .await
+            .map_err(|e| store_error(&self.url, &e))?;
+        Ok(u64::try_from(back).ok())
     }
 
     /// A license's count of a metric in the period starting at
