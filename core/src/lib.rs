@@ -70,5 +70,6 @@ pub use error::{
 };
 pub use metering::meter::MeterRecord;
 pub use model::ids::{FeatureId, LicenseId, TierId};
+pub use model::route::{StoreFailure, StoreFailureMode};
 pub use model::time::{Timestamp, FIRST_INSTANT, LAST_INSTANT};
 pub use reading::signed::{DocumentKind, FORMAT as SIGNED_FORMAT};

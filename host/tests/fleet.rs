@@ -64,22 +64,28 @@ fn documents(name: &str) -> std::path::PathBuf {
     dir
 }
 
-/// One gateway of a fleet counting in the store at `url`; `lease`, when
-/// given, leases `api_calls` that many units at a time, journaled in
-/// `dir/<journal>`.
-fn gateway(dir: &std::path::Path, url: &str, lease: Option<(&str, &str, &str)>) -> Gateway {
-    let mut flags = vec!["--meter", url, "--workers", "2", "--watch-ms", "0"];
-    let journal;
-    if let Some((size, ttl_ms, name)) = lease {
-        journal = dir.join(name).display().to_string();
-        flags.extend([
-            "--lease",
-            size,
-            "--lease-ttl-ms",
-            ttl_ms,
-            "--lease-journal",
-            &journal,
-        ]);
+/// One gateway of a fleet counting in the store at `url`, journaling in
+/// `dir/<journal>`; `lease`, when given, leases `api_calls` that many
+/// units at a time for that many milliseconds.
+fn gateway(
+    dir: &std::path::Path,
+    url: &str,
+    journal: &str,
+    lease: Option<(&str, &str)>,
+) -> Gateway {
+    let journal = dir.join(journal).display().to_string();
+    let mut flags = vec![
+        "--meter",
+        url,
+        "--workers",
+        "2",
+        "--watch-ms",
+        "0",
+        "--fleet-journal",
+        &journal,
+    ];
+    if let Some((size, ttl_ms)) = lease {
+        flags.extend(["--lease", size, "--lease-ttl-ms", ttl_ms]);
     }
     Gateway::start(dir, &support::module_path(), &flags)
 }
@@ -87,22 +93,20 @@ fn gateway(dir: &std::path::Path, url: &str, lease: Option<(&str, &str, &str)>) 
 /// Three gateways of one fleet counting in the store at `url`.
 fn fleet(name: &str, url: &str) -> Vec<Gateway> {
     let dir = documents(name);
-    (0..3).map(|_| gateway(&dir, url, None)).collect()
+    ["a", "b", "c"]
+        .iter()
+        .map(|n| gateway(&dir, url, &format!("{n}.journal"), None))
+        .collect()
 }
 
 /// Three gateways of one fleet leasing `api_calls` 10 units at a time,
 /// each lease spent from for at most 300 ms.
 fn leasing_fleet(name: &str, url: &str) -> Vec<Gateway> {
     let dir = documents(name);
+    let lease = Some(("api_calls=10", "300"));
     ["a", "b", "c"]
         .iter()
-        .map(|n| {
-            gateway(
-                &dir,
-                url,
-                Some(("api_calls=10", "300", &format!("{n}.journal"))),
-            )
-        })
+        .map(|n| gateway(&dir, url, &format!("{n}.journal"), lease))
         .collect()
 }
 
@@ -140,8 +144,8 @@ fn three_leasing_gateways_on_one_postgres_admit_exactly_the_quota() {
 fn a_lease_a_killed_gateway_held_is_settled_when_it_starts_again() {
     let redis = RedisServer::start("fleet-redis-crash");
     let dir = documents("fleet-redis-crash-gw");
-    let lease = Some(("api_calls=50", "60000", "crash.journal"));
-    let first = gateway(&dir, &redis.url, lease);
+    let lease = Some(("api_calls=50", "60000"));
+    let first = gateway(&dir, &redis.url, "crash.journal", lease);
     let http = agent();
     let ask = json!({"license": "lic-hard", "metric": "api_calls", "amount": 1});
     for _ in 0..7 {
@@ -153,7 +157,7 @@ fn a_lease_a_killed_gateway_held_is_settled_when_it_starts_again() {
     first.signal("KILL");
     drop(first);
     // Started again on its journal, it gives back what it did not spend.
-    let again = gateway(&dir, &redis.url, lease);
+    let again = gateway(&dir, &redis.url, "crash.journal", lease);
     assert_eq!(support::used(&again, "lic-hard", "api_calls"), 7);
     let a = post(&http, &again.url("/v1/check"), &ask, &[]).unwrap();
     assert_eq!(a.json()["result"]["quota"]["used"], 7, "{}", a.body);

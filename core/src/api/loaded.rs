@@ -10,10 +10,10 @@ use super::envelope::{failure, success};
 use super::fast::LicenseChecks;
 use super::op::Op;
 use crate::error::{Error, JsonPath};
-use crate::model::bundle::Bundle;
+use crate::model::bundle::{Bundle, FeatureKind};
 use crate::model::ids::{KeyId, LicenseId};
 use crate::model::license::License;
-use crate::model::route::FailureMode;
+use crate::model::route::{FailureMode, StoreFailure};
 use crate::reading::bundle::{read_bundle_field, BundleMeta};
 use crate::reading::json;
 use crate::reading::signed::{self, DocumentKind, KeySet};
@@ -94,6 +94,7 @@ impl LoadedBundle {
             #[serde(skip_serializing_if = "Option::is_none")]
             key_id: Option<&'a KeyId>,
             on_failure: OnFailure<'a>,
+            on_store_failure: BTreeMap<&'a str, StoreFailure>,
         }
         #[derive(Serialize)]
         struct OnFailure<'a> {
@@ -103,8 +104,12 @@ impl LoadedBundle {
         // Inserted one by one: collecting sorts first, a copy of the sort
         // in the module for this type alone.
         let mut features = BTreeMap::new();
+        let mut on_store_failure = BTreeMap::new();
         for (id, feature) in &self.bundle.features {
             features.insert(id.as_str(), feature.on_failure);
+            if feature.kind == FeatureKind::Metered {
+                on_store_failure.insert(id.as_str(), feature.on_store_failure);
+            }
         }
         let on_failure = OnFailure {
             default: self.bundle.gateway.on_failure,
@@ -114,6 +119,7 @@ impl LoadedBundle {
             bundle: &self.meta,
             key_id: self.signed_by.as_ref(),
             on_failure,
+            on_store_failure,
         };
         success(Op::Load, &described, Some(&self.meta))
     }

@@ -10,7 +10,7 @@ use crate::billing::charge::ChargeModel;
 use crate::error::coded;
 use crate::model::ids::{AddOnId, BundleId, CalendarId, ControlId, FeatureId, TierId};
 use crate::model::money::{Currency, Price};
-use crate::model::route::{FailureMode, Gateway};
+use crate::model::route::{FailureMode, Gateway, StoreFailure};
 use crate::support::calendar::Calendar;
 
 mod control;
@@ -101,6 +101,11 @@ pub struct Feature {
     /// feature: `closed` (the default) refuses, `open` allows.
     #[serde(default)]
     pub on_failure: FailureMode,
+    /// What a gateway of a fleet does with a consuming check of this
+    /// feature when the fleet's store cannot be reached: `deny` (the
+    /// default), `lease_only` or `bounded_open` with `units`.
+    #[serde(default)]
+    pub on_store_failure: StoreFailure,
 }
 
 /// Boolean or metered.

@@ -24,6 +24,41 @@ pub enum FailureMode {
     Open,
 }
 
+/// What a gateway of a fleet does with a consuming check of a metered
+/// feature when the store the fleet counts in cannot be reached
+/// (docs/fleet.md): `{"mode": "deny"}` (the default), `{"mode":
+/// "lease_only"}` or `{"mode": "bounded_open", "units": N}`; `validate`
+/// holds `units` to `bounded_open`. Feature checks need no store.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct StoreFailure {
+    /// What the gateway does.
+    pub mode: StoreFailureMode,
+    /// For `bounded_open`: the most units one gateway admits per license
+    /// while the store is away.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub units: Option<u64>,
+}
+
+/// The modes of [`StoreFailure`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum StoreFailureMode {
+    /// Refuse at once (the default): nothing is admitted that the fleet
+    /// has not counted.
+    #[default]
+    Deny,
+    /// Spend what the gateway's lease still holds (past its time to live
+    /// while the store is away); refuse once it is spent.
+    LeaseOnly,
+    /// Admit what the rules allow on the count the gateway last saw, up to
+    /// `units` per license a gateway, journaled, and counted in the store
+    /// once it is back.
+    BoundedOpen,
+}
+
 /// The bundle's settings for gateways.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]

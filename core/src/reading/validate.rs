@@ -10,6 +10,25 @@ use crate::model::bundle::{
 };
 use crate::model::ids::{AddOnId, FeatureId, TierId};
 use crate::model::license::{License, Usage};
+use crate::model::route::{StoreFailure, StoreFailureMode};
+
+/// `units` belongs to `bounded_open`, which needs it: how far a gateway may
+/// admit alone is never a default.
+fn store_failure(rule: &StoreFailure, at: &JsonPath) -> Option<Error> {
+    match (rule.mode, rule.units) {
+        (StoreFailureMode::BoundedOpen, None) => Some(Error::MissingField {
+            path: at.key("units"),
+            field: String::from("units"),
+        }),
+        (StoreFailureMode::Deny | StoreFailureMode::LeaseOnly, Some(_)) => {
+            Some(Error::UnknownField {
+                path: at.key("units"),
+                field: String::from("units"),
+            })
+        }
+        _ => None,
+    }
+}
 
 /// Every problem of a bundle on its own; `root` is where it sits in the request.
 pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
@@ -20,6 +39,12 @@ pub fn bundle(bundle: &Bundle, root: &JsonPath) -> Vec<Error> {
             .get(f)
             .is_some_and(|x| x.kind == FeatureKind::Metered)
     };
+    for (id, feature) in features {
+        errors.extend(store_failure(
+            &feature.on_store_failure,
+            &root.key("features").key(id.as_str()).key("on_store_failure"),
+        ));
+    }
     if bundle.tiers.is_empty() {
         errors.push(Error::contradiction(
             root.key("tiers"),

@@ -304,6 +304,37 @@ pub fn failure_mode(generation: &Generation, feature: Option<&str>, error: &Host
     }
 }
 
+/// The answer to a consuming check the fleet's store could not count (it
+/// is unreachable) and the feature's `on_store_failure` does not admit:
+/// refused at once, 503, `X-Entitle-Failure: store_failed`, nothing
+/// counted. Unlike a module failure, never allowed: an allowance the fleet
+/// has not counted is only what `bounded_open` declares.
+pub fn store_unreachable(generation: &Generation, metric: &str, error: &HostError) -> Decided {
+    let envelope: Envelope<'_, FailureResult<'_>> = Envelope::Ok(Success {
+        op: Op::Check,
+        result: FailureResult {
+            decision: Decision::Deny,
+            reason: failure_reason(Decision::Deny),
+            reasons: [failure_reason(Decision::Deny)],
+            feature: Some(metric),
+            failure: error.code(),
+            remaining: None,
+            valid_until: None,
+            http_status: 503,
+            record: None,
+        },
+        meta: meta(generation),
+    });
+    Decided {
+        envelope: written(&envelope),
+        answer: Answer::FailureMode {
+            decision: Decision::Deny,
+            failure: error.code(),
+        },
+        status: Some(503),
+    }
+}
+
 /// An error envelope of the gateway's own, in the engine's shape. Its codes
 /// are the gateway's (docs/gateway.md), not the engine's, so the engine's
 /// [`entitle_core::Failure`] cannot hold them.

@@ -80,17 +80,18 @@ pub struct ServeArgs {
     /// check (`METRIC=UNITS`; repeat for several). At most one lease per
     /// license and metric sits unspent on each gateway: what a fleet may
     /// under-admit at a period's end (docs/fleet.md).
-    #[arg(long = "lease", value_name = "METRIC=UNITS", value_parser = lease_size, requires = "meter")]
+    #[arg(long = "lease", value_name = "METRIC=UNITS", value_parser = lease_size)]
     leases: Vec<(String, u64)>,
     /// How long a lease is spent from before its unspent units go back.
     #[arg(long, value_name = "MS", default_value_t = 10_000,
           value_parser = clap::value_parser!(u64).range(1..))]
     lease_ttl_ms: u64,
-    /// Where this gateway journals what it spends of its leases, before
-    /// each answer; what a crash leaves unsettled is settled at the next
-    /// start. One journal per gateway.
-    #[arg(long, value_name = "FILE", default_value = "entitle-leases.journal")]
-    lease_journal: PathBuf,
+    /// On a fleet's store, where this gateway journals what it spends of
+    /// its leases and the units it admits while the store is away, before
+    /// each answer; what a crash leaves open is settled or counted at the
+    /// next start. One journal per gateway.
+    #[arg(long, value_name = "FILE", default_value = "entitle-fleet.journal")]
+    fleet_journal: PathBuf,
     /// The meter database (SQLite, WAL mode); created if missing. The same
     /// as `--meter sqlite:FILE`.
     #[arg(
@@ -160,11 +161,11 @@ impl ServeArgs {
             sources: self.documents.sources(module, self.cases),
             cors_origins: self.cors_origins,
             meter: self.meter.unwrap_or(MeterAddress::Sqlite(self.database)),
-            leases: (!self.leases.is_empty()).then(|| LeaseOptions {
+            leases: LeaseOptions {
                 sizes: self.leases.into_iter().collect(),
                 ttl: Duration::from_millis(self.lease_ttl_ms),
-                journal: self.lease_journal,
-            }),
+                journal: self.fleet_journal,
+            },
             durability: self.durability,
             reading_every: self.reading_every,
             commit_delay: Duration::from_micros(self.commit_delay_us),

@@ -13,27 +13,30 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use entitle_core::Timestamp;
 
 use super::meter::{Count, LicenseUsage, Meter};
-use super::store::{Counted, SharedCounts};
+use super::store::{Consume, Consumed, Counted, SharedCounts};
 use crate::error::HostError;
 
+mod health;
 mod leases;
 
-pub use leases::{Held, Leases};
+pub use health::Health;
+pub use leases::{Held, Leases, Owed};
 
-/// How a gateway of a fleet leases: which metrics, how many units at a
-/// time, for how long, and where it journals what it spends.
+/// How a gateway of a fleet leases (which metrics, how many units at a
+/// time, for how long) and where it journals what it spends of leases
+/// and what it owes the store.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeaseOptions {
-    /// Units reserved at once, per metric leased.
+    /// Units reserved at once, per metric leased (none: no leases).
     pub sizes: HashMap<String, u64>,
     /// How long a lease is spent from before it is settled.
     pub ttl: Duration,
-    /// The gateway's lease journal.
+    /// The gateway's journal, one per gateway.
     pub journal: PathBuf,
 }
 
@@ -109,51 +112,75 @@ impl From<Fleet> for Metering {
 /// check keeps the counts it decided on.
 type Known = Arc<Mutex<Arc<LicenseUsage>>>;
 
-/// A gateway of a fleet: the shared store, the counts it last saw and the
-/// leases it holds.
+/// A gateway of a fleet: the shared store and how it is doing, the counts
+/// it last saw, the leases it holds and the units it owes.
 pub struct Fleet {
     store: SharedCounts,
+    health: Health,
     seen: Seen,
-    leases: Option<Leases>,
+    leases: Leases,
 }
 
 impl Fleet {
-    /// Connects to the store at `url`; with `leasing`, settles what the
-    /// lease journal left open and leases from then on.
-    pub async fn connect(url: &str, leasing: Option<&LeaseOptions>) -> Result<Fleet, HostError> {
+    /// Connects to the store at `url` and opens the gateway's journal,
+    /// settling the leases it left open.
+    pub async fn connect(url: &str, options: &LeaseOptions) -> Result<Fleet, HostError> {
         let store = SharedCounts::connect(url).await?;
-        let leases = match leasing {
-            Some(options) => Some(
-                Leases::open(&options.journal, options.sizes.clone(), options.ttl, &store).await?,
-            ),
-            None => None,
-        };
+        let leases =
+            Leases::open(&options.journal, options.sizes.clone(), options.ttl, &store).await?;
         Ok(Fleet {
             store,
+            health: Health::default(),
             seen: Seen::default(),
             leases,
         })
     }
 
-    /// The store.
-    pub fn store(&self) -> &SharedCounts {
-        &self.store
+    /// The store's address, without credentials.
+    pub fn address(&self) -> &str {
+        self.store.address()
     }
 
-    /// The leases, when the gateway leases.
-    pub fn leases(&self) -> Option<&Leases> {
-        self.leases.as_ref()
+    /// The store's health as this gateway sees it.
+    pub fn health(&self) -> &Health {
+        &self.health
+    }
+
+    /// The leases this gateway holds and the units it owes.
+    pub fn leases(&self) -> &Leases {
+        &self.leases
+    }
+
+    /// Counts a consuming check in the store, through the breaker.
+    pub async fn consume(&self, consume: &Consume<'_>) -> Result<Consumed, HostError> {
+        self.health.admit(self.store.address())?;
+        let started = Instant::now();
+        let consumed = self.store.consume(consume).await;
+        self.health.record(&consumed, started.elapsed());
+        consumed
+    }
+
+    /// Settles a lease, through the breaker.
+    pub async fn settle(&self, held: &Held) -> Result<(), HostError> {
+        self.health.admit(self.store.address())?;
+        let started = Instant::now();
+        let settled = self.leases.settle(&self.store, held).await;
+        self.health.record(&settled, started.elapsed());
+        settled
+    }
+
+    /// Forgets the store's ended periods and old keys (PostgreSQL).
+    pub async fn prune(&self, now: Timestamp) -> Result<u64, HostError> {
+        self.store.prune(now).await
     }
 
     /// Settles every lease that is due: all of them when `everything`
     /// (shutdown), else those past their time to live or their period
-    /// (`now`). A lease in use is left to its check. The leases settled.
+    /// (`now`). A lease in use is left to its check; one the store does
+    /// not take stays held. The leases settled.
     pub async fn settle_due(&self, now: Timestamp, everything: bool) -> usize {
-        let Some(leases) = &self.leases else {
-            return 0;
-        };
         let mut settled = 0;
-        for slot in leases.slots() {
+        for slot in self.leases.slots() {
             let mut held = if everything {
                 slot.lock().await
             } else {
@@ -163,21 +190,70 @@ impl Fleet {
                 }
             };
             let due = held.as_ref().is_some_and(|h| {
-                everything || h.taken.elapsed() >= leases.ttl() || now >= h.period_end
+                everything || h.taken.elapsed() >= self.leases.ttl() || now >= h.period_end
             });
             if !due {
                 continue;
             }
             if let Some(lease) = held.take() {
-                match leases.settle(&self.store, &lease).await {
+                match self.settle(&lease).await {
                     Ok(()) => settled += 1,
                     Err(error) => {
-                        tracing::warn!(%error, lease = %lease.id, "lease not settled; the journal keeps it");
+                        tracing::warn!(%error, lease = %lease.id, "lease not settled; still held");
+                        *held = Some(lease);
                     }
                 }
             }
         }
         settled
+    }
+
+    /// Counts in the store what this gateway admitted while it was away,
+    /// each once (its own idempotency key). The records counted; those the
+    /// store does not take stay owed.
+    pub async fn pay_owed(&self) -> usize {
+        let mut paid = 0;
+        for owed in self.leases.owed() {
+            match self.pay(&owed).await {
+                Ok(()) => paid += 1,
+                Err(error) => {
+                    tracing::warn!(%error, owed = %owed.id, "owed units not counted yet");
+                    break;
+                }
+            }
+        }
+        paid
+    }
+
+    async fn pay(&self, owed: &Owed) -> Result<(), HostError> {
+        self.health.admit(self.store.address())?;
+        // The count's soft state as it stands: these units were admitted
+        // already, whatever it is.
+        let started = Instant::now();
+        let counted = self
+            .store
+            .count(&owed.license, &owed.metric, owed.period_start)
+            .await;
+        self.health.record(&counted, started.elapsed());
+        let consume = Consume {
+            license: &owed.license,
+            metric: &owed.metric,
+            period_start: owed.period_start,
+            period_end: owed.period_end,
+            amount: owed.amount,
+            ceiling: None,
+            soft_limit: None,
+            soft_exceeded_at: counted?.soft_exceeded_at,
+            up_to: None,
+            key: Some((&owed.id, "owed")),
+            now: owed.at,
+        };
+        match self.consume(&consume).await? {
+            Consumed::Admitted(_) | Consumed::Replayed { .. } => self.leases.paid(&owed.id),
+            other => Err(HostError::Store {
+                detail: format!("owed units answered `{other:?}`"),
+            }),
+        }
     }
 
     /// A license's counts as this gateway last saw them.
@@ -193,7 +269,11 @@ impl Fleet {
     /// Reads a license's newest counts from the store into what this
     /// gateway knows.
     pub async fn refresh(&self, license: &str) -> Result<(), HostError> {
-        for newest in self.store.counts(license).await? {
+        self.health.admit(self.store.address())?;
+        let started = Instant::now();
+        let counts = self.store.counts(license).await;
+        self.health.record(&counts, started.elapsed());
+        for newest in counts? {
             self.learn(license, &newest.metric, newest.period_start, newest.counted);
         }
         Ok(())

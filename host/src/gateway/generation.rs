@@ -101,6 +101,8 @@ struct Signer {
 struct Described {
     bundle: BundleMeta,
     on_failure: OnFailure,
+    #[serde(default)]
+    on_store_failure: HashMap<String, entitle_core::StoreFailure>,
     #[serde(flatten)]
     signer: Signer,
 }
@@ -126,6 +128,9 @@ pub struct Generation {
     pub bundle: BundleMeta,
     /// Failure modes.
     pub on_failure: OnFailure,
+    /// What a gateway of a fleet does with a consuming check of each
+    /// metered feature while the store is unreachable.
+    pub on_store_failure: HashMap<String, entitle_core::StoreFailure>,
     /// The key that signed the bundle; `None` when unsigned documents are taken.
     pub signed_by: Option<String>,
     /// Licenses loaded, by id.
@@ -212,6 +217,7 @@ impl Generation {
             engine_version: module.engine_version().to_string(),
             bundle: described.bundle,
             on_failure: described.on_failure,
+            on_store_failure: described.on_store_failure,
             signed_by: described.signer.key_id,
             licenses,
             refused,
@@ -319,6 +325,15 @@ impl Generation {
     /// Whether documents are verified against a key set.
     pub fn verifies(&self) -> bool {
         self.keys.is_some()
+    }
+
+    /// What the bundle declares for a metric's consuming checks while the
+    /// fleet's store is unreachable (`deny` unless it says otherwise).
+    pub fn store_failure(&self, metric: &str) -> entitle_core::StoreFailure {
+        self.on_store_failure
+            .get(metric)
+            .copied()
+            .unwrap_or_default()
     }
 
     /// The failure mode for a feature, or the default when it is not known.

@@ -364,6 +364,12 @@ async fn healthz(State(gateway): State<Arc<Gateway>>) -> Response {
         "signed_by": generation.signed_by,
         "licenses": generation.licenses.len(),
         "refused_licenses": generation.refused.len(),
+        "store": gateway.fleet().map(|fleet| json!({
+            "address": fleet.address(),
+            "health": fleet.health().seen(),
+            "units_owed": fleet.leases().owed_units(),
+            "lease_units_unspent": fleet.leases().unspent_units(),
+        })),
     });
     let mut response = (StatusCode::OK, body.to_string()).into_response();
     json_type(&mut response);
@@ -372,6 +378,15 @@ async fn healthz(State(gateway): State<Arc<Gateway>>) -> Response {
 
 /// `GET /metrics`: Prometheus text.
 async fn metrics(State(gateway): State<Arc<Gateway>>) -> Response {
+    if let Some(fleet) = gateway.fleet() {
+        let telemetry = &gateway.telemetry;
+        telemetry.store_up.set(i64::from(fleet.health().up()));
+        let units = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        telemetry.units_owed.set(units(fleet.leases().owed_units()));
+        telemetry
+            .lease_units_unspent
+            .set(units(fleet.leases().unspent_units()));
+    }
     let mut response = (StatusCode::OK, gateway.telemetry.render()).into_response();
     response.headers_mut().insert(
         CONTENT_TYPE,

@@ -33,8 +33,8 @@ pub struct ServeOptions {
     pub sources: Sources,
     /// Where consuming checks are counted.
     pub meter: MeterAddress,
-    /// Which metrics a gateway of a fleet leases, and how.
-    pub leases: Option<LeaseOptions>,
+    /// Which metrics a gateway of a fleet leases, and its journal.
+    pub leases: LeaseOptions,
     /// How hard commits are flushed.
     pub durability: Durability,
     /// Seconds per meter reading (the portal's plot).
@@ -90,9 +90,9 @@ async fn run(options: ServeOptions) -> Result<(), HostError> {
             options.commit_delay,
         )?
         .into(),
-        MeterAddress::Shared(url) => Fleet::connect(url, options.leases.as_ref()).await?.into(),
+        MeterAddress::Shared(url) => Fleet::connect(url, &options.leases).await?.into(),
     };
-    if let (MeterAddress::Sqlite(_), Some(_)) = (&options.meter, &options.leases) {
+    if matches!(options.meter, MeterAddress::Sqlite(_)) && !options.leases.sizes.is_empty() {
         return Err(HostError::Usage(String::from(
             "`--lease` needs a store a fleet shares: give `--meter redis://…` or `--meter postgres://…`",
         )));
@@ -137,8 +137,8 @@ async fn run(options: ServeOptions) -> Result<(), HostError> {
         tokio::spawn(reload_on_change(Arc::clone(&gateway), every));
     }
     tokio::spawn(prune(Arc::clone(&gateway)));
-    if let Some(leasing) = &options.leases {
-        tokio::spawn(settle_leases(Arc::clone(&gateway), leasing.ttl));
+    if gateway.fleet().is_some() {
+        tokio::spawn(settle_leases(Arc::clone(&gateway), options.leases.ttl));
     }
 
     let cors = cors(&options.cors_origins).map_err(HostError::Usage)?;
@@ -324,7 +324,7 @@ async fn prune(gateway: Arc<Gateway>) {
         }
         let now = entitle_core::Timestamp::from_unix(now.timestamp());
         if let (Some(fleet), Some(now)) = (gateway.fleet(), now) {
-            if let Err(error) = fleet.store().prune(now).await {
+            if let Err(error) = fleet.prune(now).await {
                 tracing::warn!(%error, "cannot prune the fleet's ended periods and old keys");
             }
         }
@@ -332,13 +332,16 @@ async fn prune(gateway: Arc<Gateway>) {
 }
 
 /// Settles leases past their time to live or their period, twice per
-/// time to live.
+/// time to live (at least every half second), and counts in the store the
+/// units admitted while it was away.
 async fn settle_leases(gateway: Arc<Gateway>, ttl: Duration) {
-    let mut ticks = tokio::time::interval((ttl / 2).max(Duration::from_millis(50)));
+    let every = (ttl / 2).clamp(Duration::from_millis(50), Duration::from_millis(500));
+    let mut ticks = tokio::time::interval(every);
     loop {
         ticks.tick().await;
         if let (Some(fleet), Some(now)) = (gateway.fleet(), now()) {
             fleet.settle_due(now, false).await;
+            fleet.pay_owed().await;
         }
     }
 }

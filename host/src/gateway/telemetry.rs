@@ -75,6 +75,16 @@ pub struct Telemetry {
     /// Consuming checks spent from a lease this gateway held, without a
     /// call to the fleet's store.
     pub lease_spends: Counter,
+    /// Consuming checks admitted under `bounded_open` while the fleet's
+    /// store was unreachable (counted in it once it is back).
+    pub owed_admissions: Counter,
+    /// 1 while the fleet's store answers, 0 while it does not (absent on
+    /// a gateway's own meter).
+    pub store_up: Gauge,
+    /// Units admitted while the store was away and not yet counted in it.
+    pub units_owed: Gauge,
+    /// Units reserved by this gateway's leases and not spent.
+    pub lease_units_unspent: Gauge,
 }
 
 impl Telemetry {
@@ -136,6 +146,30 @@ impl Telemetry {
             "Consuming checks spent from a lease this gateway held, without a call to the fleet's store",
             lease_spends.clone(),
         );
+        let owed_admissions = Counter::default();
+        registry.register(
+            "owed_admissions",
+            "Consuming checks admitted under bounded_open while the fleet's store was unreachable",
+            owed_admissions.clone(),
+        );
+        let store_up = Gauge::default();
+        let units_owed = Gauge::default();
+        let lease_units_unspent = Gauge::default();
+        registry.register(
+            "store_up",
+            "1 while the fleet's store answers this gateway, 0 while it does not",
+            store_up.clone(),
+        );
+        registry.register(
+            "units_owed",
+            "Units admitted under bounded_open while the fleet's store was away, not yet counted in it",
+            units_owed.clone(),
+        );
+        registry.register(
+            "lease_units_unspent",
+            "Units this gateway's leases reserved in the fleet's store and have not spent",
+            lease_units_unspent.clone(),
+        );
         Telemetry {
             registry: Mutex::new(registry),
             decisions,
@@ -147,6 +181,10 @@ impl Telemetry {
             compact_checks,
             compact_disagreements,
             lease_spends,
+            owed_admissions,
+            store_up,
+            units_owed,
+            lease_units_unspent,
         }
     }
 

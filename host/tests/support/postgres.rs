@@ -17,6 +17,8 @@ pub struct PostgresServer {
     /// in a home folder only its owner can enter.
     dir: PathBuf,
     data: PathBuf,
+    /// `pg_ctl`'s `-o`: the port, the address, the socket folder.
+    options: String,
     /// `postgres://entitle@127.0.0.1:<port>/postgres`.
     pub url: String,
 }
@@ -45,18 +47,35 @@ impl PostgresServer {
         ]));
         let port = free_port();
         let options = format!("-p {port} -h 127.0.0.1 -k {} -F", dir.display());
-        run(as_postgres(&bin.join("pg_ctl"))
-            .arg("-D")
-            .arg(&data)
-            .arg("-l")
-            .arg(dir.join("log"))
-            .args(["-w", "-t", "30", "-o", &options, "start"]));
-        PostgresServer {
+        let server = PostgresServer {
             bin,
             dir,
             data,
+            options,
             url: format!("postgres://entitle@127.0.0.1:{port}/postgres"),
-        }
+        };
+        server.start_again();
+        server
+    }
+
+    /// Stops the server at once, as a crash would (`-m immediate`: no
+    /// checkpoint; what was committed is in the WAL).
+    pub fn stop(&self) {
+        run(as_postgres(&self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", "immediate", "-w", "stop"]));
+    }
+
+    /// Starts the server on its cluster and port; returns once it takes
+    /// connections.
+    pub fn start_again(&self) {
+        run(as_postgres(&self.bin.join("pg_ctl"))
+            .arg("-D")
+            .arg(&self.data)
+            .arg("-l")
+            .arg(self.dir.join("log"))
+            .args(["-w", "-t", "30", "-o", &self.options, "start"]));
     }
 }
 

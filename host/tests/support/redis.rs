@@ -11,38 +11,77 @@ use super::{free_port, scratch};
 /// A running redis-server.
 pub struct RedisServer {
     child: Child,
+    dir: std::path::PathBuf,
+    port: u16,
+    durable: bool,
     /// `redis://127.0.0.1:<port>`.
     pub url: String,
 }
 
 impl RedisServer {
-    /// Starts one and waits until it answers `PING`.
+    /// Starts one without persistence and waits until it answers `PING`.
     pub fn start(name: &str) -> RedisServer {
+        RedisServer::launch(&scratch(name), free_port(), false)
+    }
+
+    /// Starts one that fsyncs every write to its append-only file
+    /// (`appendfsync always`): what it acknowledged survives a kill.
+    pub fn start_durable(name: &str) -> RedisServer {
+        RedisServer::launch(&scratch(name), free_port(), true)
+    }
+
+    /// Kills the server (SIGKILL) and waits for it to be gone.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Starts the server again on its port and folder (after [`kill`]).
+    ///
+    /// [`kill`]: RedisServer::kill
+    pub fn start_again(&mut self) {
+        *self = RedisServer::launch(&self.dir.clone(), self.port, self.durable);
+    }
+
+    fn launch(dir: &Path, port: u16, durable: bool) -> RedisServer {
         let binary = Path::new("/usr/bin/redis-server");
         assert!(
             binary.is_file(),
             "redis-server is not installed: run `bash tests/setup.sh` (as root) to install Debian's redis-server"
         );
-        let dir = scratch(name);
-        let port = free_port();
-        let child = Command::new(binary)
-            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
-            .args([
+        let persistence: [&str; 6] = if durable {
+            [
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "always",
+            ]
+        } else {
+            [
                 "--save",
                 "",
                 "--appendonly",
                 "no",
                 "--protected-mode",
                 "yes",
-            ])
+            ]
+        };
+        let child = Command::new(binary)
+            .args(["--bind", "127.0.0.1", "--port", &port.to_string()])
+            .args(persistence)
             .arg("--dir")
-            .arg(&dir)
+            .arg(dir)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server starts");
         let server = RedisServer {
             child,
+            dir: dir.to_path_buf(),
+            port,
+            durable,
             url: format!("redis://127.0.0.1:{port}"),
         };
         let client = redis::Client::open(server.url.as_str()).unwrap();

@@ -14,15 +14,15 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use entitle_core::{CheckKind, CompactAnswer, Decision, Timestamp};
+use entitle_core::{CheckKind, CompactAnswer, Decision, StoreFailureMode, Timestamp};
 use serde_json::{Map, Value};
 
 use super::compact::Compactable;
 use super::idempotency::{reused, IdempotencyKey};
 use super::Gateway;
 use crate::error::HostError;
-use crate::gateway::answer::Decided;
-use crate::gateway::fleet::Fleet;
+use crate::gateway::answer::{store_unreachable, Decided};
+use crate::gateway::fleet::{Fleet, Owed};
 use crate::gateway::generation::Generation;
 use crate::gateway::meter::{Count, LicenseUsage};
 use crate::gateway::store::{Consume, Consumed, Counted};
@@ -154,6 +154,17 @@ pub(super) enum OnStore {
     Answered(Decided),
     /// The answer, and the lease its request reserved and spent first.
     Leased(Decided, Taken),
+    /// The store could not be reached to count a check the module allows
+    /// on what this gateway saw.
+    Unreachable(Unreachable),
+}
+
+/// A check the store could not count: the module's answer on what this
+/// gateway saw, and what it would have counted.
+pub(super) struct Unreachable {
+    asked: Asked,
+    quoted: Quoted,
+    error: HostError,
 }
 
 /// A lease the store reserved for a check, its first units spent by it.
@@ -211,18 +222,19 @@ impl Gateway {
         };
         // A leased metric, asked by name and without a key (whose first
         // outcome the store keeps for every gateway), spends a lease.
-        let leased = fleet.leases().and_then(|leases| {
-            let metric = fields.get("metric").and_then(Value::as_str)?;
-            let size = leases.size(metric).filter(|_| key.is_none())?;
-            Some((leases, metric, size))
-        });
-        if let Some((leases, metric, size)) = leased {
-            return self
-                .consume_leased(fleet, leases, &check, metric, size)
-                .await;
+        let leased = fields
+            .get("metric")
+            .and_then(Value::as_str)
+            .and_then(|metric| {
+                let size = fleet.leases().size(metric).filter(|_| key.is_none())?;
+                Some((metric, size))
+            });
+        if let Some((metric, size)) = leased {
+            return self.consume_leased(fleet, &check, metric, size).await;
         }
         match self.count_on_store(fleet, &check, None).await {
             OnStore::Answered(decided) | OnStore::Leased(decided, _) => decided,
+            OnStore::Unreachable(unreachable) => self.unreachable(fleet, &check, unreachable),
         }
     }
 
@@ -285,9 +297,19 @@ impl Gateway {
                 key: key.map(|(key, fingerprint)| (key.value.as_str(), fingerprint)),
                 now: instant,
             };
-            let consumed = match fleet.store().consume(&consume).await {
+            let consumed = match fleet.consume(&consume).await {
                 Ok(consumed) => consumed,
-                Err(error) => return failed(&error),
+                Err(error) if quoted.records && key.is_none() => {
+                    return OnStore::Unreachable(Unreachable {
+                        asked,
+                        quoted,
+                        error,
+                    })
+                }
+                Err(error) => {
+                    let metric = &quoted.metric;
+                    return OnStore::Answered(store_unreachable(generation, metric, &error));
+                }
             };
             let on =
                 |counted: Counted| on_count(&usage, &quoted.metric, quoted.period_start, counted);
@@ -375,6 +397,48 @@ impl Gateway {
         failed(&HostError::Store {
             detail: format!("the count moved {ROUNDS} times while the check was decided"),
         })
+    }
+
+    /// A check the store could not count, answered as the metric's
+    /// `on_store_failure` declares: admitted under `bounded_open` while
+    /// what this gateway owes for the license's metric stays within its
+    /// units (journaled, counted in the store once it is back); refused at
+    /// once otherwise.
+    pub(super) fn unreachable(
+        &self,
+        fleet: &Fleet,
+        check: &Check<'_>,
+        unreachable: Unreachable,
+    ) -> Decided {
+        let Unreachable {
+            asked,
+            quoted,
+            error,
+        } = unreachable;
+        let rule = check.generation.store_failure(&quoted.metric);
+        if let (StoreFailureMode::BoundedOpen, Some(bound), Some(after)) =
+            (rule.mode, rule.units, asked.recorded())
+        {
+            let owed = Owed {
+                id: String::new(),
+                license: check.license.to_string(),
+                metric: quoted.metric.clone(),
+                period_start: quoted.period_start,
+                period_end: quoted.period_end,
+                amount: quoted.amount,
+                at: check.instant,
+            };
+            match fleet.leases().owe(owed, bound) {
+                Ok(true) => {
+                    fleet.learn(check.license, &quoted.metric, quoted.period_start, after);
+                    self.telemetry.owed_admissions.inc();
+                    return asked.decided();
+                }
+                Ok(false) => {}
+                Err(error) => return self.failed(check.generation, check.fields, &error),
+            }
+        }
+        store_unreachable(check.generation, &quoted.metric, &error)
     }
 
     /// A keyed request the store has seen: its first answer, decided again

@@ -9,9 +9,11 @@ use std::time::Instant;
 
 use entitle_core::Timestamp;
 
+use entitle_core::StoreFailureMode;
+
 use super::fleet::{on_count, Check, OnStore};
 use super::Gateway;
-use crate::gateway::answer::Decided;
+use crate::gateway::answer::{store_unreachable, Decided};
 use crate::gateway::fleet::{Fleet, Held, Leases};
 use crate::gateway::meter::LicenseUsage;
 
@@ -20,28 +22,42 @@ impl Gateway {
     pub(super) async fn consume_leased(
         &self,
         fleet: &Fleet,
-        leases: &Leases,
         check: &Check<'_>,
         metric: &str,
         size: u64,
     ) -> Decided {
+        let leases = fleet.leases();
         let slot = leases.slot(check.license, metric);
         // The license's metric in turn: its lease is spent in order.
         let mut held = slot.lock().await;
-        if let Some(lease) = held.as_mut().filter(|l| l.taken.elapsed() < leases.ttl()) {
+        // While the store is away, `lease_only` spends a lease past its
+        // time to live.
+        let rule = check.generation.store_failure(metric);
+        let stretched = rule.mode == StoreFailureMode::LeaseOnly && !fleet.health().up();
+        let fresh = |l: &&mut Held| stretched || l.taken.elapsed() < leases.ttl();
+        if let Some(lease) = held.as_mut().filter(fresh) {
             if let Some(decided) = self.spend(leases, check, lease) {
                 return decided;
             }
         }
         // Dry, too old, of a past period, or not what the request needs:
-        // its unspent units go back before the next lease is reserved.
+        // its unspent units go back before the next lease is reserved. A
+        // lease the store does not take back stays held, and the check
+        // meets the metric's failure mode.
         if let Some(lease) = held.take() {
-            if let Err(error) = leases.settle(fleet.store(), &lease).await {
-                tracing::warn!(%error, lease = %lease.id, "lease not settled; the journal keeps it for the next start");
+            if let Err(error) = fleet.settle(&lease).await {
+                tracing::warn!(%error, lease = %lease.id, "lease not settled; still held");
+                *held = Some(lease);
+                if rule.mode != StoreFailureMode::BoundedOpen {
+                    return store_unreachable(check.generation, metric, &error);
+                }
             }
         }
         let (decided, taken) = match self.count_on_store(fleet, check, Some(size)).await {
             OnStore::Answered(decided) => return decided,
+            OnStore::Unreachable(unreachable) => {
+                return self.unreachable(fleet, check, unreachable)
+            }
             OnStore::Leased(decided, taken) => (decided, taken),
         };
         let lease = Held {
@@ -64,12 +80,16 @@ impl Gateway {
             // Not journaled, not answered: everything it reserved goes back.
             let mut unspent = lease;
             unspent.next = unspent.from;
-            if let Err(settling) = leases.settle(fleet.store(), &unspent).await {
+            if let Err(settling) = fleet.settle(&unspent).await {
                 tracing::warn!(error = %settling, lease = %unspent.id, "lease not settled");
             }
             return self.failed(check.generation, check.fields, &error);
         }
-        *held = Some(lease);
+        if let Some(old) = held.replace(lease) {
+            if let Err(error) = fleet.settle(&old).await {
+                tracing::warn!(%error, lease = %old.id, "lease not settled; the journal keeps it for the next start");
+            }
+        }
         decided
     }
 

@@ -1,3 +1,5 @@
+//! What a gateway holds of the fleet's counts or owes them, and its journal.
+//!
 //! Leases: a slice of a quota a gateway reserves from the fleet's store
 //! and spends locally, so a hot license costs the store one call per slice
 //! instead of one per check.
@@ -9,6 +11,10 @@
 //! Reserved units are never admitted twice; at most one slice per gateway
 //! per license and metric sits reserved and unspent, which is the most a
 //! fleet can under-admit at a period's end (gateways × slice).
+//!
+//! Owed units: what a gateway admitted under `bounded_open` while the store
+//! was unreachable, journaled before each answer and counted in the store
+//! (once: each carries an idempotency key of its own) when it is back.
 
 use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
@@ -72,6 +78,25 @@ impl Held {
     }
 }
 
+/// Units admitted while the store was unreachable, to count in it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Owed {
+    /// Unique in the fleet; the idempotency key it is counted with.
+    pub id: String,
+    /// The license.
+    pub license: String,
+    /// Its metric.
+    pub metric: String,
+    /// The start of the count's period.
+    pub period_start: Timestamp,
+    /// The end of the count's period.
+    pub period_end: Timestamp,
+    /// Units admitted.
+    pub amount: u64,
+    /// When.
+    pub at: Timestamp,
+}
+
 /// One line of the journal.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -79,6 +104,8 @@ enum Line {
     Reserved(Held),
     Spent { id: String, next: u64 },
     Settled { id: String },
+    Owed(Owed),
+    Paid { id: String },
 }
 
 /// The lease of one license's metric, taken in turn by its checks.
@@ -96,6 +123,37 @@ pub struct Leases {
     journal: Mutex<Journal>,
 }
 
+/// What the journal shows open: leases unsettled and units unpaid.
+#[derive(Default)]
+struct Open {
+    held: HashMap<String, Held>,
+    owed: HashMap<String, Owed>,
+}
+
+impl Open {
+    fn apply(&mut self, line: Line) {
+        match line {
+            Line::Reserved(held) => {
+                self.held.insert(held.id.clone(), held);
+            }
+            Line::Spent { id, next } => {
+                if let Some(held) = self.held.get_mut(&id) {
+                    held.next = next;
+                }
+            }
+            Line::Settled { id } => {
+                self.held.remove(&id);
+            }
+            Line::Owed(owed) => {
+                self.owed.insert(owed.id.clone(), owed);
+            }
+            Line::Paid { id } => {
+                self.owed.remove(&id);
+            }
+        }
+    }
+}
+
 impl Leases {
     /// Opens the journal at `path`, settles every lease it shows unsettled
     /// (a gateway stopped without settling), and starts it afresh.
@@ -106,7 +164,7 @@ impl Leases {
         store: &SharedCounts,
     ) -> Result<Leases, HostError> {
         let unsettled = read_journal(path)?;
-        for held in unsettled.values() {
+        for held in unsettled.held.values() {
             let back = store.settle(&held.lease()).await?;
             tracing::info!(
                 lease = %held.id,
@@ -117,7 +175,12 @@ impl Leases {
                 "settled a lease the journal left open"
             );
         }
-        let journal = Journal::create(path)?;
+        let mut journal = Journal::create(path)?;
+        // Units owed from before are carried into the new journal, to be
+        // counted once the store takes them.
+        for owed in unsettled.owed.into_values() {
+            journal.append(Line::Owed(owed))?;
+        }
         let mut id = [0_u8; 8];
         rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut id);
         Ok(Leases {
@@ -165,12 +228,12 @@ impl Leases {
 
     /// Journals a lease just reserved, with what its first request spent.
     pub fn reserved(&self, held: &Held) -> Result<(), HostError> {
-        self.write(&Line::Reserved(held.clone()))
+        self.write(Line::Reserved(held.clone()))
     }
 
     /// Journals a spend: the lease's next position.
     pub fn spent(&self, held: &Held) -> Result<(), HostError> {
-        self.write(&Line::Spent {
+        self.write(Line::Spent {
             id: held.id.clone(),
             next: held.next,
         })
@@ -180,12 +243,55 @@ impl Leases {
     /// On failure the lease stays in the journal, settled at the next start.
     pub async fn settle(&self, store: &SharedCounts, held: &Held) -> Result<(), HostError> {
         store.settle(&held.lease()).await?;
-        self.write(&Line::Settled {
+        self.write(Line::Settled {
             id: held.id.clone(),
         })
     }
 
-    fn write(&self, line: &Line) -> Result<(), HostError> {
+    /// Owes `owed` to the store when the units the license's metric owes
+    /// with it stay within `bound`, journaled; `false` (nothing owed) past
+    /// the bound.
+    pub fn owe(&self, mut owed: Owed, bound: u64) -> Result<bool, HostError> {
+        let mut journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
+        let owing: u64 = journal
+            .open
+            .owed
+            .values()
+            .filter(|o| o.license == owed.license && o.metric == owed.metric)
+            .map(|o| o.amount)
+            .sum();
+        if owing.saturating_add(owed.amount) > bound {
+            return Ok(false);
+        }
+        owed.id = self.next_id();
+        journal.append(Line::Owed(owed))?;
+        Ok(true)
+    }
+
+    /// Everything owed and not yet counted.
+    pub fn owed(&self) -> Vec<Owed> {
+        let journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
+        journal.open.owed.values().cloned().collect()
+    }
+
+    /// Units owed and not yet counted.
+    pub fn owed_units(&self) -> u64 {
+        let journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
+        journal.open.owed.values().map(|o| o.amount).sum()
+    }
+
+    /// Units reserved by leases and not spent.
+    pub fn unspent_units(&self) -> u64 {
+        let journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
+        journal.open.held.values().map(Held::unused).sum()
+    }
+
+    /// Journals that an owed record is counted in the store.
+    pub fn paid(&self, id: &str) -> Result<(), HostError> {
+        self.write(Line::Paid { id: id.to_string() })
+    }
+
+    fn write(&self, line: Line) -> Result<(), HostError> {
         let mut journal = self.journal.lock().unwrap_or_else(PoisonError::into_inner);
         journal.append(line)
     }
@@ -198,7 +304,7 @@ struct Journal {
     path: PathBuf,
     file: File,
     bytes: u64,
-    open: HashMap<String, Held>,
+    open: Open,
 }
 
 impl Journal {
@@ -209,31 +315,19 @@ impl Journal {
             path: path.to_path_buf(),
             file,
             bytes: 0,
-            open: HashMap::new(),
+            open: Open::default(),
         })
     }
 
-    fn append(&mut self, line: &Line) -> Result<(), HostError> {
-        match line {
-            Line::Reserved(held) => {
-                self.open.insert(held.id.clone(), held.clone());
-            }
-            Line::Spent { id, next } => {
-                if let Some(held) = self.open.get_mut(id) {
-                    held.next = *next;
-                }
-            }
-            Line::Settled { id } => {
-                self.open.remove(id);
-            }
-        }
-        let mut text = serde_json::to_string(line).map_err(|e| HostError::Store {
-            detail: format!("a lease journal line: {e}"),
+    fn append(&mut self, line: Line) -> Result<(), HostError> {
+        let mut text = serde_json::to_string(&line).map_err(|e| HostError::Store {
+            detail: format!("a fleet journal line: {e}"),
         })?;
         text.push('\n');
         self.file
             .write_all(text.as_bytes())
             .map_err(|e| journal_error(&self.path, &e))?;
+        self.open.apply(line);
         self.bytes = self
             .bytes
             .saturating_add(u64::try_from(text.len()).unwrap_or(u64::MAX));
@@ -248,11 +342,11 @@ impl Journal {
     fn compact(&mut self) -> Result<(), HostError> {
         let next = self.path.with_extension("compacting");
         let mut text = String::new();
-        for held in self.open.values() {
-            let line = serde_json::to_string(&Line::Reserved(held.clone())).map_err(|e| {
-                HostError::Store {
-                    detail: format!("a lease journal line: {e}"),
-                }
+        let lines = (self.open.held.values().cloned().map(Line::Reserved))
+            .chain(self.open.owed.values().cloned().map(Line::Owed));
+        for line in lines {
+            let line = serde_json::to_string(&line).map_err(|e| HostError::Store {
+                detail: format!("a fleet journal line: {e}"),
             })?;
             text.push_str(&line);
             text.push('\n');
@@ -272,30 +366,20 @@ impl Journal {
 }
 
 /// The leases a journal shows reserved and not settled, at the position
-/// it last journaled. A torn last line (the process killed mid-write) is
-/// a spend that was never answered: it is skipped.
-fn read_journal(path: &Path) -> Result<HashMap<String, Held>, HostError> {
+/// it last journaled, and the units it shows owed and not counted. A torn
+/// last line (the process killed mid-write) was never answered: skipped.
+fn read_journal(path: &Path) -> Result<Open, HostError> {
     let file = match File::open(path) {
         Ok(file) => file,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(HashMap::new()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Open::default()),
         Err(e) => return Err(journal_error(path, &e)),
     };
-    let mut open = HashMap::new();
+    let mut open = Open::default();
     for line in BufReader::new(file).lines() {
         let line = line.map_err(|e| journal_error(path, &e))?;
         match serde_json::from_str::<Line>(&line) {
-            Ok(Line::Reserved(held)) => {
-                open.insert(held.id.clone(), held);
-            }
-            Ok(Line::Spent { id, next }) => {
-                if let Some(held) = open.get_mut(&id) {
-                    held.next = next;
-                }
-            }
-            Ok(Line::Settled { id }) => {
-                open.remove(&id);
-            }
-            Err(error) => tracing::warn!(%error, "a torn lease journal line skipped"),
+            Ok(line) => open.apply(line),
+            Err(error) => tracing::warn!(%error, "a torn fleet journal line skipped"),
         }
     }
     Ok(open)
@@ -303,7 +387,7 @@ fn read_journal(path: &Path) -> Result<HashMap<String, Held>, HostError> {
 
 fn journal_error(path: &Path, error: &std::io::Error) -> HostError {
     HostError::Store {
-        detail: format!("the lease journal `{}`: {error}", path.display()),
+        detail: format!("the fleet journal `{}`: {error}", path.display()),
     }
 }
 
@@ -340,17 +424,17 @@ mod tests {
         let path = scratch("read");
         let mut journal = Journal::create(&path).unwrap();
         let mut a = held("a", 11);
-        journal.append(&Line::Reserved(a.clone())).unwrap();
+        journal.append(Line::Reserved(a.clone())).unwrap();
         a.next = 14;
         journal
-            .append(&Line::Spent {
+            .append(Line::Spent {
                 id: a.id.clone(),
                 next: a.next,
             })
             .unwrap();
-        journal.append(&Line::Reserved(held("b", 12))).unwrap();
+        journal.append(Line::Reserved(held("b", 12))).unwrap();
         journal
-            .append(&Line::Settled {
+            .append(Line::Settled {
                 id: String::from("b"),
             })
             .unwrap();
@@ -359,7 +443,7 @@ mod tests {
             .file
             .write_all(b"{\"spent\":{\"id\":\"a\",\"ne")
             .unwrap();
-        let open = read_journal(&path).unwrap();
+        let open = read_journal(&path).unwrap().held;
         assert_eq!(open.len(), 1);
         assert_eq!(open["a"].next, 14);
         assert_eq!(open["a"].unused(), 6);
@@ -371,28 +455,28 @@ mod tests {
         let mut journal = Journal::create(&path).unwrap();
         for n in 0..3 {
             journal
-                .append(&Line::Reserved(held(&format!("l{n}"), 10)))
+                .append(Line::Reserved(held(&format!("l{n}"), 10)))
                 .unwrap();
         }
         journal
-            .append(&Line::Spent {
+            .append(Line::Spent {
                 id: String::from("l1"),
                 next: 17,
             })
             .unwrap();
         journal
-            .append(&Line::Settled {
+            .append(Line::Settled {
                 id: String::from("l0"),
             })
             .unwrap();
         journal.compact().unwrap();
         journal
-            .append(&Line::Spent {
+            .append(Line::Spent {
                 id: String::from("l2"),
                 next: 19,
             })
             .unwrap();
-        let open = read_journal(&path).unwrap();
+        let open = read_journal(&path).unwrap().held;
         let mut positions: Vec<(String, u64)> =
             open.values().map(|h| (h.id.clone(), h.next)).collect();
         positions.sort();

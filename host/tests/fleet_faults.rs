@@ -1,0 +1,233 @@
+//! A fleet's store failing under a gateway: Redis killed and started
+//! again, PostgreSQL stopped and started. While it is away each metric's
+//! `on_store_failure` behaves as declared (`deny` refuses at once with 503,
+//! `lease_only` spends the lease held and no more, `bounded_open` admits
+//! up to its units and journals them), feature checks keep being answered,
+//! and `/healthz` says so; once it is back the owed units are counted
+//! exactly once, nothing acknowledged is lost, and a gateway killed and
+//! started again counts nothing twice.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+use support::{
+    agent, get, post, write_bundle, write_license, Gateway, PostgresServer, RedisServer,
+};
+
+/// What `bounded_open` may admit per license on one gateway.
+const BOUND: u64 = 5;
+/// Units a lease of `uploads` reserves.
+const SLICE: u64 = 20;
+
+fn bundle() -> Value {
+    let quota = |limit: u64| json!({ "limit": limit, "period": "month", "enforcement": { "mode": "hard" } });
+    json!({
+      "bundle": "fleet-faults",
+      "version": "1.0.0",
+      "currency": "USD",
+      "billing_period": "month",
+      "features": {
+        "api_calls": { "kind": "metered", "unit": "call",
+                       "on_store_failure": { "mode": "bounded_open", "units": BOUND } },
+        "exports": { "kind": "metered", "unit": "export" },
+        "uploads": { "kind": "metered", "unit": "upload",
+                     "on_store_failure": { "mode": "lease_only" } },
+        "reports": { "kind": "boolean" }
+      },
+      "tiers": {
+        "pro": {
+          "rank": 1, "price": "10.00", "features": ["api_calls", "exports", "uploads", "reports"],
+          "quotas": { "api_calls": quota(1000), "exports": quota(1000), "uploads": quota(1000) }
+        }
+      },
+      "expiry": { "renewal_grace_days": 10, "expiring_soon_days": 30,
+                  "after_grace": { "access": "revoke" } }
+    })
+}
+
+fn start_gateway(dir: &std::path::Path, url: &str) -> Gateway {
+    let journal = dir.join("gw.journal").display().to_string();
+    Gateway::start(
+        dir,
+        &support::module_path(),
+        &[
+            "--meter",
+            url,
+            "--workers",
+            "2",
+            "--watch-ms",
+            "0",
+            "--fleet-journal",
+            &journal,
+            "--lease",
+            &format!("uploads={SLICE}"),
+            "--lease-ttl-ms",
+            "60000",
+        ],
+    )
+}
+
+fn consume(gw: &Gateway, metric: &str) -> (u16, Value) {
+    let ask = json!({"license": "lic-pro", "metric": metric, "amount": 1});
+    let answer = post(&agent(), &gw.url("/v1/check"), &ask, &[]).unwrap();
+    (answer.status, answer.json())
+}
+
+fn healthz(gw: &Gateway) -> Value {
+    get(&agent(), &gw.url("/healthz"), &[]).unwrap().json()["store"].clone()
+}
+
+/// The fault itself, as each store has it.
+trait Store {
+    fn url(&self) -> String;
+    fn fail(&mut self);
+    fn recover(&mut self);
+}
+
+impl Store for RedisServer {
+    fn url(&self) -> String {
+        self.url.clone()
+    }
+    fn fail(&mut self) {
+        self.kill();
+    }
+    fn recover(&mut self) {
+        self.start_again();
+    }
+}
+
+impl Store for PostgresServer {
+    fn url(&self) -> String {
+        self.url.clone()
+    }
+    fn fail(&mut self) {
+        self.stop();
+    }
+    fn recover(&mut self) {
+        self.start_again();
+    }
+}
+
+#[test]
+fn redis_killed_and_started_again() {
+    let mut redis = RedisServer::start_durable("faults-redis");
+    through_an_outage("faults-redis-gw", &mut redis);
+}
+
+#[test]
+fn postgres_stopped_and_started_again() {
+    let mut postgres = PostgresServer::start("faults-postgres");
+    through_an_outage("faults-postgres-gw", &mut postgres);
+}
+
+fn through_an_outage(name: &str, store: &mut dyn Store) {
+    let dir = support::scratch(name);
+    write_bundle(&dir, &bundle());
+    write_license(&dir, &support::license("lic-pro", "pro", 30, 365));
+    let url = store.url();
+    let gw = start_gateway(&dir, &url);
+    for metric in [
+        "api_calls",
+        "api_calls",
+        "api_calls",
+        "exports",
+        "uploads",
+        "uploads",
+    ] {
+        let (status, body) = consume(&gw, metric);
+        assert_eq!(
+            (status, body["result"]["decision"].as_str()),
+            (200, Some("allow")),
+            "{body}"
+        );
+    }
+    assert_eq!(healthz(&gw)["health"]["up"], true);
+
+    store.fail();
+
+    // `deny`: refused with 503, nothing counted; once the breaker is open,
+    // at once.
+    for _ in 0..4 {
+        let (status, body) = consume(&gw, "exports");
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["result"]["decision"], "deny");
+        assert_eq!(body["result"]["failure"], "store_failed");
+    }
+    let started = Instant::now();
+    let (status, _) = consume(&gw, "exports");
+    assert_eq!(status, 503);
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "{:?}",
+        started.elapsed()
+    );
+    // `bounded_open`: its units admitted, journaled, then refused.
+    let mut admitted = 0;
+    for _ in 0..BOUND + 3 {
+        let (status, body) = consume(&gw, "api_calls");
+        match status {
+            200 => {
+                assert_eq!(body["result"]["decision"], "allow", "{body}");
+                admitted += 1;
+            }
+            503 => assert_eq!(body["result"]["failure"], "store_failed", "{body}"),
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert_eq!(admitted, BOUND);
+    // `lease_only`: what the lease holds, and no more.
+    let mut spent = 0;
+    for _ in 0..SLICE {
+        let (status, body) = consume(&gw, "uploads");
+        match status {
+            200 => spent += 1,
+            503 => assert_eq!(body["result"]["failure"], "store_failed", "{body}"),
+            other => panic!("{other}: {body}"),
+        }
+    }
+    assert_eq!(spent, SLICE - 2, "the lease's 20 units, 2 spent before");
+    // Feature checks need no store.
+    let feature = post(
+        &agent(),
+        &gw.url("/v1/check"),
+        &json!({"license": "lic-pro", "feature": "reports"}),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(feature.json()["result"]["decision"], "allow");
+    let health = healthz(&gw);
+    assert_eq!(health["health"]["up"], false, "{health}");
+    assert_eq!(health["units_owed"], BOUND, "{health}");
+
+    store.recover();
+
+    // The owed units are counted once the store is back.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while healthz(&gw)["units_owed"] != 0 {
+        assert!(Instant::now() < deadline, "{}", healthz(&gw));
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(support::used(&gw, "lic-pro", "api_calls"), 3 + BOUND);
+    assert_eq!(support::used(&gw, "lic-pro", "exports"), 1);
+    assert_eq!(support::used(&gw, "lic-pro", "uploads"), SLICE);
+    let (status, body) = consume(&gw, "exports");
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["result"]["quota"]["used"], 1);
+
+    // Killed and started again on its journal: nothing counted twice.
+    gw.signal("KILL");
+    drop(gw);
+    let again = start_gateway(&dir, &url);
+    std::thread::sleep(Duration::from_millis(700));
+    assert_eq!(support::used(&again, "lic-pro", "api_calls"), 3 + BOUND);
+    assert_eq!(support::used(&again, "lic-pro", "exports"), 2);
+    assert_eq!(support::used(&again, "lic-pro", "uploads"), SLICE);
+}
