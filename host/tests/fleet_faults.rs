@@ -128,6 +128,44 @@ fn postgres_stopped_and_started_again() {
     through_an_outage("faults-postgres-gw", &mut postgres);
 }
 
+/// A client that gives up while its check waits on the store: the store
+/// counts it, so the gateway still decides it and counts it in its
+/// metrics, and the two agree.
+#[test]
+fn a_check_whose_client_left_is_still_decided_and_counted() {
+    use std::io::Write as _;
+    let redis = RedisServer::start("faults-redis-gone");
+    let dir = support::scratch("faults-redis-gone-gw");
+    write_bundle(&dir, &bundle());
+    write_license(&dir, &support::license("lic-pro", "pro", 30, 365));
+    let gw = start_gateway(&dir, &redis.url);
+    redis.signal("STOP");
+    let body = r#"{"license":"lic-pro","metric":"exports","amount":1}"#;
+    let mut stream =
+        std::net::TcpStream::connect(gw.url("").trim_start_matches("http://")).unwrap();
+    write!(
+        stream,
+        "POST /v1/check HTTP/1.1\r\nHost: gw\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    drop(stream);
+    // The store wakes within its one-second wait, and counts the check.
+    std::thread::sleep(Duration::from_millis(300));
+    redis.signal("CONT");
+    std::thread::sleep(Duration::from_millis(1000));
+    assert_eq!(support::used(&gw, "lic-pro", "exports"), 1);
+    let metrics = get(&agent(), &gw.url("/metrics"), &[]).unwrap().body;
+    let allowed: u64 = metrics
+        .lines()
+        .filter(|l| l.starts_with("entitle_decisions_total{endpoint=\"check\",outcome=\"allow\""))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|n| n as u64)
+        .sum();
+    assert_eq!(allowed, 1, "{metrics}");
+}
+
 fn through_an_outage(name: &str, store: &mut dyn Store) {
     let dir = support::scratch(name);
     write_bundle(&dir, &bundle());

@@ -95,9 +95,9 @@ async fn check(State(gateway): State<Arc<Gateway>>, headers: HeaderMap, body: By
 /// record is staged it is kept, decided and counted even if the client goes
 /// away before its answer, so the metrics' allowed consuming checks and the
 /// meter's counts agree. When answers wait for their commit
-/// (`--durability power`) a check that may consume runs as a task of its
-/// own for that; otherwise nothing awaits between staging and counting, so
-/// the request's own task is enough.
+/// (`--durability power`), or for a fleet's store, a check that may consume
+/// runs as a task of its own for that; otherwise nothing awaits between
+/// staging and counting, so the request's own task is enough.
 async fn decided(
     gateway: &Arc<Gateway>,
     endpoint: &'static str,
@@ -129,9 +129,13 @@ async fn decided(
         finish(&shared, endpoint, started, &decided);
         decided
     };
-    let waits = gateway
-        .meter()
-        .is_some_and(super::meter::Meter::answers_wait_for_commits);
+    // On a fleet's store the check awaits the store after the count may
+    // be in it: a client gone meanwhile must not take the decision (and
+    // its metrics) with it.
+    let waits = gateway.fleet().is_some()
+        || gateway
+            .meter()
+            .is_some_and(super::meter::Meter::answers_wait_for_commits);
     if !may_consume || !waits {
         return work.await;
     }
