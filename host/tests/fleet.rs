@@ -141,6 +141,29 @@ fn three_leasing_gateways_on_one_postgres_admit_exactly_the_quota() {
 }
 
 #[test]
+fn a_lease_gives_back_what_it_did_not_spend_once_its_time_is_up() {
+    let redis = RedisServer::start("fleet-redis-ttl");
+    let dir = documents("fleet-redis-ttl-gw");
+    let gw = gateway(
+        &dir,
+        &redis.url,
+        "ttl.journal",
+        Some(("api_calls=50", "300")),
+    );
+    let http = agent();
+    let ask = json!({"license": "lic-hard", "metric": "api_calls", "amount": 1});
+    for _ in 0..7 {
+        post(&http, &gw.url("/v1/check"), &ask, &[]).unwrap();
+    }
+    assert_eq!(support::used(&gw, "lic-hard", "api_calls"), 50);
+    // Settled within one and a half times its 300 ms; the status this
+    // gateway gives reads the smaller count back.
+    std::thread::sleep(std::time::Duration::from_millis(800));
+    assert_eq!(support::used(&gw, "lic-hard", "api_calls"), 7);
+    assert_eq!(counter(&gw, "entitle_lease_units_unspent"), 0);
+}
+
+#[test]
 fn a_lease_a_killed_gateway_held_is_settled_when_it_starts_again() {
     let redis = RedisServer::start("fleet-redis-crash");
     let dir = documents("fleet-redis-crash-gw");

@@ -274,7 +274,8 @@ impl Fleet {
         let counts = self.store.counts(license).await;
         self.health.record(&counts, started.elapsed());
         for newest in counts? {
-            self.learn(license, &newest.metric, newest.period_start, newest.counted);
+            self.seen
+                .set(license, &newest.metric, newest.period_start, newest.counted);
         }
         Ok(())
     }
@@ -298,16 +299,7 @@ impl Seen {
     /// than the one known, or of the same period and further on (a count
     /// read before one this gateway already saw is older news).
     pub fn learn(&self, license: &str, metric: &str, period_start: Timestamp, counted: Counted) {
-        let slot = match self.slot(license) {
-            Some(slot) => slot,
-            None => Arc::clone(
-                self.known
-                    .write()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .entry(license.to_string())
-                    .or_default(),
-            ),
-        };
+        let slot = self.slot_or_new(license);
         let mut usage = slot.lock().unwrap_or_else(PoisonError::into_inner);
         let newer = usage.metrics.get(metric).is_none_or(|known| {
             (
@@ -331,6 +323,44 @@ impl Seen {
                 },
             );
             usage.version = usage.version.wrapping_add(1);
+        }
+    }
+
+    /// Takes a count just read from the store as it is: a lease given
+    /// back makes a count smaller, which [`Seen::learn`] would take for
+    /// older news. A count of an earlier period than the one known is
+    /// still ignored.
+    pub fn set(&self, license: &str, metric: &str, period_start: Timestamp, counted: Counted) {
+        let slot = self.slot_or_new(license);
+        let mut usage = slot.lock().unwrap_or_else(PoisonError::into_inner);
+        let current = usage.metrics.get(metric).is_none_or(|known| {
+            known.period_start <= period_start
+                && (known.used, known.soft_exceeded_at) != (counted.used, counted.soft_exceeded_at)
+        });
+        if current {
+            let usage = Arc::make_mut(&mut usage);
+            usage.metrics.insert(
+                metric.to_string(),
+                Count {
+                    used: counted.used,
+                    soft_exceeded_at: counted.soft_exceeded_at,
+                    period_start,
+                },
+            );
+            usage.version = usage.version.wrapping_add(1);
+        }
+    }
+
+    fn slot_or_new(&self, license: &str) -> Known {
+        match self.slot(license) {
+            Some(slot) => slot,
+            None => Arc::clone(
+                self.known
+                    .write()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .entry(license.to_string())
+                    .or_default(),
+            ),
         }
     }
 
@@ -426,6 +456,12 @@ mod tests {
         assert_eq!(seen.usage("lic").metrics["api_calls"].period_start, january);
         // The counts a check decided on never change under it.
         assert_eq!(first.metrics["api_calls"].used, 10);
+        // A count read from the store is taken as it is, smaller too (a
+        // lease given back), but never one of an earlier period.
+        seen.set("lic", "api_calls", january, counted(0, None));
+        assert_eq!(seen.usage("lic").metrics["api_calls"].used, 0);
+        seen.set("lic", "api_calls", december, counted(60, None));
+        assert_eq!(seen.usage("lic").metrics["api_calls"].period_start, january);
         assert!(seen.usage("other").metrics.is_empty());
     }
 }
