@@ -21,6 +21,7 @@
 //! `--only check-metered,check-metered-spread --no-write` runs those rows and
 //! the `/healthz` baseline only, to compare a change quickly.
 
+mod fleet;
 mod report;
 mod server;
 mod wrk;
@@ -76,6 +77,9 @@ pub(super) struct Options {
     /// Only these rows (and `/healthz`, the baseline), to compare one change
     /// quickly; never written to `BENCHMARKS.md`.
     pub(super) only: Vec<String>,
+    /// Measure the consuming rows on every meter (SQLite, Redis and
+    /// PostgreSQL, exact and leased) beside the stores' own benchmarks.
+    pub(super) fleet: bool,
 }
 
 impl Options {
@@ -88,6 +92,7 @@ impl Options {
             write: true,
             decision_log: false,
             only: Vec::new(),
+            fleet: false,
         };
         let mut args = args.iter();
         while let Some(flag) = args.next() {
@@ -110,6 +115,7 @@ impl Options {
                 "--workers" => options.workers = number("--workers")?,
                 "--no-write" => options.write = false,
                 "--decision-log" => options.decision_log = true,
+                "--fleet" => options.fleet = true,
                 "--only" => {
                     let rows = args.next().context("`--only` needs row names")?;
                     let known: Vec<&str> = scenarios().iter().map(|s| s.name).collect();
@@ -122,7 +128,7 @@ impl Options {
                 }
                 other => bail!(
                     "unknown argument `{other}` (expected --duration SECS, --connections N, \
-                     --threads N, --workers N, --no-write, --decision-log, --only ROW,ROW)"
+                     --threads N, --workers N, --no-write, --decision-log, --only ROW,ROW, --fleet)"
                 ),
             }
         }
@@ -282,13 +288,24 @@ impl Measured {
     }
 }
 
-/// Runs the task.
-pub fn run(args: &[String]) -> anyhow::Result<()> {
-    let options = Options::parse(args)?;
+/// What every run needs before it starts a gateway.
+struct Prepared {
+    wrk: PathBuf,
+    /// The release `entitle` binary.
+    entitle: PathBuf,
+    root: PathBuf,
+    /// `<target>/loadtest`, with the documents written.
+    dir: PathBuf,
+    /// Where wrk's scripts go.
+    scripts: PathBuf,
+}
+
+/// Installs wrk when missing, builds the release binary and the module,
+/// and writes the documents.
+fn prepare() -> anyhow::Result<Prepared> {
     let wrk = ensure_wrk()?;
     let entitle = build_release()?;
     build_wasm::run(&[])?;
-
     let root = workspace::root();
     let dir = entitle
         .parent()
@@ -299,8 +316,35 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
     let scripts = dir.join("wrk");
     fs::create_dir_all(&scripts)
         .with_context(|| format!("cannot create `{}`", scripts.display()))?;
+    Ok(Prepared {
+        wrk,
+        entitle,
+        root,
+        dir,
+        scripts,
+    })
+}
 
-    let mut server = Server::start(&entitle, &root.join("dist/entitle.wasm"), &dir, &options)?;
+/// Runs the task.
+pub fn run(args: &[String]) -> anyhow::Result<()> {
+    let options = Options::parse(args)?;
+    if options.fleet {
+        return fleet::run(&options);
+    }
+    let Prepared {
+        wrk,
+        entitle,
+        root,
+        dir,
+        scripts,
+    } = prepare()?;
+    let mut server = Server::start(
+        &entitle,
+        &root.join("dist/entitle.wasm"),
+        &dir,
+        &options,
+        &[],
+    )?;
     println!(
         "loadtest: entitle serve on {} (pid {})",
         server.addr, server.pid
@@ -311,89 +355,16 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         s.decision.is_none() || options.only.is_empty() || options.only.iter().any(|o| o == s.name)
     });
     for scenario in chosen {
-        let script = scripts.join(format!("{}.lua", scenario.name));
-        fs::write(&script, lua(&scenario))
-            .with_context(|| format!("cannot write `{}`", script.display()))?;
-        let url = format!("http://{}{}", server.addr, scenario.path);
-        let first = decisions(server.addr, &scenario)?;
-        // A short warm-up: connections, instances and caches as in a long run.
-        wrk_run(&wrk, &options, &["-d2s"], &script, &url, server.pid)?;
-        let before = decisions(server.addr, &scenario)?;
-        let measured = wrk_run(&wrk, &options, &[], &script, &url, server.pid)?;
-        // Requests still in flight when wrk stopped are decided (and, when
-        // they consume, committed and counted) all the same: wait for them.
-        let after = settled(server.addr, &scenario)?;
-        let decided = after.intended.saturating_sub(before.intended);
         let base = rows.first().map(|row: &Row| row.measured.rps);
-        println!(
-            "loadtest: {:<22} {:>9.0} req/s ({:>4.0}% of /healthz)  p50 {:>6.2} ms  p99 {:>6.2} ms  CPU: gateway {:>4.0}%  wrk {:>4.0}%  other {:>4.0}%",
-            scenario.name,
-            measured.rps,
-            base.map_or(100.0, |base| 100.0 * measured.rps / base),
-            measured.p50_ms,
-            measured.p99_ms,
-            measured.share(measured.server_cpu),
-            measured.share(measured.wrk_cpu),
-            measured.share(measured.other_cpu()),
-        );
-        if measured.disturbed() {
-            println!(
-                "loadtest: other work on the machine disturbed this row; run again when it is idle"
-            );
-        }
-        if measured.non_2xx > 0 {
-            bail!(
-                "{}: {} answers were not 2xx; the load measured the wrong thing",
-                scenario.name,
-                measured.non_2xx
-            );
-        }
-        if scenario.decision.is_some() && decided < measured.requests {
-            bail!(
-                "{}: wrk counted {} requests but the gateway decided only {} as intended",
-                scenario.name,
-                measured.requests,
-                decided
-            );
-        }
-        let otherwise = (after.all - after.intended).saturating_sub(first.all - first.intended);
-        if let Some(line) = after
-            .otherwise
-            .iter()
-            .find(|l| l.starts_with("entitle_compact_disagreements_total ") && !l.ends_with(" 0"))
-        {
-            bail!("{}: {line}", scenario.name);
-        }
-        if otherwise > 0 {
-            bail!(
-                "{}: the gateway decided {otherwise} requests otherwise than intended:\n{}",
-                scenario.name,
-                after.otherwise.join("\n")
-            );
-        }
-        let mut row = Row {
+        let row = measure(
+            &wrk,
+            &options,
+            &scripts,
+            &server,
             scenario,
-            measured,
-            consumed: None,
-        };
-        if !row.scenario.consumes.is_empty() {
-            // Warm-up included: every allowed consuming check of the row is
-            // a count in the meter, and every count an allowed check.
-            let allowed = after.intended - first.intended;
-            let used = metered_counts(server.addr, &row.scenario.consumes)?;
-            if used != allowed {
-                bail!(
-                    "{}: the gateway allowed {allowed} consuming checks but its licenses' counts add up to {used}",
-                    row.scenario.name
-                );
-            }
-            println!(
-                "loadtest: {:<22} {used} api_calls over {} license(s), as many as allowed",
-                row.scenario.name,
-                row.scenario.consumes.len()
-            );
-            row.consumed = Some(used);
-        }
+            base,
+            Duration::ZERO,
+        )?;
         rows.push(row);
     }
     server.stop();
@@ -408,6 +379,106 @@ pub fn run(args: &[String]) -> anyhow::Result<()> {
         println!("loadtest: wrote the section to `{}`", path.display());
     }
     Ok(())
+}
+
+/// Runs one scenario against the gateway (a short warm-up, then the
+/// measured run) and checks that every request was decided as intended
+/// and, for a consuming row, that the licenses' counts (read `settle`
+/// after the run: leases give back what they did not spend) add up to the
+/// allowed checks. `base` is the `/healthz` rate the row is compared to.
+fn measure(
+    wrk: &Path,
+    options: &Options,
+    scripts: &Path,
+    server: &Server,
+    scenario: Scenario,
+    base: Option<f64>,
+    settle: Duration,
+) -> anyhow::Result<Row> {
+    let script = scripts.join(format!("{}.lua", scenario.name));
+    fs::write(&script, lua(&scenario))
+        .with_context(|| format!("cannot write `{}`", script.display()))?;
+    let url = format!("http://{}{}", server.addr, scenario.path);
+    let first = decisions(server.addr, &scenario)?;
+    // A short warm-up: connections, instances and caches as in a long run.
+    wrk_run(wrk, options, &["-d2s"], &script, &url, server.pid)?;
+    let before = decisions(server.addr, &scenario)?;
+    let measured = wrk_run(wrk, options, &[], &script, &url, server.pid)?;
+    // Requests still in flight when wrk stopped are decided (and, when
+    // they consume, committed and counted) all the same: wait for them.
+    let after = settled(server.addr, &scenario)?;
+    let decided = after.intended.saturating_sub(before.intended);
+    println!(
+        "loadtest: {:<22} {:>9.0} req/s ({:>4.0}% of /healthz)  p50 {:>6.2} ms  p99 {:>6.2} ms  CPU: gateway {:>4.0}%  wrk {:>4.0}%  other {:>4.0}%",
+        scenario.name,
+        measured.rps,
+        base.map_or(100.0, |base| 100.0 * measured.rps / base),
+        measured.p50_ms,
+        measured.p99_ms,
+        measured.share(measured.server_cpu),
+        measured.share(measured.wrk_cpu),
+        measured.share(measured.other_cpu()),
+    );
+    if measured.disturbed() {
+        println!(
+            "loadtest: other work on the machine disturbed this row; run again when it is idle"
+        );
+    }
+    if measured.non_2xx > 0 {
+        bail!(
+            "{}: {} answers were not 2xx; the load measured the wrong thing",
+            scenario.name,
+            measured.non_2xx
+        );
+    }
+    if scenario.decision.is_some() && decided < measured.requests {
+        bail!(
+            "{}: wrk counted {} requests but the gateway decided only {} as intended",
+            scenario.name,
+            measured.requests,
+            decided
+        );
+    }
+    let otherwise = (after.all - after.intended).saturating_sub(first.all - first.intended);
+    if let Some(line) = after
+        .otherwise
+        .iter()
+        .find(|l| l.starts_with("entitle_compact_disagreements_total ") && !l.ends_with(" 0"))
+    {
+        bail!("{}: {line}", scenario.name);
+    }
+    if otherwise > 0 {
+        bail!(
+            "{}: the gateway decided {otherwise} requests otherwise than intended:\n{}",
+            scenario.name,
+            after.otherwise.join("\n")
+        );
+    }
+    let mut row = Row {
+        scenario,
+        measured,
+        consumed: None,
+    };
+    if !row.scenario.consumes.is_empty() {
+        std::thread::sleep(settle);
+        // Warm-up included: every allowed consuming check of the row is
+        // a count in the meter, and every count an allowed check.
+        let allowed = after.intended - first.intended;
+        let used = metered_counts(server.addr, &row.scenario.consumes)?;
+        if used != allowed {
+            bail!(
+                "{}: the gateway allowed {allowed} consuming checks but its licenses' counts add up to {used}",
+                row.scenario.name
+            );
+        }
+        println!(
+            "loadtest: {:<22} {used} api_calls over {} license(s), as many as allowed",
+            row.scenario.name,
+            row.scenario.consumes.len()
+        );
+        row.consumed = Some(used);
+    }
+    Ok(row)
 }
 
 #[cfg(test)]

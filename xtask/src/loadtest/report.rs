@@ -256,10 +256,20 @@ pub(super) fn thousands(n: u64) -> String {
 
 /// Replaces the section between the markers, or appends it.
 pub(super) fn update_benchmarks(path: &Path, section: &str) -> anyhow::Result<()> {
+    update_between(path, section, BEGIN, END)
+}
+
+/// Replaces the section between `begin` and `end`, or appends it.
+pub(super) fn update_between(
+    path: &Path,
+    section: &str,
+    begin: &str,
+    end_marker: &str,
+) -> anyhow::Result<()> {
     let text = fs::read_to_string(path).unwrap_or_default();
-    let updated = match (text.find(BEGIN), text.find(END)) {
+    let updated = match (text.find(begin), text.find(end_marker)) {
         (Some(start), Some(end)) if end > start => {
-            let after = text.get(end + END.len()..).unwrap_or_default();
+            let after = text.get(end + end_marker.len()..).unwrap_or_default();
             let after = after.strip_prefix('\n').unwrap_or(after);
             format!("{}{section}{after}", text.get(..start).unwrap_or_default())
         }

@@ -140,7 +140,17 @@ impl Server {
         module: &Path,
         dir: &Path,
         options: &Options,
+        meter: &[String],
     ) -> anyhow::Result<Server> {
+        // Its own SQLite meter unless `meter` names a fleet's store.
+        let database = if meter.is_empty() {
+            vec![
+                std::ffi::OsString::from("--database"),
+                dir.join("meter.db").into_os_string(),
+            ]
+        } else {
+            Vec::new()
+        };
         let mut child = Command::new(binary)
             .arg("serve")
             .args(["--listen", "127.0.0.1:0"])
@@ -152,8 +162,8 @@ impl Server {
             .arg(dir.join("licenses"))
             .arg("--keys")
             .arg(workspace::root().join("tests/conformance/fixtures/keys/keys.json"))
-            .arg("--database")
-            .arg(dir.join("meter.db"))
+            .args(database)
+            .args(meter)
             .args(["--workers", &options.workers.to_string()])
             .args(["--watch-ms", "0"])
             .args(if options.decision_log {
