@@ -30,7 +30,6 @@ pub enum FailureMode {
 /// "lease_only"}` or `{"mode": "bounded_open", "units": N}`; `validate`
 /// holds `units` to `bounded_open`. Feature checks need no store.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
-#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct StoreFailure {
     /// What the gateway does.

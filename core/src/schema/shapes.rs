@@ -15,7 +15,7 @@ use crate::model::money::Price;
 use crate::support::calendar::{Calendar, Holiday, Interval, TimeOfDay, Weekly};
 
 use super::scalars::POSITIVE_DECIMAL;
-use crate::model::route::{Route, RouteAsk};
+use crate::model::route::{Route, RouteAsk, StoreFailure};
 use crate::model::time::{Date, Zone};
 use crate::reading::signed::{DocumentKind, KeySet, FORMAT, MAX_KEYS};
 
@@ -100,6 +100,34 @@ impl JsonSchema for GraceAllowance {
                     "A number of units.",
                     &["units"],
                     vec![("units", sub::<u64>(generator))],
+                ),
+            ],
+        )
+    }
+}
+
+impl JsonSchema for StoreFailure {
+    named!("StoreFailure");
+
+    fn json_schema(generator: &mut SchemaGenerator) -> Schema {
+        one_of(
+            "What a gateway of a fleet does with a consuming check of this feature while the fleet's store cannot be reached: `{\"mode\": \"deny\"}` (the default), `{\"mode\": \"lease_only\"}` or `{\"mode\": \"bounded_open\", \"units\": N}`.",
+            vec![
+                object(
+                    "`deny` refuses at once; `lease_only` spends the lease the gateway holds, then refuses.",
+                    &["mode"],
+                    vec![
+                        ("mode", json!({"enum": ["deny", "lease_only"]})),
+                        ("units", null()),
+                    ],
+                ),
+                object(
+                    "Admit what the rules allow on the count the gateway last saw, up to `units` per license on one gateway, counted in the store once it is back.",
+                    &["mode", "units"],
+                    vec![
+                        ("mode", json!({"const": "bounded_open"})),
+                        ("units", sub::<u64>(generator)),
+                    ],
                 ),
             ],
         )
