@@ -27,6 +27,7 @@ const BOUND: u64 = 5;
 /// Units a lease of `uploads` reserves.
 const SLICE: u64 = 20;
 
+/// `exports` can hardly run out: the load test sends thousands.
 fn bundle() -> Value {
     let quota = |limit: u64| json!({ "limit": limit, "period": "month", "enforcement": { "mode": "hard" } });
     json!({
@@ -45,7 +46,7 @@ fn bundle() -> Value {
       "tiers": {
         "pro": {
           "rank": 1, "price": "10.00", "features": ["api_calls", "exports", "uploads", "reports"],
-          "quotas": { "api_calls": quota(1000), "exports": quota(1000), "uploads": quota(1000) }
+          "quotas": { "api_calls": quota(1000), "exports": quota(1_000_000), "uploads": quota(1000) }
         }
       },
       "expiry": { "renewal_grace_days": 10, "expiring_soon_days": 30,
@@ -219,17 +220,22 @@ fn keyed_retries_through_a_gateway_kill_and_a_store_restart_count_once() {
                         break;
                     }
                     let key = format!("c{client}-{n}");
+                    let mut last = String::new();
                     for attempt in 0.. {
-                        assert!(attempt < 500, "client {client} never got through");
+                        assert!(attempt < 500, "client {client} never got through: {last}");
                         let url = urls[(client + n + attempt) % urls.len()]
                             .lock()
                             .unwrap()
                             .clone();
                         let answer = post(&http, &url, &ask, &[("Idempotency-Key", key.as_str())]);
-                        if answer.is_ok_and(|a| {
-                            a.status == 200 && a.json()["result"]["decision"] == "allow"
-                        }) {
-                            break;
+                        match answer {
+                            Ok(a)
+                                if a.status == 200 && a.json()["result"]["decision"] == "allow" =>
+                            {
+                                break
+                            }
+                            Ok(a) => last = format!("{} {}", a.status, a.body),
+                            Err(error) => last = error.to_string(),
                         }
                         retries += 1;
                         std::thread::sleep(Duration::from_millis(20));
@@ -364,6 +370,10 @@ fn through_an_outage(name: &str, store: &mut dyn Store) {
     let health = healthz(&gw);
     assert_eq!(health["health"]["up"], false, "{health}");
     assert_eq!(health["units_owed"], BOUND, "{health}");
+    // A status says its counts are the last this gateway saw.
+    let status = get(&agent(), &gw.url("/v1/status/lic-pro"), &[]).unwrap();
+    assert_eq!(status.status, 200);
+    assert_eq!(status.header("x-entitle-counts"), Some("last-seen"));
 
     store.recover();
 
@@ -375,6 +385,8 @@ fn through_an_outage(name: &str, store: &mut dyn Store) {
     }
     assert_eq!(support::used(&gw, "lic-pro", "api_calls"), 3 + BOUND);
     assert_eq!(support::used(&gw, "lic-pro", "exports"), 1);
+    let status = get(&agent(), &gw.url("/v1/status/lic-pro"), &[]).unwrap();
+    assert_eq!(status.header("x-entitle-counts"), None);
     assert_eq!(support::used(&gw, "lic-pro", "uploads"), SLICE);
     let (status, body) = consume(&gw, "exports");
     assert_eq!(status, 200, "{body}");

@@ -135,11 +135,17 @@ impl Gateway {
 
     /// Brings what this gateway knows of a license's counts up to the
     /// fleet's, before a status is decided on them; nothing to do on its
-    /// own meter. A store that cannot answer leaves what it knew.
-    pub async fn refresh(&self, license: &str) {
-        if let Some(fleet) = self.fleet() {
-            if let Err(error) = fleet.refresh(license).await {
+    /// own meter. A store that cannot answer leaves what it knew, and the
+    /// answer is `false`: the counts are the last this gateway saw.
+    pub async fn refresh(&self, license: &str) -> bool {
+        let Some(fleet) = self.fleet() else {
+            return true;
+        };
+        match fleet.refresh(license).await {
+            Ok(()) => true,
+            Err(error) => {
                 tracing::warn!(%error, license, "status on the counts this gateway last saw");
+                false
             }
         }
     }

@@ -151,9 +151,25 @@ impl Fleet {
         &self.leases
     }
 
+    /// Whether a call may be tried now (the breaker closed, or its cool-
+    /// down over); a store that failed calls in a row gets a new
+    /// connection first.
+    async fn admit(&self) -> Result<(), HostError> {
+        self.health.admit(self.store.address())?;
+        if self.health.tripped() {
+            let started = Instant::now();
+            let renewed = self.store.renew().await;
+            if renewed.is_err() {
+                self.health.record(&renewed, started.elapsed());
+            }
+            renewed?;
+        }
+        Ok(())
+    }
+
     /// Counts a consuming check in the store, through the breaker.
     pub async fn consume(&self, consume: &Consume<'_>) -> Result<Consumed, HostError> {
-        self.health.admit(self.store.address())?;
+        self.admit().await?;
         let started = Instant::now();
         let consumed = self.store.consume(consume).await;
         self.health.record(&consumed, started.elapsed());
@@ -162,7 +178,7 @@ impl Fleet {
 
     /// Settles a lease, through the breaker.
     pub async fn settle(&self, held: &Held) -> Result<(), HostError> {
-        self.health.admit(self.store.address())?;
+        self.admit().await?;
         let started = Instant::now();
         let settled = self.leases.settle(&self.store, held).await;
         self.health.record(&settled, started.elapsed());
@@ -226,7 +242,7 @@ impl Fleet {
     }
 
     async fn pay(&self, owed: &Owed) -> Result<(), HostError> {
-        self.health.admit(self.store.address())?;
+        self.admit().await?;
         // The count's soft state as it stands: these units were admitted
         // already, whatever it is.
         let started = Instant::now();
@@ -269,7 +285,7 @@ impl Fleet {
     /// Reads a license's newest counts from the store into what this
     /// gateway knows.
     pub async fn refresh(&self, license: &str) -> Result<(), HostError> {
-        self.health.admit(self.store.address())?;
+        self.admit().await?;
         let started = Instant::now();
         let counts = self.store.counts(license).await;
         self.health.record(&counts, started.elapsed());

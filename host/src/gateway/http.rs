@@ -330,7 +330,7 @@ async fn status(
     Query(query): Query<StatusQuery>,
 ) -> Response {
     let started = Instant::now();
-    gateway.refresh(&license).await;
+    let fresh = gateway.refresh(&license).await;
     let (decided, documents) = gateway.status_with_documents(&license, query.documents);
     let status = match decided.error_kind() {
         None if decided.answered() => StatusCode::OK,
@@ -349,6 +349,14 @@ async fn status(
     };
     let mut response = (status, body).into_response();
     json_type(&mut response);
+    // A fleet's store that did not answer: the counts are this gateway's
+    // last sight of them, and the client is told.
+    if !fresh {
+        response.headers_mut().insert(
+            HeaderName::from_static("x-entitle-counts"),
+            HeaderValue::from_static("last-seen"),
+        );
+    }
     response
 }
 

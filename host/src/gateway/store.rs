@@ -20,7 +20,7 @@ pub mod redis;
 #[derive(Clone)]
 pub enum SharedCounts {
     /// `redis://` or `rediss://`.
-    Redis(redis::RedisCounts),
+    Redis(Box<redis::RedisCounts>),
     /// `postgres://` or `postgresql://`.
     Postgres(postgres::PostgresCounts),
 }
@@ -29,9 +29,9 @@ impl SharedCounts {
     /// Connects to the store `url` names by its scheme.
     pub async fn connect(url: &str) -> Result<SharedCounts, HostError> {
         match url.split_once("://").map(|(scheme, _)| scheme) {
-            Some("redis" | "rediss") => Ok(SharedCounts::Redis(
+            Some("redis" | "rediss") => Ok(SharedCounts::Redis(Box::new(
                 redis::RedisCounts::connect(url, "entitle").await?,
-            )),
+            ))),
             Some("postgres" | "postgresql") => Ok(SharedCounts::Postgres(
                 postgres::PostgresCounts::connect(url).await?,
             )),
@@ -90,6 +90,15 @@ impl SharedCounts {
         match self {
             SharedCounts::Redis(_) => Ok(0),
             SharedCounts::Postgres(store) => store.prune(now).await,
+        }
+    }
+
+    /// Replaces a connection that may be stuck on an error (Redis); a
+    /// PostgreSQL pool replaces broken connections itself.
+    pub async fn renew(&self) -> Result<(), HostError> {
+        match self {
+            SharedCounts::Redis(store) => store.renew().await,
+            SharedCounts::Postgres(_) => Ok(()),
         }
     }
 

@@ -102,6 +102,12 @@ impl Health {
         }
     }
 
+    /// Whether the breaker opened since the last success: the next call
+    /// tries a store that failed calls in a row.
+    pub fn tripped(&self) -> bool {
+        self.failures_in_a_row.load(Ordering::Relaxed) >= OPEN_AFTER
+    }
+
     /// Whether the store answered the last call.
     pub fn up(&self) -> bool {
         self.failures_in_a_row.load(Ordering::Relaxed) == 0

@@ -32,7 +32,9 @@ const RETRIES: usize = 2;
 /// A connection to a fleet's Redis and the consume script.
 #[derive(Clone)]
 pub struct RedisCounts {
-    connection: ConnectionManager,
+    /// Swapped for a new one by [`RedisCounts::renew`].
+    connection: std::sync::Arc<std::sync::Mutex<ConnectionManager>>,
+    client: Client,
     script: Script,
     settle: Script,
     /// Prepended to every key (`entitle` unless configured), so several
@@ -48,16 +50,10 @@ impl RedisCounts {
     pub async fn connect(url: &str, prefix: &str) -> Result<RedisCounts, HostError> {
         let failed = |e: redis::RedisError| store_error(&redacted(url), &e);
         let client = Client::open(url).map_err(failed)?;
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(WAIT))
-            .set_response_timeout(Some(WAIT))
-            .set_number_of_retries(RETRIES)
-            .set_max_delay(Duration::from_millis(200));
-        let connection = ConnectionManager::new_with_config(client, config)
-            .await
-            .map_err(failed)?;
+        let connection = manager(&client).await.map_err(failed)?;
         Ok(RedisCounts {
-            connection,
+            connection: std::sync::Arc::new(std::sync::Mutex::new(connection)),
+            client,
             script: Script::new(include_str!("consume.lua")),
             settle: Script::new(include_str!("settle.lua")),
             prefix: prefix.to_string(),
@@ -82,7 +78,7 @@ impl RedisCounts {
         let (key, fingerprint) = consume.key.unwrap_or(("", ""));
         let soft_limit = consume.soft_limit.map(|l| l.min(MOST).to_string());
         let crossed = consume.soft_exceeded_at.map(|at| at.to_string());
-        let mut connection = self.connection.clone();
+        let mut connection = self.manager();
         let up_to = match consume.up_to {
             Some(n) => n.min(MOST).to_string(),
             None => String::new(),
@@ -120,7 +116,7 @@ impl RedisCounts {
     /// Gives back a lease's unspent units, once (`None` when it was
     /// settled before).
     pub async fn settle(&self, lease: &Lease<'_>) -> Result<Option<u64>, HostError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.manager();
         let back: i64 = self
             .settle
             .key(self.count_key(lease.license, lease.metric, lease.period_start))
@@ -144,7 +140,7 @@ impl RedisCounts {
         metric: &str,
         period_start: Timestamp,
     ) -> Result<Counted, HostError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.manager();
         let (used, soft): (Option<u64>, Option<String>) = redis::cmd("HMGET")
             .arg(self.count_key(license, metric, period_start))
             .arg("used")
@@ -158,7 +154,7 @@ impl RedisCounts {
     /// A license's newest count of every metric it consumed: the periods'
     /// index, then each count, in one round trip each.
     pub async fn counts(&self, license: &str) -> Result<Vec<Newest>, HostError> {
-        let mut connection = self.connection.clone();
+        let mut connection = self.manager();
         let periods: Vec<(String, i64)> = redis::cmd("HGETALL")
             .arg(self.periods_key(license))
             .query_async(&mut connection)
@@ -202,6 +198,29 @@ impl RedisCounts {
         &self.url
     }
 
+    /// Replaces the connection by a new one. The connection manager only
+    /// reconnects by itself after an I/O error: one whose reconnection met
+    /// another error (a restarted Redis still `LOADING` its data) keeps
+    /// answering that error. A fleet renews it before trying a store that
+    /// failed calls in a row again.
+    pub async fn renew(&self) -> Result<(), HostError> {
+        let fresh = manager(&self.client)
+            .await
+            .map_err(|e| store_error(&self.url, &e))?;
+        *self
+            .connection
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
+        Ok(())
+    }
+
+    fn manager(&self) -> ConnectionManager {
+        self.connection
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
     fn counted(&self, used: Option<u64>, soft: Option<&str>) -> Result<Counted, HostError> {
         let soft_exceeded_at = match soft {
             None | Some("") => None,
@@ -240,6 +259,16 @@ impl RedisCounts {
     fn key_key(&self, license: &str, key: &str) -> String {
         format!("{}:{{{license}}}:key:{key}", self.prefix)
     }
+}
+
+/// A connection manager with every wait bounded.
+async fn manager(client: &Client) -> Result<ConnectionManager, redis::RedisError> {
+    let config = ConnectionManagerConfig::new()
+        .set_connection_timeout(Some(WAIT))
+        .set_response_timeout(Some(WAIT))
+        .set_number_of_retries(RETRIES)
+        .set_max_delay(Duration::from_millis(200));
+    ConnectionManager::new_with_config(client.clone(), config).await
 }
 
 /// The address without its credentials, for errors and logs.
