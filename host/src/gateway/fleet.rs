@@ -12,12 +12,12 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, PoisonError, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use entitle_core::Timestamp;
 
-use super::meter::{Count, LicenseUsage, Meter};
+use super::meter::{Count, Latest, LicenseUsage, Meter};
 use super::store::{Consume, Consumed, Counted, SharedCounts};
 use crate::error::HostError;
 
@@ -107,10 +107,6 @@ impl From<Fleet> for Metering {
         Metering::Fleet(Box::new(fleet))
     }
 }
-
-/// One license's counts as this gateway last saw them, swapped whole so a
-/// check keeps the counts it decided on.
-type Known = Arc<Mutex<Arc<LicenseUsage>>>;
 
 /// A gateway of a fleet: the shared store and how it is doing, the counts
 /// it last saw, the leases it holds and the units it owes.
@@ -297,27 +293,31 @@ impl Fleet {
     }
 }
 
-/// The counts a gateway of a fleet last saw, per license.
-#[derive(Default)]
+/// The counts a gateway of a fleet last saw, per license, kept as the
+/// embedded meter keeps its latest counts.
 pub struct Seen {
-    known: RwLock<HashMap<String, Known>>,
+    latest: Latest,
+}
+
+impl Default for Seen {
+    fn default() -> Seen {
+        Seen {
+            latest: Latest::new(HashMap::new()),
+        }
+    }
 }
 
 impl Seen {
     /// A license's counts as this gateway last saw them.
     pub fn usage(&self, license: &str) -> Arc<LicenseUsage> {
-        self.slot(license)
-            .map(|slot| Arc::clone(&slot.lock().unwrap_or_else(PoisonError::into_inner)))
-            .unwrap_or_default()
+        self.latest.get(license)
     }
 
     /// Takes in a count the store gave: kept when it is of a later period
     /// than the one known, or of the same period and further on (a count
     /// read before one this gateway already saw is older news).
     pub fn learn(&self, license: &str, metric: &str, period_start: Timestamp, counted: Counted) {
-        let slot = self.slot_or_new(license);
-        let mut usage = slot.lock().unwrap_or_else(PoisonError::into_inner);
-        let newer = usage.metrics.get(metric).is_none_or(|known| {
+        self.put(license, metric, period_start, counted, |known| {
             (
                 known.period_start,
                 known.used,
@@ -328,18 +328,6 @@ impl Seen {
                 counted.soft_exceeded_at.is_some(),
             )
         });
-        if newer {
-            let usage = Arc::make_mut(&mut usage);
-            usage.metrics.insert(
-                metric.to_string(),
-                Count {
-                    used: counted.used,
-                    soft_exceeded_at: counted.soft_exceeded_at,
-                    period_start,
-                },
-            );
-            usage.version = usage.version.wrapping_add(1);
-        }
     }
 
     /// Takes a count just read from the store as it is: a lease given
@@ -347,45 +335,36 @@ impl Seen {
     /// older news. A count of an earlier period than the one known is
     /// still ignored.
     pub fn set(&self, license: &str, metric: &str, period_start: Timestamp, counted: Counted) {
-        let slot = self.slot_or_new(license);
-        let mut usage = slot.lock().unwrap_or_else(PoisonError::into_inner);
-        let current = usage.metrics.get(metric).is_none_or(|known| {
+        self.put(license, metric, period_start, counted, |known| {
             known.period_start <= period_start
                 && (known.used, known.soft_exceeded_at) != (counted.used, counted.soft_exceeded_at)
         });
-        if current {
-            let usage = Arc::make_mut(&mut usage);
-            usage.metrics.insert(
-                metric.to_string(),
-                Count {
-                    used: counted.used,
-                    soft_exceeded_at: counted.soft_exceeded_at,
-                    period_start,
-                },
-            );
-            usage.version = usage.version.wrapping_add(1);
-        }
     }
 
-    fn slot_or_new(&self, license: &str) -> Known {
-        match self.slot(license) {
-            Some(slot) => slot,
-            None => Arc::clone(
-                self.known
-                    .write()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .entry(license.to_string())
-                    .or_default(),
-            ),
-        }
-    }
-
-    fn slot(&self, license: &str) -> Option<Known> {
-        self.known
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(license)
-            .cloned()
+    /// Puts `counted` in place of the count known, when there is none or
+    /// `replaces` says so; the license's version moves on only then, so a
+    /// cached answer stays good otherwise.
+    fn put(
+        &self,
+        license: &str,
+        metric: &str,
+        period_start: Timestamp,
+        counted: Counted,
+        replaces: impl FnOnce(&Count) -> bool,
+    ) {
+        self.latest.update(license, |usage| {
+            if usage.metrics.get(metric).is_none_or(replaces) {
+                usage.metrics.insert(
+                    metric.to_string(),
+                    Count {
+                        used: counted.used,
+                        soft_exceeded_at: counted.soft_exceeded_at,
+                        period_start,
+                    },
+                );
+                usage.version = usage.version.wrapping_add(1);
+            }
+        });
     }
 }
 

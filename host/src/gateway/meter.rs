@@ -47,7 +47,7 @@ mod turns;
 mod writer;
 
 use journal::{Entry, Journal};
-use latest::Latest;
+pub(crate) use latest::Latest;
 use load::{load_latest, migrate_keys};
 
 pub use turns::WriteGuard;

@@ -13,13 +13,13 @@ use super::{lock, LicenseUsage};
 type Slot = Arc<Mutex<Arc<LicenseUsage>>>;
 
 /// The latest counts of every license that consumed.
-pub(super) struct Latest {
+pub(crate) struct Latest {
     licenses: RwLock<HashMap<String, Slot>>,
 }
 
 impl Latest {
     /// The counts as loaded from the database.
-    pub(super) fn new(loaded: HashMap<String, Arc<LicenseUsage>>) -> Latest {
+    pub(crate) fn new(loaded: HashMap<String, Arc<LicenseUsage>>) -> Latest {
         let licenses = loaded
             .into_iter()
             .map(|(license, usage)| (license, Arc::new(Mutex::new(usage))))
@@ -30,7 +30,7 @@ impl Latest {
     }
 
     /// A license's latest counts (empty when it has consumed nothing).
-    pub(super) fn get(&self, license: &str) -> Arc<LicenseUsage> {
+    pub(crate) fn get(&self, license: &str) -> Arc<LicenseUsage> {
         self.slot(license)
             .map(|slot| Arc::clone(&lock(&slot)))
             .unwrap_or_default()
@@ -38,7 +38,7 @@ impl Latest {
 
     /// Changes a license's counts in place (copied first only while a check
     /// still holds the counts it decided on: they never change under it).
-    pub(super) fn update(&self, license: &str, change: impl FnOnce(&mut LicenseUsage)) {
+    pub(crate) fn update(&self, license: &str, change: impl FnOnce(&mut LicenseUsage)) {
         let slot = match self.slot(license) {
             Some(slot) => slot,
             None => Arc::clone(
