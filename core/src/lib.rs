@@ -62,6 +62,7 @@ pub use entitlement::check::{Ask, CheckAnswer, QuotaUse};
 pub use entitlement::period::Period;
 pub use entitlement::reason::{Decision, Reason};
 pub use entitlement::reason::{ReasonSet, ALL as REASONS};
+pub use entitlement::seat::{SeatAnswer, SeatCount};
 pub use entitlement::status::Status as StatusAnswer;
 pub use entitlement::terms::Source;
 pub use entitlement::transition::TransitionAnswer;

@@ -70,13 +70,15 @@ fn every_reason_code_is_documented_in_precedence_order() {
             | Reason::QuotaExceeded
             | Reason::GraceAllowanceExhausted
             | Reason::GracePeriodEnded
+            | Reason::SeatsExhausted
             | Reason::RenewalGrace
             | Reason::SoftLimitGrace
             | Reason::ExpiredAccessKept
             | Reason::WithinQuota
             | Reason::Unlimited
+            | Reason::SeatAvailable
             | Reason::Entitled => {}
         }
     }
-    assert_eq!(all.len(), 20);
+    assert_eq!(all.len(), 22);
 }

@@ -79,6 +79,8 @@ pub struct Cli {
 enum Command {
     /// May this license use a feature, or consume units of a metric, now?
     Check(CheckArgs),
+    /// May one more client hold a floating seat of this license now? (`--usage` gives `active_seats`, held by others.)
+    Seat(OpArgs),
     /// The portal's view: license state, features, quotas, overage, best fit.
     Status(OpArgs),
     /// A period's line items: base, add-ons, support, overage, service credit, total.
@@ -399,6 +401,7 @@ fn execute(
             .collect();
             (Op::Scan, scan.op, extra)
         }
+        Command::Seat(args) => (Op::Seat, args, Vec::new()),
         Command::Status(args) => (Op::Status, args, Vec::new()),
         Command::Quote(quote) => {
             let extra = quote

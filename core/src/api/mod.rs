@@ -256,6 +256,7 @@ fn dispatch(
     };
     match op {
         Op::Check => respond(op, ops::check::answer(fields, &at), meta),
+        Op::Seat => respond(op, ops::seat::answer(&at), meta),
         Op::Status => respond(op, ops::status::answer(fields, &at), meta),
         Op::Quote => respond(op, ops::quote::answer(fields, &at), meta),
         Op::Transition => respond(op, ops::transition::answer(fields, &at), meta),

@@ -25,6 +25,8 @@ pub enum Need {
 pub enum Op {
     /// May a license use a feature, or consume units of a metric, now?
     Check,
+    /// May one more client hold a floating seat of a license now?
+    Seat,
     /// A license's standing, entitlements, quotas and bill so far.
     Status,
     /// The price of the current period: plan, add-ons, overage, credits.
@@ -96,12 +98,20 @@ const fn spec(
 use Need::{Never, Optional, Required};
 
 /// Every operation a request may name, in the order documentation lists them.
-pub const OPS: [OpSpec; 12] = [
+pub const OPS: [OpSpec; 13] = [
     spec(
         Op::Check,
         &[
             "bundle", "license", "usage", "now", "feature", "metric", "amount", "keys", "route",
         ],
+        &["bundle", "license", "now"],
+        Required,
+        Required,
+        None,
+    ),
+    spec(
+        Op::Seat,
+        &["bundle", "license", "usage", "now", "keys"],
         &["bundle", "license", "now"],
         Required,
         Required,
@@ -227,6 +237,7 @@ impl Op {
     pub fn name(self) -> &'static str {
         match self {
             Op::Check => "check",
+            Op::Seat => "seat",
             Op::Status => "status",
             Op::Quote => "quote",
             Op::Transition => "transition",
@@ -329,8 +340,10 @@ mod tests {
     fn the_table_is_json_a_page_can_read() {
         let table: serde_json::Value = serde_json::from_str(&table_json()).unwrap_or_default();
         assert_eq!(table[0]["op"], "check");
-        assert_eq!(table[4]["license"], "optional");
-        assert_eq!(table[11]["op"], "business_time");
-        assert_eq!(table.as_array().map(Vec::len), Some(12));
+        assert_eq!(table[1]["op"], "seat");
+        assert_eq!(table[5]["op"], "validate");
+        assert_eq!(table[5]["license"], "optional");
+        assert_eq!(table[12]["op"], "business_time");
+        assert_eq!(table.as_array().map(Vec::len), Some(13));
     }
 }

@@ -10,6 +10,7 @@ pub(crate) mod escalate;
 pub(crate) mod exception;
 pub(crate) mod quote;
 pub(crate) mod scan;
+pub(crate) mod seat;
 pub(crate) mod simulate;
 pub(crate) mod status;
 pub(crate) mod transition;

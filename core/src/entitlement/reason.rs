@@ -1,4 +1,4 @@
-//! Reason codes: why a check decided what it did. The order of the variants
+//! Reason codes: why a check (or a seat) decided what it did. The order of the variants
 //! is the documented precedence: when several apply, the first one listed is
 //! the reason given, and every one that applies is listed after it.
 
@@ -50,6 +50,8 @@ pub enum Reason {
     GraceAllowanceExhausted,
     /// A soft quota's grace time is over.
     GracePeriodEnded,
+    /// Every seat of the license is held by another client.
+    SeatsExhausted,
     /// The term is over but renewal grace keeps access for now.
     RenewalGrace,
     /// Past a soft limit, within its grace allowance and grace time.
@@ -60,6 +62,8 @@ pub enum Reason {
     WithinQuota,
     /// The quota is unlimited.
     Unlimited,
+    /// A seat is free for the client asking.
+    SeatAvailable,
     /// The feature is granted.
     Entitled,
 }
@@ -81,11 +85,13 @@ impl Reason {
             | Reason::FeatureNotEntitled
             | Reason::QuotaExceeded
             | Reason::GraceAllowanceExhausted
-            | Reason::GracePeriodEnded => Decision::Deny,
+            | Reason::GracePeriodEnded
+            | Reason::SeatsExhausted => Decision::Deny,
             Reason::RenewalGrace | Reason::SoftLimitGrace => Decision::AllowInGrace,
             Reason::ExpiredAccessKept
             | Reason::WithinQuota
             | Reason::Unlimited
+            | Reason::SeatAvailable
             | Reason::Entitled => Decision::Allow,
         }
     }
@@ -104,6 +110,7 @@ impl Reason {
                 Reason::QuotaExceeded
                 | Reason::GraceAllowanceExhausted
                 | Reason::GracePeriodEnded
+                | Reason::SeatsExhausted
                 | Reason::LicenseExpired => 402,
                 _ => 403,
             },
@@ -112,7 +119,7 @@ impl Reason {
 }
 
 /// Every reason code, in precedence order.
-pub const ALL: [Reason; 20] = [
+pub const ALL: [Reason; 22] = [
     Reason::IssuedInFuture,
     Reason::LicenseTerminated,
     Reason::LicenseSuspended,
@@ -127,11 +134,13 @@ pub const ALL: [Reason; 20] = [
     Reason::QuotaExceeded,
     Reason::GraceAllowanceExhausted,
     Reason::GracePeriodEnded,
+    Reason::SeatsExhausted,
     Reason::RenewalGrace,
     Reason::SoftLimitGrace,
     Reason::ExpiredAccessKept,
     Reason::WithinQuota,
     Reason::Unlimited,
+    Reason::SeatAvailable,
     Reason::Entitled,
 ];
 

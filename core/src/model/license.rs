@@ -119,6 +119,9 @@ pub struct Grants {
     /// Extra hours of soft-limit grace per metric.
     #[serde(default)]
     pub grace_hours: BTreeMap<FeatureId, u32>,
+    /// Extra seats, added to the license's while the exception is in force.
+    #[serde(default)]
+    pub seats: u64,
 }
 
 /// Whether an exception is in force at an instant, and if not, why not.
@@ -175,7 +178,7 @@ pub struct Usage {
     /// Counts per metric; a metric left out has used nothing.
     #[serde(default)]
     pub metrics: BTreeMap<FeatureId, MetricUsage>,
-    /// Seats in use.
+    /// Seats in use; a `seat` request counts those held by other clients.
     #[serde(default)]
     pub active_seats: u64,
 }

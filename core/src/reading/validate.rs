@@ -500,6 +500,7 @@ pub fn license(bundle: &Bundle, license: &License, root: &JsonPath) -> Vec<Error
         if grants.features.is_empty()
             && grants.quota_increments.is_empty()
             && grants.grace_hours.is_empty()
+            && grants.seats == 0
         {
             errors.push(Error::contradiction(
                 at.key("grants"),

@@ -91,6 +91,31 @@ impl<T> Decided<T> {
         }
     }
 
+    /// The first error's code, of the module or the gateway's own; `none`
+    /// for a result.
+    pub fn reason_code(&self) -> Cow<'static, str> {
+        match &self.answer {
+            Answer::Module(envelope) => match &**envelope {
+                Envelope::Error(failure) => failure
+                    .errors
+                    .first()
+                    .map_or(Cow::Borrowed("none"), |e| Cow::Borrowed(e.code.as_str())),
+                Envelope::Ok(_) => Cow::Borrowed("none"),
+            },
+            Answer::Refused(code) => Cow::Borrowed(code),
+            Answer::FailureMode { failure, .. } => Cow::Borrowed(failure),
+            Answer::Compact(_) => Cow::Borrowed("none"),
+        }
+    }
+
+    /// The module's result (a check's, a seat's), if it decided.
+    pub fn result(&self) -> Option<&T> {
+        match &self.answer {
+            Answer::Module(envelope) => envelope.result(),
+            _ => None,
+        }
+    }
+
     /// The host error code when the module failed and the failure mode answered.
     pub fn failure(&self) -> Option<&'static str> {
         match &self.answer {
@@ -101,14 +126,6 @@ impl<T> Decided<T> {
 }
 
 impl Decided<CheckAnswer> {
-    /// The module's check answer, if it decided.
-    pub fn result(&self) -> Option<&CheckAnswer> {
-        match &self.answer {
-            Answer::Module(envelope) => envelope.result(),
-            _ => None,
-        }
-    }
-
     /// A compact check's answer, sent without a body: its envelope is
     /// empty, so only the endpoints that send none (forward-auth) take it.
     pub fn compact(answer: CompactAnswer) -> Decided {
@@ -215,7 +232,7 @@ fn wire_name<T: Serialize>(value: &T) -> String {
 }
 
 /// A decision's name as answers write it, written once.
-fn decision_name(decision: Decision) -> Cow<'static, str> {
+pub(crate) fn decision_name(decision: Decision) -> Cow<'static, str> {
     const ALL: [Decision; 3] = [Decision::Allow, Decision::AllowInGrace, Decision::Deny];
     static NAMES: OnceLock<Vec<String>> = OnceLock::new();
     let names = NAMES.get_or_init(|| ALL.iter().map(wire_name).collect());
@@ -223,7 +240,7 @@ fn decision_name(decision: Decision) -> Cow<'static, str> {
 }
 
 /// A reason's name as answers write it, written once.
-fn reason_name(reason: Reason) -> Cow<'static, str> {
+pub(crate) fn reason_name(reason: Reason) -> Cow<'static, str> {
     static NAMES: OnceLock<Vec<String>> = OnceLock::new();
     let names = NAMES.get_or_init(|| REASONS.iter().map(wire_name).collect());
     named(names, REASONS.iter().position(|r| *r == reason))

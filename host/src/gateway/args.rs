@@ -86,6 +86,12 @@ pub struct ServeArgs {
     #[arg(long, value_name = "MS", default_value_t = 10_000,
           value_parser = clap::value_parser!(u64).range(1..))]
     lease_ttl_ms: u64,
+    /// How long a floating seat is held after it is taken or renewed,
+    /// in milliseconds: a client that sends no heartbeat within it loses
+    /// its seat (docs/gateway.md, *Seats*).
+    #[arg(long, value_name = "MS", default_value_t = 600_000,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    seat_ttl_ms: u64,
     /// On a fleet's store, where this gateway journals what it spends of
     /// its leases and the units it admits while the store is away, before
     /// each answer; what a crash leaves open is settled or counted at the
@@ -167,6 +173,7 @@ impl ServeArgs {
                 journal: self.fleet_journal,
             },
             durability: self.durability,
+            seat_ttl: Duration::from_millis(self.seat_ttl_ms),
             reading_every: self.reading_every,
             commit_delay: Duration::from_micros(self.commit_delay_us),
             decision_log: self.decision_log,

@@ -18,6 +18,7 @@ use super::fleet::{Fleet, Metering};
 use super::generation::{Generation, Sources};
 use super::meter::{Committed, Keyed, LicenseUsage, Meter, Recorded, WriteGuard};
 use super::portal::Documents;
+use super::seats::Seats;
 use super::telemetry::Telemetry;
 use crate::error::HostError;
 use crate::limits::Limits;
@@ -26,10 +27,12 @@ mod compact;
 mod fleet;
 mod idempotency;
 mod lease;
+mod seat;
 
 use compact::{Compactable, Deferred, Full};
 use idempotency::fingerprint;
 pub use idempotency::IdempotencyKey;
+pub use seat::{SeatAsk, SeatOutcome};
 
 /// Fields the gateway sets itself; a request that sends them is refused.
 const OWNED: [&str; 3] = ["now", "usage", "bundle"];
@@ -80,6 +83,10 @@ pub struct Gateway {
     limits: Limits,
     instances: usize,
     log: Option<DecisionLog>,
+    seats: Option<Seats>,
+    /// The seats each license held when this gateway last looked, for
+    /// its status.
+    seats_seen: Mutex<HashMap<String, u64>>,
 }
 
 impl Gateway {
@@ -104,12 +111,42 @@ impl Gateway {
             limits,
             instances,
             log,
+            seats: None,
+            seats_seen: Mutex::new(HashMap::new()),
         };
         if let Some(meter) = gateway.meter() {
             gateway.telemetry.meter(meter.commits());
         }
         gateway.mark_served();
         Ok(gateway)
+    }
+
+    /// Keeps floating seats in `seats`.
+    #[must_use]
+    pub fn with_seats(mut self, seats: Seats) -> Gateway {
+        self.seats = Some(seats);
+        self
+    }
+
+    /// Where the seats are kept, if this gateway keeps them.
+    pub fn seats(&self) -> Option<&Seats> {
+        self.seats.as_ref()
+    }
+
+    fn saw_seats(&self, license: &str, held: u64) {
+        self.seats_seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(license.to_string(), held);
+    }
+
+    fn seats_seen(&self, license: &str) -> u64 {
+        self.seats_seen
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(license)
+            .copied()
+            .unwrap_or(0)
     }
 
     /// The generation answering now.
@@ -628,7 +665,7 @@ impl Gateway {
                 (metric.clone(), value)
             })
             .collect();
-        json!({ "metrics": metrics })
+        json!({ "metrics": metrics, "active_seats": self.seats_seen(license) })
     }
 
     fn cached(

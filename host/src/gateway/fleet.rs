@@ -132,6 +132,11 @@ impl Fleet {
         })
     }
 
+    /// The store the fleet shares.
+    pub fn store(&self) -> &SharedCounts {
+        &self.store
+    }
+
     /// The store's address, without credentials.
     pub fn address(&self) -> &str {
         self.store.address()

@@ -21,6 +21,8 @@ use super::decision::{Gateway, IdempotencyKey};
 use super::telemetry::{DecisionLabels, EndpointLabels};
 use crate::error::HostError;
 
+mod seats;
+
 /// The path of the forward-auth endpoint.
 pub const FORWARD_AUTH: &str = "/v1/forward-auth";
 
@@ -32,6 +34,9 @@ pub fn router(gateway: Arc<Gateway>, cors: CorsLayer) -> Router {
         .route(FORWARD_AUTH, any(forward_auth))
         .route("/v1/forward-auth/", any(forward_auth))
         .route("/v1/forward-auth/{*original}", any(forward_auth))
+        .route("/v1/seats/activate", post(seats::activate))
+        .route("/v1/seats/heartbeat", post(seats::heartbeat))
+        .route("/v1/seats/release", post(seats::release))
         .route("/v1/status/{license}", get(status).layer(cors.clone()))
         .route("/healthz", get(healthz).layer(cors))
         .route("/metrics", get(metrics))
@@ -155,8 +160,9 @@ async fn decided(
 }
 
 /// The headers forward-auth reads.
-const ENTITLE_HEADERS: [&str; 10] = [
+const ENTITLE_HEADERS: [&str; 11] = [
     "x-entitle-license",
+    "x-entitle-seat",
     "x-entitle-feature",
     "x-entitle-metric",
     "x-entitle-amount",
@@ -252,6 +258,30 @@ async fn forward_auth(
             fields.insert(String::from("route"), route);
         }
     }
+    // A seat first: the client must hold one (taken or renewed here)
+    // before anything it asks is decided.
+    let mut seat_headers = HeaderMap::new();
+    if let (Some(license), Some(fingerprint)) = (
+        header(&headers, "x-entitle-license"),
+        header(&headers, "x-entitle-seat"),
+    ) {
+        let outcome = gateway
+            .seat(&license, &fingerprint, super::decision::SeatAsk::Take)
+            .await;
+        seat_headers = seats::seat_headers(&outcome);
+        let asks = ["feature", "metric", "route"]
+            .iter()
+            .any(|f| fields.contains_key(*f));
+        if outcome.status != 200 || !asks {
+            return seats::forward_auth_answer(
+                &gateway,
+                started,
+                &outcome,
+                seat_headers,
+                deny_status,
+            );
+        }
+    }
     let key = idempotency_key(&headers, true);
     let decided = if fields.contains_key("license") {
         decided(&gateway, "forward_auth", started, fields, key, false).await
@@ -277,6 +307,11 @@ async fn forward_auth(
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::FORBIDDEN);
     let mut headers = decided_headers(&decided);
     put(&mut headers, "x-entitle-status", &wanted.to_string());
+    for name in ["x-entitle-seat-expires", "x-entitle-seats-remaining"] {
+        if let Some(value) = seat_headers.remove(name) {
+            headers.insert(HeaderName::from_static(name), value);
+        }
+    }
     if status == StatusCode::OK {
         (status, headers).into_response()
     } else {
@@ -331,6 +366,8 @@ async fn status(
 ) -> Response {
     let started = Instant::now();
     let fresh = gateway.refresh(&license).await;
+    let seats_fresh = gateway.refresh_seats(&license).await;
+    let fresh = fresh && seats_fresh;
     let (decided, documents) = gateway.status_with_documents(&license, query.documents);
     let status = match decided.error_kind() {
         None if decided.answered() => StatusCode::OK,
@@ -444,7 +481,7 @@ fn decided_headers(decided: &Decided) -> HeaderMap {
     headers
 }
 
-fn put(headers: &mut HeaderMap, name: &'static str, value: &str) {
+pub(super) fn put(headers: &mut HeaderMap, name: &'static str, value: &str) {
     if let Ok(value) = HeaderValue::from_str(value) {
         headers.insert(HeaderName::from_static(name), value);
     }
@@ -487,7 +524,7 @@ fn shared_body(envelope: &Arc<str>) -> Bytes {
     Bytes::from_owner(Shared(Arc::clone(envelope)))
 }
 
-fn json_type(response: &mut Response) {
+pub(super) fn json_type(response: &mut Response) {
     response
         .headers_mut()
         .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));

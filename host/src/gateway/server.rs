@@ -21,6 +21,7 @@ use super::fleet::{Fleet, LeaseOptions, MeterAddress, Metering};
 use super::generation::Sources;
 use super::http::{cors, router};
 use super::meter::{Durability, Meter};
+use super::seats::Seats;
 use crate::error::HostError;
 use crate::limits::Limits;
 
@@ -37,6 +38,8 @@ pub struct ServeOptions {
     pub leases: LeaseOptions,
     /// How hard commits are flushed.
     pub durability: Durability,
+    /// How long a floating seat is held between renewals.
+    pub seat_ttl: Duration,
     /// Seconds per meter reading (the portal's plot).
     pub reading_every: u32,
     /// How long the meter's writer waits, under load, to gather consuming
@@ -102,13 +105,27 @@ async fn run(options: ServeOptions) -> Result<(), HostError> {
         .as_deref()
         .map(DecisionLog::open)
         .transpose()?;
+    // Seats are kept beside the counts: in the meter's SQLite file, or
+    // in the fleet's store.
+    let seats = match (&options.meter, &meter) {
+        (_, Metering::Fleet(fleet)) => Seats::shared(fleet.store().clone(), options.seat_ttl),
+        (MeterAddress::Sqlite(database), Metering::Local(_)) => {
+            Seats::local(database, options.seat_ttl)?
+        }
+        (MeterAddress::Shared(_), Metering::Local(_)) => {
+            return Err(HostError::Usage(String::from(
+                "a shared store's meter is a fleet's",
+            )))
+        }
+    };
     let gateway = Gateway::start(
         options.sources.clone(),
         options.limits,
         options.workers.max(1),
         meter,
         log,
-    )?;
+    )?
+    .with_seats(seats);
     let gateway = Arc::new(gateway);
     let generation = gateway.generation();
     for refusal in &generation.refused {

@@ -102,6 +102,31 @@ impl SharedCounts {
         }
     }
 
+    /// Takes or renews a floating seat, atomically with every other
+    /// gateway; with a limit of 0, only reads the seats.
+    pub async fn seat_claim(&self, take: &SeatTake<'_>) -> Result<SeatClaim, HostError> {
+        match self {
+            SharedCounts::Redis(store) => store.seat_claim(take).await,
+            SharedCounts::Postgres(store) => store.seat_claim(take).await,
+        }
+    }
+
+    /// Gives a seat up; whether it was held.
+    pub async fn seat_release(&self, license: &str, fingerprint: &str) -> Result<bool, HostError> {
+        match self {
+            SharedCounts::Redis(store) => store.seat_release(license, fingerprint).await,
+            SharedCounts::Postgres(store) => store.seat_release(license, fingerprint).await,
+        }
+    }
+
+    /// The seats of a license held at `now_ms`.
+    pub async fn seats_held(&self, license: &str, now_ms: i64) -> Result<u64, HostError> {
+        match self {
+            SharedCounts::Redis(store) => store.seats_held(license, now_ms).await,
+            SharedCounts::Postgres(store) => store.seats_held(license, now_ms).await,
+        }
+    }
+
     /// Where the store is, without credentials, for logs and metrics.
     pub fn address(&self) -> &str {
         match self {
@@ -167,6 +192,34 @@ pub struct Lease<'a> {
     pub period_start: Timestamp,
     /// Units reserved and not spent.
     pub unused: u64,
+}
+
+/// A floating seat to take, renew or (with `limit` 0) only look at.
+#[derive(Debug, Clone, Copy)]
+pub struct SeatTake<'a> {
+    /// The license.
+    pub license: &'a str,
+    /// Who holds the seat: a machine's or a user's fingerprint.
+    pub fingerprint: &'a str,
+    /// The gateway's clock, milliseconds since the epoch: seats expiring
+    /// at or before it are free.
+    pub now_ms: i64,
+    /// Until when the seat is held (exclusive), milliseconds.
+    pub expires_ms: i64,
+    /// The most seats others may hold for this one to be taken: the
+    /// module's `seats.limit`.
+    pub limit: u64,
+}
+
+/// What the store did with a seat.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SeatClaim {
+    /// Whether the seat is now held until the requested expiry.
+    pub granted: bool,
+    /// Seats other clients held, expired ones dropped.
+    pub others: u64,
+    /// Whether this fingerprint held a seat before.
+    pub held: bool,
 }
 
 /// A count as a store holds it.

@@ -16,7 +16,7 @@ use prometheus_client::registry::Registry;
 /// Labels of a decision.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct DecisionLabels {
-    /// `check`, `forward_auth` or `status`.
+    /// `check`, `forward_auth`, `seats` or `status`.
     pub endpoint: &'static str,
     /// `allow`, `allow_in_grace`, `deny` or `error`.
     pub outcome: Cow<'static, str>,

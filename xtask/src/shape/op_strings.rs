@@ -17,6 +17,7 @@ use super::Finding;
 /// The op names, as requests spell them.
 pub const OPS: &[&str] = &[
     "check",
+    "seat",
     "status",
     "quote",
     "transition",

@@ -69,6 +69,24 @@ pub enum Decider {
     Grants,
 }
 
+impl Decider {
+    /// Who the reason of highest precedence names.
+    pub(crate) fn of(reason: Reason) -> Decider {
+        match reason {
+            Reason::IssuedInFuture => Decider::IssuedInFuture,
+            Reason::LicenseTerminated
+            | Reason::LicenseSuspended
+            | Reason::LicenseNotStarted
+            | Reason::OfflineWindowNotStarted
+            | Reason::OfflineWindowEnded => Decider::License,
+            Reason::LicenseExpired | Reason::RenewalGrace | Reason::ExpiredAccessKept => {
+                Decider::ExpiryPolicy
+            }
+            _ => Decider::Grants,
+        }
+    }
+}
+
 /// A quota as it stood for this check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QuotaUse {
@@ -219,18 +237,7 @@ pub fn finish(
     let decision = reasons.decision();
     // The top reason decides who is named: the license, the expiry policy,
     // the documents issued in the future, or the grants.
-    let decider = match reason {
-        Reason::IssuedInFuture => Decider::IssuedInFuture,
-        Reason::LicenseTerminated
-        | Reason::LicenseSuspended
-        | Reason::LicenseNotStarted
-        | Reason::OfflineWindowNotStarted
-        | Reason::OfflineWindowEnded => Decider::License,
-        Reason::LicenseExpired | Reason::RenewalGrace | Reason::ExpiredAccessKept => {
-            Decider::ExpiryPolicy
-        }
-        _ => Decider::Grants,
-    };
+    let decider = Decider::of(reason);
     // Terminated and suspended licenses change only by a new document.
     if matches!(reason, Reason::LicenseTerminated | Reason::LicenseSuspended) {
         valid_until = None;

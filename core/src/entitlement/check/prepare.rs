@@ -53,34 +53,11 @@ pub fn prepare(
     feature: &FeatureId,
     now: Timestamp,
 ) -> Result<Prepared, Error> {
-    let standing = Standing::of(license, &bundle.expiry, now);
-    let mut reasons = ReasonSet::default();
-    let mut bounds: Vec<Timestamp> = vec![license.term.start, license.term.end];
-
-    // License level: status, then term, then what the expiry policy leaves.
-    bounds.extend(standing.grace_ends_at);
-    match license.status {
-        LicenseStatus::Terminated => reasons.insert(Reason::LicenseTerminated),
-        LicenseStatus::Suspended => reasons.insert(Reason::LicenseSuspended),
-        LicenseStatus::Active => {}
-    }
-    match standing.term_state {
-        LicenseState::NotStarted => reasons.insert(Reason::LicenseNotStarted),
-        LicenseState::InGrace => reasons.insert(Reason::RenewalGrace),
-        LicenseState::Expired => reasons.insert(match &bundle.expiry.after_grace {
-            AfterGrace::Revoke => Reason::LicenseExpired,
-            AfterGrace::Restrict { features } if !features.contains(feature) => {
-                Reason::LicenseExpired
-            }
-            AfterGrace::Restrict { .. } | AfterGrace::Keep => Reason::ExpiredAccessKept,
-        }),
-        _ => {}
-    }
-
-    // Offline validity: issue times against the clock, the offline window.
-    let offline = Offline::at(bundle, license, now);
-    offline.reasons.iter().for_each(|r| reasons.insert(*r));
-    bounds.extend(offline.bounds.iter().copied());
+    let LicenseLevel {
+        mut reasons,
+        mut bounds,
+        offline,
+    } = license_level(bundle, license, Some(feature), now);
 
     // Feature level: a grant from the tier, an add-on or an exception in force.
     let terms = Terms::of_license(bundle, license, now).ok_or_else(|| unknown_tier(license))?;
@@ -141,6 +118,56 @@ pub fn prepare(
         issued_in_future: offline.issued_in_future().to_vec(),
         bounds,
     })
+}
+
+/// What the license alone decides at `now`, before any feature or seat.
+pub(crate) struct LicenseLevel {
+    /// Status, term, expiry policy and offline reasons.
+    pub reasons: ReasonSet,
+    /// Instants at which they can change (some may be before `now`).
+    pub bounds: Vec<Timestamp>,
+    /// The documents' own times.
+    pub offline: Offline,
+}
+
+/// The license-level half of a decision: status, then term, then what the
+/// expiry policy leaves to `feature` (nothing to a seat, `None`), then the
+/// documents' issue times and offline window.
+pub(crate) fn license_level(
+    bundle: &Bundle,
+    license: &License,
+    feature: Option<&FeatureId>,
+    now: Timestamp,
+) -> LicenseLevel {
+    let standing = Standing::of(license, &bundle.expiry, now);
+    let mut reasons = ReasonSet::default();
+    let mut bounds: Vec<Timestamp> = vec![license.term.start, license.term.end];
+    bounds.extend(standing.grace_ends_at);
+    match license.status {
+        LicenseStatus::Terminated => reasons.insert(Reason::LicenseTerminated),
+        LicenseStatus::Suspended => reasons.insert(Reason::LicenseSuspended),
+        LicenseStatus::Active => {}
+    }
+    match standing.term_state {
+        LicenseState::NotStarted => reasons.insert(Reason::LicenseNotStarted),
+        LicenseState::InGrace => reasons.insert(Reason::RenewalGrace),
+        LicenseState::Expired => reasons.insert(match (&bundle.expiry.after_grace, feature) {
+            (AfterGrace::Keep, _) => Reason::ExpiredAccessKept,
+            (AfterGrace::Restrict { features }, Some(f)) if features.contains(f) => {
+                Reason::ExpiredAccessKept
+            }
+            _ => Reason::LicenseExpired,
+        }),
+        _ => {}
+    }
+    let offline = Offline::at(bundle, license, now);
+    offline.reasons.iter().for_each(|r| reasons.insert(*r));
+    bounds.extend(offline.bounds.iter().copied());
+    LicenseLevel {
+        reasons,
+        bounds,
+        offline,
+    }
 }
 
 fn unknown_tier(license: &License) -> Error {

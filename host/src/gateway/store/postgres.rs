@@ -12,7 +12,7 @@ use tokio_postgres::NoTls;
 
 use entitle_core::Timestamp;
 
-use super::{Consume, Consumed, Counted, Lease, Newest, Reply, KEY_KEPT};
+use super::{Consume, Consumed, Counted, Lease, Newest, Reply, SeatClaim, SeatTake, KEY_KEPT};
 use crate::error::HostError;
 
 /// The most a count, an amount or a ceiling may be: a `bigint`.
@@ -67,7 +67,68 @@ impl PostgresCounts {
             .await
             .map_err(|_| counts.timed_out())?
             .map_err(|e| counts.error(&e))?;
+        tokio::time::timeout(WAIT, client.batch_execute(include_str!("seats.sql")))
+            .await
+            .map_err(|_| counts.timed_out())?
+            .map_err(|e| counts.error(&e))?;
         Ok(counts)
+    }
+
+    /// Takes or renews a floating seat (`entitle_seat_claim`, `seats.sql`),
+    /// or only reads the seats with a limit of 0.
+    pub async fn seat_claim(&self, take: &SeatTake<'_>) -> Result<SeatClaim, HostError> {
+        let limit = i64::try_from(take.limit).unwrap_or(i64::MAX);
+        let client = self.client().await?;
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] = [
+            &take.license,
+            &take.fingerprint,
+            &take.now_ms,
+            &take.expires_ms,
+            &limit,
+        ];
+        let query = client.query_one(
+            "SELECT r_granted, r_others, r_mine FROM entitle_seat_claim($1, $2, $3, $4, $5)",
+            &params,
+        );
+        let row = tokio::time::timeout(WAIT, query)
+            .await
+            .map_err(|_| self.timed_out())?
+            .map_err(|e| self.error(&e))?;
+        Ok(SeatClaim {
+            granted: row.get(0),
+            others: self.count_of(row.get(1))?,
+            held: row.get(2),
+        })
+    }
+
+    /// Gives a seat up; whether it was held.
+    pub async fn seat_release(&self, license: &str, fingerprint: &str) -> Result<bool, HostError> {
+        let client = self.client().await?;
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&license, &fingerprint];
+        let query = client.execute(
+            "DELETE FROM entitle_seats WHERE license = $1 AND fingerprint = $2",
+            &params,
+        );
+        let removed = tokio::time::timeout(WAIT, query)
+            .await
+            .map_err(|_| self.timed_out())?
+            .map_err(|e| self.error(&e))?;
+        Ok(removed > 0)
+    }
+
+    /// The seats of a license held at `now_ms`.
+    pub async fn seats_held(&self, license: &str, now_ms: i64) -> Result<u64, HostError> {
+        let client = self.client().await?;
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&license, &now_ms];
+        let query = client.query_one(
+            "SELECT count(*) FROM entitle_seats WHERE license = $1 AND expires_ms > $2",
+            &params,
+        );
+        let row = tokio::time::timeout(WAIT, query)
+            .await
+            .map_err(|_| self.timed_out())?
+            .map_err(|e| self.error(&e))?;
+        self.count_of(row.get(0))
     }
 
     /// Counts one consuming check, atomically with every other gateway's.
@@ -215,8 +276,8 @@ impl PostgresCounts {
             .collect()
     }
 
-    /// Deletes counts of periods that ended before `now` and keys kept
-    /// past their time; the rows deleted.
+    /// Deletes counts of periods that ended before `now`, keys kept past
+    /// their time and seats past their expiry; the rows deleted.
     pub async fn prune(&self, now: Timestamp) -> Result<u64, HostError> {
         let client = self.client().await?;
         let now = now.unix();
@@ -239,7 +300,17 @@ impl PostgresCounts {
             .await
             .map_err(|_| self.timed_out())?
             .map_err(|e| self.error(&e))?;
-        Ok(counts.saturating_add(keys).saturating_add(settled))
+        let ms = now.saturating_mul(1000);
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&ms];
+        let seats = client.execute("DELETE FROM entitle_seats WHERE expires_ms <= $1", &params);
+        let seats = tokio::time::timeout(WAIT, seats)
+            .await
+            .map_err(|_| self.timed_out())?
+            .map_err(|e| self.error(&e))?;
+        Ok(counts
+            .saturating_add(keys)
+            .saturating_add(settled)
+            .saturating_add(seats))
     }
 
     /// Where the store is, without credentials.

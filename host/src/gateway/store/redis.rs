@@ -15,7 +15,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{Client, Script};
 
-use super::{Consume, Consumed, Counted, Lease, Newest, Reply, KEY_KEPT};
+use super::{Consume, Consumed, Counted, Lease, Newest, Reply, SeatClaim, SeatTake, KEY_KEPT};
 use crate::error::HostError;
 
 /// The most a count, an amount or a ceiling may be: the script's numbers
@@ -37,6 +37,7 @@ pub struct RedisCounts {
     client: Client,
     script: Script,
     settle: Script,
+    seat: Script,
     /// Prepended to every key (`entitle` unless configured), so several
     /// fleets can share one Redis.
     prefix: String,
@@ -56,6 +57,7 @@ impl RedisCounts {
             client,
             script: Script::new(include_str!("consume.lua")),
             settle: Script::new(include_str!("settle.lua")),
+            seat: Script::new(include_str!("seat.lua")),
             prefix: prefix.to_string(),
             url: redacted(url),
         })
@@ -193,6 +195,51 @@ impl RedisCounts {
             .collect()
     }
 
+    /// Takes or renews a floating seat (`seat.lua`), or only reads the
+    /// seats with a limit of 0.
+    pub async fn seat_claim(&self, take: &SeatTake<'_>) -> Result<SeatClaim, HostError> {
+        let mut connection = self.manager();
+        let (granted, others, mine): (u8, u64, u8) = self
+            .seat
+            .key(self.seats_key(take.license))
+            .arg(take.fingerprint)
+            .arg(take.now_ms)
+            .arg(take.expires_ms)
+            .arg(take.limit.min(MOST))
+            .invoke_async(&mut connection)
+            .await
+            .map_err(|e| store_error(&self.url, &e))?;
+        Ok(SeatClaim {
+            granted: granted == 1,
+            others,
+            held: mine == 1,
+        })
+    }
+
+    /// Gives a seat up; whether it was held.
+    pub async fn seat_release(&self, license: &str, fingerprint: &str) -> Result<bool, HostError> {
+        let mut connection = self.manager();
+        let removed: u64 = redis::cmd("ZREM")
+            .arg(self.seats_key(license))
+            .arg(fingerprint)
+            .query_async(&mut connection)
+            .await
+            .map_err(|e| store_error(&self.url, &e))?;
+        Ok(removed > 0)
+    }
+
+    /// The seats of a license held at `now_ms`.
+    pub async fn seats_held(&self, license: &str, now_ms: i64) -> Result<u64, HostError> {
+        let mut connection = self.manager();
+        redis::cmd("ZCOUNT")
+            .arg(self.seats_key(license))
+            .arg(format!("({now_ms}"))
+            .arg("+inf")
+            .query_async(&mut connection)
+            .await
+            .map_err(|e| store_error(&self.url, &e))
+    }
+
     /// Where the store is, without credentials.
     pub fn address(&self) -> &str {
         &self.url
@@ -247,6 +294,11 @@ impl RedisCounts {
             self.prefix,
             period_start.unix()
         )
+    }
+
+    /// `<prefix>:{<license>}:seats`: fingerprints scored by their expiry.
+    fn seats_key(&self, license: &str) -> String {
+        format!("{}:{{{license}}}:seats", self.prefix)
     }
 
     /// `<prefix>:{<license>}:periods`: the newest period of each metric.
