@@ -18,6 +18,7 @@ use support::{entitle, scratch, Run};
 /// Every subcommand, as `entitle --help` lists them.
 const SUBCOMMANDS: &[&str] = &[
     "check",
+    "seat",
     "status",
     "quote",
     "transition",

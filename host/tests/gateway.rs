@@ -353,7 +353,10 @@ fn status_hands_the_portal_its_documents_and_cases_to_listed_origins_only() {
         on_disk(dir.join("licenses/lic-pro.json"))
     );
     assert_eq!(documents["signed"], true);
-    assert_eq!(documents["usage"], json!({"metrics": {}}));
+    assert_eq!(
+        documents["usage"],
+        json!({"metrics": {}, "active_seats": 0})
+    );
     assert!(documents["now"].as_str().unwrap().ends_with('Z'));
     assert_eq!(
         documents["cases"][0],

@@ -266,6 +266,20 @@ fn seats_on_one_gateway_outlive_its_restart() {
     let again = gateway(&dir, None, "");
     let url = again.url("");
     assert_eq!(active(&url), SEATS as u64);
+    // The portal decides again from the documents the status hands over:
+    // their usage holds the seats too.
+    let portal = get(
+        &agent(),
+        &format!("{url}/v1/status/lic-pro?documents=true"),
+        &[],
+    )
+    .unwrap()
+    .json();
+    assert_eq!(portal["documents"]["usage"]["active_seats"], SEATS as u64);
+    assert_eq!(
+        portal["status"]["result"]["license"]["seats"]["active"],
+        SEATS as u64
+    );
     let (status, body) = seat(&url, "heartbeat", "machine-0");
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["renewed"], true, "{body}");
