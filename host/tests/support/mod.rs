@@ -11,6 +11,7 @@
     clippy::indexing_slicing
 )]
 
+mod cut;
 mod gateway;
 mod postgres;
 mod redis;
@@ -22,6 +23,7 @@ use entitle_host::WasmModule;
 use serde_json::Value;
 
 pub use self::redis::RedisServer;
+pub use cut::Cut;
 pub use gateway::*;
 pub use postgres::PostgresServer;
 

@@ -78,7 +78,8 @@ impl PostgresCounts {
     /// or only reads the seats with a limit of 0.
     pub async fn seat_claim(&self, take: &SeatTake<'_>) -> Result<SeatClaim, HostError> {
         let limit = i64::try_from(take.limit).unwrap_or(i64::MAX);
-        let client = self.client().await?;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let client = self.client_by(deadline).await?;
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] = [
             &take.license,
             &take.fingerprint,
@@ -90,7 +91,7 @@ impl PostgresCounts {
             "SELECT r_granted, r_others, r_mine FROM entitle_seat_claim($1, $2, $3, $4, $5)",
             &params,
         );
-        let row = tokio::time::timeout(WAIT, query)
+        let row = tokio::time::timeout_at(deadline, query)
             .await
             .map_err(|_| self.timed_out())?
             .map_err(|e| self.error(&e))?;
@@ -103,13 +104,14 @@ impl PostgresCounts {
 
     /// Gives a seat up; whether it was held.
     pub async fn seat_release(&self, license: &str, fingerprint: &str) -> Result<bool, HostError> {
-        let client = self.client().await?;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let client = self.client_by(deadline).await?;
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&license, &fingerprint];
         let query = client.execute(
             "DELETE FROM entitle_seats WHERE license = $1 AND fingerprint = $2",
             &params,
         );
-        let removed = tokio::time::timeout(WAIT, query)
+        let removed = tokio::time::timeout_at(deadline, query)
             .await
             .map_err(|_| self.timed_out())?
             .map_err(|e| self.error(&e))?;
@@ -118,13 +120,14 @@ impl PostgresCounts {
 
     /// The seats of a license held at `now_ms`.
     pub async fn seats_held(&self, license: &str, now_ms: i64) -> Result<u64, HostError> {
-        let client = self.client().await?;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let client = self.client_by(deadline).await?;
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&license, &now_ms];
         let query = client.query_one(
             "SELECT count(*) FROM entitle_seats WHERE license = $1 AND expires_ms > $2",
             &params,
         );
-        let row = tokio::time::timeout(WAIT, query)
+        let row = tokio::time::timeout_at(deadline, query)
             .await
             .map_err(|_| self.timed_out())?
             .map_err(|e| self.error(&e))?;
@@ -156,10 +159,12 @@ impl PostgresCounts {
         };
         let kept = i64::try_from(KEY_KEPT.as_secs()).unwrap_or(i64::MAX);
         let kept_until = consume.now.unix().saturating_add(kept);
-        let client = self.client().await?;
-        let statement = client
-            .prepare_cached("SELECT r_outcome, r_before, r_at, r_soft, r_units FROM entitle_consume($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)")
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let client = self.client_by(deadline).await?;
+        let prepared = client.prepare_cached("SELECT r_outcome, r_before, r_at, r_soft, r_units FROM entitle_consume($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)");
+        let statement = tokio::time::timeout_at(deadline, prepared)
             .await
+            .map_err(|_| self.timed_out())?
             .map_err(|e| self.error(&e))?;
         let (start, end) = (consume.period_start.unix(), consume.period_end.unix());
         let at = consume.now.to_string();
@@ -178,7 +183,7 @@ impl PostgresCounts {
             &crossed,
             &up_to,
         ];
-        let row = tokio::time::timeout(WAIT, client.query_one(&statement, &params))
+        let row = tokio::time::timeout_at(deadline, client.query_one(&statement, &params))
             .await
             .map_err(|_| self.timed_out())?
             .map_err(|e| self.error(&e))?;
@@ -206,7 +211,8 @@ impl PostgresCounts {
             .max(now_unix())
             .saturating_add(kept);
         let start = lease.period_start.unix();
-        let client = self.client().await?;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let client = self.client_by(deadline).await?;
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 6] = [
             &lease.license,
             &lease.metric,
@@ -216,7 +222,7 @@ impl PostgresCounts {
             &kept_until,
         ];
         let query = client.query_one("SELECT entitle_settle($1, $2, $3, $4, $5, $6)", &params);
-        let row = tokio::time::timeout(WAIT, query)
+        let row = tokio::time::timeout_at(deadline, query)
             .await
             .map_err(|_| self.timed_out())?
             .map_err(|e| self.error(&e))?;
@@ -232,14 +238,15 @@ impl PostgresCounts {
         metric: &str,
         period_start: Timestamp,
     ) -> Result<Counted, HostError> {
-        let client = self.client().await?;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let client = self.client_by(deadline).await?;
         let start = period_start.unix();
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 3] = [&license, &metric, &start];
         let query = client.query_opt(
             "SELECT used, soft_exceeded_at FROM entitle_counts WHERE license = $1 AND metric = $2 AND period_start = $3",
             &params,
         );
-        let row = tokio::time::timeout(WAIT, query)
+        let row = tokio::time::timeout_at(deadline, query)
             .await
             .map_err(|_| self.timed_out())?
             .map_err(|e| self.error(&e))?;
@@ -251,14 +258,15 @@ impl PostgresCounts {
 
     /// A license's newest count of every metric it consumed.
     pub async fn counts(&self, license: &str) -> Result<Vec<Newest>, HostError> {
-        let client = self.client().await?;
+        let deadline = tokio::time::Instant::now() + WAIT;
+        let client = self.client_by(deadline).await?;
         let params: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&license];
         let query = client.query(
             "SELECT DISTINCT ON (metric) metric, period_start, used, soft_exceeded_at \
              FROM entitle_counts WHERE license = $1 ORDER BY metric, period_start DESC",
             &params,
         );
-        let rows = tokio::time::timeout(WAIT, query)
+        let rows = tokio::time::timeout_at(deadline, query)
             .await
             .map_err(|_| self.timed_out())?
             .map_err(|e| self.error(&e))?;
@@ -339,6 +347,17 @@ impl PostgresCounts {
         HostError::Store {
             detail: format!("postgres {}: {detail}", self.address),
         }
+    }
+
+    /// A connection of the pool by `deadline`: a call's wait for a
+    /// connection and its query share one `WAIT`.
+    async fn client_by(
+        &self,
+        deadline: tokio::time::Instant,
+    ) -> Result<deadpool_postgres::Object, HostError> {
+        tokio::time::timeout_at(deadline, self.client())
+            .await
+            .map_err(|_| self.timed_out())?
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, HostError> {
