@@ -117,6 +117,9 @@ impl Gateway {
         if let Some(meter) = gateway.meter() {
             gateway.telemetry.meter(meter.commits());
         }
+        if let Some((calls, checks)) = gateway.fleet().and_then(|f| f.store().batches()) {
+            gateway.telemetry.store_batches(calls, checks);
+        }
         gateway.mark_served();
         Ok(gateway)
     }

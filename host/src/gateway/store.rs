@@ -127,6 +127,20 @@ impl SharedCounts {
         }
     }
 
+    /// PostgreSQL's counters of batched calls and of the checks they
+    /// carried; `None` for Redis, which takes checks one by one.
+    pub fn batches(
+        &self,
+    ) -> Option<(
+        prometheus_client::metrics::counter::Counter,
+        prometheus_client::metrics::counter::Counter,
+    )> {
+        match self {
+            SharedCounts::Redis(_) => None,
+            SharedCounts::Postgres(store) => Some(store.batches()),
+        }
+    }
+
     /// Where the store is, without credentials, for logs and metrics.
     pub fn address(&self) -> &str {
         match self {

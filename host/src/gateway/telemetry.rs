@@ -204,6 +204,22 @@ impl Telemetry {
         );
     }
 
+    /// Registers the counts of a PostgreSQL store's batched calls and of
+    /// the consuming checks they carried.
+    pub fn store_batches(&self, calls: Counter, checks: Counter) {
+        let mut registry = self.registry.lock().unwrap_or_else(PoisonError::into_inner);
+        registry.register(
+            "store_batches",
+            "Calls to the fleet's PostgreSQL that carried consuming checks which waited for the call before them",
+            calls,
+        );
+        registry.register(
+            "store_batched_checks",
+            "Consuming checks those batched calls carried",
+            checks,
+        );
+    }
+
     /// Marks what is served now, forgetting what was served before.
     pub fn serving(&self, labels: ServedLabels) {
         self.served.clear();

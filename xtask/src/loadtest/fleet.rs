@@ -18,8 +18,10 @@ const FLEET_BEGIN: &str =
     "<!-- loadtest-fleet:begin (written by `cargo xtask loadtest --fleet`) -->";
 const FLEET_END: &str = "<!-- loadtest-fleet:end -->";
 
-/// Units a lease reserves, and how long it is spent from.
+/// Units a lease reserves (the `-lease` rows; the `-lease-1000` rows
+/// reserve ten times as many), and how long it is spent from.
 const LEASE: &str = "api_calls=100";
+const LEASE_LARGE: &str = "api_calls=1000";
 const LEASE_TTL_MS: u64 = 1000;
 
 /// The consume script's hot key, as the gateway names it.
@@ -54,17 +56,18 @@ pub(super) fn run(options: &Options) -> anyhow::Result<()> {
     let redis = Redis::start(&dir.join("redis"))?;
     let postgres = Postgres::start()?;
     let journal = |name: &str| dir.join(format!("{name}.journal")).display().to_string();
-    let meter = |name: &'static str, url: &str, leased: bool| {
+    let meter = |name: &'static str, url: &str, lease: Option<&str>| {
+        let leased = lease.is_some();
         let mut flags = vec![
             String::from("--meter"),
             url.to_string(),
             String::from("--fleet-journal"),
             journal(name),
         ];
-        if leased {
+        if let Some(lease) = lease {
             flags.extend([
                 String::from("--lease"),
-                String::from(LEASE),
+                String::from(lease),
                 String::from("--lease-ttl-ms"),
                 LEASE_TTL_MS.to_string(),
             ]);
@@ -81,10 +84,11 @@ pub(super) fn run(options: &Options) -> anyhow::Result<()> {
             flags: Vec::new(),
             leased: false,
         },
-        meter("redis", &redis.url, false),
-        meter("redis-lease", &redis.url, true),
-        meter("postgres", &postgres.url, false),
-        meter("postgres-lease", &postgres.url, true),
+        meter("redis", &redis.url, None),
+        meter("redis-lease", &redis.url, Some(LEASE)),
+        meter("postgres", &postgres.url, None),
+        meter("postgres-lease", &postgres.url, Some(LEASE)),
+        meter("postgres-lease-1000", &postgres.url, Some(LEASE_LARGE)),
     ];
     let module = root.join("dist/entitle.wasm");
     let mut rows: Vec<(&'static str, Row)> = Vec::new();
@@ -499,7 +503,9 @@ fn report(
              The store runs on the same two cores as the gateway and wrk. Redis: \
              `appendonly yes`, `appendfsync everysec`. PostgreSQL: `initdb` defaults \
              (`synchronous_commit = on`, fsync on). Leases: `--lease {LEASE} --lease-ttl-ms \
-             {LEASE_TTL_MS}`. Every row's licenses' counts in the store equal its allowed \
+             {LEASE_TTL_MS}` (`-lease` rows), `--lease {LEASE_LARGE}` (`-lease-1000` rows: \
+             at most 1,000 units a gateway may leave unspent at a period's end instead of \
+             100, one reservation per 1,000 checks). Every row's licenses' counts in the store equal its allowed \
              checks (leases settled first). % SQLite: the row's rate over the SQLite meter's \
              same row in this run.",
             options.workers,

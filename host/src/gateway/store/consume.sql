@@ -62,6 +62,15 @@ DECLARE
   v_admitted boolean;
   v_amount bigint := p_amount;
 BEGIN
+  -- The count's row first, then the key's: every transaction takes its
+  -- counts before its keys, so a batch (which takes several) and single
+  -- calls never wait on each other in a cycle.
+  INSERT INTO entitle_counts AS c (license, metric, period_start, period_end, used)
+    VALUES (p_license, p_metric, p_start, p_end, 0)
+    ON CONFLICT (license, metric, period_start) DO NOTHING;
+  SELECT c.used, c.soft_exceeded_at INTO v_used, v_soft FROM entitle_counts c
+    WHERE c.license = p_license AND c.metric = p_metric AND c.period_start = p_start
+    FOR UPDATE;
   IF p_key IS NOT NULL THEN
     INSERT INTO entitle_keys AS k VALUES
       (p_license, p_key, p_fingerprint, 0, p_at, false, p_kept_until, NULL)
@@ -81,12 +90,6 @@ BEGIN
       RETURN;
     END IF;
   END IF;
-  INSERT INTO entitle_counts AS c (license, metric, period_start, period_end, used)
-    VALUES (p_license, p_metric, p_start, p_end, 0)
-    ON CONFLICT (license, metric, period_start) DO NOTHING;
-  SELECT c.used, c.soft_exceeded_at INTO v_used, v_soft FROM entitle_counts c
-    WHERE c.license = p_license AND c.metric = p_metric AND c.period_start = p_start
-    FOR UPDATE;
   IF v_soft IS DISTINCT FROM p_soft THEN
     -- Nothing counted and nothing kept: the retry is decided afresh.
     IF p_key IS NOT NULL THEN
@@ -118,6 +121,43 @@ BEGIN
       WHEN v_admitted THEN 'admitted'
       ELSE 'refused' END,
     v_used, p_at, coalesce(v_soft, ''), CASE WHEN v_admitted THEN v_amount ELSE 0 END;
+END
+$$;
+
+-- Consuming checks a gateway sends together (they arrived while its
+-- last call was in flight), of any counts: every count's row is locked
+-- first, in the order of its key, then each check is decided by
+-- entitle_consume in the order given (the gateway sorts them by their
+-- idempotency keys), all in this one transaction, exactly as if sent one
+-- after another. Counts before keys, each in one order: batches and single
+-- calls never deadlock. Answered in that order (`r_index`, from 1).
+DROP FUNCTION IF EXISTS entitle_consume_batch(
+  text, text, bigint, bigint, bigint[], bigint[], text[], text[], text[],
+  bigint[], bigint[], text[], bigint[]);
+CREATE OR REPLACE FUNCTION entitle_consume_batch(
+  p_licenses text[], p_metrics text[], p_starts bigint[], p_ends bigint[],
+  p_amounts bigint[], p_ceilings bigint[], p_keys text[], p_fingerprints text[],
+  p_ats text[], p_kept_untils bigint[], p_soft_limits bigint[], p_softs text[],
+  p_up_tos bigint[]
+) RETURNS TABLE (r_index int, r_outcome text, r_before bigint, r_at text, r_soft text, r_units bigint)
+LANGUAGE plpgsql AS $$
+BEGIN
+  INSERT INTO entitle_counts AS c (license, metric, period_start, period_end, used)
+    SELECT DISTINCT l, m, s, e, 0
+      FROM unnest(p_licenses, p_metrics, p_starts, p_ends) AS b(l, m, s, e)
+    ORDER BY 1, 2, 3
+    ON CONFLICT (license, metric, period_start) DO NOTHING;
+  PERFORM 1 FROM entitle_counts c
+    JOIN (SELECT DISTINCT l, m, s FROM unnest(p_licenses, p_metrics, p_starts) AS b(l, m, s)) b
+      ON c.license = b.l AND c.metric = b.m AND c.period_start = b.s
+    ORDER BY c.license, c.metric, c.period_start
+    FOR UPDATE OF c;
+  FOR i IN 1 .. coalesce(array_length(p_amounts, 1), 0) LOOP
+    RETURN QUERY SELECT i, c.r_outcome, c.r_before, c.r_at, c.r_soft, c.r_units
+      FROM entitle_consume(p_licenses[i], p_metrics[i], p_starts[i], p_ends[i],
+        p_amounts[i], p_ceilings[i], p_keys[i], p_fingerprints[i], p_ats[i],
+        p_kept_untils[i], p_soft_limits[i], p_softs[i], p_up_tos[i]) c;
+  END LOOP;
 END
 $$;
 

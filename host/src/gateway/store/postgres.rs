@@ -12,8 +12,12 @@ use tokio_postgres::NoTls;
 
 use entitle_core::Timestamp;
 
-use super::{Consume, Consumed, Counted, Lease, Newest, Reply, SeatClaim, SeatTake, KEY_KEPT};
+use super::{Consume, Consumed, Counted, Lease, Newest, SeatClaim, SeatTake, KEY_KEPT};
+
+mod batch;
+
 use crate::error::HostError;
+use prometheus_client::metrics::counter::Counter;
 
 /// The most a count, an amount or a ceiling may be: a `bigint`.
 pub const MOST: u64 = i64::MAX as u64;
@@ -29,6 +33,8 @@ const CONNECTIONS: usize = 16;
 #[derive(Clone)]
 pub struct PostgresCounts {
     pool: Pool,
+    /// Checks waiting for their count's call in flight.
+    batches: std::sync::Arc<batch::Batches>,
     /// The address without credentials, for errors.
     address: String,
 }
@@ -61,7 +67,11 @@ impl PostgresCounts {
             .map_err(|e| HostError::Store {
                 detail: format!("postgres {address}: {e}"),
             })?;
-        let counts = PostgresCounts { pool, address };
+        let counts = PostgresCounts {
+            pool,
+            address,
+            batches: std::sync::Arc::default(),
+        };
         let client = counts.client().await?;
         tokio::time::timeout(WAIT, client.batch_execute(include_str!("consume.sql")))
             .await
@@ -72,6 +82,11 @@ impl PostgresCounts {
             .map_err(|_| counts.timed_out())?
             .map_err(|e| counts.error(&e))?;
         Ok(counts)
+    }
+
+    /// The counters of batched calls and of the checks they carried.
+    pub fn batches(&self) -> (Counter, Counter) {
+        (self.batches.calls.clone(), self.batches.checks.clone())
     }
 
     /// Takes or renews a floating seat (`entitle_seat_claim`, `seats.sql`),
@@ -134,70 +149,11 @@ impl PostgresCounts {
         self.count_of(row.get(0))
     }
 
-    /// Counts one consuming check, atomically with every other gateway's.
+    /// Counts one consuming check, atomically with every other gateway's;
+    /// checks of a count that arrive while this gateway's call for it is in
+    /// flight go together in the next call (`postgres/batch.rs`).
     pub async fn consume(&self, consume: &Consume<'_>) -> Result<Consumed, HostError> {
-        let bigint = |what: &str, n: u64| {
-            i64::try_from(n).map_err(|_| HostError::Store {
-                detail: format!("{what} `{n}` is past the {MOST} a shared count holds"),
-            })
-        };
-        let amount = bigint("an amount", consume.amount)?;
-        let ceiling = bigint("a ceiling", consume.ceiling.unwrap_or(MOST))?;
-        let soft_limit = consume
-            .soft_limit
-            .map(|l| l.min(MOST))
-            .map(|l| bigint("a limit", l))
-            .transpose()?;
-        let crossed = consume.soft_exceeded_at.map(|at| at.to_string());
-        let up_to = consume
-            .up_to
-            .map(|n| bigint("a lease", n.min(MOST)))
-            .transpose()?;
-        let (key, fingerprint) = match consume.key {
-            Some((key, fingerprint)) => (Some(key), Some(fingerprint)),
-            None => (None, None),
-        };
-        let kept = i64::try_from(KEY_KEPT.as_secs()).unwrap_or(i64::MAX);
-        let kept_until = consume.now.unix().saturating_add(kept);
-        let deadline = tokio::time::Instant::now() + WAIT;
-        let client = self.client_by(deadline).await?;
-        let prepared = client.prepare_cached("SELECT r_outcome, r_before, r_at, r_soft, r_units FROM entitle_consume($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)");
-        let statement = tokio::time::timeout_at(deadline, prepared)
-            .await
-            .map_err(|_| self.timed_out())?
-            .map_err(|e| self.error(&e))?;
-        let (start, end) = (consume.period_start.unix(), consume.period_end.unix());
-        let at = consume.now.to_string();
-        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 13] = [
-            &consume.license,
-            &consume.metric,
-            &start,
-            &end,
-            &amount,
-            &ceiling,
-            &key,
-            &fingerprint,
-            &at,
-            &kept_until,
-            &soft_limit,
-            &crossed,
-            &up_to,
-        ];
-        let row = tokio::time::timeout_at(deadline, client.query_one(&statement, &params))
-            .await
-            .map_err(|_| self.timed_out())?
-            .map_err(|e| self.error(&e))?;
-        let outcome: String = row.get(0);
-        let at: String = row.get(2);
-        let soft: String = row.get(3);
-        let reply = Reply {
-            outcome: &outcome,
-            before: self.count_of(row.get(1))?,
-            at: &at,
-            soft: &soft,
-            units: self.count_of(row.get(4))?,
-        };
-        Consumed::from_reply(consume, &reply, MOST).map_err(|detail| self.bad_reply(&detail))
+        self.consume_batched(batch::Args::of(consume)?).await
     }
 
     /// Gives back a lease's unspent units, once (`None` when it was
