@@ -177,8 +177,12 @@ impl Fleet {
         consumed
     }
 
-    /// Settles a lease, through the breaker.
+    /// Settles a lease, through the breaker; a lease spent to its last
+    /// unit needs no store.
     pub async fn settle(&self, held: &Held) -> Result<(), HostError> {
+        if held.unused() == 0 {
+            return self.leases.settle(&self.store, held).await;
+        }
         self.admit().await?;
         let started = Instant::now();
         let settled = self.leases.settle(&self.store, held).await;
