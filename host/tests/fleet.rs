@@ -160,7 +160,7 @@ fn a_lease_gives_back_what_it_did_not_spend_once_its_time_is_up() {
     // gateway gives reads the smaller count back.
     std::thread::sleep(std::time::Duration::from_millis(800));
     assert_eq!(support::used(&gw, "lic-hard", "api_calls"), 7);
-    assert_eq!(counter(&gw, "entitle_lease_units_unspent"), 0);
+    assert_eq!(support::counter(&gw, "entitle_lease_units_unspent"), 0);
 }
 
 #[test]
@@ -264,22 +264,12 @@ fn exactly_the_quota(gateways: &[Gateway]) {
     for gateway in gateways {
         assert_eq!(support::used(gateway, "lic-hard", "api_calls"), HARD);
         assert_eq!(support::used(gateway, "lic-soft", "api_calls"), GRACE);
-        assert!(counter(gateway, "entitle_compact_checks_total") > 0);
-        assert_eq!(counter(gateway, "entitle_compact_disagreements_total"), 0);
+        assert!(support::counter(gateway, "entitle_compact_checks_total") > 0);
+        assert_eq!(
+            support::counter(gateway, "entitle_compact_disagreements_total"),
+            0
+        );
     }
-}
-
-/// A counter of a gateway's metrics.
-fn counter(gw: &Gateway, name: &str) -> u64 {
-    let metrics = support::get(&agent(), &gw.url("/metrics"), &[])
-        .unwrap()
-        .body;
-    metrics
-        .lines()
-        .find_map(|line| line.strip_prefix(&format!("{name} ")))
-        .unwrap_or_else(|| panic!("no {name} in {metrics}"))
-        .parse()
-        .unwrap()
 }
 
 /// The same load on leasing gateways, then one client going round the
@@ -361,8 +351,11 @@ fn leased_quota(gateways: &[Gateway]) {
     // Leases were spent from, and each settles within its 300 ms.
     std::thread::sleep(std::time::Duration::from_millis(900));
     for gateway in gateways {
-        assert!(counter(gateway, "entitle_lease_spends_total") > 0);
-        assert_eq!(counter(gateway, "entitle_compact_disagreements_total"), 0);
+        assert!(support::counter(gateway, "entitle_lease_spends_total") > 0);
+        assert_eq!(
+            support::counter(gateway, "entitle_compact_disagreements_total"),
+            0
+        );
         assert_eq!(support::used(gateway, "lic-hard", "api_calls"), HARD);
         assert_eq!(support::used(gateway, "lic-soft", "api_calls"), GRACE);
     }

@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Barrier};
 
 use serde_json::{json, Value};
-use support::{agent, get, post, write_bundle, write_license, Gateway, PostgresServer};
+use support::{agent, post, write_bundle, write_license, Gateway, PostgresServer};
 
 const CLIENTS: usize = 32;
 const EACH: usize = 12;
@@ -37,16 +37,6 @@ fn bundle() -> Value {
       "expiry": { "renewal_grace_days": 10, "expiring_soon_days": 30,
                   "after_grace": { "access": "revoke" } }
     })
-}
-
-fn counter(gw: &Gateway, name: &str) -> u64 {
-    let metrics = get(&agent(), &gw.url("/metrics"), &[]).unwrap().body;
-    metrics
-        .lines()
-        .find_map(|line| line.strip_prefix(&format!("{name} ")))
-        .unwrap_or_else(|| panic!("no {name} in {metrics}"))
-        .parse()
-        .unwrap()
 }
 
 #[test]
@@ -136,8 +126,8 @@ fn batched_checks_each_get_their_own_answer() {
     }
     // The checks did wait for one another: batched calls carried them.
     let (calls, checks) = (
-        counter(&gw, "entitle_store_batches_total"),
-        counter(&gw, "entitle_store_batched_checks_total"),
+        support::counter(&gw, "entitle_store_batches_total"),
+        support::counter(&gw, "entitle_store_batched_checks_total"),
     );
     assert!(
         calls > 0 && checks > calls,

@@ -229,7 +229,7 @@ fn through_a_cut(name: &str, store: &str, cut_how: fn(&Cut)) {
     // What each gateway admitted under `bounded_open` and owed.
     let owed_admissions: Vec<u64> = gateways
         .iter()
-        .map(|g| counter(g, "entitle_owed_admissions_total"))
+        .map(|g| support::counter(g, "entitle_owed_admissions_total"))
         .collect();
     for g in gateways {
         g.signal("TERM");
@@ -304,15 +304,4 @@ fn through_a_cut(name: &str, store: &str, cut_how: fn(&Cut)) {
             "{metric} counted more than its failures explain\n{report}"
         );
     }
-}
-
-/// A counter of a gateway's `/metrics`.
-fn counter(gw: &Gateway, name: &str) -> u64 {
-    let metrics = get(&agent(), &gw.url("/metrics"), &[]).unwrap().body;
-    metrics
-        .lines()
-        .find_map(|line| line.strip_prefix(&format!("{name} ")))
-        .unwrap_or_else(|| panic!("no {name} in {metrics}"))
-        .parse()
-        .unwrap()
 }

@@ -59,17 +59,6 @@ fn started_with(name: &str, flags: &[&str]) -> Gateway {
     Gateway::start(&dir, &support::module_path(), &all)
 }
 
-/// A counter of the gateway's metrics.
-fn counter(gw: &Gateway, name: &str) -> u64 {
-    let metrics = get(&agent(), &gw.url("/metrics"), &[]).unwrap().body;
-    metrics
-        .lines()
-        .find_map(|line| line.strip_prefix(&format!("{name} ")))
-        .unwrap_or_else(|| panic!("no {name} in {metrics}"))
-        .parse()
-        .unwrap()
-}
-
 #[test]
 fn concurrent_consuming_checks_allow_exactly_the_limit_per_license() {
     exactly_the_limit(&started("gw-concurrency"));
@@ -93,8 +82,8 @@ fn the_commit_delay_groups_records_and_changes_no_count() {
         &[&power[..], &["--commit-delay-us", "3000"]].concat(),
     );
     exactly_the_limit(&grouped);
-    let commits = counter(&grouped, "entitle_meter_commits_total");
-    let records = counter(&grouped, "entitle_meter_records_total");
+    let commits = support::counter(&grouped, "entitle_meter_commits_total");
+    let records = support::counter(&grouped, "entitle_meter_records_total");
     // Every allowance is one record.
     assert_eq!(records, 2 * LIMIT);
     // Twelve clients at once, each waiting for its commit: waiting 3 ms
@@ -176,7 +165,7 @@ fn exactly_the_limit(gw: &Gateway) {
     }
     // Decided by the compact check, each full answer held to it; a deny
     // repeats from the cache until the count moves.
-    let counter = |name: &str| counter(gw, name);
+    let counter = |name: &str| support::counter(gw, name);
     let compact = counter("entitle_compact_checks_total");
     assert!(compact >= 2 * LIMIT, "{compact}");
     assert_eq!(

@@ -358,3 +358,14 @@ pub fn used(gw: &Gateway, license: &str, metric: &str) -> u64 {
         .as_u64()
         .unwrap()
 }
+
+/// A counter or gauge of a gateway's `/metrics`, without labels.
+pub fn counter(gw: &Gateway, name: &str) -> u64 {
+    let metrics = get(&agent(), &gw.url("/metrics"), &[]).unwrap().body;
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix(&format!("{name} ")))
+        .unwrap_or_else(|| panic!("no {name} in {metrics}"))
+        .parse()
+        .unwrap()
+}
