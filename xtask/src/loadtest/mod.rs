@@ -80,6 +80,9 @@ pub(super) struct Options {
     /// Measure the consuming rows on every meter (SQLite, Redis and
     /// PostgreSQL, exact and leased) beside the stores' own benchmarks.
     pub(super) fleet: bool,
+    /// With `--fleet`, only these meters (and SQLite, the reference of the
+    /// ratios); never written to `BENCHMARKS.md`.
+    pub(super) meters: Vec<String>,
 }
 
 impl Options {
@@ -93,6 +96,7 @@ impl Options {
             decision_log: false,
             only: Vec::new(),
             fleet: false,
+            meters: Vec::new(),
         };
         let mut args = args.iter();
         while let Some(flag) = args.next() {
@@ -116,6 +120,19 @@ impl Options {
                 "--no-write" => options.write = false,
                 "--decision-log" => options.decision_log = true,
                 "--fleet" => options.fleet = true,
+                "--meter" => {
+                    let names = args.next().context("`--meter` needs meter names")?;
+                    for name in names.split(',') {
+                        if !fleet::METERS.contains(&name) {
+                            bail!(
+                                "`--meter {name}`: no such meter (meters: {})",
+                                fleet::METERS.join(", ")
+                            );
+                        }
+                        options.meters.push(name.to_string());
+                    }
+                    options.fleet = true;
+                }
                 "--only" => {
                     let rows = args.next().context("`--only` needs row names")?;
                     let known: Vec<&str> = scenarios().iter().map(|s| s.name).collect();
@@ -128,12 +145,16 @@ impl Options {
                 }
                 other => bail!(
                     "unknown argument `{other}` (expected --duration SECS, --connections N, \
-                     --threads N, --workers N, --no-write, --decision-log, --only ROW,ROW, --fleet)"
+                     --threads N, --workers N, --no-write, --decision-log, --only ROW,ROW, --fleet, \
+                     --meter METER,METER)"
                 ),
             }
         }
         if !options.only.is_empty() && options.write {
             bail!("`--only` measures part of the table: add `--no-write`");
+        }
+        if !options.meters.is_empty() && options.write {
+            bail!("`--meter` measures part of the table: add `--no-write`");
         }
         Ok(options)
     }
