@@ -295,6 +295,27 @@ fn seats_on_one_gateway_outlive_its_restart() {
     .unwrap();
     assert_eq!(bad.status, 400);
     assert_eq!(bad.json()["errors"][0]["path"], "$.fingerprint");
+    assert_eq!(bad.json()["errors"][0]["code"], "malformed_fingerprint");
+    let no_license = post(
+        &agent(),
+        &format!("{url}/v1/seats/heartbeat"),
+        &json!({"fingerprint": "machine-0"}),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(no_license.status, 400);
+    assert_eq!(no_license.json()["errors"][0]["path"], "$.license");
+    assert_eq!(no_license.json()["errors"][0]["code"], "missing_license");
+    let not_object = post(
+        &agent(),
+        &format!("{url}/v1/seats/release"),
+        &json!([1]),
+        &[],
+    )
+    .unwrap();
+    assert_eq!(not_object.status, 400);
+    assert_eq!(not_object.json()["errors"][0]["path"], "$");
+    assert_eq!(not_object.json()["errors"][0]["code"], "malformed_body");
     let unknown = post(
         &agent(),
         &format!("{url}/v1/seats/activate"),

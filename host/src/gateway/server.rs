@@ -85,15 +85,23 @@ pub fn serve(options: ServeOptions) -> Result<(), HostError> {
 }
 
 async fn run(options: ServeOptions) -> Result<(), HostError> {
-    let meter: Metering = match &options.meter {
-        MeterAddress::Sqlite(database) => Meter::open(
-            database,
-            options.durability,
-            options.reading_every,
-            options.commit_delay,
-        )?
-        .into(),
-        MeterAddress::Shared(url) => Fleet::connect(url, &options.leases).await?.into(),
+    // Seats are kept beside the counts: in the meter's SQLite file, or
+    // in the fleet's store.
+    let (meter, seats): (Metering, Seats) = match &options.meter {
+        MeterAddress::Sqlite(database) => {
+            let meter = Meter::open(
+                database,
+                options.durability,
+                options.reading_every,
+                options.commit_delay,
+            )?;
+            (meter.into(), Seats::local(database, options.seat_ttl)?)
+        }
+        MeterAddress::Shared(url) => {
+            let fleet = Fleet::connect(url, &options.leases).await?;
+            let seats = Seats::shared(fleet.store().clone(), options.seat_ttl);
+            (fleet.into(), seats)
+        }
     };
     if matches!(options.meter, MeterAddress::Sqlite(_)) && !options.leases.sizes.is_empty() {
         return Err(HostError::Usage(String::from(
@@ -105,19 +113,6 @@ async fn run(options: ServeOptions) -> Result<(), HostError> {
         .as_deref()
         .map(DecisionLog::open)
         .transpose()?;
-    // Seats are kept beside the counts: in the meter's SQLite file, or
-    // in the fleet's store.
-    let seats = match (&options.meter, &meter) {
-        (_, Metering::Fleet(fleet)) => Seats::shared(fleet.store().clone(), options.seat_ttl),
-        (MeterAddress::Sqlite(database), Metering::Local(_)) => {
-            Seats::local(database, options.seat_ttl)?
-        }
-        (MeterAddress::Shared(_), Metering::Local(_)) => {
-            return Err(HostError::Usage(String::from(
-                "a shared store's meter is a fleet's",
-            )))
-        }
-    };
     let gateway = Gateway::start(
         options.sources.clone(),
         options.limits,

@@ -77,15 +77,15 @@ async fn seat(gateway: &Gateway, body: &[u8], ask: SeatAsk) -> Response {
     observe(gateway, started, &outcome);
     let status = StatusCode::from_u16(outcome.status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
     let headers = seat_headers(&outcome);
-    let body = match (&outcome.decided, ask) {
-        (None, _) => json!({
+    let body = match &outcome.decided {
+        None => json!({
             "license": license,
             "fingerprint": fingerprint,
             "released": outcome.was_held,
         })
         .to_string(),
-        (Some(decided), _) if decided.result().is_none() => decided.envelope.to_string(),
-        (Some(decided), _) => {
+        Some(decided) if decided.result().is_none() => decided.envelope.to_string(),
+        Some(decided) => {
             let answer: Value = serde_json::from_str(&decided.envelope).unwrap_or(Value::Null);
             json!({
                 "license": license,
